@@ -54,14 +54,17 @@ type LogicalMessage struct {
 // REPLICA IDENTITY DEFAULT/INDEX, a column that is not part of the identity is
 // Absent, not nil.
 type Change struct {
-	Op       Op
-	Tx       *Tx
-	Ordinal  uint32 // 1-based position of this change within its transaction
-	LSN      LSN    // WAL position of the change's own record
-	Relation *Relation
-	Before   []any
-	After    []any
-	Message  *LogicalMessage // only for OpMessage
+	Op      Op
+	Tx      *Tx
+	Ordinal uint32 // 1-based position of this change within its transaction
+	// CollectionOrder is the 1-based position among this transaction's changes
+	// to the same relation (Debezium's transaction.data_collection_order).
+	CollectionOrder uint32
+	LSN             LSN // WAL position of the change's own record
+	Relation        *Relation
+	Before          []any
+	After           []any
+	Message         *LogicalMessage // only for OpMessage
 	// Snapshot is "true", "last" or "" (streaming), as in Debezium's source.snapshot.
 	Snapshot string
 }
