@@ -1,0 +1,74 @@
+// Package config loads walrelay's YAML configuration, applies environment
+// overrides (WALRELAY_<SECTION>_<KEY>) and validates it in one place, so that
+// every mistake is reported at start-up with the file, the key and a fix.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration file. Field docs give the defaults.
+type Config struct {
+	Postgres         Postgres   `yaml:"postgres"`
+	Kafka            Kafka      `yaml:"kafka"`
+	TopicPrefix      string     `yaml:"topic_prefix"`      // default "walrelay"
+	Format           string     `yaml:"format"`            // json (avro in a later release)
+	DataDir          string     `yaml:"data_dir"`          // default ./walrelay-data
+	Checkpoint       Checkpoint `yaml:"checkpoint"`        //
+	Limits           Limits     `yaml:"limits"`            //
+	ToastPlaceholder string     `yaml:"toast_placeholder"` // default __debezium_unavailable_value
+	Rules            string     `yaml:"rules"`             // reserved for the rules file
+	Log              Log        `yaml:"log"`               //
+
+	// File is the path the config was loaded from ("" when built in code).
+	File string `yaml:"-"`
+	// lines maps dotted keys to their line in File, for error messages.
+	lines map[string]int
+}
+
+// Postgres is the source database and its replication objects.
+type Postgres struct {
+	DSN            string        `yaml:"dsn"`             // required
+	Slot           string        `yaml:"slot"`            // default "walrelay"
+	Publication    string        `yaml:"publication"`     // default "walrelay"
+	Tables         []string      `yaml:"tables"`          // capture set; empty = all tables
+	StatusInterval time.Duration `yaml:"status_interval"` // default 1s
+}
+
+// Kafka is the destination cluster and the producer's behaviour.
+type Kafka struct {
+	Brokers                []string      `yaml:"brokers"`                  // required
+	TopicPartitions        int           `yaml:"topic_partitions"`         // default 3
+	TopicReplicationFactor int           `yaml:"topic_replication_factor"` // default 1
+	BatchMaxRecords        int           `yaml:"batch_max_records"`        // default 2000
+	BatchMaxBytes          int           `yaml:"batch_max_bytes"`          // default 1 MiB
+	Linger                 time.Duration `yaml:"linger"`                   // default 5ms
+	Compression            string        `yaml:"compression"`              // default none
+	MaxAttempts            int           `yaml:"max_attempts"`             // default 10
+	BackoffMin             time.Duration `yaml:"backoff_min"`              // default 100ms
+	BackoffMax             time.Duration `yaml:"backoff_max"`              // default 5s
+	OnFailure              string        `yaml:"on_failure"`               // halt | dead_letter
+	DeadLetterTopic        string        `yaml:"dead_letter_topic"`        // default <topic_prefix>.dlq
+	Tombstones             *bool         `yaml:"tombstones"`               // default true
+}
+
+// Checkpoint selects where the watermark is stored and how often.
+type Checkpoint struct {
+	Store    string        `yaml:"store"`    // file | postgres; default file
+	Interval time.Duration `yaml:"interval"` // default 200ms
+}
+
+// Limits caps what is in flight between Postgres and Kafka (invariant 5).
+type Limits struct {
+	MaxInflightEvents int   `yaml:"max_inflight_events"` // default 100000
+	MaxInflightBytes  int64 `yaml:"max_inflight_bytes"`  // default 64 MiB
+}
+
+// Log sets the log level and format.
+type Log struct {
+	Level  string `yaml:"level"`  // debug | info | warn | error; default info
+	Format string `yaml:"format"` // json | console; default json
+}
+
+// TombstonesEnabled reports whether deletes are followed by a tombstone.
+func (k Kafka) TombstonesEnabled() bool { return k.Tombstones == nil || *k.Tombstones }

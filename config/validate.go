@@ -1,0 +1,126 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+var identRe = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// Validate checks the whole config (after defaults) and returns the first
+// problem found as an *Error naming the key, its line and the fix.
+func (c *Config) Validate() error {
+	checks := []func() *Error{c.checkPostgres, c.checkKafka, c.checkRest}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			err.File = c.File
+			err.Line = c.lines[err.Key]
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkPostgres() *Error {
+	p := c.Postgres
+	if p.DSN == "" {
+		return &Error{Key: "postgres.dsn", Msg: "missing",
+			Fix: "set postgres.dsn or WALRELAY_POSTGRES_DSN, e.g. postgres://walrelay@127.0.0.1:5432/app"}
+	}
+	if _, err := pgconn.ParseConfig(p.DSN); err != nil {
+		return &Error{Key: "postgres.dsn", Msg: "not a valid connection string: " + redact(err.Error(), p.DSN),
+			Fix: "use postgres://user:password@host:port/db?sslmode=... or key=value form"}
+	}
+	if !identRe.MatchString(p.Slot) {
+		return &Error{Key: "postgres.slot", Msg: fmt.Sprintf("%q is not a valid slot name", p.Slot),
+			Fix: "use lower-case letters, digits and underscores, at most 63 characters"}
+	}
+	if !identRe.MatchString(p.Publication) {
+		return &Error{Key: "postgres.publication", Msg: fmt.Sprintf("%q is not a valid publication name", p.Publication),
+			Fix: "use lower-case letters, digits and underscores, at most 63 characters"}
+	}
+	for _, t := range p.Tables {
+		if s, tb, ok := strings.Cut(t, "."); !ok || s == "" || tb == "" {
+			return &Error{Key: "postgres.tables", Msg: fmt.Sprintf("%q is not schema.table", t),
+				Fix: "name each table with its schema, e.g. public.orders"}
+		}
+	}
+	if p.StatusInterval <= 0 {
+		return &Error{Key: "postgres.status_interval", Msg: "must be positive", Fix: "e.g. 1s"}
+	}
+	return nil
+}
+
+func (c *Config) checkKafka() *Error {
+	k := c.Kafka
+	if len(k.Brokers) == 0 {
+		return &Error{Key: "kafka.brokers", Msg: "missing",
+			Fix: "list at least one broker, e.g. [127.0.0.1:9092], or set WALRELAY_KAFKA_BROKERS"}
+	}
+	for _, b := range k.Brokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			return &Error{Key: "kafka.brokers", Msg: fmt.Sprintf("%q is not host:port", b), Fix: "e.g. 127.0.0.1:9092"}
+		}
+	}
+	switch {
+	case !oneOf(k.OnFailure, "halt", "dead_letter"):
+		return &Error{Key: "kafka.on_failure", Msg: fmt.Sprintf("unknown value %q", k.OnFailure), Fix: "use halt or dead_letter"}
+	case !oneOf(k.Compression, "none", "gzip", "snappy", "lz4", "zstd"):
+		return &Error{Key: "kafka.compression", Msg: fmt.Sprintf("unknown value %q", k.Compression),
+			Fix: "use none, gzip, snappy, lz4 or zstd"}
+	case k.TopicPartitions < 1 || k.TopicReplicationFactor < 1:
+		return &Error{Key: "kafka.topic_partitions", Msg: "partitions and replication factor must be at least 1"}
+	case k.BatchMaxRecords < 1 || k.BatchMaxBytes < 1024:
+		return &Error{Key: "kafka.batch_max_records", Msg: "batch limits too small", Fix: "use at least 1 record and 1024 bytes"}
+	case k.MaxAttempts < 1:
+		return &Error{Key: "kafka.max_attempts", Msg: "must be at least 1"}
+	case k.BackoffMin <= 0 || k.BackoffMax < k.BackoffMin:
+		return &Error{Key: "kafka.backoff_min", Msg: "need 0 < backoff_min <= backoff_max"}
+	}
+	return nil
+}
+
+func (c *Config) checkRest() *Error {
+	switch {
+	case c.Format == "avro":
+		return &Error{Key: "format", Msg: "avro is not available in this build yet", Fix: "use format: json"}
+	case c.Format != "json":
+		return &Error{Key: "format", Msg: fmt.Sprintf("unknown format %q", c.Format), Fix: "use json"}
+	case !oneOf(c.Checkpoint.Store, "file", "postgres"):
+		return &Error{Key: "checkpoint.store", Msg: fmt.Sprintf("unknown store %q", c.Checkpoint.Store), Fix: "use file or postgres"}
+	case c.Checkpoint.Interval <= 0:
+		return &Error{Key: "checkpoint.interval", Msg: "must be positive", Fix: "e.g. 200ms"}
+	case c.Limits.MaxInflightEvents < 1 || c.Limits.MaxInflightBytes < 1<<16:
+		return &Error{Key: "limits.max_inflight_events", Msg: "limits too small",
+			Fix: "use at least 1 event and 65536 bytes"}
+	case !oneOf(c.Log.Level, "debug", "info", "warn", "error"):
+		return &Error{Key: "log.level", Msg: fmt.Sprintf("unknown level %q", c.Log.Level), Fix: "use debug, info, warn or error"}
+	case !oneOf(c.Log.Format, "json", "console"):
+		return &Error{Key: "log.format", Msg: fmt.Sprintf("unknown format %q", c.Log.Format), Fix: "use json or console"}
+	case c.TopicPrefix == "" || strings.ContainsAny(c.TopicPrefix, " /\\"):
+		return &Error{Key: "topic_prefix", Msg: fmt.Sprintf("%q is not a valid topic prefix", c.TopicPrefix),
+			Fix: "use letters, digits, '.', '_' and '-'"}
+	}
+	return nil
+}
+
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+// redact removes the DSN's password from a message.
+func redact(msg, dsn string) string {
+	if cfg, err := pgconn.ParseConfig(dsn); err == nil && cfg.Password != "" {
+		return strings.ReplaceAll(msg, cfg.Password, "xxxxx")
+	}
+	return msg
+}
