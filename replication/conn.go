@@ -1,0 +1,77 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// sessionParams fix the text forms the decoder parses, whatever the server's
+// defaults are.
+var sessionParams = map[string]string{
+	"TimeZone":           "UTC",
+	"DateStyle":          "ISO, MDY",
+	"IntervalStyle":      "postgres",
+	"extra_float_digits": "3",
+	"lc_monetary":        "C",
+	"application_name":   "walrelay",
+}
+
+// ConnectReplication opens a logical replication connection (replication=database).
+func ConnectReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error) {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: invalid dsn: %w", err)
+	}
+	for k, v := range sessionParams {
+		cfg.RuntimeParams[k] = v
+	}
+	cfg.RuntimeParams["replication"] = "database"
+	conn, err := pgconn.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, explainConnect(err, cfg.Host, cfg.Port, cfg.User, true)
+	}
+	return conn, nil
+}
+
+// ConnectSQL opens an ordinary connection for catalog queries and set-up.
+func ConnectSQL(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: invalid dsn: %w", err)
+	}
+	for k, v := range sessionParams {
+		cfg.RuntimeParams[k] = v
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, explainConnect(err, cfg.Host, cfg.Port, cfg.User, false)
+	}
+	return conn, nil
+}
+
+// ErrPrivilege marks a missing privilege; the message says which and how to grant it.
+var ErrPrivilege = errors.New("missing privilege")
+
+// explainConnect turns a connection failure into one actionable sentence.
+func explainConnect(err error, host string, port uint16, user string, replication bool) error {
+	addr := net.JoinHostPort(host, fmt.Sprint(port))
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "28000" && replication:
+			return fmt.Errorf("postgres %s: role %q may not open a replication connection: %s (run ALTER ROLE %s REPLICATION; and allow it in pg_hba.conf): %w",
+				addr, user, pgErr.Message, pgx.Identifier{user}.Sanitize(), ErrPrivilege)
+		case pgErr.Code == "28P01" || pgErr.Code == "28000":
+			return fmt.Errorf("postgres %s: authentication failed for role %q: %s (check the user and password in postgres.dsn)", addr, user, pgErr.Message)
+		case pgErr.Code == "3D000":
+			return fmt.Errorf("postgres %s: %s (check the database name in postgres.dsn)", addr, pgErr.Message)
+		}
+		return fmt.Errorf("postgres %s: %s (SQLSTATE %s)", addr, pgErr.Message, pgErr.Code)
+	}
+	return fmt.Errorf("postgres: cannot connect to %s (check postgres.dsn and that the server is running): %w", addr, err)
+}

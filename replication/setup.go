@@ -1,0 +1,178 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// CheckServer verifies the server prerequisites that make streaming possible
+// at all and says how to fix each one.
+func CheckServer(ctx context.Context, db *pgx.Conn) error {
+	var level string
+	if err := db.QueryRow(ctx, "SHOW wal_level").Scan(&level); err != nil {
+		return fmt.Errorf("postgres: reading wal_level: %w", err)
+	}
+	if level != "logical" {
+		return fmt.Errorf("postgres: wal_level is %q, logical decoding needs \"logical\" "+
+			"(run ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL)", level)
+	}
+	return nil
+}
+
+// EnsurePublication creates the publication when missing: FOR TABLE tables,
+// or FOR ALL TABLES when tables is empty. An existing publication gets the
+// configured tables it lacks added; nothing is ever removed from it.
+func EnsurePublication(ctx context.Context, db *pgx.Conn, name string, tables []string, log zerolog.Logger) error {
+	var allTables bool
+	err := db.QueryRow(ctx, "SELECT puballtables FROM pg_publication WHERE pubname = $1", name).Scan(&allTables)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return createPublication(ctx, db, name, tables, log)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: reading publication %q: %w", name, err)
+	}
+	if allTables || len(tables) == 0 {
+		return nil
+	}
+	return addMissingTables(ctx, db, name, tables, log)
+}
+
+func createPublication(ctx context.Context, db *pgx.Conn, name string, tables []string, log zerolog.Logger) error {
+	sql := "CREATE PUBLICATION " + pgx.Identifier{name}.Sanitize()
+	if len(tables) == 0 {
+		sql += " FOR ALL TABLES"
+	} else {
+		sql += " FOR TABLE " + quoteTables(tables)
+	}
+	if _, err := db.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("postgres: %s: %w (create it as a superuser or the tables' owner, or grant this role ownership)", sql, err)
+	}
+	log.Info().Str("publication", name).Strs("tables", tables).Msg("created publication")
+	return nil
+}
+
+func addMissingTables(ctx context.Context, db *pgx.Conn, name string, tables []string, log zerolog.Logger) error {
+	rows, err := db.Query(ctx, "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1", name)
+	if err != nil {
+		return fmt.Errorf("postgres: listing tables of publication %q: %w", name, err)
+	}
+	have, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("postgres: listing tables of publication %q: %w", name, err)
+	}
+	var missing []string
+	for _, t := range tables {
+		if !contains(have, t) {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	sql := "ALTER PUBLICATION " + pgx.Identifier{name}.Sanitize() + " ADD TABLE " + quoteTables(missing)
+	if _, err := db.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("postgres: %s: %w", sql, err)
+	}
+	log.Info().Str("publication", name).Strs("added", missing).Msg("added tables to publication")
+	return nil
+}
+
+func quoteTables(tables []string) string {
+	q := make([]string, len(tables))
+	for i, t := range tables {
+		s, tb, _ := strings.Cut(t, ".")
+		q[i] = pgx.Identifier{s, tb}.Sanitize()
+	}
+	return strings.Join(q, ", ")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// SlotInfo is a replication slot's state from pg_replication_slots.
+type SlotInfo struct {
+	Exists         bool
+	Plugin         string
+	Database       string
+	Active         bool
+	ActivePID      int32
+	ConfirmedFlush event.LSN
+	RestartLSN     event.LSN
+}
+
+// LookupSlot reads the slot's state; Exists is false when there is no such slot.
+func LookupSlot(ctx context.Context, db *pgx.Conn, slot string) (SlotInfo, error) {
+	var s SlotInfo
+	var plugin, database *string
+	var pid *int32
+	var confirmed, restart *string
+	err := db.QueryRow(ctx, `SELECT plugin, database, active, active_pid,
+		confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1`, slot).
+		Scan(&plugin, &database, &s.Active, &pid, &confirmed, &restart)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("postgres: reading slot %q: %w", slot, err)
+	}
+	s.Exists = true
+	s.Plugin, s.Database = deref(plugin), deref(database)
+	if pid != nil {
+		s.ActivePID = *pid
+	}
+	s.ConfirmedFlush, _ = pglogrepl.ParseLSN(deref(confirmed))
+	s.RestartLSN, _ = pglogrepl.ParseLSN(deref(restart))
+	return s, nil
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// CreateSlot creates a logical slot with pgoutput and returns its consistent point.
+func CreateSlot(ctx context.Context, conn *pgconn.PgConn, slot string) (event.LSN, error) {
+	res, err := pglogrepl.CreateReplicationSlot(ctx, conn, slot, "pgoutput",
+		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "NOEXPORT_SNAPSHOT"})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: creating replication slot %q: %w (check max_replication_slots)", slot, err)
+	}
+	lsn, err := pglogrepl.ParseLSN(res.ConsistentPoint)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: slot %q consistent point %q: %w", slot, res.ConsistentPoint, err)
+	}
+	return lsn, nil
+}
+
+// System identifies the server: its system identifier and the connected database.
+type System struct {
+	ID       string
+	Database string
+	Timeline int32
+}
+
+// IdentifySystem runs IDENTIFY_SYSTEM on a replication connection.
+func IdentifySystem(ctx context.Context, conn *pgconn.PgConn) (System, error) {
+	r, err := pglogrepl.IdentifySystem(ctx, conn)
+	if err != nil {
+		return System{}, fmt.Errorf("postgres: IDENTIFY_SYSTEM: %w", err)
+	}
+	return System{ID: r.SystemID, Database: r.DBName, Timeline: r.Timeline}, nil
+}

@@ -1,0 +1,122 @@
+package replication
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// Message is one message of the replication stream: WAL data (Data set) or a
+// primary keepalive (Keepalive true). Data aliases the connection's read
+// buffer and is valid only until the next Receive.
+type Message struct {
+	Keepalive      bool
+	WALStart       event.LSN
+	ServerWALEnd   event.LSN
+	ServerTime     time.Time
+	ReplyRequested bool
+	Data           []byte
+}
+
+// Stream is a started pgoutput stream. Use it from one goroutine only.
+type Stream struct {
+	conn *pgconn.PgConn
+}
+
+// StartOptions selects what pgoutput sends.
+type StartOptions struct {
+	Slot        string
+	Publication string
+	Start       event.LSN
+	Messages    bool // ask for logical decoding messages (PostgreSQL 14+)
+}
+
+// Start issues START_REPLICATION for pgoutput protocol version 1.
+func Start(ctx context.Context, conn *pgconn.PgConn, o StartOptions) (*Stream, error) {
+	args := []string{"proto_version '1'", fmt.Sprintf("publication_names '%s'", o.Publication)}
+	if o.Messages {
+		args = append(args, "messages 'true'")
+	}
+	err := pglogrepl.StartReplication(ctx, conn, o.Slot, o.Start,
+		pglogrepl.StartReplicationOptions{Mode: pglogrepl.LogicalReplication, PluginArgs: args})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: START_REPLICATION slot %q at %s: %w", o.Slot, o.Start, err)
+	}
+	return &Stream{conn: conn}, nil
+}
+
+// Receive waits for the next message until ctx ends. It returns ok=false with
+// a nil error when ctx's deadline passed first (the connection stays usable),
+// and an error for anything else (the connection is then broken).
+func (s *Stream) Receive(ctx context.Context) (m Message, ok bool, err error) {
+	raw, err := s.conn.ReceiveMessage(ctx)
+	if err != nil {
+		if pgconn.Timeout(err) && ctx.Err() == context.DeadlineExceeded {
+			return m, false, nil
+		}
+		return m, false, fmt.Errorf("postgres: replication stream: %w", err)
+	}
+	switch msg := raw.(type) {
+	case *pgproto3.CopyData:
+		return parseCopyData(msg.Data)
+	case *pgproto3.ErrorResponse:
+		return m, false, fmt.Errorf("postgres: replication stream: %w", pgconn.ErrorResponseToPgError(msg))
+	case *pgproto3.CopyDone:
+		return m, false, fmt.Errorf("postgres: the server ended the replication stream")
+	default:
+		return m, false, nil
+	}
+}
+
+func parseCopyData(data []byte) (m Message, ok bool, err error) {
+	if len(data) == 0 {
+		return m, false, fmt.Errorf("postgres: empty CopyData message")
+	}
+	switch data[0] {
+	case pglogrepl.PrimaryKeepaliveMessageByteID:
+		k, err := pglogrepl.ParsePrimaryKeepaliveMessage(data[1:])
+		if err != nil {
+			return m, false, fmt.Errorf("postgres: keepalive: %w", err)
+		}
+		return Message{Keepalive: true, ServerWALEnd: k.ServerWALEnd, ServerTime: k.ServerTime,
+			ReplyRequested: k.ReplyRequested}, true, nil
+	case pglogrepl.XLogDataByteID:
+		x, err := pglogrepl.ParseXLogData(data[1:])
+		if err != nil {
+			return m, false, fmt.Errorf("postgres: XLogData: %w", err)
+		}
+		return Message{WALStart: x.WALStart, ServerWALEnd: x.ServerWALEnd, ServerTime: x.ServerTime,
+			Data: x.WALData}, true, nil
+	}
+	return m, false, nil
+}
+
+// SendStatus sends a standby status update confirming flushed: Write, Flush
+// and Apply are all set explicitly to it (invariant 1: pglogrepl would copy
+// Write into a zero Flush). flushed must be durable in the checkpoint store.
+func (s *Stream) SendStatus(ctx context.Context, flushed event.LSN) error {
+	err := pglogrepl.SendStandbyStatusUpdate(ctx, s.conn, statusUpdate(flushed, time.Now()))
+	if err != nil {
+		return fmt.Errorf("postgres: sending status update at %s: %w", flushed, err)
+	}
+	return nil
+}
+
+// Close ends the connection.
+func (s *Stream) Close(ctx context.Context) error { return s.conn.Close(ctx) }
+
+// statusUpdate builds the standby status update that confirms flushed.
+func statusUpdate(flushed event.LSN, now time.Time) pglogrepl.StandbyStatusUpdate {
+	return pglogrepl.StandbyStatusUpdate{
+		WALWritePosition: flushed,
+		WALFlushPosition: flushed,
+		WALApplyPosition: flushed,
+		ClientTime:       now,
+	}
+}
