@@ -1,0 +1,148 @@
+package checkpoint
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// DefaultInterval is the save interval NewCommitter uses when given a
+// non-positive one.
+const DefaultInterval = time.Second
+
+// infoEvery rate-limits the info-level "checkpoint" log line; other saves log
+// at debug level.
+const infoEvery = time.Second
+
+// Committer persists the Tracker's watermark to a Store and publishes the
+// newest durable position (Persisted) for the replication reader, which may
+// confirm only that value to Postgres (invariant 1).
+type Committer struct {
+	t        *Tracker
+	s        Store
+	slot     string
+	interval time.Duration
+	log      zerolog.Logger
+
+	persisted atomic.Uint64
+
+	mu        sync.Mutex // serialises saves from Run and Flush; guards the fields below
+	saved     bool       // a position has been saved by this Committer
+	lastSaved event.LSN
+	lastInfo  time.Time
+}
+
+// NewCommitter returns a Committer that saves t's watermark for slot into s
+// every interval (DefaultInterval if interval <= 0). It must be the only
+// receiver of t.Changed().
+func NewCommitter(t *Tracker, s Store, slot string, interval time.Duration, log zerolog.Logger) *Committer {
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	return &Committer{t: t, s: s, slot: slot, interval: interval, log: log}
+}
+
+// Run saves the watermark at start, then every interval and when the Tracker
+// signals Changed (at most once per interval), whenever it moved past the last
+// saved LSN. It runs in its own goroutine, owned by the pipeline, until ctx
+// ends (then it returns nil; call Flush for the final checkpoint). A Save
+// error is returned at once and never skipped: the pipeline halts and restarts
+// from the last durable checkpoint.
+func (c *Committer) Run(ctx context.Context) error {
+	tick := time.NewTicker(c.interval)
+	defer tick.Stop()
+	var last time.Time // when Run last called Save
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			case <-c.t.Changed():
+				if time.Since(last) < c.interval {
+					continue // the ticker saves it within one interval
+				}
+			}
+		}
+		saved, err := c.saveIfMoved(ctx)
+		if err != nil {
+			return c.runErr(ctx, err)
+		}
+		if saved {
+			last = time.Now()
+			tick.Reset(c.interval) // at most one save per interval
+		}
+	}
+}
+
+// runErr hides a Save error caused by Run's own ctx ending: that is a
+// shutdown, not a failure.
+func (c *Committer) runErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// Flush saves the current watermark now if it moved past the last saved LSN:
+// the final checkpoint on shutdown, after Tracker.Drain. Safe to call while
+// Run is running; saves never overlap.
+func (c *Committer) Flush(ctx context.Context) error {
+	_, err := c.saveIfMoved(ctx)
+	return err
+}
+
+// Persisted returns the newest LSN a Save has made durable, or 0 before the
+// first save. It is the only value the replication reader may confirm to
+// Postgres as Flush (and Apply). Safe from any goroutine.
+func (c *Committer) Persisted() event.LSN { return event.LSN(c.persisted.Load()) }
+
+// saveIfMoved saves the watermark when it is past the last saved LSN (or, for
+// the first save, non-zero) and then publishes it as Persisted. It reports
+// whether it called Save.
+func (c *Committer) saveIfMoved(ctx context.Context) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lsn := c.t.Watermark()
+	if lsn == 0 || (c.saved && lsn <= c.lastSaved) {
+		return false, nil
+	}
+	start := time.Now()
+	if err := c.s.Save(ctx, Position{LSN: lsn, Slot: c.slot, UpdatedAt: start.UTC()}); err != nil {
+		return true, err
+	}
+	c.saved, c.lastSaved = true, lsn
+	if uint64(lsn) > c.persisted.Load() {
+		c.persisted.Store(uint64(lsn))
+	}
+	c.logSave(lsn, time.Since(start))
+	return true, nil
+}
+
+// logSave writes one info line per save at most once per infoEvery, debug
+// otherwise. Called with mu held.
+func (c *Committer) logSave(lsn event.LSN, took time.Duration) {
+	lvl := zerolog.DebugLevel
+	if now := time.Now(); now.Sub(c.lastInfo) >= infoEvery {
+		lvl, c.lastInfo = zerolog.InfoLevel, now
+	}
+	events, bytes, open := c.t.Stats()
+	var lag uint64
+	if recv := c.t.Received(); recv > lsn {
+		lag = uint64(recv - lsn)
+	}
+	c.log.WithLevel(lvl).
+		Str("slot", c.slot).
+		Stringer("lsn", lsn).
+		Uint64("lag_bytes", lag).
+		Int("in_flight_events", events).
+		Int64("in_flight_bytes", bytes).
+		Int("open_txns", open).
+		Dur("took", took).
+		Msg("checkpoint")
+}

@@ -1,0 +1,202 @@
+package checkpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Schema and TableName are where PostgresStore keeps the checkpoint in the
+// source database. The pipeline must never capture TableName: its rows change
+// on every save, and capturing them would feed the checkpoint back into itself.
+const (
+	Schema    = "walrelay"
+	TableName = Schema + ".checkpoint"
+)
+
+const (
+	createSchemaSQL = `CREATE SCHEMA IF NOT EXISTS ` + Schema
+	createTableSQL  = `CREATE TABLE IF NOT EXISTS ` + TableName + ` (
+	slot       text PRIMARY KEY,
+	lsn        pg_lsn NOT NULL,
+	updated_at timestamptz NOT NULL DEFAULT now())`
+	tableExistsSQL = `SELECT to_regclass('` + TableName + `') IS NOT NULL`
+	loadSQL        = `SELECT lsn::text, updated_at FROM ` + TableName + ` WHERE slot = $1`
+	saveSQL        = `INSERT INTO ` + TableName + ` (slot, lsn, updated_at) VALUES ($1, $2::text::pg_lsn, $3)
+ON CONFLICT (slot) DO UPDATE SET lsn = EXCLUDED.lsn, updated_at = EXCLUDED.updated_at`
+)
+
+// PostgresStore keeps the checkpoint in TableName, one row per slot, over a
+// normal (non-replication) pgx connection. When the connection is lost, the
+// call that saw it fails and the next call reconnects. Saves run with
+// synchronous_commit=on, so a nil error from Save means the row is durable.
+type PostgresStore struct {
+	cfg  *pgx.ConnConfig
+	slot string
+
+	mu   sync.Mutex
+	conn *pgx.Conn
+}
+
+// NewPostgresStore connects to dsn and creates Schema and TableName if they
+// are missing. A replication=... parameter in dsn is dropped: the store needs
+// an ordinary SQL connection.
+func NewPostgresStore(ctx context.Context, dsn, slot string) (*PostgresStore, error) {
+	if slot == "" {
+		return nil, errors.New("checkpoint: postgres store needs a slot name: set postgres.slot")
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// The DSN may hold a password: do not echo it.
+		return nil, fmt.Errorf("checkpoint: postgres store: parse postgres.dsn: %w", err)
+	}
+	delete(cfg.RuntimeParams, "replication")
+	cfg.RuntimeParams["synchronous_commit"] = "on"
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "walrelay-checkpoint"
+	}
+	s := &PostgresStore{cfg: cfg, slot: slot}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	conn, err := s.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureTable(ctx, conn); err != nil {
+		_ = conn.Close(context.Background())
+		return nil, err
+	}
+	s.conn = conn
+	return s, nil
+}
+
+func ensureTable(ctx context.Context, conn *pgx.Conn) error {
+	var exists bool
+	if err := conn.QueryRow(ctx, tableExistsSQL).Scan(&exists); err != nil {
+		return pgErr("look up", err)
+	}
+	if exists {
+		return nil
+	}
+	// Check first and create only when missing: CREATE SCHEMA IF NOT EXISTS
+	// needs CREATE on the database even when the schema exists.
+	if _, err := conn.Exec(ctx, createSchemaSQL); err != nil {
+		return pgErr("create schema for", err)
+	}
+	if _, err := conn.Exec(ctx, createTableSQL); err != nil {
+		return pgErr("create", err)
+	}
+	return nil
+}
+
+// Load returns the row for the store's slot; false when there is none.
+func (s *PostgresStore) Load(ctx context.Context) (Position, bool, error) {
+	var (
+		text    string
+		updated *time.Time
+	)
+	err := s.do(ctx, func(conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, loadSQL, s.slot).Scan(&text, &updated)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Position{}, false, nil
+	}
+	if err != nil {
+		return Position{}, false, fmt.Errorf("checkpoint: load slot %q: %w", s.slot, pgErr("read", err))
+	}
+	lsn, ok := parseLSN(text)
+	if !ok {
+		return Position{}, false, fmt.Errorf("checkpoint: %s row for slot %q holds LSN %q, which does not parse", TableName, s.slot, text)
+	}
+	p := Position{LSN: lsn, Slot: s.slot}
+	if updated != nil {
+		p.UpdatedAt = *updated
+	}
+	return p, true, nil
+}
+
+// Save upserts the row for the store's slot. p.Slot may be empty but must not
+// name another slot.
+func (s *PostgresStore) Save(ctx context.Context, p Position) error {
+	if p.Slot != "" && p.Slot != s.slot {
+		return fmt.Errorf("checkpoint: save position for slot %q through the store of slot %q", p.Slot, s.slot)
+	}
+	err := s.do(ctx, func(conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, saveSQL, s.slot, p.LSN.String(), p.UpdatedAt)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("checkpoint: save LSN %s for slot %q: %w", p.LSN, s.slot, pgErr("write", err))
+	}
+	return nil
+}
+
+// Close closes the connection.
+func (s *PostgresStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.conn.Close(ctx)
+	s.conn = nil
+	return err
+}
+
+// do runs f on a live connection, connecting first if there is none or the
+// previous one was lost. When f fails because the connection died (pgx closes
+// it on network errors and on FATAL server errors such as an administrator's
+// pg_terminate_backend), f is retried once on a new connection: Load and Save
+// are idempotent. If that fails too, the next call reconnects again.
+func (s *PostgresStore) do(ctx context.Context, f func(*pgx.Conn) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		if s.conn == nil || s.conn.IsClosed() {
+			conn, err := s.connect(ctx)
+			if err != nil {
+				return err
+			}
+			s.conn = conn
+		}
+		err := f(s.conn)
+		if err == nil || !s.conn.IsClosed() {
+			return err
+		}
+		s.conn = nil
+		if attempt > 0 || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func (s *PostgresStore) connect(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, s.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: connect to postgres at %s:%d for %s: %w", s.cfg.Host, s.cfg.Port, TableName, err)
+	}
+	return conn, nil
+}
+
+// pgErr wraps err with what was being done to TableName and, for common
+// server errors, what the operator can do.
+func pgErr(doing string, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "42501": // insufficient_privilege
+			return fmt.Errorf("%s %s: %w (grant the walrelay user CREATE on the database, or create %s beforehand "+
+				"and grant it SELECT, INSERT, UPDATE on the table; or use checkpoint.store: file)", doing, TableName, err, TableName)
+		case "25006": // read_only_sql_transaction
+			return fmt.Errorf("%s %s: %w (postgres.dsn points at a read-only server: the postgres checkpoint store needs the primary)", doing, TableName, err)
+		}
+	}
+	return fmt.Errorf("%s %s: %w", doing, TableName, err)
+}

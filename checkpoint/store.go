@@ -1,0 +1,49 @@
+package checkpoint
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// Position is a persisted checkpoint: the end LSN of the newest transaction
+// that, with everything before it, Kafka has acknowledged.
+type Position struct {
+	LSN       event.LSN
+	Slot      string
+	UpdatedAt time.Time
+}
+
+// Store persists the checkpoint. Implementations are FileStore and
+// PostgresStore. Methods are called by one goroutine at a time (the Committer,
+// or the pipeline before it starts).
+type Store interface {
+	// Load returns the stored position; false (and no error) when nothing is
+	// stored yet for the slot.
+	Load(ctx context.Context) (Position, bool, error)
+	// Save stores p; the position is durable when it returns nil.
+	Save(ctx context.Context, p Position) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// parseLSN parses Postgres' "X/X" text form strictly: the whole string must be
+// one LSN (pglogrepl.ParseLSN ignores trailing text).
+func parseLSN(s string) (event.LSN, bool) {
+	hi, lo, ok := strings.Cut(s, "/")
+	if !ok {
+		return 0, false
+	}
+	h, err := strconv.ParseUint(hi, 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	l, err := strconv.ParseUint(lo, 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	return event.LSN(h<<32 | l), true
+}
