@@ -1,0 +1,53 @@
+// Package schema turns decoded changes (event.Change) into Kafka records
+// (event.Record): topic, key, value and CloudEvents headers.
+//
+// The JSON encoder (NewJSON) prints exactly what Kafka Connect's JsonConverter
+// with schemas.enable=false prints for the Debezium PostgreSQL connector with
+// its defaults (decimal.handling.mode=precise, time.precision.mode=adaptive,
+// binary.handling.mode=bytes), so a consumer of Debezium JSON topics reads
+// walrelay's topics unchanged. The parts that do not depend on the wire format
+// (topic names, the source and transaction blocks, CloudEvents headers, decimal
+// bytes, TOAST placeholders) live in their own files so the Avro encoder reuses
+// them.
+//
+// Value mapping (Go type from event/value.go -> JSON):
+//
+//	nil, Absent                 null
+//	bool                        true / false
+//	int16/int32/int64           number
+//	float32/float64             number; NaN, Infinity, -Infinity as the strings
+//	                            "NaN", "Infinity", "-Infinity" (Jackson's default,
+//	                            JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+//	Decimal, numeric(p,s)/money base64 of the big-endian two's-complement unscaled
+//	                            value at the column's scale (Java
+//	                            BigInteger.toByteArray); money has scale 2
+//	Decimal, unconstrained      {"scale":s,"value":base64} (VariableScaleDecimal);
+//	                            also for a Decimal in a column that is neither
+//	                            numeric nor money (e.g. a domain), since it
+//	                            carries its own scale
+//	Decimal with Special        null: precise mode cannot carry NaN/±Infinity
+//	                            (Debezium fails the connector here; walrelay
+//	                            emits null rather than halt the pipeline)
+//	Date, MicroTime,            number
+//	MicroTimestamp, MicroDuration
+//	string, JSON, Enum          string (json documents as a string, as
+//	                            io.debezium.data.Json)
+//	[]byte, Bits                base64 string
+//	[]any                       array, elements mapped with the column's rules
+//	Unavailable                 the TOAST placeholder, shaped as Debezium does:
+//	                            bytea/bit/varbit -> base64 of its bytes;
+//	                            _int4/_date/_int8 -> array of its bytes as numbers;
+//	                            other arrays -> ["placeholder"]; else the string
+//
+// Absent columns (not part of an old tuple's replica identity) are printed as
+// null: Debezium's Struct carries every column and JsonConverter prints
+// unset optional fields as null (for NOT NULL columns Debezium prints a type
+// default such as 0; walrelay's schemas make every non-key column optional, so
+// null is the faithful and unambiguous rendering).
+//
+// Known differences from Debezium, by design: source.sequence uses the
+// change's own transaction commit LSN as its first element (Debezium uses the
+// previous commit's); float formatting follows Go (1e+21, 1) rather than Java
+// (1.0E21, 1.0), which decodes to the same numbers; topic names are sanitised
+// like Debezium's (characters outside [A-Za-z0-9._-] become '_').
+package schema

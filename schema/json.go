@@ -1,0 +1,242 @@
+package schema
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// JSONEncoder encodes changes as Debezium JSON (JsonConverter with
+// schemas.enable=false); see the package doc for the value mapping. It holds
+// no per-change state and is safe for concurrent use.
+type JSONEncoder struct {
+	o        Options
+	ceSource string
+	msgTopic string
+	ph       *placeholders
+	topics   *topicCache
+}
+
+var _ Encoder = (*JSONEncoder)(nil)
+
+// NewJSON returns a JSON encoder. Empty options take their documented
+// defaults; call o.Validate first to reject an unusable topic prefix.
+func NewJSON(o Options) *JSONEncoder {
+	o = o.withDefaults()
+	return &JSONEncoder{
+		o:        o,
+		ceSource: ceSource(o.SystemID, o.Database),
+		msgTopic: MessageTopic(o.TopicPrefix),
+		ph:       newPlaceholders(o.ToastPlaceholder),
+		topics:   newTopicCache(o.TopicPrefix),
+	}
+}
+
+// Encode returns the records of ch, in the order they must be produced:
+//   - insert, update, delete, snapshot read: one record on the table's topic,
+//     keyed by the key columns (nil key when the relation has none); a delete
+//     is followed by a tombstone (same key, nil value) when Options.Tombstones
+//     is set and the table has a key (a keyless tombstone deletes nothing and
+//     compacted topics reject it);
+//   - truncate: one record with a nil key and op "t";
+//   - logical message: one record on <prefix>.message keyed {"prefix":...}.
+//
+// Called by the pipeline's encode stage, from any goroutine. Records have no
+// Ack; their bytes are freshly allocated and owned by the caller. On error no
+// record is returned and the error names the table, LSN and column.
+func (e *JSONEncoder) Encode(ch *event.Change) ([]event.Record, error) {
+	if err := checkChange(ch); err != nil {
+		return nil, err
+	}
+	p := getScratch()
+	buf := *p
+	var layouts [2]recordLayout
+	var n int
+	var err error
+	if ch.Op == event.OpMessage {
+		buf, n = e.encodeMessage(buf, &layouts, ch)
+	} else {
+		buf, n, err = e.encodeRow(buf, &layouts, ch)
+	}
+	if err != nil {
+		putScratch(p, buf)
+		return nil, fmt.Errorf("schema: encode %s %s at LSN %s (event %s): %w",
+			ch.Op, ch.Relation.QualifiedName(), ch.LSN, ch.ID(), err)
+	}
+	recs := build(buf, layouts[:n])
+	putScratch(p, buf)
+	return recs, nil
+}
+
+// encodeRow writes the records of a row change or truncate into buf.
+func (e *JSONEncoder) encodeRow(buf []byte, ls *[2]recordLayout, ch *event.Change) ([]byte, int, error) {
+	rel := ch.Relation
+	now := e.o.Now()
+	ct := eventTime(ch, now)
+	l := &ls[0]
+	l.topic = e.topics.get(rel)
+	if ch.Op != event.OpTruncate && hasKey(rel) {
+		row := ch.After
+		if ch.Op == event.OpDelete {
+			row = ch.Before
+		}
+		if row == nil {
+			return buf, 0, fmt.Errorf("no row to take the key from: %w", ErrIncomplete)
+		}
+		var err error
+		l.key.start = len(buf)
+		if buf, err = e.appendKey(buf, rel, row); err != nil {
+			return buf, 0, err
+		}
+		l.key.end, l.hasKey = len(buf), true
+	}
+	var err error
+	l.value.start = len(buf)
+	if buf, err = e.appendEnvelope(buf, ch, now, ct); err != nil {
+		return buf, 0, err
+	}
+	l.value.end, l.hasValue = len(buf), true
+	buf = appendCloudEvents(buf, &l.headers, ch, ct, e.ceSource, ContentTypeJSON, false)
+	if ch.Op != event.OpDelete || !e.o.Tombstones || !l.hasKey {
+		return buf, 1, nil
+	}
+	t := &ls[1]
+	t.topic, t.key, t.hasKey = l.topic, l.key, true
+	buf = appendCloudEvents(buf, &t.headers, ch, ct, e.ceSource, ContentTypeJSON, true)
+	return buf, 2, nil
+}
+
+// hasKey reports whether rel has key columns (without KeyColumns' allocation).
+func hasKey(rel *event.Relation) bool {
+	for i := range rel.Columns {
+		if rel.Columns[i].Key {
+			return true
+		}
+	}
+	return false
+}
+
+// appendEnvelope appends the Debezium envelope of a row change or truncate:
+// before, after, source, op, ts_ms, ts_us, ts_ns, transaction. A truncate has
+// before and after null. now is the processing time, ct the event time.
+func (e *JSONEncoder) appendEnvelope(buf []byte, ch *event.Change, now, ct time.Time) ([]byte, error) {
+	before, after := ch.Before, ch.After
+	if ch.Op == event.OpTruncate {
+		before, after = nil, nil
+	}
+	var err error
+	buf = append(buf, `{"before":`...)
+	if buf, err = e.appendRow(buf, ch.Relation, before); err != nil {
+		return buf, fmt.Errorf("before: %w", err)
+	}
+	buf = append(buf, `,"after":`...)
+	if buf, err = e.appendRow(buf, ch.Relation, after); err != nil {
+		return buf, fmt.Errorf("after: %w", err)
+	}
+	buf = append(buf, `,"source":`...)
+	src := sourceOf(&e.o, ch, ct)
+	buf = appendJSONSource(buf, &src)
+	buf = appendJSONOp(buf, ch.Op)
+	buf = appendJSONTimes(buf, now, true)
+	buf = append(buf, `,"transaction":{"id":"`...)
+	buf = appendTxID(buf, ch.Tx)
+	buf = append(buf, `","total_order":`...)
+	buf = strconv.AppendUint(buf, uint64(ch.Ordinal), 10)
+	buf = append(buf, `,"data_collection_order":`...)
+	buf = strconv.AppendUint(buf, uint64(ch.CollectionOrder), 10)
+	return append(buf, "}}"...), nil
+}
+
+// encodeMessage writes the record of a logical decoding message, shaped as
+// Debezium's io.debezium.connector.postgresql.MessageValue: op "m", ts_ms
+// (processing time), source (schema and table empty; txId null and ts_ms the
+// processing time when the message is not transactional), message {prefix, content as base64}.
+func (e *JSONEncoder) encodeMessage(buf []byte, ls *[2]recordLayout, ch *event.Change) ([]byte, int) {
+	m := ch.Message
+	now := e.o.Now()
+	ct := eventTime(ch, now)
+	l := &ls[0]
+	l.topic = e.msgTopic
+	l.key.start = len(buf)
+	buf = append(buf, `{"prefix":`...)
+	buf = appendJSONString(buf, m.Prefix)
+	buf = append(buf, '}')
+	l.key.end, l.hasKey = len(buf), true
+
+	l.value.start = len(buf)
+	buf = append(buf, `{"op":"m"`...)
+	buf = appendJSONTimes(buf, now, false)
+	buf = append(buf, `,"source":`...)
+	src := sourceOf(&e.o, ch, ct)
+	buf = appendJSONSource(buf, &src)
+	buf = append(buf, `,"message":{"prefix":`...)
+	buf = appendJSONString(buf, m.Prefix)
+	buf = append(buf, `,"content":`...)
+	buf = appendJSONBase64(buf, m.Content)
+	buf = append(buf, "}}"...)
+	l.value.end, l.hasValue = len(buf), true
+
+	buf = appendCloudEvents(buf, &l.headers, ch, ct, e.ceSource, ContentTypeJSON, false)
+	return buf, 1
+}
+
+// appendJSONOp appends `,"op":"<letter>"`.
+func appendJSONOp(buf []byte, op event.Op) []byte {
+	buf = append(buf, `,"op":"`...)
+	buf = append(buf, byte(op))
+	return append(buf, '"')
+}
+
+// appendJSONTimes appends `,"ts_ms":` and, when fine is set, ts_us and ts_ns.
+func appendJSONTimes(buf []byte, t time.Time, fine bool) []byte {
+	buf = append(buf, `,"ts_ms":`...)
+	buf = strconv.AppendInt(buf, t.UnixMilli(), 10)
+	if !fine {
+		return buf
+	}
+	buf = append(buf, `,"ts_us":`...)
+	buf = strconv.AppendInt(buf, t.UnixMicro(), 10)
+	buf = append(buf, `,"ts_ns":`...)
+	return strconv.AppendInt(buf, t.UnixNano(), 10)
+}
+
+// appendJSONSource appends the source block in Debezium's field order.
+func appendJSONSource(buf []byte, s *source) []byte {
+	buf = append(buf, `{"version":`...)
+	buf = appendJSONString(buf, s.version)
+	buf = append(buf, `,"connector":"`+Connector+`","name":`...)
+	buf = appendJSONString(buf, s.name)
+	buf = append(buf, `,"ts_ms":`...)
+	buf = strconv.AppendInt(buf, s.tsMs, 10)
+	buf = append(buf, `,"snapshot":`...)
+	buf = appendJSONString(buf, s.snapshot)
+	buf = append(buf, `,"db":`...)
+	buf = appendJSONString(buf, s.db)
+	buf = append(buf, `,"sequence":"`...)
+	var tmp [48]byte
+	for _, c := range s.appendSequence(tmp[:0]) {
+		if c == '"' {
+			buf = append(buf, '\\')
+		}
+		buf = append(buf, c)
+	}
+	buf = append(buf, `","ts_us":`...)
+	buf = strconv.AppendInt(buf, s.tsUs, 10)
+	buf = append(buf, `,"ts_ns":`...)
+	buf = strconv.AppendInt(buf, s.tsNs, 10)
+	buf = append(buf, `,"schema":`...)
+	buf = appendJSONString(buf, s.schema)
+	buf = append(buf, `,"table":`...)
+	buf = appendJSONString(buf, s.table)
+	buf = append(buf, `,"txId":`...)
+	if s.hasTxID {
+		buf = strconv.AppendInt(buf, s.txID, 10)
+	} else {
+		buf = append(buf, "null"...)
+	}
+	buf = append(buf, `,"lsn":`...)
+	buf = strconv.AppendUint(buf, s.lsn, 10)
+	return append(buf, `,"xmin":null}`...)
+}

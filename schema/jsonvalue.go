@@ -1,0 +1,174 @@
+package schema
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// appendRow appends a row (one value per column of rel) as a JSON object in
+// column order, or null for a nil row. Every column is printed; Absent ones as
+// null. A failing column is named in the error.
+func (e *JSONEncoder) appendRow(dst []byte, rel *event.Relation, row []any) ([]byte, error) {
+	if row == nil {
+		return append(dst, "null"...), nil
+	}
+	if len(row) != len(rel.Columns) {
+		return dst, fmt.Errorf("%d values for %d columns: %w", len(row), len(rel.Columns), ErrRowShape)
+	}
+	dst = append(dst, '{')
+	for i := range rel.Columns {
+		col := &rel.Columns[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		dst = appendJSONString(dst, col.Name)
+		dst = append(dst, ':')
+		if dst, err = e.appendValue(dst, col, row[i]); err != nil {
+			return dst, fmt.Errorf("column %q (%s): %w", col.Name, col.TypeName, err)
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// appendKey appends the key object of a row: the columns with Key set, in
+// column order. The caller has checked that rel has key columns.
+func (e *JSONEncoder) appendKey(dst []byte, rel *event.Relation, row []any) ([]byte, error) {
+	if len(row) != len(rel.Columns) {
+		return dst, fmt.Errorf("key: %d values for %d columns: %w", len(row), len(rel.Columns), ErrRowShape)
+	}
+	dst = append(dst, '{')
+	first := true
+	for i := range rel.Columns {
+		col := &rel.Columns[i]
+		if !col.Key {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		var err error
+		dst = appendJSONString(dst, col.Name)
+		dst = append(dst, ':')
+		if dst, err = e.appendValue(dst, col, row[i]); err != nil {
+			return dst, fmt.Errorf("key column %q (%s): %w", col.Name, col.TypeName, err)
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// appendValue appends one column value per the mapping in the package doc.
+// Elements of an array are mapped with the same column (its TypeName and
+// TypeMod describe the elements too).
+func (e *JSONEncoder) appendValue(dst []byte, col *event.Column, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil, event.Absent:
+		return append(dst, "null"...), nil
+	case bool:
+		return strconv.AppendBool(dst, x), nil
+	case int16:
+		return strconv.AppendInt(dst, int64(x), 10), nil
+	case int32:
+		return strconv.AppendInt(dst, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(dst, x, 10), nil
+	case float32:
+		return appendJSONFloat(dst, float64(x), 32), nil
+	case float64:
+		return appendJSONFloat(dst, x, 64), nil
+	case string:
+		return appendJSONString(dst, x), nil
+	case event.JSON:
+		return appendJSONString(dst, string(x)), nil
+	case event.Enum:
+		return appendJSONString(dst, string(x)), nil
+	case []byte:
+		return appendJSONBase64(dst, x), nil
+	case event.Bits:
+		return appendJSONBase64(dst, x.Bytes), nil
+	case event.Decimal:
+		return appendJSONDecimal(dst, col, x)
+	case event.Date:
+		return strconv.AppendInt(dst, int64(x), 10), nil
+	case event.MicroTime:
+		return strconv.AppendInt(dst, int64(x), 10), nil
+	case event.MicroTimestamp:
+		return strconv.AppendInt(dst, int64(x), 10), nil
+	case event.MicroDuration:
+		return strconv.AppendInt(dst, int64(x), 10), nil
+	case []any:
+		return e.appendArray(dst, col, x)
+	case event.Unavailable:
+		return e.appendValue(dst, col, e.ph.forColumn(col))
+	case int8, int, uint8, uint16, uint32, uint64, uint:
+		return appendOtherInt(dst, x), nil
+	}
+	return dst, fmt.Errorf("%T: %w", v, ErrUnsupportedValue)
+}
+
+// appendArray appends an array; nested arrays (multi-dimensional) recurse.
+func (e *JSONEncoder) appendArray(dst []byte, col *event.Column, a []any) ([]byte, error) {
+	dst = append(dst, '[')
+	for i, el := range a {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = e.appendValue(dst, col, el); err != nil {
+			return dst, fmt.Errorf("element %d: %w", i, err)
+		}
+	}
+	return append(dst, ']'), nil
+}
+
+// appendJSONDecimal appends a Decimal in precise mode: base64 bytes at the
+// column's fixed scale, or {"scale":s,"value":base64} for variable scale, or
+// null for NaN/±Infinity, which precise mode cannot carry.
+func appendJSONDecimal(dst []byte, col *event.Column, d event.Decimal) ([]byte, error) {
+	if d.Special != "" {
+		return append(dst, "null"...), nil
+	}
+	repr := decimalReprOf(col)
+	scale := repr.scale
+	if repr.variable {
+		scale = d.Scale
+		dst = append(dst, `{"scale":`...)
+		dst = strconv.AppendInt(dst, int64(scale), 10)
+		dst = append(dst, `,"value":`...)
+	}
+	var tmp [24]byte
+	raw, err := appendUnscaled(tmp[:0], d, scale)
+	if err != nil {
+		return dst, err
+	}
+	dst = appendJSONBase64(dst, raw)
+	if repr.variable {
+		dst = append(dst, '}')
+	}
+	return dst, nil
+}
+
+// appendOtherInt appends integer types outside value.go's contract that are
+// still unambiguous numbers.
+func appendOtherInt(dst []byte, v any) []byte {
+	switch x := v.(type) {
+	case int8:
+		return strconv.AppendInt(dst, int64(x), 10)
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10)
+	case uint8:
+		return strconv.AppendUint(dst, uint64(x), 10)
+	case uint16:
+		return strconv.AppendUint(dst, uint64(x), 10)
+	case uint32:
+		return strconv.AppendUint(dst, uint64(x), 10)
+	case uint64:
+		return strconv.AppendUint(dst, x, 10)
+	case uint:
+		return strconv.AppendUint(dst, uint64(x), 10)
+	}
+	return dst
+}
