@@ -1,0 +1,72 @@
+package decoder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// Querier is the one method of *pgx.Conn, *pgxpool.Pool and pgx.Tx that the
+// catalog needs. It must be a normal (not a replication) connection: the
+// query uses the extended protocol.
+type Querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Catalog is a TypeLookup that reads pg_type and caches each answer by OID
+// for its lifetime (type OIDs are never reused for a different kind while a
+// column uses them). It is safe for concurrent use.
+type Catalog struct {
+	q     Querier
+	mu    sync.Mutex
+	cache map[uint32]TypeInfo
+}
+
+// NewCatalog returns a Catalog that queries through q.
+func NewCatalog(q Querier) *Catalog {
+	return &Catalog{q: q, cache: make(map[uint32]TypeInfo)}
+}
+
+const typeQuery = `SELECT t.typname::text, t.typtype::text, t.typcategory::text, t.typelem, t.typbasetype, t.typtypmod
+FROM pg_catalog.pg_type t WHERE t.oid = $1`
+
+// LookupType implements TypeLookup: typtype 'e' is an enum, typtype 'd' a
+// domain (BaseOID = typbasetype, BaseTypeMod = typtypmod), typcategory 'A'
+// with a typelem an array; anything else is KindOther. A missing OID returns
+// an error wrapping ErrTypeNotFound.
+func (c *Catalog) LookupType(ctx context.Context, oid uint32) (TypeInfo, error) {
+	c.mu.Lock()
+	info, ok := c.cache[oid]
+	c.mu.Unlock()
+	if ok {
+		return info, nil
+	}
+	var typtype, category string
+	var elem, base uint32
+	var typmod int32
+	err := c.q.QueryRow(ctx, typeQuery, oid).Scan(&info.Name, &typtype, &category, &elem, &base, &typmod)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return TypeInfo{}, fmt.Errorf("pg_type OID %d: %w", oid, ErrTypeNotFound)
+	}
+	if err != nil {
+		return TypeInfo{}, fmt.Errorf("query pg_type for OID %d: %w", oid, err)
+	}
+	info.Kind, info.BaseTypeMod = event.KindOther, -1
+	switch {
+	case typtype == "e":
+		info.Kind = event.KindEnum
+	case typtype == "d":
+		info.BaseOID, info.BaseTypeMod = base, typmod
+	case category == "A" && elem != 0:
+		info.Kind, info.ElemOID = event.KindArray, elem
+	}
+	c.mu.Lock()
+	c.cache[oid] = info
+	c.mu.Unlock()
+	return info, nil
+}

@@ -1,0 +1,121 @@
+package decoder
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pglogrepl"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// relEntry is the decoder's cache entry for one relation OID: the shared
+// event.Relation, the raw Relation message it came from (to detect changes),
+// one converter per column, and the CollectionOrder counter of the current
+// transaction.
+type relEntry struct {
+	rel   *event.Relation
+	raw   *pglogrepl.RelationMessage
+	convs []convertFunc
+
+	orderGen uint64 // Decoder.txGen when order was last reset
+	order    uint32
+}
+
+// sameAs reports whether m describes exactly the relation e was built from:
+// same names, replica identity, and columns (names, types, typmods, flags).
+func (e *relEntry) sameAs(m *pglogrepl.RelationMessage) bool {
+	r := e.raw
+	if r.Namespace != m.Namespace || r.RelationName != m.RelationName ||
+		r.ReplicaIdentity != m.ReplicaIdentity || len(r.Columns) != len(m.Columns) {
+		return false
+	}
+	for i, a := range r.Columns {
+		b := m.Columns[i]
+		if a.Flags != b.Flags || a.Name != b.Name || a.DataType != b.DataType || a.TypeModifier != b.TypeModifier {
+			return false
+		}
+	}
+	return true
+}
+
+// relation registers a Relation message. An identical message keeps the
+// cached relation and its Version; a different one replaces it with a new
+// *event.Relation whose Version is one more (changes already emitted keep
+// pointing at the old one). Type look-ups happen here, not per row.
+func (d *Decoder) relation(ctx context.Context, lsn event.LSN, m *pglogrepl.RelationMessage) error {
+	old := d.rels[m.RelationID]
+	if old != nil && old.sameAs(m) {
+		return nil
+	}
+	rel := &event.Relation{
+		OID:             m.RelationID,
+		Schema:          m.Namespace,
+		Table:           m.RelationName,
+		ReplicaIdentity: m.ReplicaIdentity,
+		Columns:         make([]event.Column, len(m.Columns)),
+		Version:         1,
+	}
+	if old != nil {
+		rel.Version = old.rel.Version + 1
+	}
+	convs := make([]convertFunc, len(m.Columns))
+	for i, c := range m.Columns {
+		col, conv, err := d.column(ctx, c)
+		if err != nil {
+			return fmt.Errorf("decoder: Relation %s.%s (OID %d) at LSN %s, column %q (type OID %d): %w",
+				m.Namespace, m.RelationName, m.RelationID, lsn, c.Name, c.DataType, err)
+		}
+		rel.Columns[i], convs[i] = col, conv
+	}
+	if rel.ReplicaIdentity == event.IdentityFull {
+		if err := d.fullIdentityKeys(ctx, rel); err != nil {
+			return fmt.Errorf("decoder: Relation %s at LSN %s: %w", rel.QualifiedName(), lsn, err)
+		}
+	}
+	d.rels[m.RelationID] = &relEntry{rel: rel, raw: m, convs: convs}
+	ev := d.log.Info().Str("table", rel.QualifiedName()).Uint32("oid", rel.OID).
+		Int("version", rel.Version).Int("columns", len(rel.Columns)).
+		Str("replica_identity", string(rune(rel.ReplicaIdentity))).Stringer("lsn", lsn)
+	if old == nil {
+		ev.Msg("relation registered")
+	} else {
+		ev.Msg("relation changed")
+	}
+	return nil
+}
+
+// column describes one relation column and picks its converter. A domain
+// column is described by its base type (TypeOID, TypeName, Kind, ElemOID),
+// with the domain's typmod when the column has none, because that is how its
+// values are encoded.
+func (d *Decoder) column(ctx context.Context, c *pglogrepl.RelationMessageColumn) (event.Column, convertFunc, error) {
+	td, err := d.resolve(ctx, c.DataType)
+	if err != nil {
+		return event.Column{}, nil, err
+	}
+	typmod := c.TypeModifier
+	if typmod < 0 && td.typmod >= 0 {
+		typmod = td.typmod
+	}
+	col := event.Column{
+		Name:     c.Name,
+		TypeOID:  td.oid,
+		TypeName: td.name,
+		TypeMod:  typmod,
+		Key:      c.Flags&1 != 0,
+		Kind:     td.kind,
+		ElemOID:  td.elem,
+	}
+	if td.kind != event.KindArray {
+		return col, scalarConverter(td, typmod), nil
+	}
+	ed, err := d.resolve(ctx, td.elem)
+	if err != nil {
+		return event.Column{}, nil, fmt.Errorf("element type OID %d: %w", td.elem, err)
+	}
+	if ed.kind == event.KindArray { // cannot happen in Postgres; keep the text form
+		ed = typeDesc{oid: ed.oid, name: ed.name, kind: event.KindOther, typmod: -1}
+	}
+	return col, arrayConverter(scalarConverter(ed, typmod), arrayDelimiter(ed.oid)), nil
+}

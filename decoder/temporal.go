@@ -1,0 +1,138 @@
+package decoder
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// Date and time values arrive in DateStyle=ISO text: "2024-01-02",
+// "03:04:05.123456", "2024-01-02 03:04:05.5+00", with " BC" appended to
+// years before 1 AD. Offsets are honoured whatever the session TimeZone.
+
+const (
+	usPerSecond = 1_000_000
+	usPerMinute = 60 * usPerSecond
+	usPerHour   = 60 * usPerMinute
+	usPerDay    = 24 * usPerHour
+)
+
+var (
+	infinity    = []byte("infinity")
+	negInfinity = []byte("-infinity")
+	bcSuffix    = []byte(" BC")
+)
+
+// infinityString returns "infinity" or "-infinity" for those inputs.
+func infinityString(src []byte) (string, bool) {
+	switch {
+	case bytes.Equal(src, infinity):
+		return "infinity", true
+	case bytes.Equal(src, negInfinity):
+		return "-infinity", true
+	}
+	return "", false
+}
+
+// convDate yields event.Date, days since 1970-01-01.
+func convDate(src []byte) (any, error) {
+	if s, ok := infinityString(src); ok {
+		return s, nil
+	}
+	body, bc := bytes.CutSuffix(src, bcSuffix)
+	days, rest, err := parseDate(body, bc)
+	if err != nil || len(rest) != 0 {
+		return nil, fmt.Errorf("invalid date %q", src)
+	}
+	return event.Date(days), nil
+}
+
+// convTime yields event.MicroTime, microseconds since midnight.
+func convTime(src []byte) (any, error) {
+	us, rest, err := parseClock(src)
+	if err != nil || len(rest) != 0 {
+		return nil, fmt.Errorf("invalid time %q", src)
+	}
+	return event.MicroTime(us), nil
+}
+
+// convTimetz yields the time in UTC as an ISO-8601 string, e.g.
+// "13:04:05.5Z" for "15:04:05.5+02", like Debezium's ZonedTime. The boundary
+// 24:00:00 at UTC stays "24:00:00Z".
+func convTimetz(src []byte) (any, error) {
+	us, rest, err := parseClock(src)
+	if err != nil {
+		return nil, fmt.Errorf("invalid timetz %q", src)
+	}
+	off, rest, err := parseOffset(rest)
+	if err != nil || len(rest) != 0 {
+		return nil, fmt.Errorf("invalid timetz %q", src)
+	}
+	utc := us - off*usPerSecond
+	if utc != usPerDay {
+		utc = floorMod(utc, usPerDay)
+	}
+	var buf [24]byte
+	b := appendClock(buf[:0], utc)
+	return string(append(b, 'Z')), nil
+}
+
+// convTimestamp yields event.MicroTimestamp: microseconds since the epoch of
+// the wall-clock reading; ±infinity yields "infinity" / "-infinity".
+func convTimestamp(src []byte) (any, error) {
+	if s, ok := infinityString(src); ok {
+		return s, nil
+	}
+	us, rest, err := parseTimestamp(src)
+	if err != nil || len(rest) != 0 {
+		return nil, fmt.Errorf("invalid timestamp %q", src)
+	}
+	return event.MicroTimestamp(us), nil
+}
+
+// convTimestamptz yields the instant in UTC as an ISO-8601 string with the
+// fraction's trailing zeros trimmed, like java.time's ISO_OFFSET_DATE_TIME
+// (Debezium's ZonedTimestamp): "2024-01-02T03:04:05.5Z",
+// "2024-01-02T03:04:05Z". ±infinity yields "infinity" / "-infinity".
+func convTimestamptz(src []byte) (any, error) {
+	if s, ok := infinityString(src); ok {
+		return s, nil
+	}
+	us, rest, err := parseTimestamp(src)
+	if err != nil {
+		return nil, fmt.Errorf("invalid timestamptz %q", src)
+	}
+	off, rest, err := parseOffset(rest)
+	if err != nil || len(rest) != 0 {
+		return nil, fmt.Errorf("invalid timestamptz %q", src)
+	}
+	return formatInstant(us - off*usPerSecond), nil
+}
+
+// parseTimestamp parses "date time", with " BC" at the very end (after a
+// timestamptz offset) for years before 1 AD. It returns microseconds since
+// the epoch and what follows the time (a timestamptz offset).
+func parseTimestamp(src []byte) (int64, []byte, error) {
+	body, bc := bytes.CutSuffix(src, bcSuffix)
+	days, rest, err := parseDate(body, bc)
+	if err != nil || len(rest) == 0 || rest[0] != ' ' {
+		return 0, nil, errSyntax
+	}
+	us, rest, err := parseClock(rest[1:])
+	if err != nil {
+		return 0, nil, err
+	}
+	return days*usPerDay + us, rest, nil
+}
+
+// formatInstant formats microseconds since the epoch as UTC ISO-8601.
+func formatInstant(us int64) string {
+	days := floorDiv(us, usPerDay)
+	y, m, d := civilFromDays(days)
+	var buf [48]byte
+	b := appendISODate(buf[:0], y, m, d)
+	b = append(b, 'T')
+	b = appendClock(b, us-days*usPerDay)
+	return string(append(b, 'Z'))
+}

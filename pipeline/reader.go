@@ -1,0 +1,222 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/walrelay/walrelay/checkpoint"
+	"github.com/walrelay/walrelay/decoder"
+	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/replication"
+)
+
+// reader is the goroutine that owns the replication stream. It decodes,
+// encodes and hands records to the sink, and sends a status update at least
+// every statusEvery, even while the in-flight caps hold it back.
+type reader struct {
+	s           *session
+	statusEvery time.Duration
+	excluded    map[string]bool
+
+	nextStatus time.Time
+	nextReport time.Time
+	txn        *checkpoint.Txn
+	skipTx     bool
+	walEnd     event.LSN // newest ServerWALEnd seen
+	events     uint64    // records handed to the sink
+}
+
+const reportEvery = 10 * time.Second
+
+// loop runs until ctx is done (returns nil) or something fails (returns the
+// error; the session then restarts from the checkpoint).
+func (r *reader) loop(ctx context.Context, committerDone <-chan error) error {
+	r.nextStatus = time.Now()
+	r.nextReport = time.Now().Add(reportEvery)
+	for {
+		if err := r.checkStages(committerDone); err != nil {
+			return err
+		}
+		if err := r.tick(ctx); err != nil {
+			return err
+		}
+		m, ok, err := r.receive(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if err := r.handle(ctx, m); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// checkStages returns the error of a stage that stopped on its own.
+func (r *reader) checkStages(committerDone <-chan error) error {
+	select {
+	case err := <-r.s.sink.Err():
+		return err
+	case err := <-committerDone:
+		if err == nil {
+			err = errors.New("checkpoint committer stopped")
+		}
+		return err
+	default:
+		return nil
+	}
+}
+
+// tick sends the periodic status update and progress report when due.
+func (r *reader) tick(ctx context.Context) error {
+	now := time.Now()
+	if !now.Before(r.nextStatus) {
+		if err := r.sendStatus(ctx); err != nil {
+			return err
+		}
+	}
+	if !now.Before(r.nextReport) {
+		r.report()
+		r.nextReport = now.Add(reportEvery)
+	}
+	return nil
+}
+
+func (r *reader) sendStatus(ctx context.Context) error {
+	r.nextStatus = time.Now().Add(r.statusEvery)
+	return r.s.stream.SendStatus(ctx, r.s.committer.Persisted())
+}
+
+func (r *reader) report() {
+	events, bytes, open := r.s.tracker.Stats()
+	persisted := r.s.committer.Persisted()
+	lag := int64(0)
+	if r.walEnd > persisted {
+		lag = int64(r.walEnd - persisted)
+	}
+	r.s.log.Info().Uint64("events", r.events).Stringer("checkpoint", persisted).
+		Stringer("server_wal_end", r.walEnd).Int64("lag_bytes", lag).
+		Int("inflight_events", events).Int64("inflight_bytes", bytes).Int("open_txns", open).Msg("progress")
+}
+
+// receive waits for one message until the next status update is due.
+func (r *reader) receive(ctx context.Context) (replication.Message, bool, error) {
+	rctx, cancel := context.WithDeadline(ctx, r.nextStatus)
+	defer cancel()
+	return r.s.stream.Receive(rctx)
+}
+
+// handle processes one replication message.
+func (r *reader) handle(ctx context.Context, m replication.Message) error {
+	if m.ServerWALEnd > r.walEnd {
+		r.walEnd = m.ServerWALEnd
+	}
+	if m.Keepalive {
+		// Idle advance: only when nothing is in flight and no transaction is open.
+		if r.txn == nil {
+			r.s.tracker.AdvanceIdle(m.ServerWALEnd)
+		}
+		if m.ReplyRequested {
+			return r.sendStatus(ctx)
+		}
+		return nil
+	}
+	res, err := r.s.dec.Decode(ctx, m.WALStart, m.Data)
+	if err != nil {
+		return fmt.Errorf("decoding WAL at %s: %w", m.WALStart, err)
+	}
+	return r.apply(ctx, res)
+}
+
+// apply feeds a decoded message to the tracker and the sink.
+func (r *reader) apply(ctx context.Context, res decoder.Result) error {
+	switch res.Kind {
+	case decoder.KindBegin:
+		r.txn = r.s.tracker.Begin(res.Tx.CommitLSN)
+		// Postgres may resend a transaction that ends at or before the start
+		// position; those events are already in Kafka.
+		r.skipTx = res.Tx.CommitLSN < r.s.start
+	case decoder.KindCommit:
+		if r.txn == nil {
+			return fmt.Errorf("commit at %s without a begin", res.EndLSN)
+		}
+		r.txn.Commit(res.EndLSN)
+		r.txn, r.skipTx = nil, false
+	case decoder.KindChanges:
+		if r.txn == nil {
+			return errors.New("change outside a transaction")
+		}
+		for _, ch := range res.Changes {
+			if err := r.publish(ctx, r.txn, ch); err != nil {
+				return err
+			}
+		}
+	case decoder.KindStandalone:
+		txn := r.s.tracker.Begin(res.EndLSN)
+		for _, ch := range res.Changes {
+			if err := r.publish(ctx, txn, ch); err != nil {
+				return err
+			}
+		}
+		txn.Commit(res.EndLSN)
+	}
+	return nil
+}
+
+// publish encodes one change and hands its records to the sink, each tracked
+// in txn so that the checkpoint cannot pass it before Kafka acknowledged it.
+func (r *reader) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.Change) error {
+	if r.skipTx || (ch.Relation != nil && r.excluded[ch.Relation.QualifiedName()]) {
+		return nil
+	}
+	recs, err := r.s.enc.Encode(ch)
+	if err != nil {
+		return fmt.Errorf("encoding change %s: %w", ch.ID(), err)
+	}
+	for i := range recs {
+		rec := &recs[i]
+		size := rec.Size()
+		if err := r.acquire(ctx, size); err != nil {
+			return err
+		}
+		rec.Ack = txn.Track(size)
+		if err := r.s.sink.Send(ctx, rec); err != nil {
+			return err
+		}
+		r.events++
+	}
+	return nil
+}
+
+// acquire waits for room under the in-flight caps, sending status updates
+// while it waits so wal_sender_timeout never fires (invariant 5).
+func (r *reader) acquire(ctx context.Context, size int) error {
+	for {
+		actx, cancel := context.WithDeadline(ctx, r.nextStatus)
+		err := r.s.tracker.Acquire(actx, size)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		select {
+		case err := <-r.s.sink.Err():
+			return err
+		default:
+		}
+		if err := r.tick(ctx); err != nil {
+			return err
+		}
+	}
+}

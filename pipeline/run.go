@@ -1,0 +1,44 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+)
+
+// Run streams until ctx is cancelled (SIGINT/SIGTERM), then drains what is in
+// flight, writes a final checkpoint and returns nil.
+//
+// A session that fails after it has streamed (Kafka retries exhausted, a lost
+// connection, a store error) is restarted from the checkpoint after an
+// exponential backoff with jitter. Errors before the first session streams,
+// and fatal errors (bad config, privileges, a detected gap), are returned so
+// the process exits non-zero with one clear line.
+func Run(ctx context.Context, opts Options) error {
+	streamedOnce := false
+	failures := 0
+	for {
+		s := newSession(opts)
+		err := s.run(ctx)
+		streamedOnce = streamedOnce || s.streamed
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err == nil {
+			return nil
+		}
+		if IsFatal(err) || !streamedOnce {
+			return err
+		}
+		if s.streamed {
+			failures = 0
+		}
+		delay := backoff(failures, time.Second, 30*time.Second)
+		failures++
+		opts.Log.Error().Err(err).Dur("retry_in", delay).Msg("pipeline halted; restarting from the checkpoint")
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+	}
+}

@@ -1,0 +1,209 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/checkpoint"
+	"github.com/walrelay/walrelay/config"
+	"github.com/walrelay/walrelay/decoder"
+	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/replication"
+	"github.com/walrelay/walrelay/schema"
+	"github.com/walrelay/walrelay/sink"
+)
+
+// session is one connected attempt: set-up, streaming, shutdown.
+type session struct {
+	opts Options
+	cfg  *config.Config
+	log  zerolog.Logger
+
+	store     checkpoint.Store
+	db        *pgx.Conn
+	repl      *pgconn.PgConn
+	stream    *replication.Stream
+	sink      *sink.Sink
+	enc       schema.Encoder
+	dec       *decoder.Decoder
+	tracker   *checkpoint.Tracker
+	committer *checkpoint.Committer
+
+	start      event.LSN
+	streamed   bool
+	sinkClosed bool
+	reader     reader
+}
+
+func newSession(opts Options) *session {
+	return &session{opts: opts, cfg: opts.Config, log: opts.Log}
+}
+
+// run performs one attempt; it returns nil after a graceful stop (ctx done).
+func (s *session) run(ctx context.Context) error {
+	defer s.close()
+	if err := s.setup(ctx); err != nil {
+		return err
+	}
+	cctx, stopCommitter := context.WithCancel(context.Background())
+	committerDone := make(chan error, 1)
+	go func() { committerDone <- s.committer.Run(cctx) }()
+
+	s.streamed = true
+	s.log.Info().Str("slot", s.cfg.Postgres.Slot).Str("publication", s.cfg.Postgres.Publication).
+		Stringer("start_lsn", s.start).Msg("streaming")
+	if s.opts.OnStreaming != nil {
+		s.opts.OnStreaming()
+	}
+	readErr := s.reader.loop(ctx, committerDone)
+	stopCommitter()
+	<-committerDone
+	return s.shutdown(readErr)
+}
+
+// setup connects, checks prerequisites, positions the slot and builds the stages.
+func (s *session) setup(ctx context.Context) error {
+	cfg := s.cfg
+	var err error
+	if s.store, err = openStore(ctx, cfg); err != nil {
+		return fatal(err)
+	}
+	pos, found, err := s.store.Load(ctx)
+	if err != nil {
+		return fatal(err)
+	}
+	if s.db, err = replication.ConnectSQL(ctx, cfg.Postgres.DSN); err != nil {
+		return err
+	}
+	if err := replication.CheckServer(ctx, s.db); err != nil {
+		return fatal(err)
+	}
+	if err := replication.EnsurePublication(ctx, s.db, cfg.Postgres.Publication, cfg.Postgres.Tables, s.log); err != nil {
+		return fatal(err)
+	}
+	if s.repl, err = replication.ConnectReplication(ctx, cfg.Postgres.DSN); err != nil {
+		return err
+	}
+	sys, err := replication.IdentifySystem(ctx, s.repl)
+	if err != nil {
+		return err
+	}
+	if s.start, err = startPosition(ctx, s.db, s.repl, cfg, pos, found, s.opts.AllowGap, s.log); err != nil {
+		return err
+	}
+	if s.sink, err = sink.New(ctx, sinkConfig(cfg), s.log.With().Str("stage", "sink").Logger()); err != nil {
+		return err
+	}
+	s.buildStages(sys)
+	return s.startStream(ctx)
+}
+
+func (s *session) buildStages(sys replication.System) {
+	cfg := s.cfg
+	s.enc = schema.NewJSON(schema.Options{
+		TopicPrefix:      cfg.TopicPrefix,
+		Database:         sys.Database,
+		SystemID:         sys.ID,
+		Tombstones:       cfg.Kafka.TombstonesEnabled(),
+		ToastPlaceholder: cfg.ToastPlaceholder,
+		Version:          s.opts.Version,
+	})
+	catalog := decoder.NewCatalog(s.db)
+	s.dec = decoder.New(decoder.Options{Types: catalog, Keys: catalog, Log: s.log})
+	s.tracker = checkpoint.NewTracker(cfg.Limits.MaxInflightEvents, cfg.Limits.MaxInflightBytes)
+	s.tracker.SetWatermark(s.start)
+	s.committer = checkpoint.NewCommitter(s.tracker, s.store, cfg.Postgres.Slot, cfg.Checkpoint.Interval, s.log)
+}
+
+func (s *session) startStream(ctx context.Context) error {
+	var version int
+	if err := s.db.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+		return fmt.Errorf("postgres: reading server_version_num: %w", err)
+	}
+	stream, err := replication.Start(ctx, s.repl, replication.StartOptions{
+		Slot: s.cfg.Postgres.Slot, Publication: s.cfg.Postgres.Publication,
+		Start: s.start, Messages: version >= 140000,
+	})
+	if err != nil {
+		return err
+	}
+	s.stream = stream
+	s.reader = reader{s: s, statusEvery: s.cfg.Postgres.StatusInterval, excluded: excludedTables(s.cfg)}
+	return nil
+}
+
+// shutdown drains what is in flight (bounded), persists the final watermark
+// and confirms it to Postgres. readErr nil means a graceful stop.
+func (s *session) shutdown(readErr error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
+	defer cancel()
+	s.sinkClosed = true
+	if err := s.sink.Close(ctx); err != nil && readErr == nil {
+		s.log.Warn().Err(err).Msg("not everything in flight was acknowledged before shutdown; it will be re-sent on restart")
+	}
+	if err := s.committer.Flush(ctx); err != nil {
+		s.log.Error().Err(err).Msg("final checkpoint failed")
+		if readErr == nil {
+			readErr = err
+		}
+	}
+	lsn := s.committer.Persisted()
+	if err := s.stream.SendStatus(ctx, lsn); err != nil {
+		s.log.Debug().Err(err).Msg("final status update not sent")
+	}
+	if readErr == nil {
+		s.log.Info().Stringer("lsn", lsn).Msg("stopped")
+	}
+	return readErr
+}
+
+// close releases whatever setup opened.
+func (s *session) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if s.sink != nil && !s.sinkClosed {
+		_ = s.sink.Close(ctx)
+	}
+	if s.repl != nil {
+		_ = s.repl.Close(ctx)
+	}
+	if s.db != nil {
+		_ = s.db.Close(ctx)
+	}
+	if s.store != nil {
+		_ = s.store.Close()
+	}
+}
+
+// excludedTables are walrelay's own tables, never captured.
+func excludedTables(cfg *config.Config) map[string]bool {
+	m := map[string]bool{}
+	if cfg.Checkpoint.Store == "postgres" {
+		m[checkpoint.TableName] = true
+	}
+	return m
+}
+
+func sinkConfig(cfg *config.Config) sink.Config {
+	k := cfg.Kafka
+	return sink.Config{
+		Brokers:                k.Brokers,
+		ClientID:               "walrelay",
+		TopicPartitions:        k.TopicPartitions,
+		TopicReplicationFactor: k.TopicReplicationFactor,
+		BatchMaxRecords:        k.BatchMaxRecords,
+		BatchMaxBytes:          k.BatchMaxBytes,
+		Linger:                 k.Linger,
+		Compression:            k.Compression,
+		MaxAttempts:            k.MaxAttempts,
+		BackoffMin:             k.BackoffMin,
+		BackoffMax:             k.BackoffMax,
+		OnFailure:              k.OnFailure,
+		DeadLetterTopic:        k.DeadLetterTopic,
+	}
+}

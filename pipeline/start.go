@@ -1,0 +1,89 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/checkpoint"
+	"github.com/walrelay/walrelay/config"
+	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/replication"
+)
+
+// openStore opens the configured checkpoint store.
+func openStore(ctx context.Context, cfg *config.Config) (checkpoint.Store, error) {
+	if cfg.Checkpoint.Store == "postgres" {
+		return checkpoint.NewPostgresStore(ctx, cfg.Postgres.DSN, cfg.Postgres.Slot)
+	}
+	return checkpoint.NewFileStore(cfg.DataDir, cfg.Postgres.Slot)
+}
+
+// startPosition decides where streaming starts, creating the slot when it is
+// missing, and refuses to start over a gap (invariant 6) unless allowed.
+func startPosition(ctx context.Context, db *pgx.Conn, repl *pgconn.PgConn, cfg *config.Config,
+	stored checkpoint.Position, found, allowGap bool, log zerolog.Logger) (event.LSN, error) {
+	slotName := cfg.Postgres.Slot
+	slot, err := waitSlotInactive(ctx, db, slotName, log)
+	if err != nil {
+		return 0, err
+	}
+	if !slot.Exists {
+		if found && !allowGap {
+			return 0, fatal(fmt.Errorf("replication slot %q is missing but a checkpoint at %s exists: "+
+				"the changes after it are no longer available and were lost to walrelay "+
+				"(re-snapshot the captured tables, or start with --allow-gap to accept the gap)", slotName, stored.LSN))
+		}
+		lsn, err := replication.CreateSlot(ctx, repl, slotName)
+		if err != nil {
+			return 0, err
+		}
+		log.Info().Str("slot", slotName).Stringer("consistent_point", lsn).Msg("created replication slot")
+		return lsn, nil
+	}
+	if slot.Plugin != "pgoutput" {
+		return 0, fatal(fmt.Errorf("replication slot %q uses plugin %q, walrelay needs pgoutput "+
+			"(drop it with SELECT pg_drop_replication_slot('%s') or choose another postgres.slot)", slotName, slot.Plugin, slotName))
+	}
+	if !found {
+		return slot.ConfirmedFlush, nil
+	}
+	if slot.ConfirmedFlush > stored.LSN {
+		if !allowGap {
+			return 0, fatal(fmt.Errorf("replication slot %q is at %s, ahead of the stored checkpoint %s: "+
+				"the changes in between were consumed by someone else and are lost to walrelay "+
+				"(re-snapshot the captured tables, or start with --allow-gap to accept the gap)",
+				slotName, slot.ConfirmedFlush, stored.LSN))
+		}
+		log.Warn().Str("slot", slotName).Stringer("slot_lsn", slot.ConfirmedFlush).
+			Stringer("checkpoint", stored.LSN).Msg("--allow-gap: accepting a gap")
+		return slot.ConfirmedFlush, nil
+	}
+	return stored.LSN, nil
+}
+
+// waitSlotInactive reads the slot, waiting up to 15 s for a previous walsender
+// (e.g. of a killed walrelay) to release it.
+func waitSlotInactive(ctx context.Context, db *pgx.Conn, slot string, log zerolog.Logger) (replication.SlotInfo, error) {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		info, err := replication.LookupSlot(ctx, db, slot)
+		if err != nil || !info.Exists || !info.Active {
+			return info, err
+		}
+		if time.Now().After(deadline) {
+			return info, fmt.Errorf("replication slot %q is in use by backend pid %d "+
+				"(is another walrelay running with this slot? stop it or set postgres.slot)", slot, info.ActivePID)
+		}
+		log.Info().Str("slot", slot).Int32("pid", info.ActivePID).Msg("slot in use, waiting for it to be released")
+		select {
+		case <-ctx.Done():
+			return info, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
