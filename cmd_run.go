@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"os"
+
+	"github.com/walrelay/walrelay/config"
+	"github.com/walrelay/walrelay/pipeline"
+)
+
+// cmdRun implements `walrelay run`.
+func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("config", "", "config file (YAML); WALRELAY_* variables override it")
+	allowGap := fs.Bool("allow-gap", false, "start even if changes were lost since the stored checkpoint")
+	logFormat := fs.String("log-format", "", "json or console (overrides log.format)")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error (overrides log.level)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*file, os.Environ())
+	if err != nil {
+		return err
+	}
+	if *logFormat != "" {
+		cfg.Log.Format = *logFormat
+	}
+	if *logLevel != "" {
+		cfg.Log.Level = *logLevel
+	}
+	log, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		return err
+	}
+	return pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: log, AllowGap: *allowGap, Version: version})
+}

@@ -1,0 +1,63 @@
+// Command walrelay streams PostgreSQL row changes into Kafka through logical
+// replication. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+const usage = `walrelay streams PostgreSQL changes into Kafka.
+
+Usage:
+  walrelay run --config FILE [--allow-gap]   stream changes
+  walrelay demo [--dsn DSN --brokers LIST]   show walrelay at work on throwaway services
+  walrelay version                           print the version
+
+Every config key can also be set as WALRELAY_<SECTION>_<KEY>, e.g. WALRELAY_POSTGRES_DSN.
+`
+
+func main() {
+	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// realMain runs one command and returns the process exit code.
+func realMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "run":
+		err = cmdRun(ctx, args[1:], stderr)
+	case "demo":
+		err = cmdDemo(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "walrelay %s\n", version)
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "walrelay: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "walrelay: %v\n", err)
+		return 1
+	}
+	return 0
+}
