@@ -1,0 +1,91 @@
+package sink
+
+import (
+	"net"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// cluster holds the kafka.Client that every partition writer shares, and
+// replaces it when routing metadata may be stale.
+//
+// Why: kafka-go's Transport routes a produce request to the partition leader
+// found in its cached metadata, and answers Metadata requests from that cache.
+// It refreshes the cache only every MetadataTTL (random, up to 6s) and after
+// CreateTopics created a topic — not when a broker answers
+// NOT_LEADER_OR_FOLLOWER or a connection fails. So a request that fails with a
+// retriable error is released with refresh=true, which swaps in a fresh
+// Transport: its first request fetches current metadata, and the retry goes to
+// the new leader. The old Transport is closed once its last request returned.
+type cluster struct {
+	addr     net.Addr
+	clientID string
+	timeout  time.Duration
+
+	mu  sync.Mutex
+	cur *clientRef
+}
+
+// clientRef is one generation of client; users counts requests using it.
+type clientRef struct {
+	client    *kafka.Client
+	transport *kafka.Transport
+	users     int
+	retired   bool
+}
+
+func newCluster(brokers []string, clientID string, timeout time.Duration) *cluster {
+	c := &cluster{addr: kafka.TCP(brokers...), clientID: clientID, timeout: timeout}
+	c.cur = c.newClient()
+	return c
+}
+
+func (c *cluster) newClient() *clientRef {
+	dialTimeout := min(5*time.Second, c.timeout)
+	t := &kafka.Transport{
+		Dial:        (&net.Dialer{Timeout: dialTimeout}).DialContext,
+		DialTimeout: dialTimeout,
+		ClientID:    c.clientID,
+	}
+	return &clientRef{client: &kafka.Client{Addr: c.addr, Timeout: c.timeout, Transport: t}, transport: t}
+}
+
+// acquire returns the current client for one request; the caller must
+// release it. Safe for concurrent use.
+func (c *cluster) acquire() *clientRef {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cur.users++
+	return c.cur
+}
+
+// release ends a request on r. With refresh set (the request failed in a way
+// stale metadata may explain) r is retired and replaced, unless another
+// request already replaced it, so that writers failing together refresh once.
+func (c *cluster) release(r *clientRef, refresh bool) {
+	c.mu.Lock()
+	r.users--
+	if refresh && r == c.cur {
+		r.retired = true
+		c.cur = c.newClient()
+	}
+	closeIt := r.retired && r.users == 0
+	c.mu.Unlock()
+	if closeIt {
+		r.transport.CloseIdleConnections()
+	}
+}
+
+// close retires the current client; it is closed once unused.
+func (c *cluster) close() {
+	c.mu.Lock()
+	r := c.cur
+	r.retired = true
+	closeIt := r.users == 0
+	c.mu.Unlock()
+	if closeIt {
+		r.transport.CloseIdleConnections()
+	}
+}

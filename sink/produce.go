@@ -1,0 +1,148 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// flush writes recs to the writer's partition and acks them in order. It
+// returns nil when every record was acked, a *HaltError when the writer must
+// stop, or the sink context's error when the sink is stopping.
+//
+// A record-level rejection (too large, invalid, policy, authorisation) of
+// several records splits them in halves, written one after the other, until
+// the rejected records stand alone: so a batch that is too large as a whole
+// still gets through, and a bad record is isolated without reordering. A
+// record rejected on its own halts the sink, or in dead_letter mode goes to
+// the dead-letter topic. split is set for the halves: they do not retry
+// record-level errors, which already failed for the whole batch.
+func (w *writer) flush(recs []*event.Record, split bool) error {
+	attempts, base, err := w.produce(recs, split)
+	if err == nil {
+		w.ack(recs, base)
+		return nil
+	}
+	if w.s.ctx.Err() != nil {
+		return w.s.ctx.Err()
+	}
+	if !recordLevel(err) {
+		return w.haltError(recs, attempts, err)
+	}
+	if len(recs) == 1 {
+		if w.s.cfg.OnFailure == OnFailureDeadLetter {
+			return w.deadLetter(recs[0], err)
+		}
+		return w.haltError(recs, attempts, err)
+	}
+	if !split {
+		w.log.Warn().Err(err).Int("records", len(recs)).
+			Msg("kafka: broker rejected a batch; splitting it to isolate the rejected records")
+	}
+	mid := len(recs) / 2
+	if err := w.flush(recs[:mid], true); err != nil {
+		return err
+	}
+	return w.flush(recs[mid:], true)
+}
+
+// produce writes recs as one request, retrying as Sink.retry does. It
+// returns the attempts made, the offset of the first record and the error.
+func (w *writer) produce(recs []*event.Record, split bool) (int, int64, error) {
+	var base int64
+	attempts, err := w.s.retry(w.s.ctx, w.log, func(ctx context.Context, cl *kafka.Client) error {
+		var err error
+		base, err = w.s.produceOnce(ctx, cl, w.topic, w.partition, toKafka(recs, nil))
+		if err != nil && split && recordLevel(err) {
+			err = &permanentError{err}
+		}
+		return err
+	})
+	return attempts, base, err
+}
+
+// produceOnce sends one produce request with acks=all and returns the offset
+// the broker gave the first record.
+func (s *Sink) produceOnce(ctx context.Context, cl *kafka.Client, topic string, partition int, recs []kafka.Record) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	defer cancel()
+	res, err := cl.Produce(ctx, &kafka.ProduceRequest{
+		Topic:        topic,
+		Partition:    partition,
+		RequiredAcks: kafka.RequireAll,
+		Records:      kafka.NewRecordReader(recs...),
+		Compression:  s.compression,
+	})
+	if err != nil {
+		return 0, s.explainRouting(ctx, cl, topic, err)
+	}
+	if res.Error != nil {
+		return 0, withRecordErrors(res.Error, res.RecordErrors)
+	}
+	return res.BaseOffset, nil
+}
+
+// explainRouting replaces kafka-go's "topic not found" / "no leader" routing
+// errors by the reason its metadata is empty when there is one (typically
+// that the brokers cannot be reached), so that the error says what is wrong.
+func (s *Sink) explainRouting(ctx context.Context, cl *kafka.Client, topic string, err error) error {
+	var pErr protocol.Error
+	if !errors.As(err, &pErr) {
+		return err
+	}
+	if _, mErr := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}}); mErr != nil {
+		return fmt.Errorf("%w (no metadata to route the request: %v)", mErr, err)
+	}
+	return err
+}
+
+// withRecordErrors adds the broker's per-record messages to err.
+func withRecordErrors(err error, recErrs map[int]error) error {
+	if len(recErrs) == 0 {
+		return err
+	}
+	idx := make([]int, 0, len(recErrs))
+	for i := range recErrs {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	parts := make([]string, 0, len(idx))
+	for _, i := range idx {
+		parts = append(parts, fmt.Sprintf("record %d of the batch: %v", i, recErrs[i]))
+	}
+	return fmt.Errorf("%w (%s)", err, strings.Join(parts, "; "))
+}
+
+// toKafka converts recs into kafka-go records, with extra headers appended
+// to each. Every attempt converts anew into fresh slices: the readers are
+// consumed by a request, and a request abandoned on timeout may still be
+// encoded by kafka-go's connection goroutine, so nothing it references may be
+// reused.
+func toKafka(recs []*event.Record, extra []kafka.Header) []kafka.Record {
+	n := 0
+	for _, r := range recs {
+		n += len(r.Headers) + len(extra)
+	}
+	hdrs := make([]kafka.Header, 0, n)
+	out := make([]kafka.Record, len(recs))
+	for i, r := range recs {
+		start := len(hdrs)
+		for _, h := range r.Headers {
+			hdrs = append(hdrs, kafka.Header{Key: h.Key, Value: h.Value})
+		}
+		hdrs = append(hdrs, extra...)
+		out[i] = kafka.Record{
+			Key:     kafka.NewBytes(r.Key),
+			Value:   kafka.NewBytes(r.Value),
+			Headers: hdrs[start:len(hdrs):len(hdrs)],
+		}
+	}
+	return out
+}

@@ -1,0 +1,61 @@
+package sink
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/segmentio/kafka-go"
+)
+
+// attempt is one request against the cluster.
+type attempt func(ctx context.Context, cl *kafka.Client) error
+
+// retry runs op until it succeeds, fails with an error that is not retriable,
+// or has run Config.MaxAttempts times, sleeping a jittered exponential
+// backoff between attempts and refreshing routing metadata before each retry.
+// It logs one line per retry and one when a retried op recovers. It returns
+// the last error and the number of attempts made; ctx's error if ctx ended.
+//
+// Called from partition writers and from Send; op must be idempotent from the
+// caller's point of view (a retried produce may duplicate records, never
+// reorder them, since the caller has nothing else in flight).
+func (s *Sink) retry(ctx context.Context, log zerolog.Logger, op attempt) (int, error) {
+	for n := 1; ; n++ {
+		ref := s.cluster.acquire()
+		err := op(ctx, ref.client)
+		failed := err != nil && retriable(err)
+		s.cluster.release(ref, failed)
+		if err == nil {
+			if n > 1 {
+				log.Info().Int("attempts", n).Msg("kafka: recovered")
+			}
+			return n, nil
+		}
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		if !failed || n >= s.cfg.MaxAttempts {
+			return n, err
+		}
+		d := s.backoff.delay(n)
+		s.stats.retries.Add(1)
+		log.Warn().Err(err).Int("attempt", n).Int("max_attempts", s.cfg.MaxAttempts).
+			Dur("delay", d).Msg("kafka: request failed, retrying")
+		if err := sleep(ctx, d); err != nil {
+			return n, err
+		}
+	}
+}
+
+// sleep waits for d or until ctx ends, returning ctx's error then.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

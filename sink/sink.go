@@ -1,0 +1,234 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rs/zerolog"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// Sink publishes event.Records to Kafka with acks=all, in Send order per
+// partition, and acks each record once the broker has it. See the package doc.
+type Sink struct {
+	cfg         Config
+	log         zerolog.Logger
+	cluster     *cluster
+	backoff     backoff
+	compression kafka.Compression
+	counts      partitionCounts
+	stats       counters
+
+	// ctx bounds the writers: cancelled by a halt, and by Close when its
+	// context ends before the queues drained.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// closing is cancelled when Close starts; it ends Sends waiting for room.
+	closing     context.Context
+	stopSending context.CancelFunc
+
+	topics map[string]*topicState // owned by the Send goroutine
+
+	mu        sync.RWMutex
+	closed    bool
+	sending   sync.WaitGroup // Sends in progress
+	all       []*writer      // every writer started, for Close
+	writers   sync.WaitGroup // running writer goroutines
+	closeOnce sync.Once
+
+	haltOnce sync.Once
+	haltErr  error         // written before halted is closed
+	halted   chan struct{} // closed by halt
+	errCh    chan error
+}
+
+// Stats are the sink's counters since New.
+type Stats struct {
+	Records      int64 // records acknowledged by Kafka (dead-lettered ones included)
+	Batches      int64 // produce requests acknowledged
+	Retries      int64 // retried requests
+	DeadLettered int64 // records written to the dead-letter topic
+	Pending      int64 // records accepted by Send and not yet acked
+}
+
+type counters struct {
+	records, batches, retries, deadLettered, pending atomic.Int64
+}
+
+// New validates cfg (on a copy), checks that the brokers answer a Metadata
+// request within cfg.RequestTimeout and ctx, and returns a running Sink.
+func New(ctx context.Context, cfg Config, log zerolog.Logger) (*Sink, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Sink{
+		cfg:         cfg,
+		log:         log.With().Str("component", "sink").Logger(),
+		cluster:     newCluster(cfg.Brokers, cfg.ClientID, cfg.RequestTimeout),
+		backoff:     backoff{min: cfg.BackoffMin, max: cfg.BackoffMax},
+		compression: compressions[cfg.Compression],
+		counts:      partitionCounts{n: make(map[string]int)},
+		topics:      make(map[string]*topicState),
+		halted:      make(chan struct{}),
+		errCh:       make(chan error, 1),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.closing, s.stopSending = context.WithCancel(context.Background())
+	if err := s.ping(ctx); err != nil {
+		s.cancel()
+		s.stopSending()
+		s.cluster.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// ping sends a Metadata request to the bootstrap brokers.
+func (s *Sink) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	defer cancel()
+	ref := s.cluster.acquire()
+	defer s.cluster.release(ref, false)
+	md, err := ref.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{}})
+	if err == nil && len(md.Brokers) == 0 {
+		err = errors.New("the metadata response lists no brokers")
+	}
+	if err != nil {
+		return fmt.Errorf("kafka: cannot reach brokers %v: %w; check kafka.brokers and that the broker is running", s.cfg.Brokers, err)
+	}
+	return nil
+}
+
+// Send routes rec to its partition's queue and returns without waiting for
+// the broker. The partition writer calls rec.Ack once Kafka acknowledged the
+// record with acks=all, or once it was written to the dead-letter topic;
+// records are never dropped.
+//
+// Send must be called from one goroutine (the pipeline's), so the order of
+// records within a partition is the order of the Send calls. The first Send
+// to a topic fetches its partition count, creating the topic if it is
+// missing; ctx bounds that and the wait for room in the partition's queue
+// (which holds two batches). Send fails with the HaltError once the sink has
+// halted, with ErrClosed after Close, and with a topic error if the topic
+// cannot be described or created. It must not be called from an Ack (the
+// writer calling it may be the one Send waits for).
+func (s *Sink) Send(ctx context.Context, rec *event.Record) error {
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	s.sending.Add(1)
+	s.mu.RUnlock()
+	defer s.sending.Done()
+
+	if err := s.haltedErr(); err != nil {
+		return err
+	}
+	w, err := s.route(ctx, rec)
+	if err != nil {
+		return err
+	}
+	s.stats.pending.Add(1)
+	select {
+	case w.queue <- rec:
+		return nil
+	default:
+	}
+	select {
+	case w.queue <- rec:
+		return nil
+	case <-s.halted:
+		err = s.haltErr
+	case <-s.closing.Done():
+		err = ErrClosed
+	case <-ctx.Done():
+		err = fmt.Errorf("kafka: waiting for room in the queue of topic %q partition %d: %w", w.topic, w.partition, ctx.Err())
+	}
+	s.stats.pending.Add(-1)
+	return err
+}
+
+// route returns the writer of rec's partition.
+func (s *Sink) route(ctx context.Context, rec *event.Record) (*writer, error) {
+	if rec == nil || rec.Topic == "" {
+		return nil, errors.New("kafka: Send: record without a topic")
+	}
+	t := s.topics[rec.Topic]
+	if t == nil {
+		// Close ends the wait for metadata too.
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(s.closing, cancel)()
+		n, err := s.partitions(ctx, rec.Topic)
+		if err != nil {
+			return nil, err
+		}
+		t = &topicState{name: rec.Topic, parts: make([]int, n), writers: make([]*writer, n)}
+		for i := range t.parts {
+			t.parts[i] = i
+		}
+		s.topics[rec.Topic] = t
+	}
+	if rec.Key == nil {
+		return s.writer(t, s.stickyPartition(t, rec.Size())), nil
+	}
+	return s.writer(t, keyPartition(rec.Key, t.parts)), nil
+}
+
+// writer returns the writer of partition p of t, starting it if needed.
+func (s *Sink) writer(t *topicState, p int) *writer {
+	if w := t.writers[p]; w != nil {
+		return w
+	}
+	w := newWriter(s, t.name, p)
+	t.writers[p] = w
+	s.mu.Lock()
+	s.all = append(s.all, w)
+	s.writers.Add(1)
+	s.mu.Unlock()
+	go w.run()
+	return w
+}
+
+// Err returns a channel that receives the fatal error (a *HaltError) once,
+// when the sink halts. It never receives if the sink does not halt.
+func (s *Sink) Err() <-chan error { return s.errCh }
+
+// halt records err as the sink's fatal error (the first one wins), reports
+// it on Err, and stops every writer after its current request.
+func (s *Sink) halt(err error) {
+	s.haltOnce.Do(func() {
+		s.haltErr = err
+		close(s.halted)
+		s.cancel()
+		s.errCh <- err
+		s.log.Error().Err(err).Msg("kafka: halted")
+	})
+}
+
+// haltedErr returns the fatal error if the sink has halted.
+func (s *Sink) haltedErr() error {
+	select {
+	case <-s.halted:
+		return s.haltErr
+	default:
+		return nil
+	}
+}
+
+// Stats returns the counters. Safe for concurrent use.
+func (s *Sink) Stats() Stats {
+	return Stats{
+		Records:      s.stats.records.Load(),
+		Batches:      s.stats.batches.Load(),
+		Retries:      s.stats.retries.Load(),
+		DeadLettered: s.stats.deadLettered.Load(),
+		Pending:      s.stats.pending.Load(),
+	}
+}

@@ -1,0 +1,123 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// partitionCounts caches the partition count of every topic the sink has
+// written to. The count is read once per topic and process: records of one
+// key keep going to one partition even if partitions are added later.
+type partitionCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// partitions returns the partition count of topic, creating the topic with
+// Config.TopicPartitions and Config.TopicReplicationFactor if it does not
+// exist. Retriable failures are retried like produce requests. Safe for
+// concurrent use (the pipeline's Send and the writers' dead-letter path).
+func (s *Sink) partitions(ctx context.Context, topic string) (int, error) {
+	s.counts.mu.Lock()
+	n, ok := s.counts.n[topic]
+	s.counts.mu.Unlock()
+	if ok {
+		return n, nil
+	}
+	log := s.log.With().Str("topic", topic).Logger()
+	created := false
+	_, err := s.retry(ctx, log, func(ctx context.Context, cl *kafka.Client) error {
+		var err error
+		n, err = s.describe(ctx, cl, topic)
+		if errors.Is(err, kafka.UnknownTopicOrPartition) && !created {
+			if err = s.createTopic(ctx, cl, topic); err != nil {
+				return err
+			}
+			created = true
+			n, err = s.describe(ctx, cl, topic)
+		}
+		if errors.Is(err, kafka.UnknownTopicOrPartition) {
+			// Created, or created by someone else, but not yet in the
+			// client's cached metadata: a refresh and a retry find it.
+			return fmt.Errorf("%w: %w", errStaleMetadata, err)
+		}
+		return err
+	})
+	if err != nil {
+		return 0, topicError(topic, err)
+	}
+	s.counts.mu.Lock()
+	s.counts.n[topic] = n
+	s.counts.mu.Unlock()
+	return n, nil
+}
+
+// describe returns the partition count of topic from cl's metadata.
+func (s *Sink) describe(ctx context.Context, cl *kafka.Client, topic string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	defer cancel()
+	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range md.Topics {
+		if t.Name != topic {
+			continue
+		}
+		if errors.Is(t.Error, kafka.TopicAuthorizationFailed) {
+			return 0, fmt.Errorf("not authorised to describe it (%w); grant DESCRIBE and WRITE on it to walrelay's principal", t.Error)
+		}
+		if t.Error != nil {
+			return 0, t.Error
+		}
+		if len(t.Partitions) == 0 {
+			return 0, fmt.Errorf("%w: topic has no partitions yet", errStaleMetadata)
+		}
+		return len(t.Partitions), nil
+	}
+	return 0, kafka.UnknownTopicOrPartition
+}
+
+// createTopic creates topic; TOPIC_ALREADY_EXISTS is success.
+func (s *Sink) createTopic(ctx context.Context, cl *kafka.Client, topic string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	defer cancel()
+	res, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic:             topic,
+		NumPartitions:     s.cfg.TopicPartitions,
+		ReplicationFactor: s.cfg.TopicReplicationFactor,
+	}}})
+	if err != nil {
+		return err
+	}
+	err = res.Errors[topic]
+	switch {
+	case err == nil:
+		s.log.Info().Str("topic", topic).Int("partitions", s.cfg.TopicPartitions).
+			Int("replication_factor", s.cfg.TopicReplicationFactor).Msg("kafka: created topic")
+		return nil
+	case errors.Is(err, kafka.TopicAlreadyExists):
+		return nil
+	case errors.Is(err, kafka.TopicAuthorizationFailed), errors.Is(err, kafka.ClusterAuthorizationFailed):
+		return fmt.Errorf("not authorised to create it (%w); create it yourself with %d partitions, or grant CREATE to walrelay's principal",
+			err, s.cfg.TopicPartitions)
+	case errors.Is(err, kafka.InvalidReplicationFactor):
+		return fmt.Errorf("cannot create it with replication factor %d (%w); lower kafka.topic_replication_factor to at most the number of brokers",
+			s.cfg.TopicReplicationFactor, err)
+	default:
+		return fmt.Errorf("cannot create it with %d partitions, replication factor %d: %w",
+			s.cfg.TopicPartitions, s.cfg.TopicReplicationFactor, err)
+	}
+}
+
+// topicError names the topic in err.
+func topicError(topic string, err error) error {
+	if unreachable(err) {
+		return fmt.Errorf("kafka: topic %q: cannot reach the brokers: %w", topic, err)
+	}
+	return fmt.Errorf("kafka: topic %q: %w", topic, err)
+}

@@ -1,0 +1,173 @@
+package sink
+
+import (
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// writer owns one topic partition: one goroutine takes records from its queue
+// in Send order, gathers them into a batch, produces the batch and waits for
+// the broker's answer, acks the records in order, and only then starts the
+// next batch. With exactly one produce request in flight per partition, a
+// later batch can never land before an earlier one; a retried batch can only
+// repeat itself.
+type writer struct {
+	s         *Sink
+	topic     string
+	partition int
+	queue     chan *event.Record // Send -> run; closed by Close
+	batches   atomic.Uint64      // batches taken from the queue (sticky partitioner)
+	log       zerolog.Logger
+
+	// Owned by run's goroutine.
+	batch      []*event.Record
+	bytes      int
+	carry      *event.Record // taken from the queue, belongs to the next batch
+	linger     *time.Timer
+	acked      uint64 // records of this partition acked, dead-lettered ones included
+	lastOffset int64  // offset of the last record acked in the partition, -1 if none
+}
+
+func newWriter(s *Sink, topic string, partition int) *writer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &writer{
+		s:          s,
+		topic:      topic,
+		partition:  partition,
+		queue:      make(chan *event.Record, 2*s.cfg.BatchMaxRecords),
+		log:        s.log.With().Str("topic", topic).Int("partition", partition).Logger(),
+		linger:     t,
+		lastOffset: -1,
+	}
+}
+
+// run is the writer's goroutine. It returns when the queue is closed and
+// drained, when the sink's context ends (halt, or Close giving up), or after
+// halting the sink because a batch could not be written; in the last two
+// cases the records still queued are left unacked.
+func (w *writer) run() {
+	defer w.s.writers.Done()
+	for {
+		open := w.collect()
+		if len(w.batch) > 0 {
+			w.batches.Add(1)
+			err := w.flush(w.batch, false)
+			var halt *HaltError
+			if errors.As(err, &halt) {
+				w.s.halt(halt)
+			}
+			if err != nil {
+				return
+			}
+			clear(w.batch)
+			w.batch, w.bytes = w.batch[:0], 0
+		}
+		if !open || w.s.ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// collect gathers the next batch: it waits for a first record, then takes
+// more until the batch is full or Linger has passed since the first one. It
+// returns false when the queue is closed or the sink's context ended.
+func (w *writer) collect() bool {
+	if w.carry != nil {
+		w.add(w.carry)
+		w.carry = nil
+	} else {
+		select {
+		case rec, ok := <-w.queue:
+			if !ok {
+				return false
+			}
+			w.add(rec)
+		case <-w.s.ctx.Done():
+			return false
+		}
+	}
+	if w.full() {
+		return true
+	}
+	w.linger.Reset(w.s.cfg.Linger)
+	defer w.linger.Stop()
+	for {
+		select {
+		case rec, ok := <-w.queue:
+			if !ok {
+				return false
+			}
+			if w.bytes+rec.Size() > w.s.cfg.BatchMaxBytes {
+				w.carry = rec
+				return true
+			}
+			w.add(rec)
+			if w.full() {
+				return true
+			}
+		case <-w.linger.C:
+			return true
+		case <-w.s.ctx.Done():
+			return false
+		}
+	}
+}
+
+func (w *writer) add(rec *event.Record) {
+	w.batch = append(w.batch, rec)
+	w.bytes += rec.Size()
+}
+
+func (w *writer) full() bool {
+	return len(w.batch) >= w.s.cfg.BatchMaxRecords || w.bytes >= w.s.cfg.BatchMaxBytes
+}
+
+// ack acks recs in order once Kafka has them (base is the offset of the
+// first, -1 when they went to the dead-letter topic). The counters are
+// updated first, so whoever sees an ack sees it counted.
+func (w *writer) ack(recs []*event.Record, base int64) {
+	n := int64(len(recs))
+	w.acked += uint64(n)
+	if base >= 0 {
+		w.lastOffset = base + n - 1
+		w.s.stats.batches.Add(1)
+	}
+	w.s.stats.records.Add(n)
+	w.s.stats.pending.Add(-n)
+	for _, r := range recs {
+		if r.Ack != nil {
+			r.Ack()
+		}
+	}
+}
+
+// haltError describes recs, the records the writer gives up on.
+func (w *writer) haltError(recs []*event.Record, attempts int, err error) *HaltError {
+	return &HaltError{
+		Topic:      w.topic,
+		Partition:  w.partition,
+		First:      w.acked + 1,
+		Last:       w.acked + uint64(len(recs)),
+		LastOffset: w.lastOffset,
+		FirstID:    eventID(recs[0]),
+		LastID:     eventID(recs[len(recs)-1]),
+		Attempts:   attempts,
+		Err:        err,
+	}
+}
+
+// eventID returns rec's ce_id header, "" if it has none.
+func eventID(rec *event.Record) string {
+	for _, h := range rec.Headers {
+		if h.Key == "ce_id" {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
