@@ -9,16 +9,21 @@ import (
 
 // Config is the whole configuration file. Field docs give the defaults.
 type Config struct {
-	Postgres         Postgres   `yaml:"postgres"`
-	Kafka            Kafka      `yaml:"kafka"`
-	TopicPrefix      string     `yaml:"topic_prefix"`      // default "walrelay"
-	Format           string     `yaml:"format"`            // json (avro in a later release)
-	DataDir          string     `yaml:"data_dir"`          // default ./walrelay-data
-	Checkpoint       Checkpoint `yaml:"checkpoint"`        //
-	Limits           Limits     `yaml:"limits"`            //
-	ToastPlaceholder string     `yaml:"toast_placeholder"` // default __debezium_unavailable_value
-	Rules            string     `yaml:"rules"`             // reserved for the rules file
-	Log              Log        `yaml:"log"`               //
+	Postgres         Postgres       `yaml:"postgres"`
+	Kafka            Kafka          `yaml:"kafka"`
+	TopicPrefix      string         `yaml:"topic_prefix"`      // default "walrelay"
+	Format           string         `yaml:"format"`            // json (avro in a later release)
+	DataDir          string         `yaml:"data_dir"`          // default ./walrelay-data
+	Checkpoint       Checkpoint     `yaml:"checkpoint"`        //
+	Limits           Limits         `yaml:"limits"`            //
+	ToastPlaceholder string         `yaml:"toast_placeholder"` // default __debezium_unavailable_value
+	Rules            string         `yaml:"rules"`             // filter rules file; "" = capture postgres.tables
+	MaskSalt         string         `yaml:"mask_salt"`         // salt for columns.mask hashes; never logged
+	Publication      Publication    `yaml:"publication"`       //
+	SchemaRegistry   SchemaRegistry `yaml:"schema_registry"`   //
+	Heartbeat        Heartbeat      `yaml:"heartbeat"`         //
+	Snapshot         Snapshot       `yaml:"snapshot"`          //
+	Log              Log            `yaml:"log"`               //
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`
@@ -56,6 +61,7 @@ type Kafka struct {
 type Checkpoint struct {
 	Store    string        `yaml:"store"`    // file | postgres; default file
 	Interval time.Duration `yaml:"interval"` // default 200ms
+	Retain   time.Duration `yaml:"retain"`   // replay window held behind the slot; 0 = none
 }
 
 // Limits caps what is in flight between Postgres and Kafka (invariant 5).

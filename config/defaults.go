@@ -32,6 +32,10 @@ func (c *Config) applyDefaults() {
 	if c.Limits.MaxInflightBytes == 0 {
 		c.Limits.MaxInflightBytes = 64 << 20
 	}
+	setStr(&c.SchemaRegistry.Listen, "127.0.0.1:8081")
+	setStr(&c.SchemaRegistry.Compatibility, "BACKWARD")
+	setDur(&c.SchemaRegistry.Timeout, 10*time.Second)
+	setDur(&c.Publication.PollInterval, 30*time.Second)
 	setStr(&c.Log.Level, "info")
 	setStr(&c.Log.Format, "json")
 }

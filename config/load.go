@@ -95,8 +95,8 @@ func sectionName(typ string) string {
 	switch typ {
 	case "Config":
 		return ""
-	case "Postgres", "Kafka", "Checkpoint", "Limits", "Log":
-		return strings.ToLower(typ) + "."
+	case "SchemaRegistry":
+		return "schema_registry."
 	}
 	return strings.ToLower(typ) + "."
 }

@@ -99,25 +99,24 @@ func (s *session) setup(ctx context.Context) error {
 	if s.sink, err = sink.New(ctx, sinkConfig(cfg), s.log.With().Str("stage", "sink").Logger()); err != nil {
 		return err
 	}
-	s.buildStages(sys)
+	if err := s.buildStages(sys); err != nil {
+		return err
+	}
 	return s.startStream(ctx)
 }
 
-func (s *session) buildStages(sys replication.System) {
+func (s *session) buildStages(sys replication.System) error {
 	cfg := s.cfg
-	s.enc = schema.NewJSON(schema.Options{
-		TopicPrefix:      cfg.TopicPrefix,
-		Database:         sys.Database,
-		SystemID:         sys.ID,
-		Tombstones:       cfg.Kafka.TombstonesEnabled(),
-		ToastPlaceholder: cfg.ToastPlaceholder,
-		Version:          s.opts.Version,
-	})
+	var err error
+	if s.enc, err = s.newEncoder(sys); err != nil {
+		return err
+	}
 	catalog := decoder.NewCatalog(s.db)
 	s.dec = decoder.New(decoder.Options{Types: catalog, Keys: catalog, Log: s.log})
 	s.tracker = checkpoint.NewTracker(cfg.Limits.MaxInflightEvents, cfg.Limits.MaxInflightBytes)
 	s.tracker.SetWatermark(s.start)
 	s.committer = checkpoint.NewCommitter(s.tracker, s.store, cfg.Postgres.Slot, cfg.Checkpoint.Interval, s.log)
+	return nil
 }
 
 func (s *session) startStream(ctx context.Context) error {
