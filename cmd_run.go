@@ -5,6 +5,8 @@ import (
 	"flag"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/pipeline"
@@ -35,5 +37,17 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: log, AllowGap: *allowGap, Version: version})
+	reload := make(chan struct{}, 1)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: log, AllowGap: *allowGap, Version: version, Reload: reload})
 }

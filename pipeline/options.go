@@ -18,4 +18,6 @@ type Options struct {
 	// OnStreaming, when set, is called each time a session starts streaming
 	// (the demo uses it to know when to write).
 	OnStreaming func()
+	// Reload receives a value when the rules file should be reloaded (SIGHUP).
+	Reload <-chan struct{}
 }

@@ -42,6 +42,9 @@ func (r *reader) loop(ctx context.Context, committerDone <-chan error) error {
 		if err := r.tick(ctx); err != nil {
 			return err
 		}
+		if err := r.maybeReload(ctx); err != nil {
+			return err
+		}
 		m, ok, err := r.receive(ctx)
 		if ctx.Err() != nil {
 			return nil
@@ -178,7 +181,7 @@ func (r *reader) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.Cha
 	if r.skipTx || (ch.Relation != nil && r.excluded[ch.Relation.QualifiedName()]) {
 		return nil
 	}
-	recs, err := r.s.enc.Encode(ch)
+	recs, err := r.s.route(ch)
 	if err != nil {
 		return fmt.Errorf("encoding change %s: %w", ch.ID(), err)
 	}
@@ -218,5 +221,16 @@ func (r *reader) acquire(ctx context.Context, size int) error {
 		if err := r.tick(ctx); err != nil {
 			return err
 		}
+	}
+}
+
+// maybeReload applies a pending SIGHUP between two messages, so each change
+// is routed exactly once, under either the old or the new rules.
+func (r *reader) maybeReload(ctx context.Context) error {
+	select {
+	case <-r.s.opts.Reload:
+		return r.s.reloadRules(ctx)
+	default:
+		return nil
 	}
 }

@@ -83,7 +83,7 @@ func (s *session) setup(ctx context.Context) error {
 	if err := replication.CheckServer(ctx, s.db); err != nil {
 		return fatal(err)
 	}
-	if err := replication.EnsurePublication(ctx, s.db, cfg.Postgres.Publication, cfg.Postgres.Tables, s.log); err != nil {
+	if err := s.preparePublication(ctx); err != nil {
 		return fatal(err)
 	}
 	if s.repl, err = replication.ConnectReplication(ctx, cfg.Postgres.DSN); err != nil {
