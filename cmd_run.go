@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/jackc/pglogrepl"
 
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/pipeline"
@@ -18,10 +21,18 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	file := fs.String("config", "", "config file (YAML); WALRELAY_* variables override it")
 	allowGap := fs.Bool("allow-gap", false, "start even if changes were lost since the stored checkpoint")
+	replayFrom := fs.String("replay-from", "", "re-publish transactions committed at or after this LSN (inside the checkpoint.retain window)")
 	logFormat := fs.String("log-format", "", "json or console (overrides log.format)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (overrides log.level)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var replay pglogrepl.LSN
+	if *replayFrom != "" {
+		var err error
+		if replay, err = pglogrepl.ParseLSN(*replayFrom); err != nil || replay == 0 {
+			return fmt.Errorf("--replay-from %q: not an LSN (use the form 0/16B3748)", *replayFrom)
+		}
 	}
 	cfg, err := config.Load(*file, os.Environ())
 	if err != nil {
@@ -49,5 +60,6 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 			}
 		}
 	}()
-	return pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: log, AllowGap: *allowGap, Version: version, Reload: reload})
+	return pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: log, AllowGap: *allowGap,
+		ReplayFrom: replay, Version: version, Reload: reload})
 }

@@ -19,7 +19,10 @@ var version = "0.1.0-dev"
 const usage = `walrelay streams PostgreSQL changes into Kafka.
 
 Usage:
-  walrelay run --config FILE [--allow-gap]   stream changes
+  walrelay run --config FILE [--allow-gap] [--replay-from LSN]
+                                             stream changes
+  walrelay check --config FILE               check Postgres and Kafka prerequisites, with fixes
+  walrelay status --config FILE              slot, checkpoint, lag and retained WAL
   walrelay demo [--dsn DSN --brokers LIST]   show walrelay at work on throwaway services
   walrelay version                           print the version
 
@@ -42,6 +45,10 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		err = cmdRun(ctx, args[1:], stderr)
+	case "check":
+		err = cmdCheck(ctx, args[1:], stdout, stderr)
+	case "status":
+		err = cmdStatus(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":

@@ -4,6 +4,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/config"
+	"github.com/walrelay/walrelay/event"
 )
 
 // Options are what Run needs beyond the config file.
@@ -13,6 +14,10 @@ type Options struct {
 	// AllowGap starts even when the slot is ahead of the stored checkpoint or
 	// missing while a checkpoint exists (invariant 6), accepting the loss.
 	AllowGap bool
+	// ReplayFrom, when not zero, re-publishes every transaction committed at
+	// or after this LSN; it must lie inside the window the slot retains
+	// (checkpoint.retain): [slot's confirmed_flush_lsn, stored checkpoint].
+	ReplayFrom event.LSN
 	// Version is walrelay's version, written into source.version.
 	Version string
 	// OnStreaming, when set, is called each time a session starts streaming

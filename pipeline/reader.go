@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/walrelay/walrelay/checkpoint"
@@ -26,6 +27,9 @@ type reader struct {
 	skipTx     bool
 	walEnd     event.LSN // newest ServerWALEnd seen
 	events     uint64    // records handed to the sink
+
+	heartbeatLag time.Duration // commit-to-read lag of the newest heartbeat
+	heartbeatAt  time.Time     // when that heartbeat was emitted
 }
 
 const reportEvery = 10 * time.Second
@@ -96,7 +100,7 @@ func (r *reader) tick(ctx context.Context) error {
 
 func (r *reader) sendStatus(ctx context.Context) error {
 	r.nextStatus = time.Now().Add(r.statusEvery)
-	return r.s.stream.SendStatus(ctx, r.s.committer.Persisted())
+	return r.s.stream.SendStatus(ctx, r.s.retain.confirm(time.Now(), r.s.committer.Persisted()))
 }
 
 func (r *reader) report() {
@@ -106,9 +110,21 @@ func (r *reader) report() {
 	if r.walEnd > persisted {
 		lag = int64(r.walEnd - persisted)
 	}
-	r.s.log.Info().Uint64("events", r.events).Stringer("checkpoint", persisted).
+	ev := r.s.log.Info().Uint64("events", r.events).Stringer("checkpoint", persisted).
 		Stringer("server_wal_end", r.walEnd).Int64("lag_bytes", lag).
-		Int("inflight_events", events).Int64("inflight_bytes", bytes).Int("open_txns", open).Msg("progress")
+		Int("inflight_events", events).Int64("inflight_bytes", bytes).Int("open_txns", open)
+	st := Status{PID: os.Getpid(), Slot: r.s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC(),
+		Checkpoint: persisted.String(), ServerWALEnd: r.walEnd.String(), LagBytes: lag,
+		Events: r.events, InflightEvents: events}
+	if !r.heartbeatAt.IsZero() {
+		ms := r.heartbeatLag.Milliseconds()
+		st.HeartbeatLagMS, st.HeartbeatAt = &ms, r.heartbeatAt
+		ev = ev.Dur("heartbeat_lag", r.heartbeatLag)
+	}
+	ev.Msg("progress")
+	if err := WriteStatus(r.s.cfg.DataDir, st); err != nil {
+		r.s.log.Debug().Err(err).Msg("status file not written")
+	}
 }
 
 // receive waits for one message until the next status update is due.
@@ -181,7 +197,19 @@ func (r *reader) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.Cha
 	if r.skipTx || (ch.Relation != nil && r.excluded[ch.Relation.QualifiedName()]) {
 		return nil
 	}
-	recs, err := r.s.route(ch)
+	var recs []event.Record
+	var err error
+	if isHeartbeat(ch) {
+		if !r.heartbeat(ch) {
+			return nil
+		}
+		recs, err = r.s.enc.Encode(ch)
+		for i := range recs {
+			recs[i].Topic = r.s.cfg.Heartbeat.Topic
+		}
+	} else {
+		recs, err = r.s.route(ch)
+	}
 	if err != nil {
 		return fmt.Errorf("encoding change %s: %w", ch.ID(), err)
 	}

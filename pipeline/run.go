@@ -20,6 +20,9 @@ func Run(ctx context.Context, opts Options) error {
 		s := newSession(opts)
 		err := s.run(ctx)
 		streamedOnce = streamedOnce || s.streamed
+		if s.streamed {
+			opts.ReplayFrom = 0 // a replay happens once; restarts resume from the checkpoint
+		}
 		if ctx.Err() != nil {
 			return nil
 		}

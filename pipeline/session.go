@@ -35,6 +35,7 @@ type session struct {
 	committer *checkpoint.Committer
 
 	start      event.LSN
+	retain     retainer
 	streamed   bool
 	sinkClosed bool
 	reader     reader
@@ -53,6 +54,9 @@ func (s *session) run(ctx context.Context) error {
 	cctx, stopCommitter := context.WithCancel(context.Background())
 	committerDone := make(chan error, 1)
 	go func() { committerDone <- s.committer.Run(cctx) }()
+	hctx, stopHeartbeats := context.WithCancel(ctx)
+	heartbeatsDone := make(chan struct{})
+	go func() { defer close(heartbeatsDone); s.runHeartbeats(hctx) }()
 
 	s.streamed = true
 	s.log.Info().Str("slot", s.cfg.Postgres.Slot).Str("publication", s.cfg.Postgres.Publication).
@@ -61,6 +65,8 @@ func (s *session) run(ctx context.Context) error {
 		s.opts.OnStreaming()
 	}
 	readErr := s.reader.loop(ctx, committerDone)
+	stopHeartbeats()
+	<-heartbeatsDone
 	stopCommitter()
 	<-committerDone
 	return s.shutdown(readErr)
@@ -70,7 +76,7 @@ func (s *session) run(ctx context.Context) error {
 func (s *session) setup(ctx context.Context) error {
 	cfg := s.cfg
 	var err error
-	if s.store, err = openStore(ctx, cfg); err != nil {
+	if s.store, err = OpenStore(ctx, cfg); err != nil {
 		return fatal(err)
 	}
 	pos, found, err := s.store.Load(ctx)
@@ -93,10 +99,13 @@ func (s *session) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.start, err = startPosition(ctx, s.db, s.repl, cfg, pos, found, s.opts.AllowGap, s.log); err != nil {
+	start, err := startPosition(ctx, s.db, s.repl, s.opts, pos, found, s.log)
+	if err != nil {
 		return err
 	}
-	if s.sink, err = sink.New(ctx, sinkConfig(cfg), s.log.With().Str("stage", "sink").Logger()); err != nil {
+	s.start = start.start
+	s.retain = retainer{window: cfg.Checkpoint.Retain, floor: start.slot}
+	if s.sink, err = sink.New(ctx, SinkConfig(cfg), s.log.With().Str("stage", "sink").Logger()); err != nil {
 		return err
 	}
 	if err := s.buildStages(sys); err != nil {
@@ -152,7 +161,7 @@ func (s *session) shutdown(readErr error) error {
 		}
 	}
 	lsn := s.committer.Persisted()
-	if err := s.stream.SendStatus(ctx, lsn); err != nil {
+	if err := s.stream.SendStatus(ctx, s.retain.confirm(time.Now(), lsn)); err != nil {
 		s.log.Debug().Err(err).Msg("final status update not sent")
 	}
 	if readErr == nil {
@@ -188,7 +197,8 @@ func excludedTables(cfg *config.Config) map[string]bool {
 	return m
 }
 
-func sinkConfig(cfg *config.Config) sink.Config {
+// SinkConfig maps the kafka section of the config onto the sink's options.
+func SinkConfig(cfg *config.Config) sink.Config {
 	k := cfg.Kafka
 	return sink.Config{
 		Brokers:                k.Brokers,

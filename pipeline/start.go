@@ -15,23 +15,62 @@ import (
 	"github.com/walrelay/walrelay/replication"
 )
 
-// openStore opens the configured checkpoint store.
-func openStore(ctx context.Context, cfg *config.Config) (checkpoint.Store, error) {
+// OpenStore opens the configured checkpoint store.
+func OpenStore(ctx context.Context, cfg *config.Config) (checkpoint.Store, error) {
 	if cfg.Checkpoint.Store == "postgres" {
 		return checkpoint.NewPostgresStore(ctx, cfg.Postgres.DSN, cfg.Postgres.Slot)
 	}
 	return checkpoint.NewFileStore(cfg.DataDir, cfg.Postgres.Slot)
 }
 
+// position is where a session starts streaming, and the slot's confirmed
+// position at that moment (never confirmed below).
+type position struct {
+	start event.LSN
+	slot  event.LSN
+}
+
 // startPosition decides where streaming starts, creating the slot when it is
-// missing, and refuses to start over a gap (invariant 6) unless allowed.
-func startPosition(ctx context.Context, db *pgx.Conn, repl *pgconn.PgConn, cfg *config.Config,
-	stored checkpoint.Position, found, allowGap bool, log zerolog.Logger) (event.LSN, error) {
+// missing, refusing to start over a gap (invariant 6) unless allowed, and
+// honouring --replay-from inside the retained window.
+func startPosition(ctx context.Context, db *pgx.Conn, repl *pgconn.PgConn, opts Options,
+	stored checkpoint.Position, found bool, log zerolog.Logger) (position, error) {
+	cfg := opts.Config
 	slotName := cfg.Postgres.Slot
 	slot, err := waitSlotInactive(ctx, db, slotName, log)
 	if err != nil {
-		return 0, err
+		return position{}, err
 	}
+	if opts.ReplayFrom != 0 {
+		return replayPosition(slot, stored, found, opts.ReplayFrom, slotName)
+	}
+	start, err := resumePosition(ctx, repl, slot, stored, found, opts.AllowGap, slotName, log)
+	if err != nil {
+		return position{}, err
+	}
+	if !slot.Exists {
+		return position{start: start, slot: start}, nil
+	}
+	return position{start: start, slot: slot.ConfirmedFlush}, nil
+}
+
+// replayPosition validates --replay-from against the window the slot retains:
+// [slot's confirmed_flush_lsn, stored checkpoint].
+func replayPosition(slot replication.SlotInfo, stored checkpoint.Position, found bool, from event.LSN, slotName string) (position, error) {
+	if !slot.Exists || !found {
+		return position{}, fatal(fmt.Errorf("--replay-from %s: nothing to replay: slot %q exists=%v, checkpoint stored=%v "+
+			"(replay needs a running history: start once without --replay-from)", from, slotName, slot.Exists, found))
+	}
+	if from < slot.ConfirmedFlush || from > stored.LSN {
+		return position{}, fatal(fmt.Errorf("--replay-from %s is outside the replay window [%s, %s] that slot %q retains "+
+			"(choose an LSN inside it; set checkpoint.retain to keep a longer window)", from, slot.ConfirmedFlush, stored.LSN, slotName))
+	}
+	return position{start: from, slot: slot.ConfirmedFlush}, nil
+}
+
+// resumePosition is where a normal start resumes.
+func resumePosition(ctx context.Context, repl *pgconn.PgConn, slot replication.SlotInfo, stored checkpoint.Position,
+	found, allowGap bool, slotName string, log zerolog.Logger) (event.LSN, error) {
 	if !slot.Exists {
 		if found && !allowGap {
 			return 0, fatal(fmt.Errorf("replication slot %q is missing but a checkpoint at %s exists: "+

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/walrelay/walrelay/config"
+	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/pipeline"
+	"github.com/walrelay/walrelay/replication"
+)
+
+// cmdStatus implements `walrelay status`: the slot, the stored checkpoint,
+// lag and retained WAL, and what a running walrelay last reported.
+func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := flag.NewFlagSet("status", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	file := flags.String("config", "", "config file (YAML); WALRELAY_* variables override it")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*file, os.Environ())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	db, err := replication.ConnectSQL(ctx, cfg.Postgres.DSN)
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	defer w.Flush()
+	if err := printSlot(ctx, w, db, cfg.Postgres.Slot); err != nil {
+		return err
+	}
+	if err := printStored(ctx, w, cfg); err != nil {
+		return err
+	}
+	printRunning(w, cfg.DataDir)
+	return nil
+}
+
+func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, slot string) error {
+	info, err := replication.LookupSlot(ctx, db, slot)
+	if err != nil {
+		return err
+	}
+	var current event.LSN
+	var currentText string
+	if err := db.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&currentText); err != nil {
+		return fmt.Errorf("postgres: pg_current_wal_lsn: %w", err)
+	}
+	current, _ = pglogrepl.ParseLSN(currentText)
+	fmt.Fprintf(w, "slot\t%s\n", slot)
+	if !info.Exists {
+		fmt.Fprintf(w, "slot state\tmissing (walrelay creates it on start)\n")
+		return nil
+	}
+	state := "inactive"
+	if info.Active {
+		state = fmt.Sprintf("active (pid %d)", info.ActivePID)
+	}
+	fmt.Fprintf(w, "slot state\t%s\n", state)
+	fmt.Fprintf(w, "confirmed_flush_lsn\t%s\n", info.ConfirmedFlush)
+	fmt.Fprintf(w, "server WAL position\t%s\n", current)
+	fmt.Fprintf(w, "lag\t%s\n", bytesText(current, info.ConfirmedFlush))
+	fmt.Fprintf(w, "retained WAL\t%s (since restart_lsn %s)\n", bytesText(current, info.RestartLSN), info.RestartLSN)
+	return nil
+}
+
+func printStored(ctx context.Context, w io.Writer, cfg *config.Config) error {
+	store, err := pipeline.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	pos, found, err := store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if !found {
+		fmt.Fprintf(w, "stored checkpoint\tnone (%s store)\n", cfg.Checkpoint.Store)
+		return nil
+	}
+	fmt.Fprintf(w, "stored checkpoint\t%s (%s store, saved %s ago)\n", pos.LSN, cfg.Checkpoint.Store,
+		time.Since(pos.UpdatedAt).Round(time.Second))
+	return nil
+}
+
+// printRunning shows what the running process last wrote to its status file.
+func printRunning(w io.Writer, dataDir string) {
+	st, err := pipeline.ReadStatus(dataDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(w, "process\tno status file in %s (walrelay has not run there)\n", dataDir)
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(w, "process\t%v\n", err)
+		return
+	}
+	age := time.Since(st.UpdatedAt).Round(time.Second)
+	fmt.Fprintf(w, "process\tpid %d, last report %s ago, %d events published, %d in flight\n", st.PID, age, st.Events, st.InflightEvents)
+	if st.HeartbeatLagMS != nil {
+		fmt.Fprintf(w, "end-to-end lag\t%.3f s (heartbeat of %s)\n", float64(*st.HeartbeatLagMS)/1000, st.HeartbeatAt.Format(time.RFC3339))
+	} else {
+		fmt.Fprintf(w, "end-to-end lag\tunknown (set heartbeat.interval to measure it)\n")
+	}
+}
+
+func bytesText(a, b event.LSN) string {
+	if a <= b {
+		return "0 bytes"
+	}
+	return fmt.Sprintf("%d bytes", uint64(a-b))
+}

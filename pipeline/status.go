@@ -1,0 +1,53 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// StatusFile is the name of the status snapshot a running walrelay writes
+// into its data directory every progress report; `walrelay status` reads it.
+const StatusFile = "status.json"
+
+// Status is what a running walrelay reports about itself.
+type Status struct {
+	PID            int       `json:"pid"`
+	Slot           string    `json:"slot"`
+	UpdatedAt      time.Time `json:"updated_at"`
+	Checkpoint     string    `json:"checkpoint"`
+	ServerWALEnd   string    `json:"server_wal_end"`
+	LagBytes       int64     `json:"lag_bytes"`
+	Events         uint64    `json:"events"`
+	InflightEvents int       `json:"inflight_events"`
+	HeartbeatLagMS *int64    `json:"heartbeat_lag_ms,omitempty"`
+	HeartbeatAt    time.Time `json:"heartbeat_at,omitzero"`
+}
+
+// WriteStatus replaces <dir>/status.json atomically.
+func WriteStatus(dir string, st Status) error {
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, StatusFile+".tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	return os.Rename(tmp, filepath.Join(dir, StatusFile))
+}
+
+// ReadStatus reads <dir>/status.json; os.ErrNotExist when walrelay never ran there.
+func ReadStatus(dir string) (Status, error) {
+	var st Status
+	data, err := os.ReadFile(filepath.Join(dir, StatusFile))
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return st, fmt.Errorf("%s: %w", filepath.Join(dir, StatusFile), err)
+	}
+	return st, nil
+}

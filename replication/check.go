@@ -1,0 +1,195 @@
+package replication
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Finding is one result of a prerequisite check: OK, or a problem with the
+// exact SQL or setting that fixes it.
+type Finding struct {
+	OK   bool
+	What string
+	Fix  string
+}
+
+// CheckOptions names what `walrelay check` verifies.
+type CheckOptions struct {
+	Slot        string
+	Publication string
+	Tables      []string // the capture set; empty = every user table
+}
+
+// CheckPrerequisites runs the Postgres side of `walrelay check`: wal_level,
+// the role's replication privilege, slot and WAL sender headroom, the
+// publication, and each captured table's replica identity.
+func CheckPrerequisites(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, error) {
+	var out []Finding
+	checks := []func(context.Context, *pgx.Conn, CheckOptions) ([]Finding, error){
+		checkWalLevel, checkRole, checkHeadroom, checkPublication, checkTables,
+	}
+	for _, c := range checks {
+		f, err := c(ctx, db, o)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, f...)
+	}
+	return out, nil
+}
+
+func checkWalLevel(ctx context.Context, db *pgx.Conn, _ CheckOptions) ([]Finding, error) {
+	var level string
+	if err := db.QueryRow(ctx, "SHOW wal_level").Scan(&level); err != nil {
+		return nil, fmt.Errorf("reading wal_level: %w", err)
+	}
+	if level == "logical" {
+		return []Finding{{OK: true, What: "wal_level = logical"}}, nil
+	}
+	return []Finding{{What: fmt.Sprintf("wal_level = %s; logical decoding needs logical", level),
+		Fix: "ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL"}}, nil
+}
+
+func checkRole(ctx context.Context, db *pgx.Conn, _ CheckOptions) ([]Finding, error) {
+	var user string
+	var repl, super bool
+	err := db.QueryRow(ctx, "SELECT current_user::text, rolreplication, rolsuper FROM pg_roles WHERE rolname = current_user").
+		Scan(&user, &repl, &super)
+	if err != nil {
+		return nil, fmt.Errorf("reading the role's privileges: %w", err)
+	}
+	if repl || super {
+		return []Finding{{OK: true, What: fmt.Sprintf("role %s may replicate", user)}}, nil
+	}
+	return []Finding{{What: fmt.Sprintf("role %s lacks the REPLICATION attribute", user),
+		Fix: fmt.Sprintf("ALTER ROLE %s REPLICATION;", pgx.Identifier{user}.Sanitize())}}, nil
+}
+
+func checkHeadroom(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, error) {
+	var maxSlots, usedSlots, maxSenders, usedSenders int
+	var haveSlot bool
+	err := db.QueryRow(ctx, `SELECT current_setting('max_replication_slots')::int,
+		(SELECT count(*) FROM pg_replication_slots),
+		current_setting('max_wal_senders')::int,
+		(SELECT count(*) FROM pg_stat_replication),
+		EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, o.Slot).
+		Scan(&maxSlots, &usedSlots, &maxSenders, &usedSenders, &haveSlot)
+	if err != nil {
+		return nil, fmt.Errorf("reading replication limits: %w", err)
+	}
+	var out []Finding
+	if haveSlot || usedSlots < maxSlots {
+		out = append(out, Finding{OK: true, What: fmt.Sprintf("replication slots: %d of %d used", usedSlots, maxSlots)})
+	} else {
+		out = append(out, Finding{What: fmt.Sprintf("no free replication slot: %d of %d used", usedSlots, maxSlots),
+			Fix: fmt.Sprintf("ALTER SYSTEM SET max_replication_slots = %d; then restart, or drop an unused slot", maxSlots+1)})
+	}
+	if usedSenders < maxSenders {
+		out = append(out, Finding{OK: true, What: fmt.Sprintf("WAL senders: %d of %d used", usedSenders, maxSenders)})
+	} else {
+		out = append(out, Finding{What: fmt.Sprintf("no free WAL sender: %d of %d used", usedSenders, maxSenders),
+			Fix: fmt.Sprintf("ALTER SYSTEM SET max_wal_senders = %d; then restart", maxSenders+1)})
+	}
+	return out, nil
+}
+
+func checkPublication(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, error) {
+	var exists, super, canCreate bool
+	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1),
+		(SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+		has_database_privilege(current_database(), 'CREATE')`, o.Publication).Scan(&exists, &super, &canCreate)
+	if err != nil {
+		return nil, fmt.Errorf("reading publication %q: %w", o.Publication, err)
+	}
+	switch {
+	case exists:
+		return []Finding{{OK: true, What: fmt.Sprintf("publication %s exists", o.Publication)}}, nil
+	case len(o.Tables) == 0 && !super:
+		return []Finding{{What: fmt.Sprintf("publication %s is missing and FOR ALL TABLES needs a superuser", o.Publication),
+			Fix: fmt.Sprintf("as a superuser: CREATE PUBLICATION %s FOR ALL TABLES; (or list postgres.tables)", pgx.Identifier{o.Publication}.Sanitize())}}, nil
+	case !super && !canCreate:
+		return []Finding{{What: fmt.Sprintf("publication %s is missing and this role may not create it", o.Publication),
+			Fix: fmt.Sprintf("as the tables' owner: CREATE PUBLICATION %s FOR TABLE %s;", pgx.Identifier{o.Publication}.Sanitize(), quoteTables(o.Tables))}}, nil
+	}
+	return []Finding{{OK: true, What: fmt.Sprintf("publication %s will be created on start", o.Publication)}}, nil
+}
+
+// tableIdentity is one captured table's replica identity situation.
+type tableIdentity struct {
+	name     string
+	ident    string
+	hasPK    bool
+	exists   bool
+	identIdx bool
+}
+
+func checkTables(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, error) {
+	tables, err := capturedTables(ctx, db, o.Tables)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, t := range tables {
+		out = append(out, tableFinding(t))
+	}
+	return out, nil
+}
+
+const identityQuery = `SELECT c.relreplident::text,
+	EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
+	EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`
+
+// capturedTables reads the identity of the named tables, or of every user
+// table when names is empty.
+func capturedTables(ctx context.Context, db *pgx.Conn, names []string) ([]tableIdentity, error) {
+	if len(names) == 0 {
+		rows, err := db.Query(ctx, `SELECT n.nspname || '.' || c.relname FROM pg_class c
+			JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+			AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'walrelay') AND n.nspname NOT LIKE 'pg_toast%'
+			ORDER BY 1`)
+		if err != nil {
+			return nil, fmt.Errorf("listing tables: %w", err)
+		}
+		if names, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return nil, fmt.Errorf("listing tables: %w", err)
+		}
+	}
+	out := make([]tableIdentity, 0, len(names))
+	for _, name := range names {
+		t := tableIdentity{name: name}
+		schema, table, _ := strings.Cut(name, ".")
+		err := db.QueryRow(ctx, identityQuery, schema, table).Scan(&t.ident, &t.hasPK, &t.identIdx)
+		if err == nil {
+			t.exists = true
+		} else if err != pgx.ErrNoRows {
+			return nil, fmt.Errorf("reading table %s: %w", name, err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func tableFinding(t tableIdentity) Finding {
+	q := quoteTables([]string{t.name})
+	switch {
+	case !t.exists:
+		return Finding{What: fmt.Sprintf("table %s does not exist", t.name), Fix: "create it, or remove it from postgres.tables"}
+	case t.ident == "f":
+		return Finding{OK: true, What: fmt.Sprintf("table %s: REPLICA IDENTITY FULL", t.name)}
+	case t.ident == "i" && t.identIdx:
+		return Finding{OK: true, What: fmt.Sprintf("table %s: REPLICA IDENTITY USING INDEX", t.name)}
+	case t.ident == "d" && t.hasPK:
+		return Finding{OK: true, What: fmt.Sprintf("table %s: primary key", t.name)}
+	case t.ident == "n":
+		return Finding{What: fmt.Sprintf("table %s has REPLICA IDENTITY NOTHING: its updates and deletes fail once published", t.name),
+			Fix: fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY DEFAULT; (with a primary key) or REPLICA IDENTITY FULL;", q)}
+	}
+	return Finding{What: fmt.Sprintf("table %s has no primary key or replica identity: its updates and deletes fail once published, and its events have no key", t.name),
+		Fix: fmt.Sprintf("ALTER TABLE %s ADD PRIMARY KEY (...); or ALTER TABLE %s REPLICA IDENTITY FULL;", q, q)}
+}
