@@ -76,12 +76,14 @@ func (s *session) run(ctx context.Context) error {
 func (s *session) setup(ctx context.Context) error {
 	cfg := s.cfg
 	var err error
+	// Store errors are not fatal: a postgres store may be down with its
+	// server. Before the first session streams, Run returns every error.
 	if s.store, err = OpenStore(ctx, cfg); err != nil {
-		return fatal(err)
+		return err
 	}
 	pos, found, err := s.store.Load(ctx)
 	if err != nil {
-		return fatal(err)
+		return err
 	}
 	if s.db, err = replication.ConnectSQL(ctx, cfg.Postgres.DSN); err != nil {
 		return err
