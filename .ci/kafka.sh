@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# A real Apache Kafka 4.x broker (KRaft, one node: broker+controller) from
+# Maven Central jars, for CI and developers. No Docker, no tarball.
+#
+#   bash .ci/kafka.sh start DIR     first time: resolve jars, write DIR/server.properties
+#                                   on two free ports, format storage; then start and wait
+#                                   until a metadata request lists the broker
+#   bash .ci/kafka.sh stop DIR      SIGTERM (controlled shutdown), SIGKILL after 30 s
+#   bash .ci/kafka.sh restart DIR   stop + start, same ports and data
+#   bash .ci/kafka.sh kill DIR      SIGKILL at once (a crash; start recovers the logs)
+#   bash .ci/kafka.sh jars          only resolve the jars into the cache
+#
+# Writes DIR/brokers (host:port) and DIR/ctl, an executable that takes
+# `stop` or `start` for this broker (what WALRELAY_TEST_KAFKA_CTL points to).
+# The broker log is DIR/kafka.log; its tail is printed when a start fails.
+#
+# Environment: KAFKA_VERSION (default 4.1.1), WALRELAY_CACHE (default
+# ~/.cache/walrelay; jars go to $WALRELAY_CACHE/kafka-$KAFKA_VERSION/lib),
+# KAFKA_HEAP (default -Xms256m -Xmx1g).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+KAFKA_VERSION=${KAFKA_VERSION:-4.1.1}
+CACHE=${WALRELAY_CACHE:-${HOME:-/root}/.cache/walrelay}
+LIB=$CACHE/kafka-$KAFKA_VERSION/lib
+PING=$CACHE/kafka-$KAFKA_VERSION/kafkaping
+
+# jars resolves the broker's runtime classpath into $LIB once (Maven's
+# ~/.m2 caches the downloads too). Exit status 3 means Maven failed.
+jars() {
+  if [[ -f $LIB/.complete ]]; then return 0; fi
+  command -v mvn >/dev/null || { log "mvn not found (apt-get install -y maven)"; return 3; }
+  command -v java >/dev/null || { log "java not found (apt-get install -y openjdk-17-jre-headless)"; return 3; }
+  log "resolving org.apache.kafka:kafka_2.13:$KAFKA_VERSION and its runtime dependencies from Maven Central into $LIB"
+  mkdir -p "$CACHE"
+  rm -rf "$LIB.tmp"
+  if ! mvn -q -B -Dstyle.color=never -f "$here/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$LIB.tmp" >"$CACHE/mvn-kafka-$KAFKA_VERSION.log" 2>&1; then
+    log "Maven could not resolve the Kafka broker jars; its output:"
+    tail -n 40 "$CACHE/mvn-kafka-$KAFKA_VERSION.log" >&2 || true
+    return 3
+  fi
+  rm -rf "$LIB"; mv "$LIB.tmp" "$LIB"; touch "$LIB/.complete"
+  log "jars ready: $(ls "$LIB" | wc -l) files"
+}
+
+# ping_tool builds .ci/kafkaping once per cache (a real metadata request).
+ping_tool() {
+  [[ -x $PING ]] && return 0
+  (cd "$here/.." && go build -o "$PING" ./.ci/kafkaping) || die "go build ./.ci/kafkaping failed"
+}
+
+# configure writes server.properties, log4j2 config and the ctl script, and
+# formats the storage with a random cluster id.
+configure() {
+  local dir=$1 port cport cid
+  port=$(free_port); cport=$(free_port)
+  while [[ $cport == "$port" ]]; do cport=$(free_port); done
+  mkdir -p "$dir/data"
+  cat >"$dir/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=4
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.flush.interval.messages=9223372036854775807
+PROPS
+  cat >"$dir/log4j2.properties" <<'L4J'
+status = warn
+appender.out.type = Console
+appender.out.name = OUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = OUT
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.apache.name = org.apache.kafka
+logger.apache.level = INFO
+logger.change.name = state.change.logger
+logger.change.level = WARN
+L4J
+  echo "127.0.0.1:$port" >"$dir/brokers"
+  cat >"$dir/ctl" <<CTL
+#!/usr/bin/env bash
+# Controls the Kafka broker in $dir: \$1 is stop, start, restart or kill.
+exec bash '$here/kafka.sh' "\$1" '$dir'
+CTL
+  chmod +x "$dir/ctl"
+  cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  log "formatting Kafka storage in $dir/data (cluster id $cid)"
+  java -cp "$LIB/*" -Dlog4j2.configurationFile="$dir/log4j2.properties" kafka.tools.StorageTool format \
+    -t "$cid" -c "$dir/server.properties" --ignore-formatted >"$dir/format.log" 2>&1 \
+    || { cat "$dir/format.log" >&2; die "kafka storage format failed"; }
+}
+
+start() {
+  local dir=$1 pid brokers t0=$SECONDS
+  jars || exit $?
+  ping_tool
+  mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
+  if [[ -f $dir/pid ]] && alive "$(cat "$dir/pid")"; then
+    log "Kafka already running in $dir (pid $(cat "$dir/pid"))"; return 0
+  fi
+  [[ -f $dir/server.properties ]] || configure "$dir"
+  brokers=$(cat "$dir/brokers")
+  log "starting Kafka $KAFKA_VERSION on $brokers (log $dir/kafka.log)"
+  # setsid: the broker gets its own process group, so a Ctrl-C meant for a
+  # test run does not kill it behind the stop command's back.
+  setsid java ${KAFKA_HEAP:--Xms256m -Xmx1g} -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$LIB/*" \
+    kafka.Kafka "$dir/server.properties" >>"$dir/kafka.log" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$dir/pid"
+  if ! wait_tcp "${brokers##*:}" 90 || ! "$PING" -brokers "$brokers" -timeout 60s >&2; then
+    log "Kafka did not come up; last lines of $dir/kafka.log:"
+    tail -n 60 "$dir/kafka.log" >&2 || true
+    stop "$dir"
+    return 1
+  fi
+  alive "$pid" || { tail -n 60 "$dir/kafka.log" >&2; die "Kafka exited right after start"; }
+  log "Kafka up on $brokers in $(( SECONDS - t0 ))s (pid $pid)"
+}
+
+# kill_now crashes the broker: SIGKILL, no controlled shutdown.
+kill_now() {
+  local dir=$1 pid
+  [[ -f $dir/pid ]] || return 0
+  pid=$(cat "$dir/pid")
+  log "killing Kafka in $dir (pid $pid, SIGKILL)"
+  kill -KILL "$pid" 2>/dev/null || true
+  while alive "$pid"; do sleep 0.1; done
+  rm -f "$dir/pid"
+}
+
+stop() {
+  local dir=$1 pid i
+  [[ -f $dir/pid ]] || return 0
+  pid=$(cat "$dir/pid")
+  if alive "$pid"; then
+    log "stopping Kafka in $dir (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 150); do alive "$pid" || break; sleep 0.2; done
+    if alive "$pid"; then
+      log "Kafka did not stop within 30 s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.5
+    fi
+  fi
+  rm -f "$dir/pid"
+}
+
+case "${1:-}" in
+  start) start "${2:?usage: kafka.sh start DIR}" ;;
+  stop) stop "${2:?usage: kafka.sh stop DIR}" ;;
+  restart) stop "${2:?usage: kafka.sh restart DIR}"; start "$2" ;;
+  kill) kill_now "${2:?usage: kafka.sh kill DIR}" ;;
+  jars) jars ;;
+  *) echo "usage: $0 start|stop|restart|kill DIR | jars" >&2; exit 2 ;;
+esac

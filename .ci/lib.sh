@@ -1,0 +1,57 @@
+# Shared helpers for the .ci scripts; sourced, not run.
+
+# log prints a timestamped progress line on stderr (stdout stays clean for
+# scripts whose output is eval'd).
+log() { printf '[ci %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# die prints an error and exits non-zero.
+die() { log "ERROR: $*"; exit 1; }
+
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on. It picks
+# below Linux's ephemeral range (32768+) so outgoing connections don't take it.
+free_port() {
+  local p i
+  for i in $(seq 1 100); do
+    p=$(( RANDOM % 12000 + 20000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      if ! command -v ss >/dev/null || ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
+        echo "$p"; return 0
+      fi
+    fi
+  done
+  die "no free TCP port found on 127.0.0.1"
+}
+
+# wait_tcp PORT SECONDS: wait until something accepts on 127.0.0.1:PORT.
+wait_tcp() {
+  local port=$1 deadline=$(( SECONDS + $2 ))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    (( SECONDS < deadline )) || return 1
+    sleep 0.2
+  done
+}
+
+# run_user USER CMD...: run CMD as USER when root, else as the current user.
+run_user() {
+  local user=$1; shift
+  if [[ $(id -u) == 0 ]]; then runuser -u "$user" -- "$@"; else "$@"; fi
+}
+
+# ensure_system_user NAME: create an unprivileged system user when missing.
+ensure_system_user() {
+  local name=$1 i
+  for i in 1 2 3 4 5; do
+    id -u "$name" >/dev/null 2>&1 && return 0
+    useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$name" 2>/dev/null || sleep 0.3
+  done
+  id -u "$name" >/dev/null 2>&1 || die "cannot create system user $name (useradd)"
+}
+
+# alive PID: the process exists and is not a zombie (a killed broker whose
+# parent is gone may linger as a zombie where nothing reaps it).
+alive() {
+  local state
+  kill -0 "$1" 2>/dev/null || return 1
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || echo Z)
+  [[ $state != Z ]]
+}
