@@ -34,12 +34,29 @@ type reader struct {
 
 const reportEvery = 10 * time.Second
 
+// finishTxnTimeout bounds how long a graceful stop reads on to reach the
+// commit of the transaction it stopped in.
+const finishTxnTimeout = 2 * time.Second
+
 // loop runs until ctx is done (returns nil) or something fails (returns the
-// error; the session then restarts from the checkpoint).
+// error; the session then restarts from the checkpoint). Stopped inside a
+// transaction, it reads on (at most finishTxnTimeout) to that transaction's
+// commit, so the final checkpoint covers what was already sent.
 func (r *reader) loop(ctx context.Context, committerDone <-chan error) error {
 	r.nextStatus = time.Now()
 	r.nextReport = time.Now().Add(reportEvery)
-	for {
+	if err := r.run(ctx, committerDone, func() bool { return false }); err != nil || r.txn == nil {
+		return err
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), finishTxnTimeout)
+	defer cancel()
+	return r.run(dctx, committerDone, func() bool { return r.txn == nil })
+}
+
+// run processes messages until ctx is done or stop reports true (nil), or a
+// failure (the error).
+func (r *reader) run(ctx context.Context, committerDone <-chan error, stop func() bool) error {
+	for !stop() {
 		if err := r.checkStages(committerDone); err != nil {
 			return err
 		}
@@ -66,6 +83,7 @@ func (r *reader) loop(ctx context.Context, committerDone <-chan error) error {
 			return err
 		}
 	}
+	return nil
 }
 
 // checkStages returns the error of a stage that stopped on its own.

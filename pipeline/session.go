@@ -150,7 +150,7 @@ func (s *session) startStream(ctx context.Context) error {
 // shutdown drains what is in flight (bounded), persists the final watermark
 // and confirms it to Postgres. readErr nil means a graceful stop.
 func (s *session) shutdown(readErr error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
 	s.sinkClosed = true
 	if err := s.sink.Close(ctx); err != nil && readErr == nil {
@@ -165,6 +165,8 @@ func (s *session) shutdown(readErr error) error {
 	lsn := s.committer.Persisted()
 	if err := s.stream.SendStatus(ctx, s.retain.confirm(time.Now(), lsn)); err != nil {
 		s.log.Debug().Err(err).Msg("final status update not sent")
+	} else if err := s.stream.Finish(ctx); err != nil {
+		s.log.Debug().Err(err).Msg("replication stream not ended cleanly")
 	}
 	if readErr == nil {
 		s.log.Info().Stringer("lsn", lsn).Msg("stopped")

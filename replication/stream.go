@@ -120,3 +120,22 @@ func statusUpdate(flushed event.LSN, now time.Time) pglogrepl.StandbyStatusUpdat
 		ClientTime:       now,
 	}
 }
+
+// Finish ends the copy stream cleanly after the final status update: it sends
+// CopyDone and reads (discarding WAL data still in flight) until the server
+// answers, so the server has processed every status update sent before it.
+// Closing the socket with unread data instead makes the kernel send a reset,
+// and the server may drop the last status update. Bounded by ctx and 3 s.
+func (s *Stream) Finish(ctx context.Context) error {
+	deadline := time.Now().Add(3 * time.Second)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	nc := s.conn.Conn()
+	_ = nc.SetDeadline(deadline)
+	defer nc.SetDeadline(time.Time{})
+	if _, err := pglogrepl.SendStandbyCopyDone(ctx, s.conn); err != nil {
+		return fmt.Errorf("postgres: ending the replication stream: %w", err)
+	}
+	return nil
+}
