@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -73,5 +75,17 @@ func explainConnect(err error, host string, port uint16, user string, replicatio
 		}
 		return fmt.Errorf("postgres %s: %s (SQLSTATE %s)", addr, pgErr.Message, pgErr.Code)
 	}
-	return fmt.Errorf("postgres: cannot connect to %s (check postgres.dsn and that the server is running): %w", addr, err)
+	return fmt.Errorf("postgres: cannot connect to %s (check postgres.dsn and that the server is running): %s", addr, oneLine(err))
+}
+
+// oneLine flattens pgconn's multi-line connect errors (one line per address
+// tried) into one line, dropping repeats.
+func oneLine(err error) string {
+	var parts []string
+	for _, p := range strings.Split(err.Error(), "\n") {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, " ")
 }
