@@ -23,6 +23,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	allowGap := fs.Bool("allow-gap", false, "start even if changes were lost since the stored checkpoint")
 	replayFrom := fs.String("replay-from", "", "re-publish transactions committed at or after this LSN (inside the checkpoint.retain window)")
 	logFormat := fs.String("log-format", "", "json or console (overrides log.format)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until exit (for performance work)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (overrides log.level)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -47,6 +48,13 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	log, err := newLogger(cfg.Log, stderr)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	reload := make(chan struct{}, 1)
 	hup := make(chan os.Signal, 1)
