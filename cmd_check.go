@@ -60,8 +60,13 @@ func checkPostgres(ctx context.Context, cfg *config.Config) []replication.Findin
 		return []replication.Finding{{What: err.Error(), Fix: "check postgres.dsn, the server, and pg_hba.conf"}}
 	}
 	defer db.Close(context.Background())
-	findings, err := replication.CheckPrerequisites(ctx, db, replication.CheckOptions{
-		Slot: cfg.Postgres.Slot, Publication: cfg.Postgres.Publication, Tables: cfg.Postgres.Tables})
+	findings, captured := checkRules(ctx, db, cfg)
+	if cfg.Rules == "" {
+		captured = cfg.Postgres.Tables
+	}
+	more, err := replication.CheckPrerequisites(ctx, db, replication.CheckOptions{
+		Slot: cfg.Postgres.Slot, Publication: cfg.Postgres.Publication, Tables: captured})
+	findings = append(findings, more...)
 	if err != nil {
 		findings = append(findings, replication.Finding{What: err.Error(), Fix: "check the role's privileges"})
 	}

@@ -4,23 +4,82 @@ import (
 	"context"
 
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/filter"
 	"github.com/walrelay/walrelay/replication"
 )
 
-// preparePublication makes sure the publication exists with the capture set.
+// preparePublication makes sure the publication is ready before streaming.
+//
+// Without a rules file it is today's behaviour: the publication holds
+// postgres.tables (FOR ALL TABLES when empty) and nothing is filtered. With
+// one, the rules are loaded; with publication.manage (the default) the
+// publication is set to exactly the tables the rules capture and a poller
+// keeps it so as tables appear (see filter_poller.go); without it, the
+// publication must exist and is used as it is, the rules filtering
+// client-side. Called by setup on the session's goroutine, before the
+// replication connection exists.
 func (s *session) preparePublication(ctx context.Context) error {
-	return replication.EnsurePublication(ctx, s.db, s.cfg.Postgres.Publication, s.cfg.Postgres.Tables, s.log)
+	if s.cfg.Rules == "" {
+		return replication.EnsurePublication(ctx, s.db, s.cfg.Postgres.Publication, s.cfg.Postgres.Tables, s.log)
+	}
+	st, err := s.openFilter(ctx)
+	if err != nil {
+		return err
+	}
+	if !s.cfg.Publication.ManageEnabled() {
+		return checkUnmanagedPublication(ctx, s.db, s.cfg.Postgres.Publication, st.latest.Load(), s.excludedTables(), s.log)
+	}
+	if _, err := syncPublication(ctx, s.db, s.cfg.Postgres.Publication, st.latest.Load(), s.excludedTables(), s.log); err != nil {
+		return err
+	}
+	st.startPoller(ctx, s)
+	return nil
 }
 
 // route turns one change into the records to publish (none when it is not
-// captured). It runs on the reader goroutine.
+// captured). It runs on the reader goroutine. With rules, the change goes
+// through them first: dropped, encoded as projected (on the rule's topic), or
+// published raw (outbox rows, routed messages).
 func (s *session) route(ch *event.Change) ([]event.Record, error) {
-	return s.enc.Encode(ch)
+	st := s.filterState()
+	if st == nil {
+		return s.enc.Encode(ch)
+	}
+	d, err := st.apply(ch, s.log)
+	if err != nil {
+		return nil, err
+	}
+	switch d.Action {
+	case filter.Keep:
+		d.Change.Topic = d.Topic // "" keeps the default topic
+		return s.enc.Encode(d.Change)
+	case filter.Raw:
+		return []event.Record{d.Raw.Record(st.source)}, nil
+	}
+	return nil, nil
 }
 
 // reloadRules is called on the reader goroutine between two messages when
-// the process received SIGHUP.
+// the process received SIGHUP. It loads and validates the rules file again:
+// on error the old rules stay and the error is logged; on success the new
+// rules decide from the first change of a transaction that has not started
+// under the old ones (so a transaction is never split between the two), and
+// a managed publication is updated at once by the poller. It never fails the
+// session.
 func (s *session) reloadRules(ctx context.Context) error {
-	s.log.Info().Msg("SIGHUP: no rules file configured, nothing to reload")
+	st := s.filterState()
+	if st == nil {
+		s.log.Info().Msg("SIGHUP: no rules file configured, nothing to reload")
+		return nil
+	}
+	next, err := filter.Load(s.cfg.Rules, s.cfg.MaskSalt)
+	if err != nil {
+		s.log.Error().Err(err).Str("rules", s.cfg.Rules).Msg("SIGHUP: rules file not reloaded, the previous rules stay in force")
+		return nil
+	}
+	st.stage(next, s.reader.txn != nil)
+	s.log.Info().Str("rules", s.cfg.Rules).Int("rules_count", len(next.Rules)).
+		Msg("SIGHUP: rules file loaded; it applies from the next transaction")
+	st.kickPoller()
 	return nil
 }

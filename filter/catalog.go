@@ -1,0 +1,72 @@
+package filter
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Querier runs a query; *pgx.Conn and *pgxpool.Pool satisfy it.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// Table is a table that logical replication can publish: an ordinary,
+// permanent (not unlogged or temporary) table outside the system schemas.
+// Partitions are listed as the tables they are (changes are published under
+// the partition's name); partitioned parents are not listed.
+type Table struct {
+	Schema  string
+	Name    string
+	Columns []string // in attnum order
+	Key     []string // primary key columns, in attnum order
+}
+
+// QualifiedName returns "schema.table".
+func (t Table) QualifiedName() string { return t.Schema + "." + t.Name }
+
+const tablesSQL = `
+SELECT n.nspname::text, c.relname::text,
+       coalesce(array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attname IS NOT NULL), '{}'),
+       coalesce(array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attnum = ANY (pk.indkey)), '{}')
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_index pk ON pk.indrelid = c.oid AND pk.indisprimary
+WHERE c.relkind = 'r' AND c.relpersistence = 'p'
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
+GROUP BY n.nspname, c.relname
+ORDER BY 1, 2`
+
+// Tables lists the database's publishable tables (see Table), sorted by
+// schema and name.
+func Tables(ctx context.Context, q Querier) ([]Table, error) {
+	rows, err := q.Query(ctx, tablesSQL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: listing tables from pg_class: %w", err)
+	}
+	tables, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Table, error) {
+		var t Table
+		err := row.Scan(&t.Schema, &t.Name, &t.Columns, &t.Key)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: listing tables from pg_class: %w", err)
+	}
+	return tables, nil
+}
+
+// CapturedTables returns the qualified names of the tables the rules
+// capture (Captures), in schema and table order: what a managed publication
+// must hold.
+func (rs *Rules) CapturedTables(tables []Table) []string {
+	var out []string
+	for _, t := range tables {
+		if name := t.QualifiedName(); rs.Captures(name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}

@@ -1,0 +1,104 @@
+package filter
+
+import (
+	"context"
+	"fmt"
+)
+
+// RuleMatch is what one rule matches in the database, for walrelay check.
+type RuleMatch struct {
+	Rule     int      // index in rules:, or -1 for the default
+	Pos      Pos      // the rule's position (zero for the default)
+	Tables   []string // tables the rule names ("schema.table"); for the default, the tables it captures
+	Problems []*Error // mistakes only the catalog reveals, each with its position and fix
+}
+
+// Describe reads the catalog through q and reports, for each rule, the
+// tables it names and the problems the catalog shows: excluded, masked or
+// outbox columns and where-expression columns that a named table lacks, an
+// excluded primary key column (it would change the record key), and rules
+// that name no existing table. A last entry (Rule -1) lists the tables
+// captured by default: capture. A new table that matches a glob later is
+// picked up by the running relay; Describe shows the catalog as it is now.
+func Describe(ctx context.Context, q Querier, rs *Rules) ([]RuleMatch, error) {
+	tables, err := Tables(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RuleMatch, 0, len(rs.Rules)+1)
+	for _, r := range rs.Rules {
+		m := RuleMatch{Rule: r.Index, Pos: r.Pos}
+		for _, t := range tables {
+			if r.matches(t.QualifiedName()) {
+				m.Tables = append(m.Tables, t.QualifiedName())
+				m.Problems = append(m.Problems, rs.tableProblems(r, t)...)
+			}
+		}
+		if len(m.Tables) == 0 {
+			m.Problems = append(m.Problems, &Error{File: rs.File, Pos: r.Pos,
+				Msg: fmt.Sprintf("rules[%d] names no existing table (%v)", r.Index, r.Tables),
+				Fix: "check the schema and table names; glob rules also pick up tables created later"})
+		}
+		out = append(out, m)
+	}
+	def := RuleMatch{Rule: -1}
+	if rs.Default == DefaultCapture {
+		for _, t := range tables {
+			if rs.named(t.QualifiedName()) < 0 {
+				def.Tables = append(def.Tables, t.QualifiedName())
+			}
+		}
+	}
+	return append(out, def), nil
+}
+
+// named returns the index of the first rule naming the table, or -1.
+func (rs *Rules) named(name string) int {
+	for _, r := range rs.Rules {
+		if r.matches(name) {
+			return r.Index
+		}
+	}
+	return -1
+}
+
+// tableProblems checks rule r's column references against table t.
+func (rs *Rules) tableProblems(r *Rule, t Table) []*Error {
+	var out []*Error
+	missing := func(p Pos, what, col string) {
+		out = append(out, &Error{File: rs.File, Pos: p,
+			Msg: fmt.Sprintf("rules[%d]: %s column %q does not exist in %s (columns: %v)", r.Index, what, col, t.QualifiedName(), t.Columns),
+			Fix: "fix the column name, or narrow the rule's tables"})
+	}
+	for _, c := range r.Exclude {
+		if !contains(t.Columns, c) {
+			missing(r.colPos[c], "excluded", c)
+		} else if contains(t.Key, c) {
+			out = append(out, &Error{File: rs.File, Pos: r.colPos[c],
+				Msg: fmt.Sprintf("rules[%d]: excluded column %q is part of %s's primary key; the record key would lose it", r.Index, c, t.QualifiedName()),
+				Fix: "mask it instead, or keep it"})
+		}
+	}
+	for _, c := range r.Mask {
+		if !contains(t.Columns, c) {
+			missing(r.colPos[c], "masked", c)
+		}
+	}
+	if r.where != nil {
+		for _, v := range exprVars {
+			for _, c := range r.where.cols[v] {
+				if !contains(t.Columns, c) {
+					missing(r.wherePos, "where-expression", c)
+				}
+			}
+		}
+	}
+	if o := r.Outbox; o != nil {
+		for _, c := range append([]string{o.ID, o.Key, o.Payload, o.Type}, o.topic.vars()...) {
+			if c != "" && !contains(t.Columns, c) {
+				missing(o.Pos, "outbox", c)
+			}
+		}
+	}
+	return out
+}

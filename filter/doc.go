@@ -1,0 +1,88 @@
+// Package filter loads walrelay's rules file and decides, change by change,
+// what is published: which tables, operations, rows and columns, on which
+// topic, and how transactional-outbox rows and logical decoding messages are
+// routed.
+//
+// # The rules file
+//
+//	default: drop                    # or capture: tables no rule names
+//	rules:
+//	  - tables: [public.orders, "sales.*", "re:archive\\.orders_\\d{4}"]
+//	    operations: [insert, update, delete]   # default; truncate only when named
+//	    columns: {exclude: [notes], mask: [card_number]}
+//	    where: "row.amount > 100"
+//	    topic: shop.orders               # may use ${schema} and ${table}
+//	  - tables: [public.audit]
+//	    drop: true                       # all operations unless operations: says otherwise
+//	  - tables: [public.outbox]
+//	    outbox: {id: id, key: aggregate_id, topic: "outbox.${aggregate_type}", payload: payload, type: event_type}
+//	messages:
+//	  - prefix: events                   # exact, glob or re:
+//	    topic: app.events                # may use ${prefix}
+//
+// Tables are "schema.table" names, globs (*, ?, [a-z], [!a-z], \ escapes;
+// '.' is literal) or "re:" RE2 regular expressions; globs and expressions
+// match the whole qualified name.
+//
+// # Deciding a change
+//
+// A change of a table that no rule names follows default. For a named table,
+// the rules naming it are tried in file order; the first whose operations
+// include the change's and whose where expression holds decides (a
+// snapshot read counts as an insert). If none does, the change is dropped:
+// default applies to unnamed tables only. So several rules for one table
+// route by operation or by content; a rule after an unconditional one that
+// covers all its tables and operations can never decide and is a load error,
+// as is a duplicate rule.
+//
+// # Where expressions
+//
+// Expressions use expr (github.com/expr-lang/expr), compiled once at load
+// with the variables row (the new row, the old one for deletes), before,
+// after and op ("insert", "update", "delete", "read"); any other name is a
+// load error, and now() is disabled so that a replay decides as the first
+// run did. Columns are row.name or row["name"]. Values: integers are int,
+// numeric/float are float64 (rounded beyond ~15 digits), text, json, enum,
+// uuid and bytea are strings, date/timestamp/timestamptz are time.Time (UTC),
+// time and interval are time.Duration, arrays are lists. NULL is nil, and a
+// comparison (<, <=, >, >=) with nil is false, as in SQL and PostgreSQL's
+// publication row filters; == nil tests for NULL, and ?? supplies a default.
+// An old row under REPLICA IDENTITY DEFAULT holds only the key columns; the
+// others are nil in before (and in row for deletes): use REPLICA IDENTITY FULL
+// for where expressions on deleted rows. Truncates carry no row: where does
+// not apply to them. An expression that fails at run time (e.g. "a" > 1)
+// halts the pipeline with the table, event ID and rule; nothing is skipped.
+//
+// # Columns
+//
+// exclude removes columns from the event and from the relation every later
+// stage sees, so the Avro schema loses them too. mask replaces a value with
+// the lower-case hex SHA-256 of mask_salt followed by the value's text
+// (NULL stays NULL) and announces the column as text; for a text column this
+// equals PostgreSQL's encode(sha256(convert_to(salt || col, 'UTF8')), 'hex').
+// Every relation the filter passes on carries a Version unique per OID for
+// its column list, so an encoder that derives schemas per (OID, Version)
+// never sees two column lists under one version (see Rules.Succeed).
+//
+// # Outbox and messages
+//
+// An outbox rule turns each inserted row into one raw record: topic from the
+// template (${column} of the row; characters Kafka does not allow become
+// '_'), key = the key column's text, value = the payload column as is,
+// ce_id = the id column, ce_type = the type column (io.walrelay.outbox when
+// unset), content-type from content_type or the payload's type (json/jsonb:
+// application/json, bytea: application/octet-stream, else text/plain).
+// Updates, deletes (an application keeping the table empty), truncates and
+// snapshot reads of an outbox table publish nothing. Transactional logical
+// decoding messages (pg_logical_emit_message(true, prefix, content)) whose
+// prefix matches a messages: entry become raw records keyed by the prefix,
+// with the change's event ID as ce_id; messages nothing routes follow
+// default. Non-transactional messages are never routed: they would be
+// published even when the writing transaction rolls back.
+//
+// # Errors
+//
+// Load reports every mistake as file:line:column with a one-line fix;
+// Describe adds what only the catalog shows (missing columns, rules that
+// name no table). The package never panics on any input (FuzzParse).
+package filter

@@ -1,0 +1,99 @@
+package filter
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Pos is a position in the rules file: 1-based line and column (0 when
+// unknown, e.g. for YAML syntax errors, which yaml.v3 reports by line only).
+type Pos struct {
+	Line, Column int
+}
+
+// String renders "line:column", or "line" when the column is unknown.
+func (p Pos) String() string {
+	if p.Column == 0 {
+		return fmt.Sprint(p.Line)
+	}
+	return fmt.Sprintf("%d:%d", p.Line, p.Column)
+}
+
+// Error is one mistake in a rules file: where it is, what is wrong and a
+// one-line fix. Its text is "file:line:column: msg (fix)".
+type Error struct {
+	File string
+	Pos  Pos
+	Msg  string
+	Fix  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Pos.Line > 0 {
+			b.WriteString(":" + e.Pos.String())
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	if e.Fix != "" {
+		b.WriteString(" (" + e.Fix + ")")
+	}
+	return b.String()
+}
+
+// Errors is every mistake found in one rules file, in file order. errors.As
+// with a *Error target finds the first.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Unwrap exposes the single errors to errors.Is and errors.As.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// maxErrors bounds how many mistakes one load reports.
+const maxErrors = 20
+
+// collector accumulates errors while the rules file is checked.
+type collector struct {
+	file string
+	errs Errors
+}
+
+func (c *collector) add(p Pos, fix, format string, args ...any) {
+	if len(c.errs) < maxErrors {
+		c.errs = append(c.errs, &Error{File: c.file, Pos: p, Msg: fmt.Sprintf(format, args...), Fix: fix})
+	}
+}
+
+// err returns the collected errors, or nil.
+func (c *collector) err() error {
+	if len(c.errs) == 0 {
+		return nil
+	}
+	return c.errs
+}
+
+// FirstError returns the first *Error in err, or nil.
+func FirstError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}

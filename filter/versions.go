@@ -1,0 +1,62 @@
+package filter
+
+import (
+	"strings"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// versions hands out the relations the encoder sees. With rules, the same
+// relation version can reach the encoder under different column lists (two
+// rules project it differently, or a reload changes its exclusions), and the
+// encoder derives schemas per (OID, Version). So every relation the filter
+// passes on comes from here, with a Version unique per OID for each distinct
+// (decoder relation, column list) pair. Reader goroutine only.
+type versions struct {
+	rels map[versionKey]*event.Relation
+	last map[uint32]int // newest Version handed out per OID
+}
+
+type versionKey struct {
+	orig *event.Relation
+	sig  string // projected column names, masked ones marked
+}
+
+func newVersions() *versions {
+	return &versions{rels: map[versionKey]*event.Relation{}, last: map[uint32]int{}}
+}
+
+// relation returns the registered relation for orig projected to cols.
+func (v *versions) relation(orig *event.Relation, cols []event.Column, masked []bool) *event.Relation {
+	k := versionKey{orig: orig, sig: signature(cols, masked)}
+	if r, ok := v.rels[k]; ok {
+		return r
+	}
+	r := *orig
+	r.Columns = cols
+	v.last[orig.OID]++
+	r.Version = v.last[orig.OID]
+	v.rels[k] = &r
+	return &r
+}
+
+func signature(cols []event.Column, masked []bool) string {
+	var b strings.Builder
+	for i, c := range cols {
+		b.WriteString(c.Name)
+		if masked[i] {
+			b.WriteString("\x01m")
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// Succeed makes rs continue prev's relation versions. Call it when rs
+// replaces prev in a running session (SIGHUP), before rs's first Apply, so
+// that one (OID, Version) never reaches the encoder with two column lists.
+func (rs *Rules) Succeed(prev *Rules) {
+	if prev != nil {
+		rs.versions = prev.versions
+	}
+}

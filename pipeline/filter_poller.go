@@ -1,0 +1,103 @@
+package pipeline
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/replication"
+)
+
+// publicationPoller keeps a managed publication equal to the tables the
+// rules capture while a session streams: every publication.poll_interval,
+// and at once after a SIGHUP reload, it lists the catalog and adds new tables
+// that match (drops vanished ones). It runs SQL only on its own connection,
+// never on the session's, and only reads the rules (filterState.latest).
+type publicationPoller struct {
+	st       *filterState
+	pub      string
+	dsn      string
+	every    time.Duration
+	excluded map[string]bool
+	log      zerolog.Logger
+
+	kick   chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+}
+
+// startPoller starts st's poller for session s. It ends with ctx (Run's);
+// the next session or closeFilter stops it earlier.
+func (st *filterState) startPoller(ctx context.Context, s *session) {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &publicationPoller{
+		st: st, pub: s.cfg.Postgres.Publication, dsn: s.cfg.Postgres.DSN, every: s.cfg.Publication.PollInterval,
+		excluded: s.excludedTables(), log: s.log.With().Str("stage", "publication").Logger(),
+		kick: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{}),
+	}
+	st.poller = p
+	go p.run(ctx)
+}
+
+// kickPoller asks for a sync now (after a reload); it never blocks.
+func (st *filterState) kickPoller() {
+	if st.poller == nil {
+		return
+	}
+	select {
+	case st.poller.kick <- struct{}{}:
+	default:
+	}
+}
+
+// stopPoller stops the poller and waits for it to exit.
+func (st *filterState) stopPoller() {
+	if p := st.poller; p != nil {
+		p.once.Do(func() {
+			p.cancel()
+			<-p.done
+		})
+	}
+}
+
+func (p *publicationPoller) run(ctx context.Context) {
+	defer close(p.done)
+	var db *pgx.Conn
+	defer func() {
+		if db != nil {
+			_ = db.Close(context.Background())
+		}
+	}()
+	t := time.NewTicker(p.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.kick:
+		}
+		var err error
+		if db == nil {
+			if db, err = replication.ConnectSQL(ctx, p.dsn); err != nil {
+				p.warn(ctx, err)
+				continue
+			}
+		}
+		if _, err = syncPublication(ctx, db, p.pub, p.st.latest.Load(), p.excluded, p.log); err != nil {
+			p.warn(ctx, err)
+			_ = db.Close(context.Background())
+			db = nil
+		}
+	}
+}
+
+func (p *publicationPoller) warn(ctx context.Context, err error) {
+	if ctx.Err() == nil {
+		p.log.Warn().Err(err).Str("publication", p.pub).Dur("retry_in", p.every).Msg("publication not synced with the rules")
+	}
+}
