@@ -164,6 +164,7 @@ func demoConfig(svc *demoServices) (*config.Config, string, error) {
 		"WALRELAY_KAFKA_BROKERS=" + strings.Join(svc.brokers, ","),
 		"WALRELAY_KAFKA_TOPIC_PARTITIONS=1",
 		"WALRELAY_TOPIC_PREFIX=demo",
+		"WALRELAY_FORMAT=json", // readable on the terminal; avro is the default
 		"WALRELAY_DATA_DIR=" + dataDir,
 	}
 	cfg, err := config.Load("", env)

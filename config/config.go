@@ -12,7 +12,7 @@ type Config struct {
 	Postgres         Postgres       `yaml:"postgres"`
 	Kafka            Kafka          `yaml:"kafka"`
 	TopicPrefix      string         `yaml:"topic_prefix"`      // default "walrelay"
-	Format           string         `yaml:"format"`            // json (avro in a later release)
+	Format           string         `yaml:"format"`            // avro (default, with a schema registry) | json
 	DataDir          string         `yaml:"data_dir"`          // default ./walrelay-data
 	Checkpoint       Checkpoint     `yaml:"checkpoint"`        //
 	Limits           Limits         `yaml:"limits"`            //

@@ -30,7 +30,7 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Postgres.Slot != "walrelay" || c.TopicPrefix != "walrelay" || c.Format != "json" {
+	if c.Postgres.Slot != "walrelay" || c.TopicPrefix != "walrelay" || c.Format != "avro" {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 	if c.Kafka.DeadLetterTopic != "walrelay.dlq" || !c.Kafka.TombstonesEnabled() || c.Kafka.Linger != 5*time.Millisecond {
@@ -99,7 +99,7 @@ func TestErrors(t *testing.T) {
 		{"bad dsn", "postgres:\n  dsn: 'postgres://u:secretpw@h:notaport/db'\nkafka:\n  brokers: [a:1]\n", nil,
 			[]string{"postgres.dsn", "not a valid connection string"}},
 		{"bad env", minimal, []string{"WALRELAY_KAFKA_MAX_ATTEMPTS=many"}, []string{"WALRELAY_KAFKA_MAX_ATTEMPTS"}},
-		{"avro not yet", minimal + "format: avro\n", nil, []string{"format", "avro"}},
+		{"bad format", minimal + "format: protobuf\n", nil, []string{":5:", "format", "use avro or json"}},
 		{"bad store", minimal + "checkpoint:\n  store: redis\n", nil, []string{"checkpoint.store", "file or postgres"}},
 	}
 	for _, tc := range cases {

@@ -8,7 +8,7 @@ const DefaultToastPlaceholder = "__debezium_unavailable_value"
 // applyDefaults fills every zero field with its documented default.
 func (c *Config) applyDefaults() {
 	setStr(&c.TopicPrefix, "walrelay")
-	setStr(&c.Format, "json")
+	setStr(&c.Format, "avro")
 	setStr(&c.DataDir, "./walrelay-data")
 	setStr(&c.ToastPlaceholder, DefaultToastPlaceholder)
 	setStr(&c.Postgres.Slot, "walrelay")
@@ -38,6 +38,7 @@ func (c *Config) applyDefaults() {
 	setDur(&c.Publication.PollInterval, 30*time.Second)
 	setStr(&c.Log.Level, "info")
 	setStr(&c.Log.Format, "json")
+	c.snapshotDefaults()
 }
 
 func setStr(p *string, v string) {

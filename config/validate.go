@@ -14,7 +14,7 @@ var identRe = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // Validate checks the whole config (after defaults) and returns the first
 // problem found as an *Error naming the key, its line and the fix.
 func (c *Config) Validate() error {
-	checks := []func() *Error{c.checkPostgres, c.checkKafka, c.checkRest, c.checkSchemaRegistry, c.checkFilter}
+	checks := []func() *Error{c.checkPostgres, c.checkKafka, c.checkRest, c.checkSchemaRegistry, c.checkFilter, c.checkSnapshot}
 	for _, check := range checks {
 		if err := check(); err != nil {
 			err.File = c.File
@@ -86,10 +86,8 @@ func (c *Config) checkKafka() *Error {
 
 func (c *Config) checkRest() *Error {
 	switch {
-	case c.Format == "avro":
-		return &Error{Key: "format", Msg: "avro is not available in this build yet", Fix: "use format: json"}
-	case c.Format != "json":
-		return &Error{Key: "format", Msg: fmt.Sprintf("unknown format %q", c.Format), Fix: "use json"}
+	case c.Format != "avro" && c.Format != "json":
+		return &Error{Key: "format", Msg: fmt.Sprintf("unknown format %q", c.Format), Fix: "use avro or json"}
 	case !oneOf(c.Checkpoint.Store, "file", "postgres"):
 		return &Error{Key: "checkpoint.store", Msg: fmt.Sprintf("unknown store %q", c.Checkpoint.Store), Fix: "use file or postgres"}
 	case c.Checkpoint.Interval <= 0:

@@ -67,6 +67,10 @@ type Change struct {
 	Message         *LogicalMessage // only for OpMessage
 	// Snapshot is "true", "last" or "" (streaming), as in Debezium's source.snapshot.
 	Snapshot string
+	// Topic is set by the filter when a rule routes the change to a topic of
+	// its own; "" means the default <prefix>.<schema>.<table>. Encoders name
+	// Avro subjects after it.
+	Topic string
 }
 
 // ID returns the event ID of invariant 4: the transaction's commit LSN and the

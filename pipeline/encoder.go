@@ -1,19 +1,132 @@
 package pipeline
 
 import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/replication"
 	"github.com/walrelay/walrelay/schema"
+	"github.com/walrelay/walrelay/schema/registry"
 )
 
-// newEncoder builds the encoder for the configured format.
+// newEncoder builds the encoder for the configured format: JSON, or Avro
+// with the schema registry of the process (see schemaRegistry).
 func (s *session) newEncoder(sys replication.System) (schema.Encoder, error) {
 	cfg := s.cfg
-	return schema.NewJSON(schema.Options{
+	opts := schema.Options{
 		TopicPrefix:      cfg.TopicPrefix,
 		Database:         sys.Database,
 		SystemID:         sys.ID,
 		Tombstones:       cfg.Kafka.TombstonesEnabled(),
 		ToastPlaceholder: cfg.ToastPlaceholder,
 		Version:          s.opts.Version,
-	}), nil
+	}
+	if cfg.Format != "avro" {
+		return schema.NewJSON(opts), nil
+	}
+	reg, err := schemaRegistry(cfg, s.log)
+	if err != nil {
+		return nil, fatal(err)
+	}
+	return schema.NewAvro(opts, schema.AvroOptions{
+		Registry:        reg.client,
+		RegistryURL:     reg.url,
+		RegistryTimeout: cfg.SchemaRegistry.Timeout,
+		Log:             s.log.With().Str("stage", "schema").Logger(),
+	})
+}
+
+// registryHandle is the schema registry side of format avro: the client
+// (with its subject+fingerprint -> ID cache) and, without a URL, the
+// embedded registry's server.
+type registryHandle struct {
+	client *registry.Client
+	server *registry.Server // nil for an external registry
+	url    string
+}
+
+// registries holds one handle per configuration for the life of the
+// process: sessions come and go (a halted pipeline restarts from its
+// checkpoint), but the embedded registry must keep serving consumers, and
+// keep accepting an operator's PUT /config/{subject}, in between.
+var registries = struct {
+	sync.Mutex
+	m map[*config.Config]*registryHandle
+}{m: map[*config.Config]*registryHandle{}}
+
+// schemaRegistry returns the process's registry handle for cfg, opening
+// the embedded store and starting its server (on schema_registry.listen),
+// or building the client of the external registry, on first use.
+func schemaRegistry(cfg *config.Config, log zerolog.Logger) (*registryHandle, error) {
+	registries.Lock()
+	defer registries.Unlock()
+	if h := registries.m[cfg]; h != nil {
+		return h, nil
+	}
+	sr := cfg.SchemaRegistry
+	level, err := registry.ParseLevel(sr.Compatibility)
+	if err != nil {
+		return nil, fmt.Errorf("schema_registry.compatibility: %w", err)
+	}
+	log = log.With().Str("stage", "registry").Logger()
+	h := &registryHandle{url: sr.URL}
+	if sr.URL != "" {
+		b, err := registry.NewHTTPBackend(registry.HTTPConfig{
+			URL: sr.URL, Username: sr.Username, Password: sr.Password,
+			CAFile: sr.CAFile, CertFile: sr.CertFile, KeyFile: sr.KeyFile, Timeout: sr.Timeout,
+		})
+		if err != nil {
+			return nil, err
+		}
+		h.client = registry.NewClient(b, level, log)
+		log.Info().Str("url", sr.URL).Str("compatibility", string(level)).Msg("using external schema registry")
+	} else {
+		store, err := registry.OpenStore(filepath.Join(cfg.DataDir, "registry"), level)
+		if err != nil {
+			return nil, err
+		}
+		h.server = registry.NewServer(store, log)
+		if err := h.server.Start(sr.Listen); err != nil {
+			return nil, err
+		}
+		h.client = registry.NewClient(store, level, log)
+		h.url = "http://" + advertised(h.server.Addr())
+	}
+	registries.m[cfg] = h
+	return h, nil
+}
+
+// advertised turns a listen address into one a person can use in a URL: a
+// wildcard host becomes 127.0.0.1.
+func advertised(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// closeRegistry stops the embedded registry of cfg, if one runs. Run calls
+// it once, when it returns (the process is stopping).
+func closeRegistry(cfg *config.Config) {
+	registries.Lock()
+	h := registries.m[cfg]
+	delete(registries.m, cfg)
+	registries.Unlock()
+	if h == nil || h.server == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_ = h.server.Close(ctx)
 }

@@ -57,33 +57,33 @@ func (r *reader) loop(ctx context.Context, committerDone <-chan error) error {
 // failure (the error).
 func (r *reader) run(ctx context.Context, committerDone <-chan error, stop func() bool) error {
 	for !stop() {
-		if err := r.checkStages(committerDone); err != nil {
-			return err
-		}
-		if err := r.tick(ctx); err != nil {
-			return err
-		}
-		if err := r.maybeReload(ctx); err != nil {
-			return err
-		}
-		m, ok, err := r.receive(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		if err := r.handle(ctx, m); err != nil {
+		if err := r.step(ctx, committerDone); err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return nil // stopping: whatever failed, failed because of it
 			}
 			return err
 		}
 	}
 	return nil
+}
+
+// step does one round: stage checks, due status update, pending reload, and
+// at most one message.
+func (r *reader) step(ctx context.Context, committerDone <-chan error) error {
+	if err := r.checkStages(committerDone); err != nil {
+		return err
+	}
+	if err := r.tick(ctx); err != nil {
+		return err
+	}
+	if err := r.maybeReload(ctx); err != nil {
+		return err
+	}
+	m, ok, err := r.receive(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	return r.handle(ctx, m)
 }
 
 // checkStages returns the error of a stage that stopped on its own.
@@ -133,7 +133,7 @@ func (r *reader) report() {
 		Int("inflight_events", events).Int64("inflight_bytes", bytes).Int("open_txns", open)
 	st := Status{PID: os.Getpid(), Slot: r.s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC(),
 		Checkpoint: persisted.String(), ServerWALEnd: r.walEnd.String(), LagBytes: lag,
-		Events: r.events, InflightEvents: events}
+		Events: r.events, InflightEvents: events, Snapshot: r.s.snapStatus}
 	if !r.heartbeatAt.IsZero() {
 		ms := r.heartbeatLag.Milliseconds()
 		st.HeartbeatLagMS, st.HeartbeatAt = &ms, r.heartbeatAt
@@ -221,10 +221,8 @@ func (r *reader) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.Cha
 		if !r.heartbeat(ch) {
 			return nil
 		}
+		ch.Topic = r.s.cfg.Heartbeat.Topic
 		recs, err = r.s.enc.Encode(ch)
-		for i := range recs {
-			recs[i].Topic = r.s.cfg.Heartbeat.Topic
-		}
 	} else {
 		recs, err = r.s.route(ch)
 	}

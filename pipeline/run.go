@@ -14,6 +14,7 @@ import (
 // and fatal errors (bad config, privileges, a detected gap), are returned so
 // the process exits non-zero with one clear line.
 func Run(ctx context.Context, opts Options) error {
+	defer closeRegistry(opts.Config) // the embedded registry outlives sessions
 	streamedOnce := false
 	failures := 0
 	for {

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"time"
@@ -76,7 +77,7 @@ func (e *JSONEncoder) encodeRow(buf []byte, ls *[2]recordLayout, ch *event.Chang
 	now := e.o.Now()
 	ct := eventTime(ch, now)
 	l := &ls[0]
-	l.topic = e.topics.get(rel)
+	l.topic = e.topics.forChange(ch)
 	if ch.Op != event.OpTruncate && hasKey(rel) {
 		row := ch.After
 		if ch.Op == event.OpDelete {
@@ -158,7 +159,7 @@ func (e *JSONEncoder) encodeMessage(buf []byte, ls *[2]recordLayout, ch *event.C
 	now := e.o.Now()
 	ct := eventTime(ch, now)
 	l := &ls[0]
-	l.topic = e.msgTopic
+	l.topic = cmp.Or(ch.Topic, e.msgTopic)
 	l.key.start = len(buf)
 	buf = append(buf, `{"prefix":`...)
 	buf = appendJSONString(buf, m.Prefix)

@@ -96,3 +96,12 @@ func (c *topicCache) get(rel *event.Relation) string {
 	c.mu.Unlock()
 	return t
 }
+
+// forChange returns the topic of ch: the rule's route when the filter set
+// one, else the relation's default topic.
+func (c *topicCache) forChange(ch *event.Change) string {
+	if ch.Topic != "" {
+		return ch.Topic
+	}
+	return c.get(ch.Relation)
+}

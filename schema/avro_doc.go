@@ -1,0 +1,70 @@
+package schema
+
+// Avro format (NewAvro)
+//
+// Schemas follow what Debezium's PostgreSQL connector produces through
+// Confluent's AvroConverter (AvroData with connect.meta.data on) with its
+// defaults (decimal.handling.mode=precise, time.precision.mode=adaptive,
+// binary.handling.mode=bytes, schema.name.adjustment.mode=avro):
+//
+//	topic <prefix>.<schema>.<table>, subjects <topic>-key and <topic>-value
+//	Key       record <prefix>.<schema>.<table>.Key: the key columns, required
+//	Envelope  record <prefix>.<schema>.<table>.Envelope, connect.version 2:
+//	            before, after  ["null", Value] default null
+//	            source         io.debezium.connector.postgresql.Source
+//	            op             string
+//	            ts_ms, ts_us, ts_ns  ["null","long"] default null
+//	            transaction    ["null", event.block{id, total_order, data_collection_order}]
+//	Value     record <prefix>.<schema>.<table>.Value: every column in order;
+//	          key columns required, the others ["null", T] default null, so
+//	          adding or dropping a column stays compatible
+//
+// Names are sanitised to Avro names (each character outside [A-Za-z0-9_] of
+// a dot-separated segment becomes '_', a leading digit too); column names
+// that collide after that get a "_2", "_3" suffix.
+//
+// Column types (T above), with the Go value each encodes:
+//
+//	bool, bit(1)              boolean
+//	int2                      int, connect.type int16
+//	int4                      int
+//	int8, oid                 long
+//	float4 / float8           float / double (NaN and infinities as such)
+//	numeric(p,s)              bytes, logicalType decimal, precision p, scale s,
+//	                          connect.name org.apache.kafka.connect.data.Decimal,
+//	                          connect.parameters {scale, connect.decimal.precision}
+//	money                     the same at scale 2, precision 64 (AvroData's default)
+//	numeric                   io.debezium.data.VariableScaleDecimal {scale int, value bytes}
+//	numeric NaN / ±Infinity   null (precise mode cannot carry them)
+//	bytea                     bytes
+//	bit(n), varbit            bytes, io.debezium.data.Bits (connect.parameters length)
+//	date                      int, io.debezium.time.Date; ±infinity as the int range ends
+//	time                      long, io.debezium.time.MicroTime
+//	timetz                    string, io.debezium.time.ZonedTime
+//	timestamp                 long, io.debezium.time.MicroTimestamp; ±infinity as
+//	                          9223372036825200000 / -9223372036832400000 (as Debezium)
+//	timestamptz               string, io.debezium.time.ZonedTimestamp
+//	interval                  long, io.debezium.time.MicroDuration
+//	json, jsonb               string, io.debezium.data.Json
+//	uuid                      string, io.debezium.data.Uuid
+//	xml                       string, io.debezium.data.Xml
+//	enums                     string, io.debezium.data.Enum (without the allowed
+//	                          labels, which pgoutput does not send)
+//	arrays                    array of ["null", element type]; a multi-dimensional
+//	                          array is flattened in row-major order
+//	anything else             string, PostgreSQL's text form
+//
+// Unchanged TOAST values take the placeholder where the type can hold it
+// (strings, bytes, arrays of strings, bytes or numbers, as the JSON format
+// does); in other types (numeric, temporal) the column is null. Columns
+// absent from an old tuple are null.
+//
+// Logical decoding messages go to <prefix>.message with Debezium's
+// io.debezium.connector.postgresql.MessageKey {prefix} and MessageValue
+// {op, ts_ms, source, message {prefix, content bytes}}.
+//
+// Known differences from Debezium: time(p)/timestamp(p) with p <= 3 keep
+// microseconds (Debezium's adaptive mode uses milliseconds there); geometric
+// types are their text form rather than Debezium's Point struct; enum
+// schemas lack the allowed labels; varbit without a length has no length
+// parameter.

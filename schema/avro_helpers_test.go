@@ -1,0 +1,113 @@
+package schema
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/hamba/avro/v2"
+	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/schema/registry"
+)
+
+// testAvro is an Avro encoder over a real embedded registry store in a
+// temporary directory.
+type testAvro struct {
+	enc     *AvroEncoder
+	store   *registry.Store
+	mu      sync.Mutex
+	schemas map[uint32]avro.Schema // parsed, by ID
+}
+
+func newTestAvro(t testing.TB, level registry.Level) *testAvro {
+	t.Helper()
+	store, err := registry.OpenStore(t.TempDir(), level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := registry.NewClient(store, level, zerolog.Nop())
+	enc, err := NewAvro(testOptions(), AvroOptions{Registry: client, RegistryURL: "http://registry.test:8081"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testAvro{enc: enc, store: store, schemas: map[uint32]avro.Schema{}}
+}
+
+// decodeWire splits a wire-format message, fetches its schema by ID from the
+// store and decodes the payload with hamba's generic decoder.
+func (ta *testAvro) decodeWire(t testing.TB, b []byte) (id uint32, v map[string]any) {
+	t.Helper()
+	id, payload, err := ParseWire(b)
+	if err != nil {
+		t.Fatalf("ParseWire(%x): %v", b, err)
+	}
+	s := ta.schema(t, id)
+	if err := avro.Unmarshal(s, payload, &v); err != nil {
+		t.Fatalf("decode with schema %d: %v\npayload %x\nschema %s", id, err, payload, s)
+	}
+	return id, v
+}
+
+// schema returns the parsed schema id, fetched from the store once.
+func (ta *testAvro) schema(t testing.TB, id uint32) avro.Schema {
+	t.Helper()
+	ta.mu.Lock()
+	defer ta.mu.Unlock()
+	if s, ok := ta.schemas[id]; ok {
+		return s
+	}
+	text, err := ta.store.SchemaByID(int(id))
+	if err != nil {
+		t.Fatalf("schema %d: %v", id, err)
+	}
+	s, err := registry.Parse(text)
+	if err != nil {
+		t.Fatalf("parse schema %d: %v\n%s", id, err, text)
+	}
+	ta.schemas[id] = s
+	return s
+}
+
+// unwrap replaces hamba's {"<full type name>": v} union wrappers (named
+// types only; their names contain a dot, field names never do) by v,
+// recursively.
+func unwrap(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 1 {
+			for k, inner := range x {
+				if _, isArr := inner.([]any); containsDot(k) || k == "array" && isArr {
+					return unwrap(inner)
+				}
+			}
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = unwrap(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = unwrap(e)
+		}
+		return out
+	}
+	return v
+}
+
+func containsDot(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '.' {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeValue decodes a record value and unwraps its unions.
+func (ta *testAvro) decodeValue(t testing.TB, b []byte) map[string]any {
+	t.Helper()
+	_, v := ta.decodeWire(t, b)
+	return unwrap(v).(map[string]any)
+}

@@ -1,0 +1,173 @@
+package schema
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/schema/registry"
+)
+
+// avroPlan is everything the hot path needs to encode changes of one
+// relation version: the topic, the Confluent headers carrying the key and
+// value schema IDs, and the fields of the Key and Value records. It is
+// derived, and its schemas registered, once per relation version.
+type avroPlan struct {
+	rel          *event.Relation
+	topic        string
+	hasKey       bool
+	keyHdr       [wireHeaderLen]byte
+	valueHdr     [wireHeaderLen]byte
+	key          []avroField // key columns, required
+	value        []avroField // every column; key columns required, the rest optional
+	keySchema    string
+	valueSchema  string
+	keySubject   string
+	valueSubject string
+	keyID        int
+	valueID      int
+}
+
+// planCache holds the plan of the latest version of each relation, by OID
+// and topic (a rule may route a table elsewhere, and subjects follow the
+// topic): DROP TABLE + CREATE TABLE under the same name is a new OID, so a new
+// plan. Lookups share a read lock; derivations (which may call the registry)
+// are serialised.
+type planCache struct {
+	mu      sync.RWMutex
+	m       map[planKey]*avroPlan
+	deriveM sync.Mutex
+}
+
+type planKey struct {
+	oid   uint32
+	topic string
+}
+
+// plan returns the plan of rel, deriving and registering it on first use of
+// this relation version. The fast path is one map lookup under a read lock
+// and a pointer comparison.
+func (e *AvroEncoder) plan(rel *event.Relation, topic string) (*avroPlan, error) {
+	k := planKey{oid: rel.OID, topic: topic}
+	e.plans.mu.RLock()
+	p := e.plans.m[k]
+	e.plans.mu.RUnlock()
+	if p != nil && p.rel == rel {
+		return p, nil
+	}
+	e.plans.deriveM.Lock()
+	defer e.plans.deriveM.Unlock()
+	e.plans.mu.RLock()
+	p = e.plans.m[k]
+	e.plans.mu.RUnlock()
+	if p != nil && (p.rel == rel || p.rel.Version == rel.Version && sameRelation(p.rel, rel)) {
+		return p, nil
+	}
+	np, err := e.derive(rel, topic, p)
+	if err != nil {
+		return nil, err
+	}
+	e.plans.mu.Lock()
+	e.plans.m[k] = np
+	e.plans.mu.Unlock()
+	return np, nil
+}
+
+// sameRelation reports whether a and b describe the same columns, names and
+// identity (a relation rebuilt with the same content).
+func sameRelation(a, b *event.Relation) bool {
+	if a.Schema != b.Schema || a.Table != b.Table || a.ReplicaIdentity != b.ReplicaIdentity ||
+		len(a.Columns) != len(b.Columns) {
+		return false
+	}
+	for i := range a.Columns {
+		if a.Columns[i] != b.Columns[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// buildPlan derives the fields and schema texts of rel (no registry call).
+func (e *AvroEncoder) buildPlan(rel *event.Relation, topic string) *avroPlan {
+	p := &avroPlan{rel: rel, topic: topic}
+	p.keySubject, p.valueSubject = p.topic+"-key", p.topic+"-value"
+	names := make([]string, len(rel.Columns))
+	for i := range rel.Columns {
+		names[i] = rel.Columns[i].Name
+	}
+	fnames := fieldNames(names)
+	p.value = make([]avroField, len(rel.Columns))
+	for i := range rel.Columns {
+		col := &rel.Columns[i]
+		t := columnType(col)
+		p.value[i] = avroField{name: fnames[i], col: i, column: col, t: t, optional: !col.Key,
+			ph: placeholderFor(t, e.ph)}
+		if col.Key {
+			p.hasKey = true
+			p.key = append(p.key, p.value[i])
+		}
+	}
+	keyName, valueName, envName := relationNames(e.o.TopicPrefix, rel)
+	if p.hasKey {
+		p.keySchema = keySchema(keyName, p.key)
+	}
+	p.valueSchema = valueSchema(valueName, envName, p.value)
+	return p
+}
+
+// derive builds the plan of rel and registers its schemas. prev is the
+// plan of the relation's previous version, if any, used to name the
+// PostgreSQL types in an incompatible-change error.
+func (e *AvroEncoder) derive(rel *event.Relation, topic string, prev *avroPlan) (*avroPlan, error) {
+	p := e.buildPlan(rel, topic)
+	ctx, cancel := context.WithTimeout(context.Background(), e.ao.RegistryTimeout)
+	defer cancel()
+	var err error
+	if p.hasKey {
+		if p.keyID, err = e.ao.Registry.ID(ctx, p.keySubject, p.keySchema); err != nil {
+			return nil, e.registryError(rel, p, prev, true, err)
+		}
+		p.keyHdr = wireHeader(p.keyID)
+	}
+	if p.valueID, err = e.ao.Registry.ID(ctx, p.valueSubject, p.valueSchema); err != nil {
+		return nil, e.registryError(rel, p, prev, false, err)
+	}
+	p.valueHdr = wireHeader(p.valueID)
+	ev := e.ao.Log.Info().Str("table", rel.QualifiedName()).Int("relation_version", rel.Version).
+		Str("topic", p.topic).Int("value_schema_id", p.valueID)
+	if p.hasKey {
+		ev = ev.Int("key_schema_id", p.keyID)
+	}
+	ev.Msg("avro schemas ready")
+	return p, nil
+}
+
+// registryError wraps a registry failure for the table; an incompatible
+// schema becomes an *IncompatibleChangeError naming the columns.
+func (e *AvroEncoder) registryError(rel *event.Relation, p, prev *avroPlan, key bool, err error) error {
+	var ie *registry.IncompatibleError
+	if errors.As(err, &ie) {
+		return newIncompatibleChange(rel, p, prev, key, ie, e.ao.RegistryURL)
+	}
+	subject := p.valueSubject
+	if key {
+		subject = p.keySubject
+	}
+	return fmt.Errorf("schema: registering the Avro schema of table %s (subject %q): %w",
+		rel.QualifiedName(), subject, err)
+}
+
+// wireHeaderLen is the length of the Confluent wire-format header.
+const wireHeaderLen = 5
+
+// wireHeader returns the Confluent header of schema id: magic byte 0 and
+// the ID as 4 bytes big-endian.
+func wireHeader(id int) [wireHeaderLen]byte {
+	var h [wireHeaderLen]byte
+	binary.BigEndian.PutUint32(h[1:], uint32(id))
+	return h
+}

@@ -1,0 +1,328 @@
+package schema
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/hamba/avro/v2"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// avroField is one field of a Key or Value record: the column it reads
+// (index into the row), its type, whether it is optional (["null", T]), and
+// what an unchanged TOAST value (event.Unavailable) becomes.
+type avroField struct {
+	name     string
+	col      int
+	column   *event.Column
+	t        *avroType
+	optional bool
+	// ph replaces event.Unavailable: the TOAST placeholder in the column's
+	// shape, or nil (written as null) where the type cannot hold it.
+	ph any
+}
+
+// nullish reports whether v is written as null: NULL, a column absent from
+// an old tuple, or a numeric NaN/±Infinity that precise mode cannot carry.
+func nullish(v any) bool {
+	switch x := v.(type) {
+	case nil, event.Absent:
+		return true
+	case event.Decimal:
+		return x.Special != ""
+	}
+	return false
+}
+
+// write writes v as f's value: the union branch for an optional field, then
+// the value. A required (key) field cannot be null.
+func (f *avroField) write(w *avro.Writer, v any) error {
+	if _, ok := v.(event.Unavailable); ok {
+		v = f.ph
+	}
+	switch {
+	case !nullish(v):
+		if f.optional {
+			w.WriteLong(1)
+		}
+		return writeValue(w, f.t, v)
+	case f.optional:
+		w.WriteLong(0)
+		return nil
+	}
+	return fmt.Errorf("%v in key column: %w", describeNull(v), ErrUnsupportedValue)
+}
+
+func describeNull(v any) string {
+	if d, ok := v.(event.Decimal); ok {
+		return "numeric " + d.Special
+	}
+	return "NULL"
+}
+
+// writeRow writes a Value or Key record's fields from row.
+func writeRow(w *avro.Writer, fields []avroField, row []any, what string) error {
+	for i := range fields {
+		f := &fields[i]
+		if err := f.write(w, row[f.col]); err != nil {
+			return fmt.Errorf("%s column %q (%s): %w", what, f.column.Name, f.column.TypeName, err)
+		}
+	}
+	return nil
+}
+
+// writeValue writes a non-null value of type t.
+func writeValue(w *avro.Writer, t *avroType, v any) error {
+	switch t.kind {
+	case kindBoolean:
+		if b, ok := v.(bool); ok {
+			w.WriteBool(b)
+			return nil
+		}
+	case kindInt:
+		if n, ok := intValue(v, t.inf); ok {
+			w.WriteInt(n)
+			return nil
+		}
+	case kindLong:
+		if n, ok := longValue(v, t.inf); ok {
+			w.WriteLong(n)
+			return nil
+		}
+	case kindFloat:
+		if f, ok := v.(float32); ok {
+			w.WriteFloat(f)
+			return nil
+		}
+	case kindDouble:
+		if f, ok := floatValue(v); ok {
+			w.WriteDouble(f)
+			return nil
+		}
+	case kindString:
+		if s, ok := stringValue(v); ok {
+			w.WriteString(s)
+			return nil
+		}
+	case kindBytes:
+		return writeBytes(w, v)
+	case kindDecimal, kindVarDecimal:
+		return writeDecimal(w, t, v)
+	case kindArray:
+		if a, ok := v.([]any); ok {
+			return writeArray(w, t.elem, a)
+		}
+	}
+	return fmt.Errorf("%T value for Avro %s: %w", v, t.kind, ErrUnsupportedValue)
+}
+
+func intValue(v any, inf infinity) (int32, bool) {
+	switch x := v.(type) {
+	case int32:
+		return x, true
+	case int16:
+		return int32(x), true
+	case event.Date:
+		return int32(x), true
+	case int8:
+		return int32(x), true
+	case string:
+		if inf == infDate {
+			switch x {
+			case "infinity":
+				return DatePositiveInfinity, true
+			case "-infinity":
+				return DateNegativeInfinity, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func longValue(v any, inf infinity) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case event.MicroTimestamp:
+		return int64(x), true
+	case event.MicroTime:
+		return int64(x), true
+	case event.MicroDuration:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case int16:
+		return int64(x), true
+	case uint32:
+		return int64(x), true
+	case int:
+		return int64(x), true
+	case string:
+		if inf == infTimestamp {
+			switch x {
+			case "infinity":
+				return TimestampPositiveInfinity, true
+			case "-infinity":
+				return TimestampNegativeInfinity, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func floatValue(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	}
+	return math.NaN(), false
+}
+
+func stringValue(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case event.JSON:
+		return string(x), true
+	case event.Enum:
+		return string(x), true
+	}
+	return "", false
+}
+
+func writeBytes(w *avro.Writer, v any) error {
+	switch x := v.(type) {
+	case []byte:
+		w.WriteBytes(x)
+	case event.Bits:
+		w.WriteBytes(x.Bytes)
+	case bool: // a one-bit value in a Bits column
+		b := byte(0)
+		if x {
+			b = 1
+		}
+		w.WriteLong(1)
+		_, _ = w.Write([]byte{b})
+	default:
+		return fmt.Errorf("%T value for Avro bytes: %w", v, ErrUnsupportedValue)
+	}
+	return nil
+}
+
+// writeDecimal writes a Decimal as bytes at t's fixed scale, or as a
+// VariableScaleDecimal {scale, value} at its own scale.
+func writeDecimal(w *avro.Writer, t *avroType, v any) error {
+	d, ok := v.(event.Decimal)
+	if !ok {
+		return fmt.Errorf("%T value for a decimal: %w", v, ErrUnsupportedValue)
+	}
+	scale := t.scale
+	if t.kind == kindVarDecimal {
+		scale = d.Scale
+		w.WriteInt(scale)
+	}
+	var tmp [24]byte
+	raw, err := appendUnscaled(tmp[:0], d, scale)
+	if err != nil {
+		return err
+	}
+	w.WriteBytes(raw)
+	return nil
+}
+
+// writeArray writes an array of optional elements. A multi-dimensional
+// array (nested []any) is written flattened in row-major order, one block
+// per innermost array, since the schema has one dimension.
+func writeArray(w *avro.Writer, elem *avroType, a []any) error {
+	if err := writeBlocks(w, elem, a); err != nil {
+		return err
+	}
+	w.WriteLong(0)
+	return nil
+}
+
+func writeBlocks(w *avro.Writer, elem *avroType, a []any) error {
+	nested := false
+	for _, e := range a {
+		if _, ok := e.([]any); ok {
+			nested = true
+			break
+		}
+	}
+	if !nested {
+		if len(a) == 0 {
+			return nil
+		}
+		w.WriteLong(int64(len(a)))
+		for i, e := range a {
+			if err := writeElem(w, elem, e); err != nil {
+				return fmt.Errorf("element %d: %w", i, err)
+			}
+		}
+		return nil
+	}
+	for i, e := range a {
+		if sub, ok := e.([]any); ok {
+			if err := writeBlocks(w, elem, sub); err != nil {
+				return fmt.Errorf("element %d: %w", i, err)
+			}
+			continue
+		}
+		w.WriteLong(1)
+		if err := writeElem(w, elem, e); err != nil {
+			return fmt.Errorf("element %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func writeElem(w *avro.Writer, elem *avroType, v any) error {
+	if nullish(v) {
+		w.WriteLong(0)
+		return nil
+	}
+	w.WriteLong(1)
+	return writeValue(w, elem, v)
+}
+
+// placeholderFor returns what an unavailable (unchanged TOAST) value of
+// type t becomes, following Debezium's UnchangedToastedPlaceholder where the
+// type can hold it: strings the placeholder, bytes its bytes, arrays of
+// strings [placeholder], arrays of bytes [its bytes], arrays of numbers its
+// bytes as numbers. Other types (numeric, temporal, arrays of anything else)
+// cannot hold it and get nil, written as null.
+func placeholderFor(t *avroType, p *placeholders) any {
+	switch t.kind {
+	case kindString:
+		return p.text
+	case kindBytes:
+		return p.bytes
+	case kindArray:
+		switch t.elem.kind {
+		case kindString:
+			return p.textArray
+		case kindBytes:
+			return []any{p.bytes}
+		case kindInt, kindLong, kindFloat, kindDouble:
+			out := make([]any, len(p.bytes))
+			for i, b := range p.bytes {
+				n := int8(b)
+				switch t.elem.kind {
+				case kindInt:
+					out[i] = int32(n)
+				case kindLong:
+					out[i] = int64(n)
+				case kindFloat:
+					out[i] = float32(n)
+				default:
+					out[i] = float64(n)
+				}
+			}
+			return out
+		}
+	}
+	return nil
+}

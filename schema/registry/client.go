@@ -1,0 +1,121 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/rs/zerolog"
+)
+
+// Backend is a Confluent-compatible registry as Client uses it on a cache
+// miss. Implementations: *Store (embedded) and *HTTPBackend (by URL).
+type Backend interface {
+	// Lookup returns the ID of text if it is registered under subject
+	// (POST /subjects/{s}); found is false when the subject or the schema is
+	// unknown.
+	Lookup(ctx context.Context, subject, text string) (id int, found bool, err error)
+	// History returns the subject's versions, oldest first, with parsed
+	// schemas: all of them, or only the latest when all is false. An unknown
+	// subject has none.
+	History(ctx context.Context, subject string, all bool) ([]Version, error)
+	// SubjectLevel returns the subject's own compatibility level; ok is
+	// false when it has none.
+	SubjectLevel(ctx context.Context, subject string) (level Level, ok bool, err error)
+	// Register registers text under subject and returns its ID
+	// (POST /subjects/{s}/versions). A registry that refuses it as
+	// incompatible returns an *IncompatibleError.
+	Register(ctx context.Context, subject, text string) (int, error)
+}
+
+// Client gives schema IDs for the Avro encoder, caching subject+fingerprint
+// -> ID so that a schema costs registry round trips only the first time it
+// is seen in the process. Safe for concurrent use; calls that miss the cache
+// are serialised.
+type Client struct {
+	b     Backend
+	level Level
+	log   zerolog.Logger
+
+	mu  sync.Mutex
+	ids map[cacheKey]int
+}
+
+type cacheKey struct {
+	subject string
+	sum     [32]byte
+}
+
+// NewClient returns a Client over b. level applies to subjects that have no
+// level of their own in the registry (normally schema_registry.compatibility).
+func NewClient(b Backend, level Level, log zerolog.Logger) *Client {
+	return &Client{b: b, level: level, log: log, ids: map[cacheKey]int{}}
+}
+
+// Level returns the level applied to subjects without their own.
+func (c *Client) Level() Level { return c.level }
+
+// ID returns the registry ID of the schema text under subject. On a cache
+// miss it looks the schema up; a schema the subject does not have yet is
+// checked against the subject's history with the effective level (the
+// subject's own in the registry, else the Client's) and registered. Errors:
+// a 42201 *Error for an invalid schema, an *IncompatibleError naming the
+// fields that break, or the registry's error (wrapped, naming the subject).
+// Called from the encoder when a relation version is first seen; ctx bounds
+// the registry calls.
+func (c *Client) ID(ctx context.Context, subject, text string) (int, error) {
+	canonical, schema, err := prepare(text)
+	if err != nil {
+		return 0, err
+	}
+	key := cacheKey{subject: subject, sum: fingerprint(canonical)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id, ok := c.ids[key]; ok {
+		return id, nil
+	}
+	id, found, err := c.b.Lookup(ctx, subject, text)
+	if err != nil {
+		return 0, fmt.Errorf("schema registry: look up schema of subject %q: %w", subject, err)
+	}
+	if !found {
+		level, err := c.effectiveLevel(ctx, subject)
+		if err != nil {
+			return 0, err
+		}
+		if level != None {
+			history, err := c.b.History(ctx, subject, level.Transitive())
+			if err != nil {
+				return 0, fmt.Errorf("schema registry: versions of subject %q: %w", subject, err)
+			}
+			if err := Check(level, schema, history); err != nil {
+				if ie, ok := err.(*IncompatibleError); ok {
+					ie.Subject = subject
+				}
+				return 0, err
+			}
+		}
+		if id, err = c.b.Register(ctx, subject, text); err != nil {
+			if ie, ok := err.(*IncompatibleError); ok {
+				ie.Subject = subject
+				return 0, err
+			}
+			return 0, fmt.Errorf("schema registry: register schema of subject %q: %w", subject, err)
+		}
+		c.log.Info().Str("subject", subject).Int("schema_id", id).Str("compatibility", string(level)).
+			Msg("registered schema")
+	}
+	c.ids[key] = id
+	return id, nil
+}
+
+func (c *Client) effectiveLevel(ctx context.Context, subject string) (Level, error) {
+	l, ok, err := c.b.SubjectLevel(ctx, subject)
+	if err != nil {
+		return "", fmt.Errorf("schema registry: compatibility of subject %q: %w", subject, err)
+	}
+	if ok {
+		return l, nil
+	}
+	return c.level, nil
+}

@@ -1,0 +1,197 @@
+package registry
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	hambareg "github.com/hamba/avro/v2/registry"
+)
+
+// HTTPConfig configures an HTTPBackend.
+type HTTPConfig struct {
+	URL      string // base URL, e.g. https://registry:8081
+	Username string // basic auth; "" = none
+	Password string
+	CAFile   string // PEM bundle to verify the registry's certificate; "" = system roots
+	CertFile string // client certificate (mutual TLS), with KeyFile
+	KeyFile  string
+	Timeout  time.Duration // per request; default 10s
+}
+
+// HTTPBackend is a Backend for any Confluent-compatible registry, through
+// hamba/avro/v2/registry's client.
+type HTTPBackend struct {
+	c    *hambareg.Client
+	http *http.Client
+	base *url.URL
+	cfg  HTTPConfig
+}
+
+var _ Backend = (*HTTPBackend)(nil)
+
+// NewHTTPBackend builds the HTTP client (TLS files are read now, so a
+// missing or invalid one fails here) and the registry client.
+func NewHTTPBackend(cfg HTTPConfig) (*HTTPBackend, error) {
+	base, err := url.Parse(cfg.URL)
+	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") {
+		return nil, fmt.Errorf("schema registry: url %q is not an http(s) URL", cfg.URL)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	tlsCfg, err := tlsConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tlsCfg
+	hc := &http.Client{Transport: tr, Timeout: cfg.Timeout}
+	opts := []hambareg.ClientFunc{hambareg.WithHTTPClient(hc)}
+	if cfg.Username != "" || cfg.Password != "" {
+		opts = append(opts, hambareg.WithBasicAuth(cfg.Username, cfg.Password))
+	}
+	c, err := hambareg.NewClient(cfg.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("schema registry: %w", err)
+	}
+	if base.Path == "" || base.Path[len(base.Path)-1] != '/' {
+		base.Path += "/"
+	}
+	return &HTTPBackend{c: c, http: hc, base: base, cfg: cfg}, nil
+}
+
+func tlsConfig(cfg HTTPConfig) (*tls.Config, error) {
+	t := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("schema registry: ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("schema registry: ca_file %s holds no PEM certificate", cfg.CAFile)
+		}
+		t.RootCAs = pool
+	}
+	if cfg.CertFile != "" || cfg.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("schema registry: cert_file/key_file: %w", err)
+		}
+		t.Certificates = []tls.Certificate{cert}
+	}
+	return t, nil
+}
+
+// registryCode returns the Confluent error code of err, or 0.
+func registryCode(err error) int {
+	var e hambareg.Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return 0
+}
+
+// Lookup implements Backend.
+func (h *HTTPBackend) Lookup(ctx context.Context, subject, text string) (int, bool, error) {
+	id, _, err := h.c.IsRegistered(ctx, subject, text)
+	switch code := registryCode(err); {
+	case err == nil:
+		return id, true, nil
+	case code == CodeSubjectNotFound || code == CodeSchemaNotFound:
+		return 0, false, nil
+	}
+	return 0, false, err
+}
+
+// History implements Backend.
+func (h *HTTPBackend) History(ctx context.Context, subject string, all bool) ([]Version, error) {
+	versions, err := h.c.GetVersions(ctx, subject)
+	if registryCode(err) == CodeSubjectNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !all && len(versions) > 0 {
+		versions = versions[len(versions)-1:]
+	}
+	out := make([]Version, 0, len(versions))
+	for _, v := range versions {
+		info, err := h.c.GetSchemaInfo(ctx, subject, v)
+		if err != nil {
+			return nil, fmt.Errorf("version %d: %w", v, err)
+		}
+		out = append(out, Version{Subject: subject, Version: info.Version, ID: info.ID,
+			Text: info.Schema.String(), Schema: info.Schema})
+	}
+	return out, nil
+}
+
+// SubjectLevel implements Backend with GET /config/{subject}. A registry
+// that answers 404 (40401, 40408) has no level for the subject.
+func (h *HTTPBackend) SubjectLevel(ctx context.Context, subject string) (Level, bool, error) {
+	u := h.base.JoinPath("config", subject)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return "", false, err
+	}
+	req.Header.Set("Accept", ContentType)
+	if h.cfg.Username != "" || h.cfg.Password != "" {
+		req.SetBasicAuth(h.cfg.Username, h.cfg.Password)
+	}
+	resp, err := h.http.Do(req)
+	if err != nil {
+		return "", false, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", false, err
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return "", false, nil
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", false, fmt.Errorf("GET %s: HTTP %d: %s", u.Redacted(), resp.StatusCode, body)
+	}
+	var cfg struct {
+		CompatibilityLevel string `json:"compatibilityLevel"`
+		Compatibility      string `json:"compatibility"`
+	}
+	if err := json.Unmarshal(body, &cfg); err != nil {
+		return "", false, fmt.Errorf("GET %s: %w", u.Redacted(), err)
+	}
+	name := cfg.CompatibilityLevel
+	if name == "" {
+		name = cfg.Compatibility
+	}
+	if name == "" {
+		return "", false, nil
+	}
+	l, err := ParseLevel(name)
+	return l, err == nil, err
+}
+
+// Register implements Backend. A 409 from the registry becomes an
+// *IncompatibleError carrying the registry's message.
+func (h *HTTPBackend) Register(ctx context.Context, subject, text string) (int, error) {
+	id, _, err := h.c.CreateSchema(ctx, subject, text)
+	if err != nil {
+		var e hambareg.Error
+		if errors.As(err, &e) && (e.StatusCode == http.StatusConflict || e.Code == CodeIncompatible) {
+			return 0, &IncompatibleError{Subject: subject, Detail: "the registry refused it: " + e.Message}
+		}
+		return 0, err
+	}
+	return id, nil
+}
