@@ -112,6 +112,14 @@ func printRunning(w io.Writer, dataDir string) {
 	}
 	age := time.Since(st.UpdatedAt).Round(time.Second)
 	fmt.Fprintf(w, "process\tpid %d, last report %s ago, %d events published, %d in flight\n", st.PID, age, st.Events, st.InflightEvents)
+	if sn := st.Snapshot; sn != nil {
+		fmt.Fprintf(w, "snapshot\t%s (%s): %d of %d rows, %.0f rows/s, ETA %s\n", sn.State, sn.Reason,
+			sn.RowsDone, sn.RowsTotal, sn.RowsPerSecond, (time.Duration(sn.ETASeconds) * time.Second).Round(time.Second))
+		for _, t := range sn.Tables {
+			fmt.Fprintf(w, "  %s\t%s: %d of %d rows (estimated %d), %.0f rows/s\n", t.Table, t.State,
+				t.RowsDone, t.RowsTotal, t.RowsEstimated, t.RowsPerSecond)
+		}
+	}
 	if st.HeartbeatLagMS != nil {
 		fmt.Fprintf(w, "end-to-end lag\t%.3f s (heartbeat of %s)\n", float64(*st.HeartbeatLagMS)/1000, st.HeartbeatAt.Format(time.RFC3339))
 	} else {

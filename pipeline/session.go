@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,6 +37,7 @@ type session struct {
 
 	start      event.LSN
 	retain     retainer
+	snapStatus *SnapshotStatus // set once a snapshot ran in this session
 	streamed   bool
 	sinkClosed bool
 	reader     reader
@@ -49,6 +51,9 @@ func newSession(opts Options) *session {
 func (s *session) run(ctx context.Context) error {
 	defer s.close()
 	if err := s.setup(ctx); err != nil {
+		if errors.Is(err, errSnapshotOnly) {
+			return nil
+		}
 		return err
 	}
 	cctx, stopCommitter := context.WithCancel(context.Background())
@@ -101,9 +106,11 @@ func (s *session) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	start, err := startPosition(ctx, s.db, s.repl, s.opts, pos, found, s.log)
-	if err != nil {
-		return err
+	var start position // snapshot.mode initial_only uses no slot
+	if cfg.Snapshot.Mode != config.SnapshotInitialOnly {
+		if start, err = startPosition(ctx, s.db, s.repl, s.opts, pos, found, s.log); err != nil {
+			return err
+		}
 	}
 	s.start = start.start
 	s.retain = retainer{window: cfg.Checkpoint.Retain, floor: start.slot}
@@ -111,6 +118,9 @@ func (s *session) setup(ctx context.Context) error {
 		return err
 	}
 	if err := s.buildStages(sys); err != nil {
+		return err
+	}
+	if err := s.runSnapshot(ctx, start, found); err != nil {
 		return err
 	}
 	return s.startStream(ctx)
@@ -176,6 +186,7 @@ func (s *session) shutdown(readErr error) error {
 
 // close releases whatever setup opened.
 func (s *session) close() {
+	s.closeFilter()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if s.sink != nil && !s.sinkClosed {

@@ -28,6 +28,10 @@ func OpenStore(ctx context.Context, cfg *config.Config) (checkpoint.Store, error
 type position struct {
 	start event.LSN
 	slot  event.LSN
+	// snap says whether the session snapshots before streaming; exported is
+	// the snapshot exported when the slot was created for it ("" otherwise).
+	snap     snapshotDecision
+	exported string
 }
 
 // startPosition decides where streaming starts, creating the slot when it is
@@ -44,14 +48,15 @@ func startPosition(ctx context.Context, db *pgx.Conn, repl *pgconn.PgConn, opts 
 	if opts.ReplayFrom != 0 {
 		return replayPosition(slot, stored, found, opts.ReplayFrom, slotName)
 	}
-	start, err := resumePosition(ctx, repl, slot, stored, found, opts.AllowGap, slotName, log)
+	snap := decideSnapshot(cfg, found, slot, stored.LSN)
+	start, exported, err := resumePosition(ctx, repl, slot, stored, found, opts.AllowGap, snap.take, slotName, log)
 	if err != nil {
 		return position{}, err
 	}
 	if !slot.Exists {
-		return position{start: start, slot: start}, nil
+		return position{start: start, slot: start, snap: snap, exported: exported}, nil
 	}
-	return position{start: start, slot: slot.ConfirmedFlush}, nil
+	return position{start: start, slot: slot.ConfirmedFlush, snap: snap}, nil
 }
 
 // replayPosition validates --replay-from against the window the slot retains:
@@ -68,41 +73,62 @@ func replayPosition(slot replication.SlotInfo, stored checkpoint.Position, found
 	return position{start: from, slot: slot.ConfirmedFlush}, nil
 }
 
-// resumePosition is where a normal start resumes.
+// resumePosition is where a normal start resumes. With snapshot set, a
+// snapshot of the captured tables follows: a missing slot is created with an
+// exported snapshot (returned) and a gap is accepted, since the snapshot
+// restores the current state.
 func resumePosition(ctx context.Context, repl *pgconn.PgConn, slot replication.SlotInfo, stored checkpoint.Position,
-	found, allowGap bool, slotName string, log zerolog.Logger) (event.LSN, error) {
+	found, allowGap, snapshot bool, slotName string, log zerolog.Logger) (event.LSN, string, error) {
 	if !slot.Exists {
-		if found && !allowGap {
-			return 0, fatal(fmt.Errorf("replication slot %q is missing but a checkpoint at %s exists: "+
+		if found && !allowGap && !snapshot {
+			return 0, "", fatal(fmt.Errorf("replication slot %q is missing but a checkpoint at %s exists: "+
 				"the changes after it are no longer available and were lost to walrelay "+
-				"(re-snapshot the captured tables, or start with --allow-gap to accept the gap)", slotName, stored.LSN))
+				"(re-snapshot the captured tables with snapshot.mode: when_needed, or start with --allow-gap to accept the gap)",
+				slotName, stored.LSN))
 		}
-		lsn, err := replication.CreateSlot(ctx, repl, slotName)
-		if err != nil {
-			return 0, err
-		}
-		log.Info().Str("slot", slotName).Stringer("consistent_point", lsn).Msg("created replication slot")
-		return lsn, nil
+		return createSlot(ctx, repl, slotName, snapshot, log)
 	}
 	if slot.Plugin != "pgoutput" {
-		return 0, fatal(fmt.Errorf("replication slot %q uses plugin %q, walrelay needs pgoutput "+
+		return 0, "", fatal(fmt.Errorf("replication slot %q uses plugin %q, walrelay needs pgoutput "+
 			"(drop it with SELECT pg_drop_replication_slot('%s') or choose another postgres.slot)", slotName, slot.Plugin, slotName))
 	}
 	if !found {
-		return slot.ConfirmedFlush, nil
+		return slot.ConfirmedFlush, "", nil
 	}
 	if slot.ConfirmedFlush > stored.LSN {
-		if !allowGap {
-			return 0, fatal(fmt.Errorf("replication slot %q is at %s, ahead of the stored checkpoint %s: "+
+		if !allowGap && !snapshot {
+			return 0, "", fatal(fmt.Errorf("replication slot %q is at %s, ahead of the stored checkpoint %s: "+
 				"the changes in between were consumed by someone else and are lost to walrelay "+
-				"(re-snapshot the captured tables, or start with --allow-gap to accept the gap)",
+				"(re-snapshot the captured tables with snapshot.mode: when_needed, or start with --allow-gap to accept the gap)",
 				slotName, slot.ConfirmedFlush, stored.LSN))
 		}
+		msg := "--allow-gap: accepting a gap"
+		if snapshot {
+			msg = "accepting a gap: the snapshot restores the current state"
+		}
 		log.Warn().Str("slot", slotName).Stringer("slot_lsn", slot.ConfirmedFlush).
-			Stringer("checkpoint", stored.LSN).Msg("--allow-gap: accepting a gap")
-		return slot.ConfirmedFlush, nil
+			Stringer("checkpoint", stored.LSN).Msg(msg)
+		return slot.ConfirmedFlush, "", nil
 	}
-	return stored.LSN, nil
+	return stored.LSN, "", nil
+}
+
+// createSlot creates the slot, exporting its snapshot when one is taken.
+func createSlot(ctx context.Context, repl *pgconn.PgConn, slotName string, export bool, log zerolog.Logger) (event.LSN, string, error) {
+	var lsn event.LSN
+	var exported string
+	var err error
+	if export {
+		lsn, exported, err = replication.CreateSlotExportSnapshot(ctx, repl, slotName)
+	} else {
+		lsn, err = replication.CreateSlot(ctx, repl, slotName)
+	}
+	if err != nil {
+		return 0, "", err
+	}
+	log.Info().Str("slot", slotName).Stringer("consistent_point", lsn).Bool("snapshot_exported", exported != "").
+		Msg("created replication slot")
+	return lsn, exported, nil
 }
 
 // waitSlotInactive reads the slot, waiting up to 15 s for a previous walsender

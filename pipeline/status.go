@@ -24,10 +24,15 @@ type Status struct {
 	InflightEvents int       `json:"inflight_events"`
 	HeartbeatLagMS *int64    `json:"heartbeat_lag_ms,omitempty"`
 	HeartbeatAt    time.Time `json:"heartbeat_at,omitzero"`
+	// Snapshot is the progress of this process's snapshot, if it took one.
+	Snapshot *SnapshotStatus `json:"snapshot,omitempty"`
 }
 
 // WriteStatus replaces <dir>/status.json atomically.
 func WriteStatus(dir string, st Status) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err

@@ -149,16 +149,31 @@ func deref(p *string) string {
 
 // CreateSlot creates a logical slot with pgoutput and returns its consistent point.
 func CreateSlot(ctx context.Context, conn *pgconn.PgConn, slot string) (event.LSN, error) {
+	lsn, _, err := createSlot(ctx, conn, slot, "NOEXPORT_SNAPSHOT")
+	return lsn, err
+}
+
+// CreateSlotExportSnapshot creates a logical slot with pgoutput and exports
+// the snapshot of its consistent point: a transaction that imports it (SET
+// TRANSACTION SNAPSHOT) sees exactly the changes committed before the first
+// change the slot streams. The snapshot stays importable until the next
+// command on conn, so the caller keeps conn idle until every reader has
+// imported it, then starts replication on conn.
+func CreateSlotExportSnapshot(ctx context.Context, conn *pgconn.PgConn, slot string) (event.LSN, string, error) {
+	return createSlot(ctx, conn, slot, "EXPORT_SNAPSHOT")
+}
+
+func createSlot(ctx context.Context, conn *pgconn.PgConn, slot, snapshotAction string) (event.LSN, string, error) {
 	res, err := pglogrepl.CreateReplicationSlot(ctx, conn, slot, "pgoutput",
-		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "NOEXPORT_SNAPSHOT"})
+		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: snapshotAction})
 	if err != nil {
-		return 0, fmt.Errorf("postgres: creating replication slot %q: %w (check max_replication_slots)", slot, err)
+		return 0, "", fmt.Errorf("postgres: creating replication slot %q: %w (check max_replication_slots)", slot, err)
 	}
 	lsn, err := pglogrepl.ParseLSN(res.ConsistentPoint)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: slot %q consistent point %q: %w", slot, res.ConsistentPoint, err)
+		return 0, "", fmt.Errorf("postgres: slot %q consistent point %q: %w", slot, res.ConsistentPoint, err)
 	}
-	return lsn, nil
+	return lsn, res.SnapshotName, nil
 }
 
 // System identifies the server: its system identifier and the connected database.

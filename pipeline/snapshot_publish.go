@@ -1,0 +1,244 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"time"
+
+	"github.com/walrelay/walrelay/checkpoint"
+	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/snapshot"
+)
+
+// statusEvery is how often the status file is rewritten during a snapshot;
+// progress lines are logged every reportEvery.
+const statusEvery = 2 * time.Second
+
+// snapshotPublisher turns snapshot rows into read events and hands them to
+// the sink. It runs on the session goroutine (the only caller of route and
+// sink.Send before streaming starts); the snapshot's reader goroutines only
+// read and decode.
+type snapshotPublisher struct {
+	s        *session
+	rd       *snapshot.Reader
+	lsn      event.LSN
+	reason   string
+	started  time.Time
+	txs      map[event.LSN]*event.Tx
+	txn      *checkpoint.Txn
+	progress *snapshot.Progress
+	last     *event.Change // the row with the highest ordinal, sent after all others as "last"
+	lastPlan *snapshot.TablePlan
+
+	nextStatus, nextLog time.Time
+	// wctx bounds one wait in Acquire or Drain to a second; it is reused
+	// until it expires, so admitting a record costs no timer.
+	wctx    context.Context
+	wcancel context.CancelFunc
+}
+
+// newSnapshotPublisher publishes rd's rows; began is when the snapshot
+// started (before planning), for its rate and source.ts_ms.
+func newSnapshotPublisher(s *session, rd *snapshot.Reader, lsn event.LSN, reason string, began time.Time) *snapshotPublisher {
+	return &snapshotPublisher{
+		s: s, rd: rd, lsn: lsn, reason: reason, started: began,
+		txs:      map[event.LSN]*event.Tx{},
+		progress: snapshot.NewProgress(rd.Plans(), nil),
+		nextLog:  time.Now().Add(reportEvery),
+	}
+}
+
+// run reads the snapshot and publishes every row, then waits until Kafka
+// acknowledged all of them. The rows form one tracker transaction that ends
+// at the session's start position.
+func (p *snapshotPublisher) run(ctx context.Context) error {
+	defer func() {
+		if p.wcancel != nil {
+			p.wcancel()
+		}
+	}()
+	p.txn = p.s.tracker.Begin(p.lsn)
+	for _, pl := range p.rd.Plans() {
+		if pl.Rows == 0 {
+			p.progress.LogTable(p.s.log, pl)
+		}
+	}
+	err := p.readAll(ctx)
+	if err == nil && p.last != nil {
+		if err = p.publish(ctx, p.last); err == nil && p.progress.Add(p.lastPlan, 1) {
+			p.progress.LogTable(p.s.log, p.lastPlan)
+		}
+	}
+	p.txn.Commit(p.s.start)
+	if err != nil {
+		return err
+	}
+	return p.drain(ctx)
+}
+
+// readAll runs the snapshot's readers and publishes their batches as they come.
+func (p *snapshotPublisher) readAll(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan *snapshot.Batch, 2*p.s.cfg.Snapshot.Parallelism)
+	readErr := make(chan error, 1)
+	go func() { readErr <- p.rd.Read(ctx, out) }()
+	var err error
+	for b := range out {
+		if err != nil {
+			continue // drain until Read closes out
+		}
+		if err = p.batch(ctx, b); err != nil {
+			cancel()
+		}
+	}
+	if rerr := <-readErr; err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// batch publishes one batch, holding back the snapshot's very last row.
+func (p *snapshotPublisher) batch(ctx context.Context, b *snapshot.Batch) error {
+	n := len(b.Rows)
+	for i, row := range b.Rows {
+		ch, err := p.change(b.Table, b.Row+uint64(i), row)
+		if err != nil {
+			return err
+		}
+		if b.Table.Base+b.Row+uint64(i) == p.rd.Total()-1 {
+			p.last, p.lastPlan = ch, b.Table
+			n--
+			continue
+		}
+		if err := p.publish(ctx, ch); err != nil {
+			return err
+		}
+	}
+	if p.progress.Add(b.Table, n) {
+		p.progress.LogTable(p.s.log, b.Table)
+	}
+	p.report()
+	return nil
+}
+
+// change builds the read event of row idx (0-based, in chunk-key order) of
+// table t. Its ID is derived from the snapshot's LSN and the row's ordinal
+// (snapshot.EventPosition), so it does not depend on read timing.
+func (p *snapshotPublisher) change(t *snapshot.TablePlan, idx uint64, row []any) (*event.Change, error) {
+	commit, ord, err := snapshot.EventPosition(p.lsn, t.Base+idx)
+	if err != nil {
+		return nil, err
+	}
+	tx := p.txs[commit]
+	if tx == nil {
+		tx = &event.Tx{Xid: p.rd.Xmin(), CommitLSN: commit, CommitTime: p.started}
+		p.txs[commit] = tx
+	}
+	return &event.Change{
+		Op: event.OpRead, Tx: tx, Ordinal: ord, CollectionOrder: uint32(min(idx+1, math.MaxUint32)),
+		LSN: p.lsn, Relation: t.Relation, After: row, Snapshot: "true",
+	}, nil
+}
+
+// publish routes one change and sends its records, each tracked in the
+// snapshot's transaction.
+func (p *snapshotPublisher) publish(ctx context.Context, ch *event.Change) error {
+	if ch == p.last {
+		ch.Snapshot = "last"
+	}
+	recs, err := p.s.route(ch)
+	if err != nil {
+		return fmt.Errorf("encoding snapshot row %s of %s: %w", ch.ID(), ch.Relation.QualifiedName(), err)
+	}
+	for i := range recs {
+		rec := &recs[i]
+		size := rec.Size()
+		if err := p.acquire(ctx, size); err != nil {
+			return err
+		}
+		rec.Ack = p.txn.Track(size)
+		if err := p.s.sink.Send(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// acquire waits for room under the in-flight caps (invariant 5), reporting
+// progress and watching the sink while it waits.
+func (p *snapshotPublisher) acquire(ctx context.Context, size int) error {
+	return p.wait(ctx, func(ctx context.Context) error { return p.s.tracker.Acquire(ctx, size) })
+}
+
+// drain waits until Kafka acknowledged every snapshot record.
+func (p *snapshotPublisher) drain(ctx context.Context) error {
+	return p.wait(ctx, p.s.tracker.Drain)
+}
+
+// wait calls f with a deadline of at most a second until it succeeds, ctx
+// ends or the sink halts, reporting progress between attempts.
+func (p *snapshotPublisher) wait(ctx context.Context, f func(context.Context) error) error {
+	for {
+		if p.wctx == nil || p.wctx.Err() != nil {
+			if p.wcancel != nil {
+				p.wcancel()
+			}
+			p.wctx, p.wcancel = context.WithTimeout(ctx, time.Second)
+		}
+		err := f(p.wctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		select {
+		case err := <-p.s.sink.Err():
+			return err
+		default:
+		}
+		p.report()
+	}
+}
+
+// report logs progress every reportEvery and rewrites the status file every
+// statusEvery.
+func (p *snapshotPublisher) report() {
+	now := time.Now()
+	if now.After(p.nextLog) {
+		p.nextLog = now.Add(reportEvery)
+		p.progress.LogRunning(p.s.log)
+	}
+	if now.After(p.nextStatus) {
+		p.nextStatus = now.Add(statusEvery)
+		p.writeStatus("running")
+	}
+}
+
+// complete logs the summary and writes the final status.
+func (p *snapshotPublisher) complete() {
+	done, _, _, _ := p.progress.Totals()
+	took := time.Since(p.started)
+	p.s.log.Info().Uint64("rows", done).Int("tables", len(p.rd.Plans())).Stringer("snapshot_lsn", p.lsn).
+		Dur("took", took.Round(time.Millisecond)).Float64("rows_per_second", math.Round(float64(done)/took.Seconds())).
+		Msg("snapshot completed")
+	p.writeStatus("done")
+}
+
+func (p *snapshotPublisher) writeStatus(state string) {
+	done, total, rate, eta := p.progress.Totals()
+	events, _, _ := p.s.tracker.Stats()
+	st := Status{PID: os.Getpid(), Slot: p.s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC(),
+		Events: done, InflightEvents: events}
+	snap := &SnapshotStatus{State: state, Reason: p.reason, LSN: p.lsn.String(), StartedAt: p.started.UTC(),
+		RowsDone: done, RowsTotal: total, RowsPerSecond: math.Round(rate), ETASeconds: eta.Seconds(),
+		Tables: p.progress.Tables()}
+	p.s.snapStatus = snap // the reader's reports keep it in the status file
+	st.Snapshot = snap
+	if err := WriteStatus(p.s.cfg.DataDir, st); err != nil {
+		p.s.log.Debug().Err(err).Msg("status file not written")
+	}
+}

@@ -1,0 +1,159 @@
+package snapshot
+
+import (
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Progress counts the rows the consumer has published per table and derives
+// rates and ETAs from them. Safe for concurrent use.
+type Progress struct {
+	mu     sync.Mutex
+	now    func() time.Time
+	start  time.Time
+	total  uint64
+	done   uint64
+	tables []*tableProgress
+	byPlan map[*TablePlan]*tableProgress
+}
+
+type tableProgress struct {
+	plan        *TablePlan
+	done        uint64
+	first, last time.Time // first row counted; completion
+}
+
+// TableStatus is one table's progress, as logged and written to the status
+// file.
+type TableStatus struct {
+	Table         string  `json:"table"`
+	State         string  `json:"state"` // pending, running or done
+	RowsDone      uint64  `json:"rows_done"`
+	RowsTotal     uint64  `json:"rows_total"`     // exact, counted inside the snapshot
+	RowsEstimated int64   `json:"rows_estimated"` // pg_class.reltuples; -1 if never analyzed
+	RowsPerSecond float64 `json:"rows_per_second"`
+	ETASeconds    float64 `json:"eta_seconds"`
+}
+
+// NewProgress starts counting for plans; now is time.Now when nil.
+func NewProgress(plans []*TablePlan, now func() time.Time) *Progress {
+	if now == nil {
+		now = time.Now
+	}
+	p := &Progress{now: now, start: now(), byPlan: make(map[*TablePlan]*tableProgress, len(plans))}
+	for _, pl := range plans {
+		tp := &tableProgress{plan: pl}
+		if pl.Rows == 0 {
+			tp.first, tp.last = p.start, p.start
+		}
+		p.tables = append(p.tables, tp)
+		p.byPlan[pl] = tp
+		p.total += pl.Rows
+	}
+	return p
+}
+
+// Add counts n more rows of t and reports whether t just completed.
+func (p *Progress) Add(t *TablePlan, n int) (completed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	tp := p.byPlan[t]
+	if tp == nil || n <= 0 {
+		return false
+	}
+	now := p.now()
+	if tp.first.IsZero() {
+		tp.first = now
+	}
+	tp.done += uint64(n)
+	p.done += uint64(n)
+	if tp.done >= tp.plan.Rows && tp.last.IsZero() {
+		tp.last = now
+		return true
+	}
+	return false
+}
+
+// Table returns t's progress.
+func (p *Progress) Table(t *TablePlan) TableStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.status(p.byPlan[t], p.now())
+}
+
+// Tables returns every table's progress, in plan order.
+func (p *Progress) Tables() []TableStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	out := make([]TableStatus, len(p.tables))
+	for i, tp := range p.tables {
+		out[i] = p.status(tp, now)
+	}
+	return out
+}
+
+// Totals returns the rows published and planned, the overall rate since
+// NewProgress and the ETA at that rate.
+func (p *Progress) Totals() (done, total uint64, rowsPerSec float64, eta time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rowsPerSec = rate(p.done, p.now().Sub(p.start))
+	return p.done, p.total, rowsPerSec, etaOf(p.total-p.done, rowsPerSec)
+}
+
+func (p *Progress) status(tp *tableProgress, now time.Time) TableStatus {
+	st := TableStatus{Table: tp.plan.Table.String(), State: "pending", RowsDone: tp.done,
+		RowsTotal: tp.plan.Rows, RowsEstimated: tp.plan.Estimate}
+	switch {
+	case !tp.last.IsZero():
+		st.State = "done"
+		st.RowsPerSecond = rate(tp.done, tp.last.Sub(tp.first))
+	case !tp.first.IsZero():
+		st.State = "running"
+		st.RowsPerSecond = rate(tp.done, now.Sub(tp.first))
+		st.ETASeconds = etaOf(tp.plan.Rows-tp.done, st.RowsPerSecond).Seconds()
+	}
+	return st
+}
+
+func rate(n uint64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+func etaOf(left uint64, rowsPerSec float64) time.Duration {
+	if left == 0 || rowsPerSec <= 0 {
+		return 0
+	}
+	return time.Duration(float64(left) / rowsPerSec * float64(time.Second)).Round(time.Second)
+}
+
+// LogRunning writes one "snapshot progress" line per table being read.
+func (p *Progress) LogRunning(log zerolog.Logger) {
+	for _, st := range p.Tables() {
+		if st.State == "running" {
+			logStatus(log.Info(), st).Msg("snapshot progress")
+		}
+	}
+}
+
+// LogTable writes t's line: "snapshot table done" once it completed.
+func (p *Progress) LogTable(log zerolog.Logger, t *TablePlan) {
+	st := p.Table(t)
+	msg := "snapshot progress"
+	if st.State == "done" {
+		msg = "snapshot table done"
+	}
+	logStatus(log.Info(), st).Msg(msg)
+}
+
+func logStatus(ev *zerolog.Event, st TableStatus) *zerolog.Event {
+	return ev.Str("table", st.Table).Uint64("rows_done", st.RowsDone).Uint64("rows_total", st.RowsTotal).
+		Int64("rows_estimated", st.RowsEstimated).Float64("rows_per_second", float64(int64(st.RowsPerSecond))).
+		Float64("eta_seconds", st.ETASeconds)
+}
