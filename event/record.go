@@ -29,3 +29,9 @@ func (r *Record) Size() int {
 	}
 	return n
 }
+
+// CloudEventsSource is the ce_source of every event of a database: its
+// system identifier and name, "/walrelay/<system id>/<database>".
+func CloudEventsSource(systemID, database string) string {
+	return "/walrelay/" + systemID + "/" + database
+}

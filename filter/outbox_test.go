@@ -36,7 +36,7 @@ func TestOutbox(t *testing.T) {
 		ev.ID != row[0] || ev.Type != "OrderPlaced" || ev.ContentType != ContentTypeJSON || !ev.Time.Equal(testTx.CommitTime) {
 		t.Errorf("raw event %+v", ev)
 	}
-	rec := ev.Record(CESource("7712616034995357163", "app"))
+	rec := ev.Record(event.CloudEventsSource("7712616034995357163", "app"))
 	want := map[string]string{
 		"ce_specversion": "1.0", "ce_id": row[0].(string), "ce_source": "/walrelay/7712616034995357163/app",
 		"ce_type": "OrderPlaced", "ce_time": testTx.CommitTime.Format(time.RFC3339Nano), "content-type": ContentTypeJSON,

@@ -16,15 +16,9 @@ const (
 	headerContentType = "content-type"
 )
 
-// CESource returns ce_source for a database, as the encoders write it:
-// "/walrelay/<system identifier>/<database>".
-func CESource(systemID, database string) string {
-	return "/walrelay/" + systemID + "/" + database
-}
-
 // Record builds the Kafka record of e with the CloudEvents binary-binding
 // headers every walrelay record carries, in the encoders' order:
-// ce_specversion 1.0, ce_id, ce_source (see CESource), ce_type, ce_time (the
+// ce_specversion 1.0, ce_id, ce_source (see event.CloudEventsSource), ce_type, ce_time (the
 // commit time, RFC 3339 UTC with nanoseconds) and content-type. The record
 // has no Ack; the pipeline attaches it.
 func (e *RawEvent) Record(source string) event.Record {

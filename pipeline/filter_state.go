@@ -102,7 +102,7 @@ func ceSource(ctx context.Context, db *pgx.Conn) (string, error) {
 	if err := db.QueryRow(ctx, "SELECT system_identifier::text, current_database() FROM pg_control_system()").Scan(&sys, &name); err != nil {
 		return "", fmt.Errorf("postgres: reading the system identifier: %w", err)
 	}
-	return filter.CESource(sys, name), nil
+	return event.CloudEventsSource(sys, name), nil
 }
 
 // logProblems logs what the catalog shows wrong with the rules (one line

@@ -71,7 +71,7 @@ func NewAvro(o Options, ao AvroOptions) (*AvroEncoder, error) {
 	return &AvroEncoder{
 		o:        o,
 		ao:       ao,
-		ceSource: ceSource(o.SystemID, o.Database),
+		ceSource: event.CloudEventsSource(o.SystemID, o.Database),
 		msgTopic: MessageTopic(o.TopicPrefix),
 		ph:       newPlaceholders(o.ToastPlaceholder),
 		topics:   newTopicCache(o.TopicPrefix),

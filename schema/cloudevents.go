@@ -32,12 +32,6 @@ var headerKeys = [numHeaders]string{
 	HeaderSpecVersion, HeaderID, HeaderSource, HeaderType, HeaderTime, HeaderContentType,
 }
 
-// ceSource returns ce_source: "/walrelay/<system id>/<database>". Together
-// with ce_id it identifies an event across databases (invariant 4).
-func ceSource(systemID, database string) string {
-	return "/walrelay/" + systemID + "/" + database
-}
-
 // appendCloudEvents appends the values of the CloudEvents headers of ch to
 // buf, in headerKeys order, and records where each one lies in sp.
 //

@@ -28,7 +28,7 @@ func NewJSON(o Options) *JSONEncoder {
 	o = o.withDefaults()
 	return &JSONEncoder{
 		o:        o,
-		ceSource: ceSource(o.SystemID, o.Database),
+		ceSource: event.CloudEventsSource(o.SystemID, o.Database),
 		msgTopic: MessageTopic(o.TopicPrefix),
 		ph:       newPlaceholders(o.ToastPlaceholder),
 		topics:   newTopicCache(o.TopicPrefix),
