@@ -81,7 +81,7 @@ func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, slot string) erro
 }
 
 func printStored(ctx context.Context, w io.Writer, cfg *config.Config) error {
-	store, err := pipeline.OpenStore(ctx, cfg)
+	store, err := pipeline.OpenStore(ctx, cfg, false)
 	if err != nil {
 		return err
 	}

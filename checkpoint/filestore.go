@@ -46,9 +46,7 @@ func NewFileStore(dataDir, slot string) (*FileStore, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("checkpoint: create data directory %s: %w%s", dataDir, err, fileHint(err, dataDir))
 	}
-	s := &FileStore{dir: dataDir, path: filepath.Join(dataDir, FileName), slot: slot}
-	s.removeTemps()
-	return s, nil
+	return &FileStore{dir: dataDir, path: filepath.Join(dataDir, FileName), slot: slot}, nil
 }
 
 // Path returns the checkpoint file's path.
@@ -146,9 +144,11 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// removeTemps deletes temp files a crash left behind; failures are harmless
-// because Load never reads them.
-func (s *FileStore) removeTemps() {
+// RemoveTemps deletes temp files a crash left behind; failures are harmless
+// because Load never reads them. Only the process that saves (walrelay run)
+// may call it: a reader such as walrelay status would delete the running
+// process's file in the middle of its save.
+func (s *FileStore) RemoveTemps() {
 	matches, _ := filepath.Glob(filepath.Join(s.dir, FileName+".tmp-*"))
 	for _, m := range matches {
 		_ = os.Remove(m)

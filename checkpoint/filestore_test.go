@@ -85,7 +85,7 @@ func countTemps(t *testing.T, dir string) int {
 }
 
 // A crash between writing the temp file and renaming it leaves a temp file
-// (possibly torn); Load must ignore it and NewFileStore must clean it up.
+// (possibly torn); Load must ignore it and RemoveTemps must clean it up.
 func TestFileStoreLeftoverTempFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -104,9 +104,14 @@ func TestFileStoreLeftoverTempFile(t *testing.T) {
 	if got, ok, err := s.Load(ctx); err != nil || !ok || got.LSN != 0x100 {
 		t.Fatalf("Load with a leftover temp file = %s, %v, %v; want 0/100", got.LSN, ok, err)
 	}
-	if _, err := NewFileStore(dir, "walrelay"); err != nil {
+	s2, err := NewFileStore(dir, "walrelay")
+	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := os.Stat(torn); err != nil {
+		t.Fatalf("NewFileStore removed the temp file (a reader must not): %v", err)
+	}
+	s2.RemoveTemps()
 	if _, err := os.Stat(torn); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("leftover temp file not removed: %v", err)
 	}
@@ -115,8 +120,8 @@ func TestFileStoreLeftoverTempFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir2, FileName+".tmp-1"), []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s2 := &FileStore{dir: dir2, path: filepath.Join(dir2, FileName), slot: "walrelay"}
-	if _, ok, err := s2.Load(ctx); ok || err != nil {
+	s3 := &FileStore{dir: dir2, path: filepath.Join(dir2, FileName), slot: "walrelay"}
+	if _, ok, err := s3.Load(ctx); ok || err != nil {
 		t.Fatalf("Load with only a temp file = %v, %v; want false, nil", ok, err)
 	}
 }

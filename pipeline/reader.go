@@ -42,22 +42,22 @@ const finishTxnTimeout = 2 * time.Second
 // error; the session then restarts from the checkpoint). Stopped inside a
 // transaction, it reads on (at most finishTxnTimeout) to that transaction's
 // commit, so the final checkpoint covers what was already sent.
-func (r *reader) loop(ctx context.Context, committerDone <-chan error) error {
+func (r *reader) loop(ctx context.Context, committerErr <-chan error) error {
 	r.nextStatus = time.Now()
 	r.nextReport = time.Now().Add(reportEvery)
-	if err := r.run(ctx, committerDone, func() bool { return false }); err != nil || r.txn == nil {
+	if err := r.run(ctx, committerErr, func() bool { return false }); err != nil || r.txn == nil {
 		return err
 	}
 	dctx, cancel := context.WithTimeout(context.Background(), finishTxnTimeout)
 	defer cancel()
-	return r.run(dctx, committerDone, func() bool { return r.txn == nil })
+	return r.run(dctx, committerErr, func() bool { return r.txn == nil })
 }
 
 // run processes messages until ctx is done or stop reports true (nil), or a
 // failure (the error).
-func (r *reader) run(ctx context.Context, committerDone <-chan error, stop func() bool) error {
+func (r *reader) run(ctx context.Context, committerErr <-chan error, stop func() bool) error {
 	for !stop() {
-		if err := r.step(ctx, committerDone); err != nil {
+		if err := r.step(ctx, committerErr); err != nil {
 			if ctx.Err() != nil {
 				return nil // stopping: whatever failed, failed because of it
 			}
@@ -69,8 +69,8 @@ func (r *reader) run(ctx context.Context, committerDone <-chan error, stop func(
 
 // step does one round: stage checks, due status update, pending reload, and
 // at most one message.
-func (r *reader) step(ctx context.Context, committerDone <-chan error) error {
-	if err := r.checkStages(committerDone); err != nil {
+func (r *reader) step(ctx context.Context, committerErr <-chan error) error {
+	if err := r.checkStages(committerErr); err != nil {
 		return err
 	}
 	if err := r.tick(ctx); err != nil {
@@ -87,11 +87,11 @@ func (r *reader) step(ctx context.Context, committerDone <-chan error) error {
 }
 
 // checkStages returns the error of a stage that stopped on its own.
-func (r *reader) checkStages(committerDone <-chan error) error {
+func (r *reader) checkStages(committerErr <-chan error) error {
 	select {
 	case err := <-r.s.sink.Err():
 		return err
-	case err := <-committerDone:
+	case err := <-committerErr:
 		if err == nil {
 			err = errors.New("checkpoint committer stopped")
 		}

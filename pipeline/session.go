@@ -57,8 +57,14 @@ func (s *session) run(ctx context.Context) error {
 		return err
 	}
 	cctx, stopCommitter := context.WithCancel(context.Background())
-	committerDone := make(chan error, 1)
-	go func() { committerDone <- s.committer.Run(cctx) }()
+	// The reader receives the committer's error (and restarts the session);
+	// run waits on committerStopped, which the reader cannot consume.
+	committerErr := make(chan error, 1)
+	committerStopped := make(chan struct{})
+	go func() {
+		defer close(committerStopped)
+		committerErr <- s.committer.Run(cctx)
+	}()
 	hctx, stopHeartbeats := context.WithCancel(ctx)
 	heartbeatsDone := make(chan struct{})
 	go func() { defer close(heartbeatsDone); s.runHeartbeats(hctx) }()
@@ -69,11 +75,11 @@ func (s *session) run(ctx context.Context) error {
 	if s.opts.OnStreaming != nil {
 		s.opts.OnStreaming()
 	}
-	readErr := s.reader.loop(ctx, committerDone)
+	readErr := s.reader.loop(ctx, committerErr)
 	stopHeartbeats()
 	<-heartbeatsDone
 	stopCommitter()
-	<-committerDone
+	<-committerStopped
 	return s.shutdown(readErr)
 }
 
@@ -83,7 +89,7 @@ func (s *session) setup(ctx context.Context) error {
 	var err error
 	// Store errors are not fatal: a postgres store may be down with its
 	// server. Before the first session streams, Run returns every error.
-	if s.store, err = OpenStore(ctx, cfg); err != nil {
+	if s.store, err = OpenStore(ctx, cfg, true); err != nil {
 		return err
 	}
 	pos, found, err := s.store.Load(ctx)

@@ -15,12 +15,18 @@ import (
 	"github.com/walrelay/walrelay/replication"
 )
 
-// OpenStore opens the configured checkpoint store.
-func OpenStore(ctx context.Context, cfg *config.Config) (checkpoint.Store, error) {
+// OpenStore opens the configured checkpoint store. owner is true only for
+// the process that saves to it (walrelay run), which first removes the temp
+// files an earlier crash left; readers (walrelay status) pass false.
+func OpenStore(ctx context.Context, cfg *config.Config, owner bool) (checkpoint.Store, error) {
 	if cfg.Checkpoint.Store == "postgres" {
 		return checkpoint.NewPostgresStore(ctx, cfg.Postgres.DSN, cfg.Postgres.Slot)
 	}
-	return checkpoint.NewFileStore(cfg.DataDir, cfg.Postgres.Slot)
+	fs, err := checkpoint.NewFileStore(cfg.DataDir, cfg.Postgres.Slot)
+	if err == nil && owner {
+		fs.RemoveTemps()
+	}
+	return fs, err
 }
 
 // position is where a session starts streaming, and the slot's confirmed

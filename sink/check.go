@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // CheckResult is one finding of Check: OK, or a problem and its fix.
@@ -19,35 +21,48 @@ type CheckResult struct {
 // and this client may create topics (a validate-only CreateTopics request for
 // probeTopic with the configured partitions and replication factor, so
 // nothing is created). cfg is validated first.
+//
+// It uses franz-go's admin client: kafka-go's Client waits for a topic that a
+// validate-only request never creates, until its request timeout.
 func Check(ctx context.Context, cfg Config, probeTopic string) []CheckResult {
 	if err := cfg.Validate(); err != nil {
 		return []CheckResult{{What: err.Error(), Fix: "fix the kafka section of the config"}}
 	}
-	cl := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: cfg.RequestTimeout}
-	meta, err := cl.Metadata(ctx, &kafka.MetadataRequest{})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID(cfg.ClientID),
+		kgo.RequestTimeoutOverhead(cfg.RequestTimeout), kgo.RequestRetries(2))
+	if err != nil {
+		return []CheckResult{{What: "kafka: " + err.Error(), Fix: "check kafka.brokers"}}
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	defer cancel()
+	meta, err := adm.BrokerMetadata(ctx)
 	if err != nil {
 		return []CheckResult{{What: fmt.Sprintf("kafka brokers %v do not answer: %v", cfg.Brokers, err),
 			Fix: "check kafka.brokers and that the brokers are running and reachable from here"}}
 	}
-	out := []CheckResult{{OK: true, What: fmt.Sprintf("kafka: %d broker(s) answer, cluster %s", len(meta.Brokers), meta.ClusterID)}}
+	out := []CheckResult{{OK: true, What: fmt.Sprintf("kafka: %d broker(s) answer, cluster %s", len(meta.Brokers), meta.Cluster)}}
 	if cfg.TopicReplicationFactor > len(meta.Brokers) {
 		out = append(out, CheckResult{What: fmt.Sprintf("kafka.topic_replication_factor %d exceeds the %d broker(s)", cfg.TopicReplicationFactor, len(meta.Brokers)),
 			Fix: fmt.Sprintf("set kafka.topic_replication_factor to at most %d", len(meta.Brokers))})
 	}
-	res, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{ValidateOnly: true, Topics: []kafka.TopicConfig{{
-		Topic: probeTopic, NumPartitions: cfg.TopicPartitions, ReplicationFactor: cfg.TopicReplicationFactor}}})
+	return append(out, checkCreate(ctx, adm, cfg, probeTopic))
+}
+
+// checkCreate asks the cluster whether probeTopic could be created.
+func checkCreate(ctx context.Context, adm *kadm.Client, cfg Config, probeTopic string) CheckResult {
+	res, err := adm.ValidateCreateTopics(ctx, int32(cfg.TopicPartitions), int16(cfg.TopicReplicationFactor), nil, probeTopic)
 	if err == nil {
-		err = res.Errors[probeTopic]
+		err = res[probeTopic].Err
 	}
 	switch {
-	case err == nil, errors.Is(err, kafka.TopicAlreadyExists):
-		out = append(out, CheckResult{OK: true, What: "kafka: this client may create topics"})
-	case errors.Is(err, kafka.TopicAuthorizationFailed), errors.Is(err, kafka.ClusterAuthorizationFailed):
-		out = append(out, CheckResult{What: fmt.Sprintf("kafka: not allowed to create topics: %v", err),
-			Fix: "grant CREATE on the cluster or on topics with the prefix, or create the topics yourself"})
-	default:
-		out = append(out, CheckResult{What: fmt.Sprintf("kafka: topic creation would fail: %v", err),
-			Fix: "check kafka.topic_partitions and kafka.topic_replication_factor against the cluster"})
+	case err == nil, errors.Is(err, kerr.TopicAlreadyExists):
+		return CheckResult{OK: true, What: "kafka: this client may create topics"}
+	case errors.Is(err, kerr.TopicAuthorizationFailed), errors.Is(err, kerr.ClusterAuthorizationFailed):
+		return CheckResult{What: fmt.Sprintf("kafka: not allowed to create topics: %v", err),
+			Fix: "grant CREATE on the cluster or on topics with the prefix, or create the topics yourself"}
 	}
-	return out
+	return CheckResult{What: fmt.Sprintf("kafka: topic creation would fail: %v", err),
+		Fix: "check kafka.topic_partitions and kafka.topic_replication_factor against the cluster"}
 }

@@ -40,7 +40,13 @@ func (s *Sink) retry(ctx context.Context, log zerolog.Logger, op attempt) (int, 
 		}
 		d := s.backoff.delay(n)
 		s.stats.retries.Add(1)
-		log.Warn().Err(err).Int("attempt", n).Int("max_attempts", s.cfg.MaxAttempts).
+		// One warning per outage and partition (the state change); the
+		// following attempts are debug lines, then "recovered" or a halt.
+		ev := log.Debug()
+		if n == 1 {
+			ev = log.Warn()
+		}
+		ev.Err(err).Int("attempt", n).Int("max_attempts", s.cfg.MaxAttempts).
 			Dur("delay", d).Msg("kafka: request failed, retrying")
 		if err := sleep(ctx, d); err != nil {
 			return n, err
