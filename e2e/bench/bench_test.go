@@ -1,0 +1,195 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// These tests cover the bench's pure logic (statistics, parsing, verdicts).
+// The bench itself is a program (go run ./e2e/bench); no test runs it.
+
+func TestPercentilesAndThirds(t *testing.T) {
+	t.Parallel()
+	var samples []sample
+	for i := int64(1); i <= 300; i++ {
+		lat := int64(1) // first third fast, last third slow: a consumer falling behind
+		switch {
+		case i > 200:
+			lat = 100 + i
+		case i > 100:
+			lat = 10
+		}
+		samples = append(samples, sample{commit: 1000 + i, lat: lat})
+	}
+	var r LatencyResult
+	r.setPercentiles(samples)
+	if r.P50ms != 10 || r.P50FirstMs != 1 || r.P50LastMs != 350 {
+		t.Fatalf("p50 %d (want 10), first third %d (want 1), last third %d (want 350)", r.P50ms, r.P50FirstMs, r.P50LastMs)
+	}
+	if r.P99ms != 397 || r.MaxMs != 400 {
+		t.Fatalf("p99 %d (want 397), max %d (want 400)", r.P99ms, r.MaxMs)
+	}
+	var empty LatencyResult
+	empty.setPercentiles(nil)
+	if empty.Error == "" {
+		t.Fatal("no samples must be reported as an error")
+	}
+}
+
+func TestPercentileNearestRank(t *testing.T) {
+	t.Parallel()
+	sorted := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	for _, c := range []struct {
+		p    float64
+		want int64
+	}{{0.5, 5}, {0.95, 10}, {0.99, 10}, {0.1, 1}, {0.11, 2}} {
+		if got := percentile(sorted, c.p); got != c.want {
+			t.Errorf("percentile(%v) = %d, want %d", c.p, got, c.want)
+		}
+	}
+}
+
+func TestSummaryIgnoresFailedRuns(t *testing.T) {
+	t.Parallel()
+	runs := []RunResult{
+		{Consumer: "walrelay json", Rows: 100, EventsPerS: 100, CPUSeconds: 1, PeakRSSMB: 50},
+		{Consumer: "walrelay json", Rows: 100, EventsPerS: 300, CPUSeconds: 3, PeakRSSMB: 70},
+		{Consumer: "walrelay json", Rows: 100, EventsPerS: 200, CPUSeconds: 2, PeakRSSMB: 60},
+		{Consumer: "walrelay json", Rows: 100, EventsPerS: 9999, Error: "exited early"},
+	}
+	s := summarize(runs)
+	if len(s) != 1 {
+		t.Fatalf("want one summary, got %+v", s)
+	}
+	got := s[0]
+	if got.Runs != 3 || got.Median != 200 || got.Min != 100 || got.Max != 300 || got.PeakRSSMB != 70 {
+		t.Fatalf("summary %+v", got)
+	}
+	if got.CPUPerRow != 20000 { // 6 s over 300 rows
+		t.Fatalf("CPU per row %v us, want 20000", got.CPUPerRow)
+	}
+}
+
+func TestTargets(t *testing.T) {
+	t.Parallel()
+	r := &Report{Settings: Settings{Formats: []string{"json"}},
+		Limit:    []RunResult{{Consumer: "pg_recvlogical", Rows: 1, EventsPerS: 100}},
+		Walrelay: []RunResult{{Consumer: "walrelay json", Rows: 1, EventsPerS: 90, PeakRSSMB: 50}},
+		Debezium: []RunResult{{Consumer: "debezium-server x", Rows: 1, EventsPerS: 20, PeakRSSMB: 1000}},
+		Latency: []LatencyResult{
+			{Consumer: "walrelay json", OfferedRate: 45, Samples: 10, P99ms: 40},
+			{Consumer: "debezium-server x", OfferedRate: 45, Samples: 10, P99ms: 400},
+		}}
+	computeTargets(r)
+	want := []bool{true, true, true, true, true}
+	for i, tg := range r.Targets {
+		if tg.Met == nil || *tg.Met != want[i] {
+			t.Errorf("target %q: met %v, want %v (got %s)", tg.Name, tg.Met, want[i], tg.Got)
+		}
+	}
+	// Below half the max rate the latency target gets no verdict.
+	r.Latency[0].OfferedRate = 10
+	computeTargets(r)
+	lat := r.Targets[3]
+	if lat.Met != nil || !strings.Contains(lat.Got, "--rate 45") {
+		t.Fatalf("latency target at a capped rate: %+v", lat)
+	}
+}
+
+func TestCommitTime(t *testing.T) {
+	t.Parallel()
+	ce := &kgo.Record{Headers: []kgo.RecordHeader{{Key: "ce_time", Value: []byte("2026-01-02T03:04:05.123456789Z")}}}
+	got, ok := commitTime(ce)
+	if !ok || got.UnixMilli() != time.Date(2026, 1, 2, 3, 4, 5, 123000000, time.UTC).UnixMilli() {
+		t.Fatalf("ce_time: %v %v", got, ok)
+	}
+	dbz := &kgo.Record{Value: []byte(`{"before":null,"after":{"id":1},"source":{"ts_ms":1767323045123},"op":"c"}`)}
+	if got, ok := commitTime(dbz); !ok || got.UnixMilli() != 1767323045123 {
+		t.Fatalf("source.ts_ms: %v %v", got, ok)
+	}
+	for _, v := range []string{"", "{}", "not json", `{"source":{}}`} {
+		if _, ok := commitTime(&kgo.Record{Value: []byte(v)}); ok {
+			t.Errorf("value %q: want no commit time", v)
+		}
+	}
+}
+
+func TestParseOptions(t *testing.T) {
+	t.Parallel()
+	o, err := parseOptions([]string{"--rows", "100000", "--format", "json,avro,json", "--debezium-prop", "a.b=c=d"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := o.formats(); len(f) != 2 || f[0] != "json" || f[1] != "avro" {
+		t.Fatalf("formats %v", f)
+	}
+	if o.latencyDur != 15*time.Second || o.rateCap < 5000 || o.phaseLimit != 2*time.Minute+100*time.Second {
+		t.Fatalf("defaults: latency %s, rate cap %d, phase limit %s", o.latencyDur, o.rateCap, o.phaseLimit)
+	}
+	if len(o.dbzProps) != 1 || o.dbzProps[0] != "a.b=c=d" {
+		t.Fatalf("debezium props %v", o.dbzProps)
+	}
+	for _, bad := range [][]string{
+		{"--rows", "0"}, {"--format", "xml"}, {"--tables", "0"}, {"--repeat", "9"},
+		{"--warmup", "20s", "--latency-duration", "10s"}, {"--debezium-prop", "novalue"}, {"extra"},
+	} {
+		if _, err := parseOptions(bad, io.Discard); err == nil {
+			t.Errorf("%v: want an error", bad)
+		}
+	}
+}
+
+func TestParseJavaVersion(t *testing.T) {
+	t.Parallel()
+	for out, want := range map[string]int{
+		`openjdk version "17.0.15" 2025-04-15`:    17,
+		`openjdk version "25.0.3" 2026-04-21 LTS`: 25,
+		`java version "1.8.0_402"`:                8,
+		`openjdk version "21" 2023-09-19`:         21,
+	} {
+		if got, ok := parseJavaVersion([]byte(out)); !ok || got != want {
+			t.Errorf("%q: got %d %v, want %d", out, got, ok, want)
+		}
+	}
+	if _, ok := parseJavaVersion([]byte("no java here")); ok {
+		t.Error("garbage parsed as a version")
+	}
+}
+
+func TestReadCheckpoint(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, ok := readCheckpoint(dir); ok {
+		t.Fatal("missing file read as a checkpoint")
+	}
+	rec := `{"lsn":"0/16B3748","slot":"s","updated_at":"2024-05-01T10:00:00Z"}`
+	if err := os.WriteFile(filepath.Join(dir, "checkpoint.json"), []byte(rec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if lsn, ok := readCheckpoint(dir); !ok || lsn.String() != "0/16B3748" {
+		t.Fatalf("got %v %v", lsn, ok)
+	}
+}
+
+func TestProcStatOfSelf(t *testing.T) {
+	t.Parallel()
+	st, err := readProcStat(os.Getpid())
+	if err != nil {
+		t.Fatalf("read /proc of self (the bench needs Linux's /proc): %v", err)
+	}
+	if st.PeakRSSMB <= 0 {
+		t.Fatalf("peak RSS %v MB", st.PeakRSSMB)
+	}
+	if _, err := runqueueWait(os.Getpid()); err != nil {
+		t.Fatalf("runqueue wait of self: %v", err)
+	}
+	if _, err := readProcStat(-1); err == nil {
+		t.Fatal("pid -1 read without error")
+	}
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// debeziumCacheDir is where Debezium Server is unpacked:
+// $WALRELAY_CACHE (default ~/.cache/walrelay)/debezium-<version>.
+func debeziumCacheDir(version string) (string, error) {
+	cache := os.Getenv("WALRELAY_CACHE")
+	if cache == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("debezium cache: %w (set WALRELAY_CACHE)", err)
+		}
+		cache = filepath.Join(home, ".cache", "walrelay")
+	}
+	return filepath.Join(cache, "debezium-"+version), nil
+}
+
+// ensureDebezium returns the unpacked debezium-server directory, fetching
+// io.debezium:debezium-server-dist:<version>:tar.gz from Maven Central with
+// `mvn dependency:unpack` the first time (about 450 MB; Maven's ~/.m2 keeps
+// the archive).
+func ensureDebezium(ctx context.Context, version string) (string, error) {
+	cache, err := debeziumCacheDir(version)
+	if err != nil {
+		return "", err
+	}
+	dist := filepath.Join(cache, "debezium-server")
+	if _, err := os.Stat(filepath.Join(dist, "run.sh")); err == nil {
+		return dist, nil
+	}
+	if _, err := exec.LookPath("mvn"); err != nil {
+		return "", fmt.Errorf("Debezium Server is not in %s and mvn is not installed (apt-get install -y maven)", cache)
+	}
+	tmp := filepath.Join(cache, "unpack.tmp")
+	_ = os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return "", fmt.Errorf("debezium cache: %w", err)
+	}
+	artifact := "io.debezium:debezium-server-dist:" + version + ":tar.gz"
+	progress("fetching %s from Maven Central into %s", artifact, cache)
+	cmd := exec.CommandContext(ctx, "mvn", "-B", "-q", "-Dstyle.color=never", "dependency:unpack",
+		"-Dartifact="+artifact, "-DoutputDirectory="+tmp, "-DmarkersDirectory="+filepath.Join(tmp, ".markers"))
+	cmd.Dir = tmp
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("mvn dependency:unpack %s: %w\n%s", artifact, err, tail(string(out), 20))
+	}
+	if err := os.Rename(filepath.Join(tmp, "debezium-server"), dist); err != nil {
+		return "", fmt.Errorf("debezium: %s has no debezium-server directory: %w", artifact, err)
+	}
+	_ = os.RemoveAll(tmp)
+	return dist, nil
+}
+
+// debeziumProps is Debezium Server's application.properties for one run:
+// Postgres source with pgoutput on an existing slot and publication, no
+// snapshot, Kafka sink with acks=all, JSON without schemas (the shape of
+// walrelay's JSON).
+func (b *bench) debeziumProps(dir, slot, pub, prefix, include string) (map[string]string, error) {
+	pc, err := pgconn.ParseConfig(b.svc.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("debezium: parse DSN: %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		"debezium.sink.type":                             "kafka",
+		"debezium.sink.kafka.producer.bootstrap.servers": strings.Join(b.svc.brokers, ","),
+		"debezium.sink.kafka.producer.key.serializer":    "org.apache.kafka.common.serialization.StringSerializer",
+		"debezium.sink.kafka.producer.value.serializer":  "org.apache.kafka.common.serialization.StringSerializer",
+		"debezium.sink.kafka.producer.acks":              "all",
+		"debezium.source.connector.class":                "io.debezium.connector.postgresql.PostgresConnector",
+		"debezium.source.offset.storage.file.filename":   filepath.Join(dir, "offsets.dat"),
+		"debezium.source.offset.flush.interval.ms":       "1000",
+		"debezium.source.database.hostname":              pc.Host,
+		"debezium.source.database.port":                  strconv.Itoa(int(pc.Port)),
+		"debezium.source.database.user":                  pc.User,
+		"debezium.source.database.password":              pc.Password,
+		"debezium.source.database.dbname":                pc.Database,
+		"debezium.source.topic.prefix":                   prefix,
+		"debezium.source.plugin.name":                    "pgoutput",
+		"debezium.source.slot.name":                      slot,
+		"debezium.source.publication.name":               pub,
+		"debezium.source.publication.autocreate.mode":    "disabled",
+		"debezium.source.snapshot.mode":                  "no_data",
+		"debezium.source.table.include.list":             include,
+		"debezium.format.key":                            "json",
+		"debezium.format.value":                          "json",
+		"debezium.format.key.schemas.enable":             "false",
+		"debezium.format.value.schemas.enable":           "false",
+		"quarkus.http.port":                              strconv.Itoa(port),
+		"quarkus.log.console.json":                       "false",
+		"quarkus.log.level":                              "INFO",
+	}, nil
+}
+
+// startDebezium writes dir/config/application.properties and starts the
+// JVM the way run.sh does (java -cp runner.jar:config/lib:lib/* Main), with
+// dir as working directory, so the process is the JVM itself.
+func (b *bench) startDebezium(ctx context.Context, name, dir string, props map[string]string) (*proc, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "config"), 0o755); err != nil {
+		return nil, fmt.Errorf("debezium run directory: %w", err)
+	}
+	for _, kv := range b.o.dbzProps {
+		k, v, _ := strings.Cut(kv, "=")
+		props[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var sb strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&sb, "%s=%s\n", k, props[k])
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config", "application.properties"), []byte(sb.String()), 0o600); err != nil {
+		return nil, fmt.Errorf("debezium config: %w", err)
+	}
+	runners, _ := filepath.Glob(filepath.Join(b.dbzDist, "debezium-server-*runner.jar"))
+	if len(runners) != 1 {
+		return nil, fmt.Errorf("debezium: want one debezium-server-*runner.jar in %s, found %d", b.dbzDist, len(runners))
+	}
+	cp := strings.Join([]string{runners[0], filepath.Join(b.dbzDist, "config", "lib"), filepath.Join(b.dbzDist, "lib", "*")}, ":")
+	args := append(strings.Fields(b.o.dbzJavaOpt), "-cp", cp, "io.debezium.server.Main")
+	cmd := exec.CommandContext(ctx, b.javaBin, args...)
+	cmd.Dir = dir
+	cmd.Env = childEnv()
+	return startProc(name, cmd, filepath.Join(dir, "debezium.log"))
+}
+
+// debeziumPhases runs Debezium Server once: it measures the backlog pass
+// from its own slot (done when every backlog row is a record in Kafka, the
+// sum of the end offsets; bounded by --debezium-timeout, a pass cut short is
+// partial, its rate the records so far over the time so far), then, with the
+// JVM warm and caught up, the latency at rate (0 = skip) on the latency
+// table, which its publication holds from the start.
+func (b *bench) debeziumPhases(ctx context.Context, slot string, rate int) (RunResult, *LatencyResult) {
+	name := "debezium-server " + b.o.dbzVersion
+	dir := filepath.Join(b.work, slot)
+	prefix := strings.ReplaceAll(slot, "_", "-")
+	topics := topicNames(prefix, orderTables(b.o.tables))
+	latTopic := prefix + "." + benchSchema + "." + latencyTable
+	fail := func(err error) (RunResult, *LatencyResult) {
+		return RunResult{Consumer: name, Slot: slot, Error: err.Error()}, nil
+	}
+	if err := b.adm.createTopics(ctx, append(topics, latTopic)...); err != nil {
+		return fail(err)
+	}
+	include := benchSchema + `\\.(` + orderTableBase + ".*|" + latencyTable + ")"
+	props, err := b.debeziumProps(dir, slot, debeziumPub, prefix, include)
+	if err != nil {
+		return fail(err)
+	}
+	p, err := b.startDebezium(ctx, name, dir, props)
+	if err != nil {
+		return fail(err)
+	}
+	defer func() { _ = p.stop(30 * time.Second) }()
+	r := watch(ctx, watchSpec{
+		name: name, slot: slot, rows: b.backlog.Rows, p: p, topics: topics, adm: b.adm, kafkaDone: true,
+		timeout: b.o.dbzTimeout, localPG: b.svc.localPG, db: b.db, brokerPID: b.svc.brokerPID,
+		onDone: func(r *RunResult) { readLive(p, r) },
+	})
+	progress("%s (%s): %s", name, slot, r.brief())
+	if rate == 0 || r.Error != "" || ctx.Err() != nil {
+		if rate > 0 {
+			b.rep.note("Debezium latency not measured: its backlog pass did not finish")
+		}
+		return r, nil
+	}
+	lat := b.measureLatency(ctx, name, latTopic, rate)
+	if st, err := readProcStat(p.pid()); err == nil {
+		lat.PeakRSSMB, lat.CPUSeconds = st.PeakRSSMB, st.CPUSeconds
+	}
+	return r, &lat
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// LatencyResult is commit -> Kafka append time at a fixed offered rate.
+type LatencyResult struct {
+	Consumer     string  `json:"consumer"`
+	OfferedRate  int     `json:"offered_rows_per_s"`
+	AchievedRate float64 `json:"written_rows_per_s"`
+	DurationS    float64 `json:"duration_s"`
+	Written      int64   `json:"written"`
+	Received     int64   `json:"received"`
+	Samples      int     `json:"samples"` // received rows committed after the warm-up
+	P50ms        int64   `json:"p50_ms"`
+	P95ms        int64   `json:"p95_ms"`
+	P99ms        int64   `json:"p99_ms"`
+	MaxMs        int64   `json:"max_ms"`
+	MeanMs       float64 `json:"mean_ms"`
+	// P50 of the rows committed in the first and the last third of the
+	// measured window: a rising p50 means the consumer fell behind (not
+	// a steady state).
+	P50FirstMs int64   `json:"p50_first_third_ms"`
+	P50LastMs  int64   `json:"p50_last_third_ms"`
+	PeakRSSMB  float64 `json:"peak_rss_mb,omitempty"` // of the consumer process, since its start
+	CPUSeconds float64 `json:"cpu_s,omitempty"`       // of the consumer process, since its start
+	Error      string  `json:"error,omitempty"`
+}
+
+// writerTick is how often the latency writer commits: each tick inserts the
+// rows the offered rate owes by then, in one transaction.
+const writerTick = 10 * time.Millisecond
+
+// latencyIDs hands out primary keys across latency phases.
+var latencyIDs int64
+
+// writeAtRate inserts into the latency table at rate rows/s for dur, one
+// transaction per writerTick, and returns the rows written. It runs on its
+// own connection and goroutine.
+func writeAtRate(ctx context.Context, dsn string, rate int, dur time.Duration) (int64, time.Duration, error) {
+	db, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return 0, 0, fmt.Errorf("latency writer: connect: %w", err)
+	}
+	defer db.Close(context.Background())
+	sql := fmt.Sprintf(insertRows, benchSchema+"."+latencyTable)
+	t0 := time.Now()
+	tick := time.NewTicker(writerTick)
+	defer tick.Stop()
+	var written int64
+	for {
+		elapsed := time.Since(t0)
+		if elapsed >= dur {
+			return written, elapsed, nil
+		}
+		owed := int64(elapsed.Seconds()*float64(rate)) - written
+		if burst := int64(rate/10 + 1); owed > burst { // never more than 100 ms of rows at once
+			owed = burst
+		}
+		if owed > 0 {
+			first := latencyIDs + 1
+			if _, err := db.Exec(ctx, sql, first, first+owed-1); err != nil {
+				return written, time.Since(t0), fmt.Errorf("latency writer: insert: %w", err)
+			}
+			latencyIDs += owed
+			written += owed
+		}
+		select {
+		case <-ctx.Done():
+			return written, time.Since(t0), ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// latencySamples collects commit -> append latencies from a topic.
+type latencySamples struct {
+	mu       sync.Mutex
+	from     time.Time // rows committed before are warm-up
+	lat      []sample
+	received int64
+	badValue int64
+}
+
+// consume reads topic from its start until ctx ends. The commit time is the
+// ce_time header (walrelay) or source.ts_ms of the JSON value (Debezium);
+// both are truncated to ms, the resolution of Kafka's append time.
+func (s *latencySamples) consume(ctx context.Context, brokers []string, topic string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
+	if err != nil {
+		return fmt.Errorf("latency consumer for %s: %w", topic, err)
+	}
+	defer cl.Close()
+	for ctx.Err() == nil {
+		fetches := cl.PollFetches(ctx)
+		fetches.EachRecord(s.add)
+	}
+	return nil
+}
+
+// add records one record's latency.
+func (s *latencySamples) add(rec *kgo.Record) {
+	commit, ok := commitTime(rec)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.received++
+	if !ok {
+		s.badValue++
+		return
+	}
+	if commit.Before(s.from) {
+		return
+	}
+	s.lat = append(s.lat, sample{commit.UnixMilli(), rec.Timestamp.UnixMilli() - commit.UnixMilli()})
+}
+
+// sample is one row's commit time and commit -> append latency, in ms.
+type sample struct{ commit, lat int64 }
+
+// commitTime extracts the commit time of a change record.
+func commitTime(rec *kgo.Record) (time.Time, bool) {
+	for _, h := range rec.Headers {
+		if h.Key == "ce_time" {
+			t, err := time.Parse(time.RFC3339Nano, string(h.Value))
+			return t, err == nil
+		}
+	}
+	var v struct {
+		Source struct {
+			TsMs int64 `json:"ts_ms"`
+		} `json:"source"`
+	}
+	if len(rec.Value) == 0 || json.Unmarshal(rec.Value, &v) != nil || v.Source.TsMs == 0 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(v.Source.TsMs), true
+}
+
+func (s *latencySamples) count() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.received
+}
+
+// measureLatency runs the writer at rate for dur while a consumer reads
+// topic, waits (up to 60 s) until every written row arrived, and computes
+// the percentiles over the rows committed after warmup.
+func (b *bench) measureLatency(ctx context.Context, consumer, topic string, rate int) LatencyResult {
+	r := LatencyResult{Consumer: consumer, OfferedRate: rate}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s := &latencySamples{from: time.Now().Add(b.o.warmup)}
+	consumed := make(chan error, 1)
+	go func() { consumed <- s.consume(cctx, b.svc.brokers, topic) }()
+	written, elapsed, err := writeAtRate(ctx, b.svc.dsn, rate, b.o.latencyDur)
+	r.Written, r.DurationS = written, elapsed.Seconds()
+	if elapsed > 0 {
+		r.AchievedRate = float64(written) / elapsed.Seconds()
+	}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for s.count() < written && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	if err := <-consumed; err != nil && r.Error == "" {
+		r.Error = err.Error()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r.Received, r.Samples = s.received, len(s.lat)
+	if r.Received < r.Written && r.Error == "" {
+		r.Error = fmt.Sprintf("%d of %d rows arrived within 60 s of the writer's end", r.Received, r.Written)
+	}
+	if s.badValue > 0 && r.Error == "" {
+		r.Error = fmt.Sprintf("%d records without a readable commit time", s.badValue)
+	}
+	r.setPercentiles(s.lat)
+	progress("latency %s at %d rows/s offered (%.0f written/s): %s", consumer, rate, r.AchievedRate, r.brief())
+	return r
+}
+
+// setPercentiles fills p50/p95/p99/max/mean (nearest rank) and the p50 of
+// the first and last third (by commit time) from samples.
+func (r *LatencyResult) setPercentiles(samples []sample) {
+	if len(samples) == 0 {
+		if r.Error == "" {
+			r.Error = "no samples"
+		}
+		return
+	}
+	byCommit := append([]sample(nil), samples...)
+	sort.Slice(byCommit, func(i, j int) bool { return byCommit[i].commit < byCommit[j].commit })
+	third := max(1, len(byCommit)/3)
+	r.P50FirstMs = percentile(latencies(byCommit[:third]), 0.5)
+	r.P50LastMs = percentile(latencies(byCommit[len(byCommit)-third:]), 0.5)
+	sorted := latencies(samples)
+	r.P50ms, r.P95ms, r.P99ms = percentile(sorted, 0.50), percentile(sorted, 0.95), percentile(sorted, 0.99)
+	r.MaxMs = sorted[len(sorted)-1]
+	var sum int64
+	for _, v := range sorted {
+		sum += v
+	}
+	r.MeanMs = float64(sum) / float64(len(sorted))
+}
+
+// latencies returns the samples' latencies, sorted.
+func latencies(samples []sample) []int64 {
+	out := make([]int64, len(samples))
+	for i, s := range samples {
+		out[i] = s.lat
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// percentile returns the nearest-rank p-th percentile of sorted (non-empty).
+func percentile(sorted []int64, p float64) int64 {
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+func (r LatencyResult) brief() string {
+	s := fmt.Sprintf("p50 %d ms, p95 %d ms, p99 %d ms, max %d ms over %d samples (p50 first third %d ms, last third %d ms)",
+		r.P50ms, r.P95ms, r.P99ms, r.MaxMs, r.Samples, r.P50FirstMs, r.P50LastMs)
+	if r.Error != "" {
+		s += " (" + r.Error + ")"
+	}
+	return s
+}
