@@ -22,11 +22,14 @@ type rec struct {
 	Commit    pglogrepl.LSN // commit LSN, from ce_id
 	Ordinal   uint32        // ordinal in the transaction, from ce_id
 	Tombstone bool          // nil value (ce_id ends in "-T")
-	Key       string        // canonical key, e.g. "id=5,tenant=3"
-	KeyRaw    []byte
-	Value     []byte // the raw value, nil for tombstones
-	Headers   map[string]string
-	Env       *envelope // nil for tombstones
+	// KeyChangeCreate marks the create half of a key-changing update (ce_id
+	// ends in "-C"; the delete half has the plain ID).
+	KeyChangeCreate bool
+	Key             string // canonical key, e.g. "id=5,tenant=3"
+	KeyRaw          []byte
+	Value           []byte // the raw value, nil for tombstones
+	Headers         map[string]string
+	Env             *envelope // nil for tombstones
 }
 
 // envelope is the Debezium JSON envelope of a change.
@@ -65,6 +68,7 @@ func parseRecord(kr *kgo.Record) (*rec, error) {
 	}
 	r.ID = r.Headers["ce_id"]
 	id, tomb := strings.CutSuffix(r.ID, "-T")
+	id, r.KeyChangeCreate = strings.CutSuffix(id, "-C")
 	commit, ord, err := parseEventID(id)
 	if err != nil {
 		return nil, err

@@ -67,6 +67,10 @@ type Change struct {
 	Message         *LogicalMessage // only for OpMessage
 	// Snapshot is "true", "last" or "" (streaming), as in Debezium's source.snapshot.
 	Snapshot string
+	// IDSuffix tells apart the parts of a change published as two events: an
+	// update that changes the key becomes a delete of the old key (no suffix)
+	// and a create of the new one ("-C"), as Debezium does.
+	IDSuffix string
 	// Topic is set by the filter when a rule routes the change to a topic of
 	// its own; "" means the default <prefix>.<schema>.<table>. Encoders name
 	// Avro subjects after it.
@@ -74,9 +78,10 @@ type Change struct {
 }
 
 // ID returns the event ID of invariant 4: the transaction's commit LSN and the
-// change's ordinal, fixed-width upper-case hex, e.g. 00000000016B3748-00000005.
+// change's ordinal, fixed-width upper-case hex, e.g. 00000000016B3748-00000005
+// (and IDSuffix, for the create half of a key-changing update).
 // It is identical on every replay of the same change and sorts in commit order.
-func (c *Change) ID() string { return FormatID(c.Tx.CommitLSN, c.Ordinal) }
+func (c *Change) ID() string { return FormatID(c.Tx.CommitLSN, c.Ordinal) + c.IDSuffix }
 
 // FormatID formats an event ID from a commit LSN and an ordinal.
 func FormatID(commit LSN, ordinal uint32) string {

@@ -43,7 +43,7 @@ func (s *session) preparePublication(ctx context.Context) error {
 func (s *session) route(ch *event.Change) ([]event.Record, error) {
 	st := s.filterState()
 	if st == nil {
-		return s.enc.Encode(ch)
+		return s.encode(ch)
 	}
 	d, err := st.apply(ch, s.log)
 	if err != nil {
@@ -52,7 +52,7 @@ func (s *session) route(ch *event.Change) ([]event.Record, error) {
 	switch d.Action {
 	case filter.Keep:
 		d.Change.Topic = d.Topic // "" keeps the default topic
-		return s.enc.Encode(d.Change)
+		return s.encode(d.Change)
 	case filter.Raw:
 		return []event.Record{d.Raw.Record(st.source)}, nil
 	}

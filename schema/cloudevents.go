@@ -45,6 +45,7 @@ func appendCloudEvents(buf []byte, sp *[numHeaders]span, ch *event.Change, ct ti
 
 	sp[1].start = len(buf)
 	buf = appendEventID(buf, ch.Tx.CommitLSN, ch.Ordinal)
+	buf = append(buf, ch.IDSuffix...)
 	if tombstone {
 		buf = append(buf, TombstoneIDSuffix...)
 	}
