@@ -218,14 +218,15 @@ func (p *snapshotPublisher) report() {
 	}
 }
 
-// complete logs the summary and writes the final status.
+// complete writes the final status, then logs the summary (in that order, so
+// whoever sees "snapshot completed" finds the status file done).
 func (p *snapshotPublisher) complete() {
 	done, _, _, _ := p.progress.Totals()
 	took := time.Since(p.started)
+	p.writeStatus("done")
 	p.s.log.Info().Uint64("rows", done).Int("tables", len(p.rd.Plans())).Stringer("snapshot_lsn", p.lsn).
 		Dur("took", took.Round(time.Millisecond)).Float64("rows_per_second", math.Round(float64(done)/took.Seconds())).
 		Msg("snapshot completed")
-	p.writeStatus("done")
 }
 
 func (p *snapshotPublisher) writeStatus(state string) {
