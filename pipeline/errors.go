@@ -2,8 +2,13 @@ package pipeline
 
 import (
 	"errors"
+	"io"
 	"math/rand/v2"
+	"net"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // FatalError is an error that restarting cannot fix (configuration, a detected
@@ -34,4 +39,29 @@ func backoff(n int, lo, hi time.Duration) time.Duration {
 		d = hi
 	}
 	return d/2 + rand.N(d/2+1)
+}
+
+// fatalUnlessConnection marks err fatal, unless it is a lost, refused or
+// shut-down connection: a restart fixes those (e.g. the server restarting
+// while a session sets up), while a server that answers "no" (wal_level,
+// privileges, a bad publication) does not.
+func fatalUnlessConnection(err error) error {
+	if err == nil || isConnectionError(err) {
+		return err
+	}
+	return fatal(err)
+}
+
+func isConnectionError(err error) bool {
+	var ne net.Error
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, net.ErrClosed), pgconn.Timeout(err), pgconn.SafeToRetry(err):
+		return true
+	case errors.As(err, &pe):
+		// Class 08: connection exception; 57: operator intervention (shutdown).
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57")
+	}
+	return strings.Contains(err.Error(), "conn closed")
 }

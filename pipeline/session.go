@@ -100,10 +100,10 @@ func (s *session) setup(ctx context.Context) error {
 		return err
 	}
 	if err := replication.CheckServer(ctx, s.db); err != nil {
-		return fatal(err)
+		return fatalUnlessConnection(err)
 	}
 	if err := s.preparePublication(ctx); err != nil {
-		return fatal(err)
+		return fatalUnlessConnection(err)
 	}
 	if s.repl, err = replication.ConnectReplication(ctx, cfg.Postgres.DSN); err != nil {
 		return err
