@@ -30,15 +30,16 @@ type relay struct {
 // with stdout and stderr appended to cfg's log file, and waits (up to 60 s)
 // for the "streaming" log line. The test's cleanup stops the process if it
 // still runs (SIGTERM, then SIGKILL after 15 s).
-func startRelay(t *testing.T, cfg *relayConfig) *relay {
+func startRelay(t *testing.T, cfg *relayConfig, extra ...string) *relay {
 	t.Helper()
-	r := spawnRelay(t, cfg)
+	r := spawnRelay(t, cfg, extra...)
 	r.waitLog("streaming", 60*time.Second)
 	return r
 }
 
-// spawnRelay starts the process without waiting for it to stream.
-func spawnRelay(t *testing.T, cfg *relayConfig) *relay {
+// spawnRelay starts the process (`walrelay run --config F`, then extra
+// arguments such as --allow-gap) without waiting for it to stream.
+func spawnRelay(t *testing.T, cfg *relayConfig, extra ...string) *relay {
 	t.Helper()
 	cfg.writeFile()
 	cfg.starts++
@@ -47,12 +48,12 @@ func spawnRelay(t *testing.T, cfg *relayConfig) *relay {
 		t.Fatalf("open relay log: %v", err)
 	}
 	defer f.Close()
-	fmt.Fprintf(f, "=== e2e: start %d at %s\n", cfg.starts, time.Now().Format(time.RFC3339Nano))
+	fmt.Fprintf(f, "=== e2e: start %d at %s with %q\n", cfg.starts, time.Now().Format(time.RFC3339Nano), extra)
 	off, err := f.Seek(0, 2)
 	if err != nil {
 		t.Fatalf("relay log offset: %v", err)
 	}
-	cmd := exec.Command(relayBin, "run", "--config", cfg.path)
+	cmd := exec.Command(relayBin, append([]string{"run", "--config", cfg.path}, extra...)...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = relayEnv()
 	if err := cmd.Start(); err != nil {

@@ -64,7 +64,7 @@ func (g *gapSetup) refused(t *testing.T) string {
 // in it, and that a later start needs no flag.
 func (g *gapSetup) acceptAndVerify(t *testing.T, want pglogrepl.LSN) {
 	t.Helper()
-	r := startRelayWith(t, g.cfg, "--allow-gap")
+	r := startRelay(t, g.cfg, "--allow-gap")
 	if start := r.findLog("streaming")["start_lsn"]; want != 0 && start != want.String() {
 		t.Errorf("--allow-gap streams from %v, want the slot's position %s", start, want)
 	}

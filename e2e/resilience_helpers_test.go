@@ -15,47 +15,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// spawnRelayWith is spawnRelay with extra arguments after `run --config
-// FILE` (e.g. "--allow-gap", "--replay-from", "0/16B3748"). It does not wait
-// for the process to stream.
-func spawnRelayWith(t *testing.T, cfg *relayConfig, extra ...string) *relay {
-	t.Helper()
-	cfg.writeFile()
-	cfg.starts++
-	f, err := os.OpenFile(cfg.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatalf("open relay log: %v", err)
-	}
-	defer f.Close()
-	fmt.Fprintf(f, "=== e2e: start %d at %s with %q\n", cfg.starts, time.Now().Format(time.RFC3339Nano), extra)
-	off, err := f.Seek(0, 2)
-	if err != nil {
-		t.Fatalf("relay log offset: %v", err)
-	}
-	cmd := exec.Command(relayBin, append([]string{"run", "--config", cfg.path}, extra...)...)
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.Env = relayEnv()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start walrelay: %v", err)
-	}
-	r := &relay{t: t, cfg: cfg, cmd: cmd, logStart: off, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		r.state = cmd.ProcessState
-		close(r.done)
-	}()
-	t.Cleanup(r.stop)
-	return r
-}
-
-// startRelayWith is spawnRelayWith that waits (up to 60 s) for "streaming".
-func startRelayWith(t *testing.T, cfg *relayConfig, extra ...string) *relay {
-	t.Helper()
-	r := spawnRelayWith(t, cfg, extra...)
-	r.waitLog("streaming", 60*time.Second)
-	return r
-}
-
 // waitExit waits for a process that should exit by itself and returns its
 // exit code; it fails the test (after killing it) if it still runs after
 // timeout.

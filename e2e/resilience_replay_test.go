@@ -68,7 +68,7 @@ func TestResilienceReplay(t *testing.T) {
 	}
 	t.Logf("window [%s, %s]; replaying from %s: %d of %d records", slot, cp, from, len(want), len(first))
 
-	r = startRelayWith(t, cfg, "--replay-from", from.String())
+	r = startRelay(t, cfg, "--replay-from", from.String())
 	if start := r.findLog("streaming")["start_lsn"]; start != from.String() {
 		t.Errorf("--replay-from %s streams from %v", from, start)
 	}
@@ -80,7 +80,7 @@ func TestResilienceReplay(t *testing.T) {
 
 	slot, cp = inactiveSlot(t, conn, cfg.Slot), cfg.mustCheckpoint()
 	for _, out := range []pglogrepl.LSN{slot - 1, cp + 1} {
-		r = spawnRelayWith(t, cfg, "--replay-from", out.String())
+		r = spawnRelay(t, cfg, "--replay-from", out.String())
 		code := r.waitExit(60 * time.Second)
 		line := errorLine(r.output())
 		t.Logf("--replay-from %s: exit %d: %s", out, code, line)
