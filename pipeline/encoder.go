@@ -1,16 +1,10 @@
 package pipeline
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"path/filepath"
-	"sync"
-	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/replication"
 	"github.com/walrelay/walrelay/schema"
 	"github.com/walrelay/walrelay/schema/registry"
@@ -31,7 +25,7 @@ func (s *session) newEncoder(sys replication.System) (schema.Encoder, error) {
 	if cfg.Format != "avro" {
 		return schema.NewJSON(opts), nil
 	}
-	reg, err := schemaRegistry(cfg, s.log)
+	reg, err := s.schemaRegistry()
 	if err != nil {
 		return nil, fatal(err)
 	}
@@ -52,24 +46,14 @@ type registryHandle struct {
 	url    string
 }
 
-// registries holds one handle per configuration for the life of the
-// process: sessions come and go (a halted pipeline restarts from its
-// checkpoint), but the embedded registry must keep serving consumers, and
-// keep accepting an operator's PUT /config/{subject}, in between.
-var registries = struct {
-	sync.Mutex
-	m map[*config.Config]*registryHandle
-}{m: map[*config.Config]*registryHandle{}}
-
-// schemaRegistry returns the process's registry handle for cfg, opening
-// the embedded store and starting its server (on schema_registry.listen),
-// or building the client of the external registry, on first use.
-func schemaRegistry(cfg *config.Config, log zerolog.Logger) (*registryHandle, error) {
-	registries.Lock()
-	defer registries.Unlock()
-	if h := registries.m[cfg]; h != nil {
+// schemaRegistry returns the Run's registry handle, opening the embedded
+// store and starting its server (on schema_registry.listen), or building the
+// client of the external registry, on first use.
+func (s *session) schemaRegistry() (*registryHandle, error) {
+	if h := s.rs.registry; h != nil {
 		return h, nil
 	}
+	cfg, log := s.cfg, s.log
 	sr := cfg.SchemaRegistry
 	level, err := registry.ParseLevel(sr.Compatibility)
 	if err != nil {
@@ -99,7 +83,7 @@ func schemaRegistry(cfg *config.Config, log zerolog.Logger) (*registryHandle, er
 		h.client = registry.NewClient(store, level, log)
 		h.url = "http://" + advertised(h.server.Addr())
 	}
-	registries.m[cfg] = h
+	s.rs.registry = h
 	return h, nil
 }
 
@@ -114,19 +98,4 @@ func advertised(addr string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
-}
-
-// closeRegistry stops the embedded registry of cfg, if one runs. Run calls
-// it once, when it returns (the process is stopping).
-func closeRegistry(cfg *config.Config) {
-	registries.Lock()
-	h := registries.m[cfg]
-	delete(registries.m, cfg)
-	registries.Unlock()
-	if h == nil || h.server == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	_ = h.server.Close(ctx)
 }

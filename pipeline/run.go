@@ -14,11 +14,12 @@ import (
 // and fatal errors (bad config, privileges, a detected gap), are returned so
 // the process exits non-zero with one clear line.
 func Run(ctx context.Context, opts Options) error {
-	defer closeRegistry(opts.Config) // the embedded registry outlives sessions
+	rs := &runState{}
+	defer rs.close() // the embedded registry outlives sessions
 	streamedOnce := false
 	failures := 0
 	for {
-		s := newSession(opts)
+		s := newSession(opts, rs)
 		err := s.run(ctx)
 		streamedOnce = streamedOnce || s.streamed
 		if s.streamed {

@@ -24,6 +24,9 @@ type session struct {
 	opts Options
 	cfg  *config.Config
 	log  zerolog.Logger
+	rs   *runState // state that outlives this session (owned by Run)
+
+	filter *filterState // nil without a rules file
 
 	store     checkpoint.Store
 	db        *pgx.Conn
@@ -43,8 +46,8 @@ type session struct {
 	reader     reader
 }
 
-func newSession(opts Options) *session {
-	return &session{opts: opts, cfg: opts.Config, log: opts.Log}
+func newSession(opts Options, rs *runState) *session {
+	return &session{opts: opts, cfg: opts.Config, log: opts.Log, rs: rs}
 }
 
 // run performs one attempt; it returns nil after a graceful stop (ctx done).
@@ -114,7 +117,7 @@ func (s *session) setup(ctx context.Context) error {
 	}
 	var start position // snapshot.mode initial_only uses no slot
 	if cfg.Snapshot.Mode != config.SnapshotInitialOnly {
-		if start, err = startPosition(ctx, s.db, s.repl, s.opts, pos, found, s.log); err != nil {
+		if start, err = startPosition(ctx, s.db, s.repl, s.opts, pos, found, s.rs.snapshotTaken, s.log); err != nil {
 			return err
 		}
 	}
@@ -134,6 +137,9 @@ func (s *session) setup(ctx context.Context) error {
 
 func (s *session) buildStages(sys replication.System) error {
 	cfg := s.cfg
+	if s.filter != nil {
+		s.filter.source = event.CloudEventsSource(sys.ID, sys.Database)
+	}
 	var err error
 	if s.enc, err = s.newEncoder(sys); err != nil {
 		return err

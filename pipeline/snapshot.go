@@ -73,7 +73,7 @@ func (s *session) runSnapshot(ctx context.Context, pos position, found bool) err
 			return fmt.Errorf("snapshot: saving the checkpoint %s that marks it complete: %w", s.start, err)
 		}
 	}
-	snapshotCompleted(s.cfg)
+	s.rs.snapshotTaken = true
 	p.complete()
 	if only {
 		return errSnapshotOnly

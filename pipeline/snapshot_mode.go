@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"sync"
-
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/replication"
@@ -15,14 +13,9 @@ type snapshotDecision struct {
 	reason string
 }
 
-// alwaysDone holds the configs (by pointer: one per Run) whose snapshot.mode
-// always snapshot completed in this process, so that a session restarted
-// after a failure resumes from the checkpoint instead of reading every table
-// again.
-var alwaysDone sync.Map
-
 // decideSnapshot applies snapshot.mode to what startPosition found: the
-// stored checkpoint (found, stored) and the slot.
+// stored checkpoint (found, stored) and the slot; taken says a snapshot
+// already completed in this Run.
 //
 //	never         no snapshot
 //	initial       when no checkpoint is stored (the first start, or every
@@ -31,13 +24,13 @@ var alwaysDone sync.Map
 //	always        on the first session of the process, and as initial
 //	when_needed   as initial, and when the stored position is no longer
 //	              available: the slot is missing or ahead of the checkpoint
-func decideSnapshot(cfg *config.Config, found bool, slot replication.SlotInfo, stored event.LSN) snapshotDecision {
+func decideSnapshot(cfg *config.Config, taken, found bool, slot replication.SlotInfo, stored event.LSN) snapshotDecision {
 	noCheckpoint := snapshotDecision{true, "no checkpoint is stored"}
 	switch cfg.Snapshot.Mode {
 	case config.SnapshotNever:
 		return snapshotDecision{}
 	case config.SnapshotAlways:
-		if _, done := alwaysDone.Load(cfg); !done {
+		if !taken {
 			return snapshotDecision{true, "snapshot.mode is always"}
 		}
 	case config.SnapshotWhenNeeded:
@@ -52,11 +45,4 @@ func decideSnapshot(cfg *config.Config, found bool, slot replication.SlotInfo, s
 		return noCheckpoint
 	}
 	return snapshotDecision{}
-}
-
-// snapshotCompleted records a completed snapshot for always mode.
-func snapshotCompleted(cfg *config.Config) {
-	if cfg.Snapshot.Mode == config.SnapshotAlways {
-		alwaysDone.Store(cfg, struct{}{})
-	}
 }

@@ -36,17 +36,16 @@ func TestDecideSnapshot(t *testing.T) {
 	}
 	for _, tc := range cases {
 		cfg := &config.Config{Snapshot: config.Snapshot{Mode: tc.mode}}
-		d := decideSnapshot(cfg, tc.found, tc.slot, stored)
+		d := decideSnapshot(cfg, false, tc.found, tc.slot, stored)
 		if d.take != tc.take || d.take && d.reason == "" {
 			t.Errorf("mode %s found %v slot %+v: %+v, want take %v with a reason", tc.mode, tc.found, tc.slot, d, tc.take)
 		}
 	}
 	cfg := &config.Config{Snapshot: config.Snapshot{Mode: config.SnapshotAlways}}
-	snapshotCompleted(cfg)
-	if d := decideSnapshot(cfg, true, ok, stored); d.take {
-		t.Errorf("always: a restarted session of the same process snapshots again: %+v", d)
+	if d := decideSnapshot(cfg, true, true, ok, stored); d.take {
+		t.Errorf("always: a restarted session of the same Run snapshots again: %+v", d)
 	}
-	if d := decideSnapshot(&config.Config{Snapshot: config.Snapshot{Mode: config.SnapshotAlways}}, true, ok, stored); !d.take {
-		t.Error("always: another Run does not snapshot")
+	if d := decideSnapshot(cfg, false, true, ok, stored); !d.take {
+		t.Error("always: a new Run does not snapshot")
 	}
 }

@@ -44,7 +44,7 @@ type position struct {
 // missing, refusing to start over a gap (invariant 6) unless allowed, and
 // honouring --replay-from inside the retained window.
 func startPosition(ctx context.Context, db *pgx.Conn, repl *pgconn.PgConn, opts Options,
-	stored checkpoint.Position, found bool, log zerolog.Logger) (position, error) {
+	stored checkpoint.Position, found, snapshotTaken bool, log zerolog.Logger) (position, error) {
 	cfg := opts.Config
 	slotName := cfg.Postgres.Slot
 	slot, err := waitSlotInactive(ctx, db, slotName, log)
@@ -54,7 +54,7 @@ func startPosition(ctx context.Context, db *pgx.Conn, repl *pgconn.PgConn, opts 
 	if opts.ReplayFrom != 0 {
 		return replayPosition(slot, stored, found, opts.ReplayFrom, slotName)
 	}
-	snap := decideSnapshot(cfg, found, slot, stored.LSN)
+	snap := decideSnapshot(cfg, snapshotTaken, found, slot, stored.LSN)
 	start, exported, err := resumePosition(ctx, repl, slot, stored, found, opts.AllowGap, snap.take, slotName, log)
 	if err != nil {
 		return position{}, err

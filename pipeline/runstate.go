@@ -1,0 +1,37 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+
+	"github.com/walrelay/walrelay/filter"
+)
+
+// runState is what outlives one session within a Run: sessions come and go
+// (a halted pipeline restarts from its checkpoint), these stay. Run creates it
+// and passes it to each session; only the session running at the time uses it.
+type runState struct {
+	// registry is the schema registry side of format avro. The embedded
+	// registry must keep serving consumers, and keep accepting an operator's
+	// PUT /config/{subject}, between sessions.
+	registry *registryHandle
+	// snapshotTaken says a snapshot completed in this Run, so that with
+	// snapshot.mode always a restarted session resumes from the checkpoint
+	// instead of reading every table again.
+	snapshotTaken bool
+	// rules are the filter rules last in force: a restarted session keeps them
+	// when the rules file no longer loads (an unfinished edit must not turn a
+	// restart into an outage).
+	rules *filter.Rules
+}
+
+// close stops the embedded registry, if one runs. Run calls it when it returns.
+func (rs *runState) close() {
+	if rs.registry == nil || rs.registry.server == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_ = rs.registry.server.Close(ctx)
+	rs.registry = nil
+}
