@@ -12,22 +12,14 @@ import "context"
 // so it can keep sending standby status updates while it waits. Each
 // successful Acquire must be followed by Track or Release with the same size.
 func (t *Tracker) Acquire(ctx context.Context, size int) error {
-	for {
-		t.mu.Lock()
-		if t.fits(int64(size)) {
-			t.reserved++
-			t.reservedBytes += int64(size)
-			t.mu.Unlock()
-			return nil
+	return t.waitUntil(ctx, func() bool {
+		if !t.fits(int64(size)) {
+			return false
 		}
-		wait := t.waitCh()
-		t.mu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+		t.reserved++
+		t.reservedBytes += int64(size)
+		return true
+	})
 }
 
 // Release returns a reservation made by Acquire that will not be tracked
@@ -59,9 +51,16 @@ func (t *Tracker) Stats() (events int, bytes int64, openTxns int) {
 // returns ctx.Err()). Used on shutdown, after the reader stopped tracking, so
 // the final checkpoint covers everything the sink delivered.
 func (t *Tracker) Drain(ctx context.Context) error {
+	return t.waitUntil(ctx, func() bool { return t.events == 0 })
+}
+
+// waitUntil calls done with mu held until it reports true (done may change
+// the tracker then), waiting for an ack or release between calls; it returns
+// ctx.Err() if ctx ends first.
+func (t *Tracker) waitUntil(ctx context.Context, done func() bool) error {
 	for {
 		t.mu.Lock()
-		if t.events == 0 {
+		if done() {
 			t.mu.Unlock()
 			return nil
 		}
