@@ -61,12 +61,7 @@ func slotExists(t *testing.T, conn *pgx.Conn, slot string) bool {
 // replication slot and no checkpoint behind.
 func TestSnapshotInitialOnly(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, modesDDL)
-	cfg := newRelayConfig(t, dsn, brokers, modesCaptured...)
-	cfg.set("snapshot.mode", "initial_only")
+	brokers, conn, cfg := modesSetup(t, "initial_only")
 	r := spawnRelay(t, cfg)
 	if code := waitExit(t, r, 2*time.Minute); code != 0 {
 		t.Fatalf("initial_only exit code %d, want 0; log tail:\n%s", code, cfg.logTail(20))
@@ -104,12 +99,7 @@ func TestSnapshotInitialOnly(t *testing.T) {
 // changes after the start.
 func TestSnapshotNever(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, modesDDL)
-	cfg := newRelayConfig(t, dsn, brokers, modesCaptured...)
-	cfg.set("snapshot.mode", "never")
+	brokers, conn, cfg := modesSetup(t, "never")
 	r := startRelay(t, cfg)
 	mustExec(t, conn, "INSERT INTO modes VALUES (1001, 1); UPDATE modes SET v = 2 WHERE id = 5")
 	col := newCollector(t, brokers, cfg.topic("public.modes"), cfg.topic(markerTable))
@@ -129,12 +119,7 @@ func TestSnapshotNever(t *testing.T) {
 // the row's current state.
 func TestSnapshotWhenNeeded(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, modesDDL)
-	cfg := newRelayConfig(t, dsn, brokers, modesCaptured...)
-	cfg.set("snapshot.mode", "when_needed")
+	brokers, conn, cfg := modesSetup(t, "when_needed")
 	r := startRelay(t, cfg)
 	mustExec(t, conn, "UPDATE modes SET v = 2 WHERE id = 1")
 	col := newCollector(t, brokers, cfg.topic("public.modes"), cfg.topic(markerTable))
@@ -187,12 +172,7 @@ func TestSnapshotWhenNeeded(t *testing.T) {
 // current state.
 func TestSnapshotAlways(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, modesDDL)
-	cfg := newRelayConfig(t, dsn, brokers, modesCaptured...)
-	cfg.set("snapshot.mode", "always")
+	brokers, conn, cfg := modesSetup(t, "always")
 	r := startRelay(t, cfg)
 	col := newCollector(t, brokers, cfg.topic("public.modes"), cfg.topic(markerTable))
 	catchUp(t, cfg, conn, col, col, 2*time.Minute)
@@ -219,4 +199,17 @@ func TestSnapshotAlways(t *testing.T) {
 	if r := last["id=8"]; r == nil || !r.Tombstone {
 		t.Errorf("id=8: last record %+v, want the delete's tombstone", r)
 	}
+}
+
+// modesSetup makes a database with the modes tables (modesDDL) and a relay
+// config capturing them with the given snapshot.mode.
+func modesSetup(t *testing.T, mode string) (brokers []string, conn *pgx.Conn, cfg *relayConfig) {
+	t.Helper()
+	dsn := newDatabase(t)
+	brokers = kafkaBrokers(t)
+	conn = connect(t, dsn)
+	mustExec(t, conn, modesDDL)
+	cfg = newRelayConfig(t, dsn, brokers, modesCaptured...)
+	cfg.set("snapshot.mode", mode)
+	return brokers, conn, cfg
 }
