@@ -251,19 +251,9 @@ func (r *reader) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.Cha
 	if err != nil {
 		return fmt.Errorf("encoding change %s: %w", ch.ID(), err)
 	}
-	for i := range recs {
-		rec := &recs[i]
-		size := rec.Size()
-		if err := r.acquire(ctx, size); err != nil {
-			return err
-		}
-		rec.Ack = txn.Track(size)
-		if err := r.s.sink.Send(ctx, rec); err != nil {
-			return err
-		}
-		r.events++
-	}
-	return nil
+	n, err := r.s.send(ctx, txn, recs, r.acquire)
+	r.events += uint64(n)
+	return err
 }
 
 // acquire waits for room under the in-flight caps, sending status updates

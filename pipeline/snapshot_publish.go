@@ -153,18 +153,8 @@ func (p *snapshotPublisher) publish(ctx context.Context, ch *event.Change) error
 	if err != nil {
 		return fmt.Errorf("encoding snapshot row %s of %s: %w", ch.ID(), ch.Relation.QualifiedName(), err)
 	}
-	for i := range recs {
-		rec := &recs[i]
-		size := rec.Size()
-		if err := p.acquire(ctx, size); err != nil {
-			return err
-		}
-		rec.Ack = p.txn.Track(size)
-		if err := p.s.sink.Send(ctx, rec); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err = p.s.send(ctx, p.txn, recs, p.acquire)
+	return err
 }
 
 // acquire waits for room under the in-flight caps (invariant 5), reporting
