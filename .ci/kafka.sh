@@ -104,6 +104,10 @@ exec bash '$here/kafka.sh' "\$1" '$dir'
 CTL
   chmod +x "$dir/ctl"
   cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  # A base64url id may start with '-', which StorageTool's argument parser
+  # takes for an option (about 1 start in 64 failed that way): change that
+  # first character, which keeps a valid 16-byte id.
+  [[ $cid == -* ]] && cid="A${cid:1}"
   log "formatting Kafka storage in $dir/data (cluster id $cid)"
   java -cp "$LIB/*" -Dlog4j2.configurationFile="$dir/log4j2.properties" kafka.tools.StorageTool format \
     -t "$cid" -c "$dir/server.properties" --ignore-formatted >"$dir/format.log" 2>&1 \
