@@ -1,0 +1,29 @@
+package pipeline
+
+import (
+	"context"
+
+	"github.com/walrelay/walrelay/checkpoint"
+	"github.com/walrelay/walrelay/event"
+)
+
+// send hands recs to the sink in order, each first admitted under the
+// in-flight caps by acquire and tracked in txn, so the checkpoint cannot pass
+// txn before Kafka acknowledged every record (invariants 1 and 5). acquire is
+// the caller's way of waiting (the reader keeps sending status updates, the
+// snapshot reports progress). It returns how many records were sent.
+func (s *session) send(ctx context.Context, txn *checkpoint.Txn, recs []event.Record,
+	acquire func(context.Context, int) error) (int, error) {
+	for i := range recs {
+		rec := &recs[i]
+		size := rec.Size()
+		if err := acquire(ctx, size); err != nil {
+			return i, err
+		}
+		rec.Ack = txn.Track(size)
+		if err := s.sink.Send(ctx, rec); err != nil {
+			return i, err
+		}
+	}
+	return len(recs), nil
+}
