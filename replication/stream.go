@@ -27,6 +27,13 @@ type Message struct {
 // Stream is a started pgoutput stream. Use it from one goroutine only.
 type Stream struct {
 	conn *pgconn.PgConn
+
+	// ReceiveBy's read deadline: the one last set on the socket (zero when
+	// unknown, e.g. after pgconn or a watcher moved it), and the watcher
+	// that moves it to now when watched ends.
+	readDeadline time.Time
+	watched      context.Context
+	stopWatch    func() bool
 }
 
 // StartOptions selects what pgoutput sends.
@@ -51,13 +58,41 @@ func Start(ctx context.Context, conn *pgconn.PgConn, o StartOptions) (*Stream, e
 	return &Stream{conn: conn}, nil
 }
 
-// Receive waits for the next message until ctx ends. It returns ok=false with
-// a nil error when ctx's deadline passed first (the connection stays usable),
-// and an error for anything else (the connection is then broken).
-func (s *Stream) Receive(ctx context.Context) (m Message, ok bool, err error) {
-	raw, err := s.conn.ReceiveMessage(ctx)
+// ReceiveBy waits for the next message until deadline, or until ctx ends.
+// It returns ok=false with a nil error when the deadline passed first (the
+// connection stays usable), ctx's error when ctx ended, and any other error
+// when the connection is broken.
+//
+// A context given to pgconn registers and removes a context watcher on every
+// call, which was 7% of walrelay's CPU on the streaming path. ReceiveBy reads
+// with context.Background instead: it sets the socket's read deadline only
+// when deadline changes, and one watcher per ctx cuts a read short when ctx
+// ends.
+func (s *Stream) ReceiveBy(ctx context.Context, deadline time.Time) (m Message, ok bool, err error) {
+	s.watch(ctx)
+	if err := ctx.Err(); err != nil {
+		s.readDeadline = time.Time{} // the watcher may have moved it
+		return m, false, err
+	}
+	if !deadline.Equal(s.readDeadline) {
+		if err := s.conn.Conn().SetReadDeadline(deadline); err != nil {
+			return m, false, fmt.Errorf("postgres: replication stream: %w", err)
+		}
+		s.readDeadline = deadline
+	}
+	// Checked again after setting the deadline: a ctx ending from here on
+	// moves the deadline to now after this point, and cuts the read short.
+	if err := ctx.Err(); err != nil {
+		s.readDeadline = time.Time{}
+		return m, false, err
+	}
+	raw, err := s.conn.ReceiveMessage(context.Background())
 	if err != nil {
-		if pgconn.Timeout(err) && ctx.Err() == context.DeadlineExceeded {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			s.readDeadline = time.Time{}
+			return m, false, ctxErr
+		}
+		if pgconn.Timeout(err) && !time.Now().Before(deadline) {
 			return m, false, nil
 		}
 		return m, false, fmt.Errorf("postgres: replication stream: %w", err)
@@ -72,6 +107,27 @@ func (s *Stream) Receive(ctx context.Context) (m Message, ok bool, err error) {
 	default:
 		return m, false, nil
 	}
+}
+
+// watch makes the end of ctx cut the current or next read short, replacing
+// the watcher of an earlier ctx. The socket deadline is then unknown.
+func (s *Stream) watch(ctx context.Context) {
+	if s.watched == ctx {
+		return
+	}
+	s.Unwatch()
+	nc := s.conn.Conn()
+	s.stopWatch = context.AfterFunc(ctx, func() { _ = nc.SetReadDeadline(time.Now()) })
+	s.watched, s.readDeadline = ctx, time.Time{}
+}
+
+// Unwatch stops ReceiveBy's watcher of the last ctx, if any; the reader
+// calls it when it stops reading, so no watcher outlives the stream.
+func (s *Stream) Unwatch() {
+	if s.stopWatch != nil {
+		s.stopWatch()
+	}
+	s.watched, s.stopWatch, s.readDeadline = nil, nil, time.Time{}
 }
 
 func parseCopyData(data []byte) (m Message, ok bool, err error) {
@@ -103,13 +159,17 @@ func parseCopyData(data []byte) (m Message, ok bool, err error) {
 func (s *Stream) SendStatus(ctx context.Context, flushed event.LSN) error {
 	err := pglogrepl.SendStandbyStatusUpdate(ctx, s.conn, statusUpdate(flushed, time.Now()))
 	if err != nil {
+		s.readDeadline = time.Time{} // pgconn resets deadlines after a cancel
 		return fmt.Errorf("postgres: sending status update at %s: %w", flushed, err)
 	}
 	return nil
 }
 
 // Close ends the connection.
-func (s *Stream) Close(ctx context.Context) error { return s.conn.Close(ctx) }
+func (s *Stream) Close(ctx context.Context) error {
+	s.Unwatch()
+	return s.conn.Close(ctx)
+}
 
 // statusUpdate builds the standby status update that confirms flushed.
 func statusUpdate(flushed event.LSN, now time.Time) pglogrepl.StandbyStatusUpdate {
@@ -131,6 +191,7 @@ func (s *Stream) Finish(ctx context.Context) error {
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
+	s.Unwatch() // its deadline must not cut the CopyDone exchange short
 	nc := s.conn.Conn()
 	_ = nc.SetDeadline(deadline)
 	defer nc.SetDeadline(time.Time{})
