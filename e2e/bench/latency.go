@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,7 +99,11 @@ type latencySamples struct {
 // both are truncated to ms, the resolution of Kafka's append time.
 func (s *latencySamples) consume(ctx context.Context, brokers []string, topic string) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// Large, infrequent fetches: the latency is the broker's append time,
+		// which the consumer's pace does not change, and every fetch costs the
+		// broker CPU that walrelay and PostgreSQL share on a small machine.
+		kgo.FetchMinBytes(1<<20), kgo.FetchMaxWait(500*time.Millisecond))
 	if err != nil {
 		return fmt.Errorf("latency consumer for %s: %w", topic, err)
 	}
@@ -189,6 +195,11 @@ func (b *bench) measureLatency(ctx context.Context, consumer, topic string, rate
 		r.Error = fmt.Sprintf("%d records without a readable commit time", s.badValue)
 	}
 	r.setPercentiles(s.lat)
+	if b.o.latSeries != "" {
+		if err := writeSeries(b.o.latSeries+"-"+strings.ReplaceAll(consumer, " ", "_")+".tsv", s.lat); err != nil {
+			progress("latency series: %v", err)
+		}
+	}
 	progress("latency %s at %d rows/s offered (%.0f written/s): %s", consumer, rate, r.AchievedRate, r.brief())
 	return r
 }
@@ -240,4 +251,29 @@ func (r LatencyResult) brief() string {
 		s += " (" + r.Error + ")"
 	}
 	return s
+}
+
+// writeSeries writes samples bucketed by 100 ms of commit time: the bucket's
+// start (ms since the first commit), its rows, p50 and max latency. A spike
+// that repeats at a fixed period points at its cause (a timer, a GC, a flush).
+func writeSeries(path string, samples []sample) error {
+	if len(samples) == 0 {
+		return nil
+	}
+	byCommit := append([]sample(nil), samples...)
+	sort.Slice(byCommit, func(i, j int) bool { return byCommit[i].commit < byCommit[j].commit })
+	var b strings.Builder
+	b.WriteString("t_ms\trows\tp50_ms\tmax_ms\n")
+	t0 := byCommit[0].commit
+	for i := 0; i < len(byCommit); {
+		bucket := (byCommit[i].commit - t0) / 100
+		j := i
+		for j < len(byCommit) && (byCommit[j].commit-t0)/100 == bucket {
+			j++
+		}
+		lat := latencies(byCommit[i:j])
+		fmt.Fprintf(&b, "%d\t%d\t%d\t%d\n", bucket*100, j-i, percentile(lat, 0.5), lat[len(lat)-1])
+		i = j
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }

@@ -38,6 +38,7 @@ type options struct {
 	keep       bool          // keep the work directory (logs, configs)
 	skipLimit  bool          // skip the pg_recvlogical phase
 	skipLat    bool          // skip the latency phase
+	latSeries  string        // write each latency phase's per-100ms series here (prefix)
 }
 
 // parseOptions parses args (without the program name). Help goes to out.
@@ -75,6 +76,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (configs, logs) and, with --dsn, the bench schema")
 	fs.BoolVar(&o.skipLimit, "skip-limit", false, "skip the pg_recvlogical phase")
 	fs.BoolVar(&o.skipLat, "skip-latency", false, "skip the latency phase")
+	fs.StringVar(&o.latSeries, "latency-series", "", "write each latency phase's series (per 100 ms of commit time: rows, p50, max latency) to PREFIX-<consumer>.tsv")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
