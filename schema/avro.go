@@ -51,6 +51,7 @@ type AvroEncoder struct {
 	msgTopic string
 	ph       *placeholders
 	topics   *topicCache
+	arena    arena // the bytes of the records Encode returns
 	plans    planCache
 	msg      atomic.Pointer[messagePlan]
 	msgMu    sync.Mutex
@@ -115,7 +116,7 @@ func (e *AvroEncoder) Encode(ch *event.Change) ([]event.Record, error) {
 		l := &layouts[i]
 		buf = appendCloudEvents(buf, &l.headers, ch, ct, e.ceSource, ContentTypeAvro, i == 1)
 	}
-	return build(buf, layouts[:n]), nil
+	return build(&e.arena, buf, layouts[:n]), nil
 }
 
 func relName(ch *event.Change) string {

@@ -18,6 +18,7 @@ type JSONEncoder struct {
 	msgTopic string
 	ph       *placeholders
 	topics   *topicCache
+	arena    arena // the bytes of the records Encode returns
 }
 
 var _ Encoder = (*JSONEncoder)(nil)
@@ -66,7 +67,7 @@ func (e *JSONEncoder) Encode(ch *event.Change) ([]event.Record, error) {
 		return nil, fmt.Errorf("schema: encode %s %s at LSN %s (event %s): %w",
 			ch.Op, ch.Relation.QualifiedName(), ch.LSN, ch.ID(), err)
 	}
-	recs := build(buf, layouts[:n])
+	recs := build(&e.arena, buf, layouts[:n])
 	putScratch(p, buf)
 	return recs, nil
 }

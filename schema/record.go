@@ -32,14 +32,39 @@ type recordLayout struct {
 	headers  [numHeaders]span
 }
 
-// build makes the records of layouts from scratch with three allocations:
-// one byte slice holding every key, value and header value, one header slice
-// and the record slice. Records share no mutable memory with scratch.
-func build(scratch []byte, layouts []recordLayout) []event.Record {
-	out := make([]byte, len(scratch))
-	copy(out, scratch)
-	hdrs := make([]event.Header, numHeaders*len(layouts))
-	recs := make([]event.Record, len(layouts))
+// recordBlock1 and recordBlock2 hold the records of one change and their
+// headers, so that build allocates them together, sized to the change.
+type recordBlock1 struct {
+	recs [1]event.Record
+	hdrs [numHeaders]event.Header
+}
+
+type recordBlock2 struct {
+	recs [2]event.Record
+	hdrs [2 * numHeaders]event.Header
+}
+
+// newRecords returns n (0, 1 or 2) zero records and n*numHeaders headers,
+// in one allocation.
+func newRecords(n int) ([]event.Record, []event.Header) {
+	switch n {
+	case 0:
+		return nil, nil
+	case 1:
+		b := new(recordBlock1)
+		return b.recs[:], b.hdrs[:]
+	}
+	b := new(recordBlock2)
+	return b.recs[:], b.hdrs[:]
+}
+
+// build makes the records of layouts (one or two) from scratch with one
+// allocation for the records and their headers, and the bytes of every key,
+// value and header value copied into a; records share no mutable memory
+// with scratch or with each other.
+func build(a *arena, scratch []byte, layouts []recordLayout) []event.Record {
+	out := a.copyOf(scratch)
+	recs, hdrs := newRecords(len(layouts))
 	for i := range layouts {
 		l := &layouts[i]
 		r := &recs[i]
