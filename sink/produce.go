@@ -1,11 +1,13 @@
 package sink
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
@@ -59,7 +61,7 @@ func (w *writer) produce(recs []*event.Record, split bool) (int, int64, error) {
 	var base int64
 	attempts, err := w.s.retry(w.s.ctx, w.log, func(ctx context.Context, cl *kafka.Client) error {
 		var err error
-		base, err = w.s.produceOnce(ctx, cl, w.topic, w.partition, toKafka(recs, nil))
+		base, err = w.s.produceOnce(ctx, cl, w.topic, w.partition, recs, nil)
 		if err != nil && split && recordLevel(err) {
 			err = &permanentError{err}
 		}
@@ -68,18 +70,35 @@ func (w *writer) produce(recs []*event.Record, split bool) (int, int64, error) {
 	return attempts, base, err
 }
 
-// produceOnce sends one produce request with acks=all and returns the offset
-// the broker gave the first record.
-func (s *Sink) produceOnce(ctx context.Context, cl *kafka.Client, topic string, partition int, recs []kafka.Record) (int64, error) {
+// produceOnce sends recs (each with its headers followed by extra) as one
+// produce request with acks=all and returns the offset the broker gave the
+// first record. Without compression the batch is encoded by
+// rawRecordSet and sent raw; with it, kafka-go encodes and compresses.
+// Each attempt encodes anew: a request abandoned on timeout may still be
+// written by kafka-go's connection goroutine, so no buffer is reused.
+func (s *Sink) produceOnce(ctx context.Context, cl *kafka.Client, topic string, partition int,
+	recs []*event.Record, extra []kafka.Header) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	res, err := cl.Produce(ctx, &kafka.ProduceRequest{
-		Topic:        topic,
-		Partition:    partition,
-		RequiredAcks: kafka.RequireAll,
-		Records:      kafka.NewRecordReader(recs...),
-		Compression:  s.compression,
-	})
+	var res *kafka.ProduceResponse
+	var err error
+	if s.compression == 0 {
+		set := rawRecordSet(recs, extra, time.Now().UnixMilli())
+		res, err = cl.RawProduce(ctx, &kafka.RawProduceRequest{
+			Topic:        topic,
+			Partition:    partition,
+			RequiredAcks: kafka.RequireAll,
+			RawRecords:   protocol.RawRecordSet{Reader: bytes.NewReader(set)},
+		})
+	} else {
+		res, err = cl.Produce(ctx, &kafka.ProduceRequest{
+			Topic:        topic,
+			Partition:    partition,
+			RequiredAcks: kafka.RequireAll,
+			Records:      kafka.NewRecordReader(toKafka(recs, extra)...),
+			Compression:  s.compression,
+		})
+	}
 	if err != nil {
 		return 0, s.explainRouting(ctx, cl, topic, err)
 	}
