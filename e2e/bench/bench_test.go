@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +103,62 @@ func TestTargets(t *testing.T) {
 	}
 }
 
+func TestTargetsUseHalfMaxRun(t *testing.T) {
+	t.Parallel()
+	r := &Report{Settings: Settings{Formats: []string{"json"}},
+		Walrelay: []RunResult{{Consumer: "walrelay json", Rows: 1, EventsPerS: 90000}},
+		Debezium: []RunResult{{Consumer: "debezium-server x", Rows: 1, EventsPerS: 20}},
+		Latency: []LatencyResult{
+			{Consumer: "walrelay json", OfferedRate: 10000, Samples: 10, P99ms: 20},
+			{Consumer: clientName, OfferedRate: 10000, Samples: 10, P99ms: 3},
+			{Consumer: "walrelay json" + halfMaxSuffix, OfferedRate: 45000, Samples: 10, P99ms: 80},
+			{Consumer: clientName + halfMaxSuffix, OfferedRate: 45000, Samples: 10, P99ms: 7},
+			{Consumer: "debezium-server x", OfferedRate: 10000, Samples: 10, P99ms: 30},
+		}}
+	computeTargets(r)
+	lat, vs := r.Targets[3], r.Targets[4]
+	if lat.Met == nil || *lat.Met || !strings.Contains(lat.Got, "80 ms at 45000") || !strings.Contains(lat.Got, "no Kafka: 7 ms") {
+		t.Fatalf("half-max target must use the 45000/s run and name the client's p99: %+v", lat)
+	}
+	if vs.Met == nil || !*vs.Met || vs.Got != "20 vs 30 ms" {
+		t.Fatalf("the Debezium comparison must use the run at Debezium's rate: %+v", vs)
+	}
+}
+
+func TestPlanLatency(t *testing.T) {
+	t.Parallel()
+	base := options{rateCap: 10000}
+	withRate, skip := base, base
+	withRate.rate, skip.skipTarget = 30000, true
+	for _, c := range []struct {
+		name  string
+		o     options
+		med   float64
+		rates []int
+	}{
+		{"--rate wins, one run", withRate, 90000, []int{30000}},
+		{"below the cap, one run", base, 15000, []int{7500}},
+		{"capped, then half the max", base, 90001, []int{10000, 45000}},
+		{"capped, --skip-target-latency", skip, 90000, []int{10000}},
+		{"nothing measured", base, 0, []int{1000}},
+	} {
+		runs := planLatency(c.o, c.med)
+		var got []int
+		for _, r := range runs {
+			got = append(got, r.rate)
+			if r.why == "" {
+				t.Errorf("%s: run at %d has no reason", c.name, r.rate)
+			}
+		}
+		if !slices.Equal(got, c.rates) {
+			t.Errorf("%s: rates %v, want %v", c.name, got, c.rates)
+		}
+		if len(runs) == 2 && (runs[0].suffix != "" || runs[1].suffix != halfMaxSuffix || runs[1].slot == "") {
+			t.Errorf("%s: the half-max run needs its own name and slot: %+v", c.name, runs)
+		}
+	}
+}
+
 func TestCommitTime(t *testing.T) {
 	t.Parallel()
 	ce := &kgo.Record{Headers: []kgo.RecordHeader{{Key: "ce_time", Value: []byte("2026-01-02T03:04:05.123456789Z")}}}
@@ -135,8 +192,15 @@ func TestParseOptions(t *testing.T) {
 	if len(o.dbzProps) != 1 || o.dbzProps[0] != "a.b=c=d" {
 		t.Fatalf("debezium props %v", o.dbzProps)
 	}
+	if o.skipTarget || o.skipLatRef {
+		t.Fatalf("the target latency run and the pgoutput client must run by default: %+v", o)
+	}
+	o, err = parseOptions([]string{"--skip-target-latency", "--skip-latency-limit"}, io.Discard)
+	if err != nil || !o.skipTarget || !o.skipLatRef {
+		t.Fatalf("--skip-target-latency --skip-latency-limit: %v %+v", err, o)
+	}
 	for _, bad := range [][]string{
-		{"--rows", "0"}, {"--format", "xml"}, {"--tables", "0"}, {"--repeat", "9"},
+		{"--skip-target-latency=maybe"}, {"--rows", "0"}, {"--format", "xml"}, {"--tables", "0"}, {"--repeat", "9"},
 		{"--warmup", "20s", "--latency-duration", "10s"}, {"--debezium-prop", "novalue"}, {"extra"},
 	} {
 		if _, err := parseOptions(bad, io.Discard); err == nil {

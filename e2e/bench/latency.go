@@ -153,22 +153,50 @@ func commitTime(rec *kgo.Record) (time.Time, bool) {
 	return time.UnixMilli(v.Source.TsMs), true
 }
 
+// addCommit records rows committed at commit and received at recv, both
+// truncated to ms like Kafka's append time.
+func (s *latencySamples) addCommit(commit, recv time.Time, rows int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.received += int64(rows)
+	if commit.Before(s.from) {
+		return
+	}
+	c := commit.UnixMilli()
+	for range rows {
+		s.lat = append(s.lat, sample{c, recv.UnixMilli() - c})
+	}
+}
+
 func (s *latencySamples) count() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.received
 }
 
-// measureLatency runs the writer at rate for dur while a consumer reads
-// topic, waits (up to 60 s) until every written row arrived, and computes
-// the percentiles over the rows committed after warmup.
+// measureLatency runs the writer at rate for dur while a Kafka consumer
+// reads topic; see measureWith.
 func (b *bench) measureLatency(ctx context.Context, consumer, topic string, rate int) LatencyResult {
+	return b.measureWith(ctx, consumer, rate, func(cctx context.Context, s *latencySamples) error {
+		return s.consume(cctx, b.svc.brokers, topic)
+	})
+}
+
+// collector fills s until ctx ends, on its own goroutine; it returns nil
+// when ctx ended and an error when it could not go on.
+type collector func(ctx context.Context, s *latencySamples) error
+
+// measureWith runs the writer at rate for dur while collect gathers samples,
+// waits (up to 60 s, or until collect gave up) until every written row
+// arrived, and computes the percentiles over the rows committed after
+// warmup.
+func (b *bench) measureWith(ctx context.Context, consumer string, rate int, collect collector) LatencyResult {
 	r := LatencyResult{Consumer: consumer, OfferedRate: rate}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := &latencySamples{from: time.Now().Add(b.o.warmup)}
 	consumed := make(chan error, 1)
-	go func() { consumed <- s.consume(cctx, b.svc.brokers, topic) }()
+	go func() { consumed <- collect(cctx, s) }()
 	written, elapsed, err := writeAtRate(ctx, b.svc.dsn, rate, b.o.latencyDur)
 	r.Written, r.DurationS = written, elapsed.Seconds()
 	if elapsed > 0 {
@@ -177,13 +205,13 @@ func (b *bench) measureLatency(ctx context.Context, consumer, topic string, rate
 	if err != nil {
 		r.Error = err.Error()
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for s.count() < written && time.Now().Before(deadline) && ctx.Err() == nil {
-		time.Sleep(100 * time.Millisecond)
-	}
+	ended, cerr := waitReceived(ctx, s, written, consumed)
 	cancel()
-	if err := <-consumed; err != nil && r.Error == "" {
-		r.Error = err.Error()
+	if !ended {
+		cerr = <-consumed
+	}
+	if cerr != nil && r.Error == "" {
+		r.Error = cerr.Error()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -196,12 +224,35 @@ func (b *bench) measureLatency(ctx context.Context, consumer, topic string, rate
 	}
 	r.setPercentiles(s.lat)
 	if b.o.latSeries != "" {
-		if err := writeSeries(b.o.latSeries+"-"+strings.ReplaceAll(consumer, " ", "_")+".tsv", s.lat); err != nil {
+		if err := writeSeries(b.o.latSeries+"-"+fileSafe(consumer)+".tsv", s.lat); err != nil {
 			progress("latency series: %v", err)
 		}
 	}
 	progress("latency %s at %d rows/s offered (%.0f written/s): %s", consumer, rate, r.AchievedRate, r.brief())
 	return r
+}
+
+// waitReceived waits until s holds written rows, 60 s pass, ctx ends or the
+// collector returns; in the last case ended is true and err the collector's.
+func waitReceived(ctx context.Context, s *latencySamples, written int64, consumed <-chan error) (ended bool, err error) {
+	deadline := time.Now().Add(60 * time.Second)
+	for s.count() < written && time.Now().Before(deadline) && ctx.Err() == nil {
+		select {
+		case err := <-consumed:
+			return true, err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return false, nil
+}
+
+// fileSafe turns a consumer name into a file name part: "walrelay json
+// (half max)" -> "walrelay_json_half_max".
+func fileSafe(name string) string {
+	f := strings.FieldsFunc(name, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-')
+	})
+	return strings.Join(f, "_")
 }
 
 // setPercentiles fills p50/p95/p99/max/mean (nearest rank) and the p50 of

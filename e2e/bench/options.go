@@ -20,7 +20,7 @@ type options struct {
 	txSize     int           // rows per backlog transaction
 	tables     int           // tables the backlog is spread over
 	format     string        // json | avro
-	rate       int           // offered rows/s in the latency phase; 0 = half of walrelay's measured rate
+	rate       int           // offered rows/s in the latency phase; 0 = half of walrelay's measured rate, capped
 	rateCap    int           // cap on the default rate
 	latencyDur time.Duration // how long the latency writer runs
 	warmup     time.Duration // latency samples committed in the first warmup are dropped
@@ -38,6 +38,8 @@ type options struct {
 	keep       bool          // keep the work directory (logs, configs)
 	skipLimit  bool          // skip the pg_recvlogical phase
 	skipLat    bool          // skip the latency phase
+	skipTarget bool          // skip the extra walrelay latency run at half the max rate
+	skipLatRef bool          // skip the pgoutput client's latency reference
 	latSeries  string        // write each latency phase's per-100ms series here (prefix)
 }
 
@@ -58,7 +60,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.txSize, "tx-size", 1000, "rows per backlog transaction")
 	fs.IntVar(&o.tables, "tables", 1, "tables the backlog is spread over (round robin by transaction)")
 	fs.StringVar(&o.format, "format", "json,avro", "walrelay's formats, measured in turn: json, avro or both; the first is used for the latency phase and the targets (json compares like with like against Debezium's JSON); a format the build refuses is skipped with a note")
-	fs.IntVar(&o.rate, "rate", 0, "offered rows/s in the latency phase (default: half of walrelay's measured backlog rate, capped by --rate-cap)")
+	fs.IntVar(&o.rate, "rate", 0, "offered rows/s in the latency phase, for every latency run (default: half of walrelay's measured backlog rate, capped by --rate-cap; when the cap applies, walrelay runs a second time at exactly half, for the target)")
 	fs.IntVar(&o.rateCap, "rate-cap", 0, "upper bound of the default latency rate (default 5000 rows/s per CPU: the writer, PostgreSQL, Kafka and the consumer share the machine)")
 	fs.DurationVar(&o.latencyDur, "latency-duration", 0, "how long the latency writer runs (default 15s with fewer than 500000 rows, else 60s)")
 	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "latency samples committed during the first warmup are not counted")
@@ -76,6 +78,8 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (configs, logs) and, with --dsn, the bench schema")
 	fs.BoolVar(&o.skipLimit, "skip-limit", false, "skip the pg_recvlogical phase")
 	fs.BoolVar(&o.skipLat, "skip-latency", false, "skip the latency phase")
+	fs.BoolVar(&o.skipTarget, "skip-target-latency", false, "skip walrelay's second latency run at half its measured rate (made when --rate-cap cut the default rate); the latency target then gets no verdict")
+	fs.BoolVar(&o.skipLatRef, "skip-latency-limit", false, "skip the delivery-latency reference: a minimal pgoutput client (no Kafka), alone at each of walrelay's latency rates")
 	fs.StringVar(&o.latSeries, "latency-series", "", "write each latency phase's series (per 100 ms of commit time: rows, p50, max latency) to PREFIX-<consumer>.tsv")
 	if err := fs.Parse(args); err != nil {
 		return o, err

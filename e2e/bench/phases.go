@@ -76,33 +76,40 @@ func (b *bench) backlogPhases(ctx context.Context, slots slotNames) {
 }
 
 // debeziumAndLatency runs Debezium Server's backlog pass and, on the warm
-// JVM, its latency phase, then walrelay's latency phase on a fresh slot
-// (after Debezium has stopped, so the two never share the machine).
+// JVM, its latency phase at the first planned rate, then walrelay's latency
+// runs, each on a fresh slot and each followed by the pgoutput client's at
+// the same rate (after Debezium has stopped, so no two consumers share the
+// machine).
 func (b *bench) debeziumAndLatency(ctx context.Context, slots slotNames) {
-	rate := 0
+	var runs []latencyRun
 	if !b.o.skipLat {
-		var why string
-		rate, why = b.latencyRate()
-		b.rep.note(fmt.Sprintf("latency phase: %d rows/s offered (%s), %s, one transaction every %s, first %s of commits not counted",
-			rate, why, b.o.latencyDur, writerTick, b.o.warmup))
+		runs = planLatency(b.o, median(rates(filterConsumer(b.rep.Walrelay, b.relays[0].label+" "+b.formats[0]))))
+		b.noteLatencyPlan(runs)
 	}
 	var dbzLat *LatencyResult
 	if slots.debezium != "" && ctx.Err() == nil {
+		rate := 0
+		if len(runs) > 0 {
+			rate = runs[0].rate
+		}
 		var r RunResult
 		r, dbzLat = b.debeziumPhases(ctx, slots.debezium, rate)
 		b.rep.Debezium = append(b.rep.Debezium, r)
 		dropSlot(ctx, b.db, slots.debezium)
 	}
-	if rate > 0 && ctx.Err() == nil {
-		b.rep.Latency = append(b.rep.Latency, b.relayLatency(ctx, b.formats[0], rate))
-		msg := "walrelay's latency phase runs a fresh process on a fresh slot"
-		if dbzLat != nil {
-			msg += "; Debezium's runs on its JVM right after its backlog pass (warm)"
+	for _, run := range runs {
+		if ctx.Err() != nil {
+			break
 		}
-		b.rep.note(msg)
+		name := b.relays[0].label + " " + b.formats[0] + run.suffix
+		b.rep.Latency = append(b.rep.Latency, b.relayLatency(ctx, name, slotPrefix+"lat_wr"+run.slot, b.formats[0], run.rate))
+		if !b.o.skipLatRef && ctx.Err() == nil {
+			b.rep.Latency = append(b.rep.Latency, b.clientLatency(ctx, clientName+run.suffix, slotPrefix+"lat_pg"+run.slot, run.rate))
+		}
 	}
 	if dbzLat != nil {
 		b.rep.Latency = append(b.rep.Latency, *dbzLat)
+		b.rep.note("Debezium's latency phase runs on its JVM right after its backlog pass (warm), at the first latency run's rate")
 	}
 }
 
@@ -121,28 +128,9 @@ func (b *bench) profilePath() string {
 	return p
 }
 
-// latencyRate is --rate, or half of walrelay's median backlog rate capped
-// by --rate-cap.
-func (b *bench) latencyRate() (int, string) {
-	if b.o.rate > 0 {
-		return b.o.rate, "--rate"
-	}
-	med := median(rates(filterConsumer(b.rep.Walrelay, b.relays[0].label+" "+b.formats[0])))
-	if med <= 0 {
-		return min(1000, b.o.rateCap), "fallback: no walrelay backlog rate was measured"
-	}
-	rate := int(med / 2)
-	if rate > b.o.rateCap {
-		return b.o.rateCap, fmt.Sprintf("half of walrelay's median backlog rate (%.0f/s) capped by --rate-cap", med/2)
-	}
-	return max(rate, 1), "half of walrelay's median backlog rate"
-}
-
-// relayLatency runs walrelay on a fresh slot of the latency table and
-// measures while it streams.
-func (b *bench) relayLatency(ctx context.Context, format string, rate int) LatencyResult {
-	name := "walrelay " + format
-	slot := slotPrefix + "lat_wr"
+// relayLatency runs walrelay on slot, a fresh slot of the latency table,
+// and measures while it streams; name is the consumer in the report.
+func (b *bench) relayLatency(ctx context.Context, name, slot, format string, rate int) LatencyResult {
 	dir := filepath.Join(b.work, slot)
 	prefix := strings.ReplaceAll(slot, "_", "-")
 	topic := prefix + "." + benchSchema + "." + latencyTable
