@@ -22,6 +22,7 @@ func (s *Sink) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		for _, w := range s.all {
 			close(w.queue)
+			w.signal() // a writer lingering over a batch sends it now
 		}
 	})
 

@@ -135,13 +135,17 @@ func (s *Sink) Send(ctx context.Context, rec *event.Record) error {
 		return err
 	}
 	s.stats.pending.Add(1)
+	size := int64(rec.Size())
+	w.queuedBytes.Add(size)
 	select {
 	case w.queue <- rec:
+		w.signalIfBatch()
 		return nil
 	default:
 	}
 	select {
 	case w.queue <- rec:
+		w.signalIfBatch()
 		return nil
 	case <-s.halted:
 		err = s.haltErr
@@ -151,6 +155,7 @@ func (s *Sink) Send(ctx context.Context, rec *event.Record) error {
 		err = fmt.Errorf("kafka: waiting for room in the queue of topic %q partition %d: %w", w.topic, w.partition, ctx.Err())
 	}
 	s.stats.pending.Add(-1)
+	w.queuedBytes.Add(-size)
 	return err
 }
 
