@@ -8,18 +8,30 @@ import "context"
 // An event larger than maxBytes is admitted when nothing else is in flight, so
 // it cannot deadlock.
 //
-// Called by the reader goroutine before Track, typically with a short deadline
+// Called by the publisher goroutine before Track, typically with a short deadline
 // so it can keep sending standby status updates while it waits. Each
 // successful Acquire must be followed by Track or Release with the same size.
 func (t *Tracker) Acquire(ctx context.Context, size int) error {
-	return t.waitUntil(ctx, func() bool {
-		if !t.fits(int64(size)) {
-			return false
-		}
-		t.reserved++
-		t.reservedBytes += int64(size)
-		return true
-	})
+	return t.waitUntil(ctx, func() bool { return t.reserveLocked(size) })
+}
+
+// TryAcquire is Acquire without the wait: it reserves room and reports true,
+// or reports false and reserves nothing when the caps are reached.
+func (t *Tracker) TryAcquire(size int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.reserveLocked(size)
+}
+
+// reserveLocked reserves room for an event of size bytes if it fits. Called
+// with mu held.
+func (t *Tracker) reserveLocked(size int) bool {
+	if !t.fits(int64(size)) {
+		return false
+	}
+	t.reserved++
+	t.reservedBytes += int64(size)
+	return true
 }
 
 // Release returns a reservation made by Acquire that will not be tracked

@@ -59,7 +59,7 @@ func (s *session) route(ch *event.Change) ([]event.Record, error) {
 	return nil, nil
 }
 
-// reloadRules is called on the reader goroutine between two messages when
+// reloadRules is called on the publisher goroutine between two messages when
 // the process received SIGHUP. It loads and validates the rules file again:
 // on error the old rules stay and the error is logged; on success the new
 // rules decide from the first change of a transaction that has not started
@@ -77,7 +77,7 @@ func (s *session) reloadRules(ctx context.Context) error {
 		s.log.Error().Err(err).Str("rules", s.cfg.Rules).Msg("SIGHUP: rules file not reloaded, the previous rules stay in force")
 		return nil
 	}
-	st.stage(next, s.reader.txn != nil)
+	st.stage(next, s.reader.pub.txn != nil)
 	s.log.Info().Str("rules", s.cfg.Rules).Int("rules_count", len(next.Rules)).
 		Msg("SIGHUP: rules file loaded; it applies from the next transaction")
 	st.kickPoller()

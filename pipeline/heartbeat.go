@@ -46,15 +46,14 @@ func (s *session) emitHeartbeat(ctx context.Context) error {
 	return err
 }
 
-// heartbeat handles a heartbeat message on the reader goroutine: it records
-// the lag and reports whether the message should still be published (only
-// when heartbeat.topic is set).
-func (r *reader) heartbeat(ch *event.Change) bool {
+// measureHeartbeat handles a heartbeat message on the publisher goroutine:
+// it records the lag and reports whether the message should still be
+// published (only when heartbeat.topic is set).
+func (p *publisher) measureHeartbeat(ch *event.Change) bool {
 	if sent, err := time.Parse(time.RFC3339Nano, string(ch.Message.Content)); err == nil {
-		r.heartbeatLag = time.Since(sent)
-		r.heartbeatAt = sent
+		p.heartbeat.set(time.Since(sent), sent)
 	}
-	return r.s.cfg.Heartbeat.Topic != ""
+	return p.s.cfg.Heartbeat.Topic != ""
 }
 
 // isHeartbeat reports whether ch is one of walrelay's heartbeats.

@@ -7,47 +7,28 @@ import (
 	"os"
 	"time"
 
-	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/decoder"
 	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/replication"
 )
 
-// reader is the goroutine that owns the replication stream. It decodes,
-// encodes and hands records to the sink, and sends a status update at least
-// every statusEvery, even while the in-flight caps hold it back.
+// reader is the goroutine that owns the replication stream. It receives and
+// decodes messages and hands them, in order and in batches, to the
+// publisher goroutine, which encodes and sends them; so decoding the next
+// messages overlaps with encoding the previous ones. It sends a status
+// update at least every statusEvery, also while the publisher holds it back
+// (the hand-off is bounded, and the publisher waits under the in-flight caps).
 type reader struct {
 	s           *session
 	statusEvery time.Duration
-	excluded    map[string]bool
+	pub         *publisher
 
 	nextStatus time.Time
 	nextReport time.Time
-	txn        *checkpoint.Txn
-	skipTx     bool
+	inTxn      bool      // a Begin was decoded and its Commit not yet
 	walEnd     event.LSN // newest ServerWALEnd seen
-	events     uint64    // records handed to the sink
-
-	heartbeatLag time.Duration // commit-to-read lag of the newest heartbeat
-	heartbeatAt  time.Time     // when that heartbeat was emitted
-
-	sctx       context.Context // ends at sctxAt; reused until nextStatus moves
-	scancel    context.CancelFunc
-	sctxAt     time.Time
-	sctxParent context.Context
-}
-
-// statusCtx returns a context that ends at r.nextStatus, for waits under the
-// in-flight caps. It is created once per status period, not per wait.
-func (r *reader) statusCtx(ctx context.Context) context.Context {
-	if r.sctx == nil || r.sctxParent != ctx || !r.sctxAt.Equal(r.nextStatus) {
-		if r.scancel != nil {
-			r.scancel()
-		}
-		r.sctx, r.scancel = context.WithDeadline(ctx, r.nextStatus)
-		r.sctxAt, r.sctxParent = r.nextStatus, ctx
-	}
-	return r.sctx
+	batch      []item    // decoded, not yet handed to the publisher
+	tickTimer  *time.Timer
 }
 
 const reportEvery = 10 * time.Second
@@ -56,25 +37,58 @@ const reportEvery = 10 * time.Second
 // commit of the transaction it stopped in.
 const finishTxnTimeout = 2 * time.Second
 
+// drainTimeout bounds how long a graceful stop waits for the publisher to
+// send what the reader handed it, before abandoning the rest (it is not
+// acknowledged, so the checkpoint does not pass it).
+const drainTimeout = 5 * time.Second
+
 // loop runs until ctx is done (returns nil) or something fails (returns the
 // error; the session then restarts from the checkpoint). Stopped inside a
 // transaction, it reads on (at most finishTxnTimeout) to that transaction's
-// commit, so the final checkpoint covers what was already sent.
+// commit, and lets the publisher send everything decoded, so the final
+// checkpoint covers what was already read.
 func (r *reader) loop(ctx context.Context, committerErr <-chan error) error {
 	defer r.s.stream.Unwatch()
-	defer func() {
-		if r.scancel != nil {
-			r.scancel()
-		}
-	}()
+	r.pub = newPublisher(r.s)
+	pctx, stopPublisher := context.WithCancel(context.Background())
+	defer stopPublisher()
+	go r.pub.run(pctx)
+	r.tickTimer = time.NewTimer(time.Hour)
+	defer r.tickTimer.Stop()
 	r.nextStatus = time.Now()
 	r.nextReport = time.Now().Add(reportEvery)
-	if err := r.run(ctx, committerErr, func() bool { return false }); err != nil || r.txn == nil {
-		return err
+
+	err := r.run(ctx, committerErr, func() bool { return false })
+	if err == nil && r.inTxn {
+		dctx, cancel := context.WithTimeout(context.Background(), finishTxnTimeout)
+		err = r.run(dctx, committerErr, func() bool { return !r.inTxn })
+		cancel()
 	}
-	dctx, cancel := context.WithTimeout(context.Background(), finishTxnTimeout)
-	defer cancel()
-	return r.run(dctx, committerErr, func() bool { return r.txn == nil })
+	return r.finish(err, committerErr, stopPublisher)
+}
+
+// finish hands the last batch to the publisher and waits until it has sent
+// everything (after a failure, or past drainTimeout, it stops it instead).
+func (r *reader) finish(err error, committerErr <-chan error, stopPublisher context.CancelFunc) error {
+	if err != nil {
+		stopPublisher()
+	} else {
+		dctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		err = r.handOff(dctx, committerErr)
+		cancel()
+	}
+	close(r.pub.in)
+	select {
+	case <-r.pub.done:
+	case <-time.After(drainTimeout):
+		r.s.log.Warn().Msg("stopping: not everything decoded was sent in time; it is sent again after restart")
+		stopPublisher()
+		<-r.pub.done
+	}
+	if err == nil && r.pub.err != nil && !errors.Is(r.pub.err, context.Canceled) {
+		err = r.pub.err
+	}
+	return err
 }
 
 // run processes messages until ctx is done or stop reports true (nil), or a
@@ -91,8 +105,8 @@ func (r *reader) run(ctx context.Context, committerErr <-chan error, stop func()
 	return nil
 }
 
-// step does one round: stage checks, due status update, pending reload, and
-// at most one message.
+// step does one round: stage checks, due status update, and at most one
+// message.
 func (r *reader) step(ctx context.Context, committerErr <-chan error) error {
 	if err := r.checkStages(committerErr); err != nil {
 		return err
@@ -100,14 +114,11 @@ func (r *reader) step(ctx context.Context, committerErr <-chan error) error {
 	if err := r.tick(ctx); err != nil {
 		return err
 	}
-	if err := r.maybeReload(ctx); err != nil {
-		return err
-	}
 	m, ok, err := r.receive(ctx)
 	if err != nil || !ok {
 		return err
 	}
-	return r.handle(ctx, m)
+	return r.handle(ctx, m, committerErr)
 }
 
 // checkStages returns the error of a stage that stopped on its own.
@@ -120,6 +131,11 @@ func (r *reader) checkStages(committerErr <-chan error) error {
 			err = errors.New("checkpoint committer stopped")
 		}
 		return err
+	case <-r.pub.done:
+		if r.pub.err == nil {
+			return errors.New("publisher stopped")
+		}
+		return r.pub.err
 	default:
 		return nil
 	}
@@ -152,16 +168,17 @@ func (r *reader) report() {
 	if r.walEnd > persisted {
 		lag = int64(r.walEnd - persisted)
 	}
-	ev := r.s.log.Info().Uint64("events", r.events).Stringer("checkpoint", persisted).
+	sent := r.pub.events.Load()
+	ev := r.s.log.Info().Uint64("events", sent).Stringer("checkpoint", persisted).
 		Stringer("server_wal_end", r.walEnd).Int64("lag_bytes", lag).
 		Int("inflight_events", events).Int64("inflight_bytes", bytes).Int("open_txns", open)
 	st := Status{PID: os.Getpid(), Slot: r.s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC(),
 		Checkpoint: persisted.String(), ServerWALEnd: r.walEnd.String(), LagBytes: lag,
-		Events: r.events, InflightEvents: events, Snapshot: r.s.snapStatus}
-	if !r.heartbeatAt.IsZero() {
-		ms := r.heartbeatLag.Milliseconds()
-		st.HeartbeatLagMS, st.HeartbeatAt = &ms, r.heartbeatAt
-		ev = ev.Dur("heartbeat_lag", r.heartbeatLag)
+		Events: sent, InflightEvents: events, Snapshot: r.s.snapStatus}
+	if hbLag, hbAt := r.pub.heartbeat.get(); !hbAt.IsZero() {
+		ms := hbLag.Milliseconds()
+		st.HeartbeatLagMS, st.HeartbeatAt = &ms, hbAt
+		ev = ev.Dur("heartbeat_lag", hbLag)
 	}
 	ev.Msg("progress")
 	if err := WriteStatus(r.s.cfg.DataDir, st); err != nil {
@@ -174,15 +191,16 @@ func (r *reader) receive(ctx context.Context) (replication.Message, bool, error)
 	return r.s.stream.ReceiveBy(ctx, r.nextStatus)
 }
 
-// handle processes one replication message.
-func (r *reader) handle(ctx context.Context, m replication.Message) error {
+// handle decodes one replication message and queues it for the publisher,
+// handing the queue over at every commit and keepalive and when it is full.
+func (r *reader) handle(ctx context.Context, m replication.Message, committerErr <-chan error) error {
 	if m.ServerWALEnd > r.walEnd {
 		r.walEnd = m.ServerWALEnd
 	}
 	if m.Keepalive {
-		// Idle advance: only when nothing is in flight and no transaction is open.
-		if r.txn == nil {
-			r.s.tracker.AdvanceIdle(m.ServerWALEnd)
+		r.batch = append(r.batch, item{keepalive: true, walEnd: m.ServerWALEnd})
+		if err := r.handOff(ctx, committerErr); err != nil {
+			return err
 		}
 		if m.ReplyRequested {
 			return r.sendStatus(ctx)
@@ -193,98 +211,60 @@ func (r *reader) handle(ctx context.Context, m replication.Message) error {
 	if err != nil {
 		return fmt.Errorf("decoding WAL at %s: %w", m.WALStart, err)
 	}
-	return r.apply(ctx, res)
-}
-
-// apply feeds a decoded message to the tracker and the sink.
-func (r *reader) apply(ctx context.Context, res decoder.Result) error {
 	switch res.Kind {
+	case 0:
+		return nil // relation, type or origin message: decoder state only
 	case decoder.KindBegin:
-		r.txn = r.s.tracker.Begin(res.Tx.CommitLSN)
-		// Postgres may resend a transaction that ends at or before the start
-		// position; those events are already in Kafka.
-		r.skipTx = res.Tx.CommitLSN < r.s.start
+		r.inTxn = true
 	case decoder.KindCommit:
-		if r.txn == nil {
-			return fmt.Errorf("commit at %s without a begin", res.EndLSN)
-		}
-		r.txn.Commit(res.EndLSN)
-		r.txn, r.skipTx = nil, false
-	case decoder.KindChanges:
-		if r.txn == nil {
-			return errors.New("change outside a transaction")
-		}
-		for _, ch := range res.Changes {
-			if err := r.publish(ctx, r.txn, ch); err != nil {
-				return err
-			}
-		}
-	case decoder.KindStandalone:
-		txn := r.s.tracker.Begin(res.EndLSN)
-		for _, ch := range res.Changes {
-			if err := r.publish(ctx, txn, ch); err != nil {
-				return err
-			}
-		}
-		txn.Commit(res.EndLSN)
+		r.inTxn = false
+	}
+	r.batch = append(r.batch, item{res: res})
+	if res.Kind == decoder.KindCommit || res.Kind == decoder.KindStandalone || len(r.batch) >= handoffBatch {
+		return r.handOff(ctx, committerErr)
 	}
 	return nil
 }
 
-// publish encodes one change and hands its records to the sink, each tracked
-// in txn so that the checkpoint cannot pass it before Kafka acknowledged it.
-func (r *reader) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.Change) error {
-	if r.skipTx || (ch.Relation != nil && r.excluded[ch.Relation.QualifiedName()]) {
+// handOff passes the queued items to the publisher. While the publisher is
+// behind it keeps sending status updates (invariant 5) and watching the
+// other stages; it returns ctx's error if ctx ends first.
+func (r *reader) handOff(ctx context.Context, committerErr <-chan error) error {
+	if len(r.batch) == 0 {
 		return nil
 	}
-	var recs []event.Record
-	var err error
-	if isHeartbeat(ch) {
-		if !r.heartbeat(ch) {
-			return nil
-		}
-		ch.Topic = r.s.cfg.Heartbeat.Topic
-		recs, err = r.s.enc.Encode(ch)
-	} else {
-		recs, err = r.s.route(ch)
-	}
-	if err != nil {
-		return fmt.Errorf("encoding change %s: %w", ch.ID(), err)
-	}
-	n, err := r.s.send(ctx, txn, recs, r.acquire)
-	r.events += uint64(n)
-	return err
-}
-
-// acquire waits for room under the in-flight caps, sending status updates
-// while it waits so wal_sender_timeout never fires (invariant 5).
-func (r *reader) acquire(ctx context.Context, size int) error {
 	for {
-		err := r.s.tracker.Acquire(r.statusCtx(ctx), size)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
 		select {
-		case err := <-r.s.sink.Err():
-			return err
+		case r.pub.in <- r.batch:
+			r.batch = r.nextBatch()
+			return nil
 		default:
+		}
+		if err := r.checkStages(committerErr); err != nil {
+			return err
 		}
 		if err := r.tick(ctx); err != nil {
 			return err
 		}
+		r.tickTimer.Reset(time.Until(r.nextStatus))
+		select {
+		case r.pub.in <- r.batch:
+			r.batch = r.nextBatch()
+			return nil
+		case <-r.pub.done:
+		case <-r.tickTimer.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
-// maybeReload applies a pending SIGHUP between two messages, so each change
-// is routed exactly once, under either the old or the new rules.
-func (r *reader) maybeReload(ctx context.Context) error {
+// nextBatch returns an empty batch: one the publisher is done with, or a new one.
+func (r *reader) nextBatch() []item {
 	select {
-	case <-r.s.opts.Reload:
-		return r.s.reloadRules(ctx)
+	case b := <-r.pub.free:
+		return b
 	default:
-		return nil
+		return make([]item, 0, handoffBatch)
 	}
 }

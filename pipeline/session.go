@@ -165,7 +165,7 @@ func (s *session) startStream(ctx context.Context) error {
 		return err
 	}
 	s.stream = stream
-	s.reader = reader{s: s, statusEvery: s.cfg.Postgres.StatusInterval, excluded: excludedTables(s.cfg)}
+	s.reader = reader{s: s, statusEvery: s.cfg.Postgres.StatusInterval}
 	return nil
 }
 

@@ -1,0 +1,227 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/walrelay/walrelay/checkpoint"
+	"github.com/walrelay/walrelay/decoder"
+	"github.com/walrelay/walrelay/event"
+)
+
+// item is one unit of the reader's hand-off to the publisher, in stream
+// order: a decoded message (res.Kind set) or a keepalive.
+type item struct {
+	res       decoder.Result
+	keepalive bool
+	walEnd    event.LSN // a keepalive's ServerWALEnd
+}
+
+// handoffBatch is the most items the reader hands over at once; it hands
+// over earlier at every commit and keepalive.
+const handoffBatch = 256
+
+// handoffDepth is how many batches may wait for the publisher.
+const handoffDepth = 4
+
+// publisher is the goroutine that turns decoded messages into tracked
+// Kafka records: it filters, encodes and sends them, and keeps the
+// transaction bookkeeping of the checkpoint tracker, in stream order.
+// The reader decodes the next messages meanwhile. Keepalives go through it
+// too, so that an idle advance can never overtake a transaction that the
+// reader has decoded and the publisher has not begun.
+type publisher struct {
+	s        *session
+	excluded map[string]bool
+	in       chan []item   // from the reader; closed by it
+	free     chan []item   // processed batches back to the reader, for reuse
+	done     chan struct{} // closed when run returns
+	err      error         // why run returned early; read after done
+
+	// Owned by run's goroutine.
+	txn    *checkpoint.Txn
+	skipTx bool
+
+	events    atomic.Uint64 // records handed to the sink
+	heartbeat heartbeatLag
+}
+
+// heartbeatLag is the commit-to-read lag of the newest heartbeat; written by
+// the publisher, read by the reader's progress report.
+type heartbeatLag struct {
+	mu  sync.Mutex
+	lag time.Duration
+	at  time.Time // when that heartbeat was emitted; zero if none yet
+}
+
+func (h *heartbeatLag) set(lag time.Duration, at time.Time) {
+	h.mu.Lock()
+	h.lag, h.at = lag, at
+	h.mu.Unlock()
+}
+
+func (h *heartbeatLag) get() (time.Duration, time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lag, h.at
+}
+
+func newPublisher(s *session) *publisher {
+	return &publisher{s: s, excluded: excludedTables(s.cfg),
+		in: make(chan []item, handoffDepth), free: make(chan []item, handoffDepth+1),
+		done: make(chan struct{})}
+}
+
+// run processes batches until the reader closes in (then it returns after
+// the last one) or something fails (then err says what; the reader stops).
+// ctx bounds waits for the sink and the in-flight caps; the reader cancels
+// it when it gives up on a graceful drain.
+func (p *publisher) run(ctx context.Context) {
+	defer close(p.done)
+	for {
+		select {
+		case batch, ok := <-p.in:
+			if !ok {
+				return
+			}
+			if p.err = p.apply(ctx, batch); p.err != nil {
+				return
+			}
+			clear(batch)
+			select {
+			case p.free <- batch[:0]:
+			default:
+			}
+		case <-p.s.opts.Reload:
+			// Also while idle: the reload kicks the publication poller.
+			if p.err = p.s.reloadRules(ctx); p.err != nil {
+				return
+			}
+		}
+	}
+}
+
+// apply processes a batch, applying a pending SIGHUP between two messages
+// (so each change is routed exactly once, under the old or the new rules).
+func (p *publisher) apply(ctx context.Context, batch []item) error {
+	for i := range batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		select {
+		case <-p.s.opts.Reload:
+			if err := p.s.reloadRules(ctx); err != nil {
+				return err
+			}
+		default:
+		}
+		if err := p.step(ctx, &batch[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// step processes one item.
+func (p *publisher) step(ctx context.Context, it *item) error {
+	if it.keepalive {
+		// Idle advance: only when nothing is in flight and no transaction is open.
+		if p.txn == nil {
+			p.s.tracker.AdvanceIdle(it.walEnd)
+		}
+		return nil
+	}
+	return p.applyResult(ctx, it.res)
+}
+
+// applyResult feeds a decoded message to the tracker and the sink.
+func (p *publisher) applyResult(ctx context.Context, res decoder.Result) error {
+	switch res.Kind {
+	case decoder.KindBegin:
+		p.txn = p.s.tracker.Begin(res.Tx.CommitLSN)
+		// Postgres may resend a transaction that ends at or before the start
+		// position; those events are already in Kafka.
+		p.skipTx = res.Tx.CommitLSN < p.s.start
+	case decoder.KindCommit:
+		if p.txn == nil {
+			return fmt.Errorf("commit at %s without a begin", res.EndLSN)
+		}
+		p.txn.Commit(res.EndLSN)
+		p.txn, p.skipTx = nil, false
+	case decoder.KindChanges:
+		if p.txn == nil {
+			return errors.New("change outside a transaction")
+		}
+		for _, ch := range res.Changes {
+			if err := p.publish(ctx, p.txn, ch); err != nil {
+				return err
+			}
+		}
+	case decoder.KindStandalone:
+		txn := p.s.tracker.Begin(res.EndLSN)
+		for _, ch := range res.Changes {
+			if err := p.publish(ctx, txn, ch); err != nil {
+				return err
+			}
+		}
+		txn.Commit(res.EndLSN)
+	}
+	return nil
+}
+
+// publish encodes one change and hands its records to the sink, each tracked
+// in txn so that the checkpoint cannot pass it before Kafka acknowledged it.
+func (p *publisher) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.Change) error {
+	if p.skipTx || (ch.Relation != nil && p.excluded[ch.Relation.QualifiedName()]) {
+		return nil
+	}
+	var recs []event.Record
+	var err error
+	if isHeartbeat(ch) {
+		if !p.measureHeartbeat(ch) {
+			return nil
+		}
+		ch.Topic = p.s.cfg.Heartbeat.Topic
+		recs, err = p.s.enc.Encode(ch)
+	} else {
+		recs, err = p.s.route(ch)
+	}
+	if err != nil {
+		return fmt.Errorf("encoding change %s: %w", ch.ID(), err)
+	}
+	n, err := p.s.send(ctx, txn, recs, p.acquire)
+	p.events.Add(uint64(n))
+	return err
+}
+
+// acquireWait bounds one wait for room under the in-flight caps, so that a
+// sink that halted meanwhile is noticed.
+const acquireWait = time.Second
+
+// acquire waits for room under the in-flight caps (invariant 5). The reader
+// keeps sending status updates meanwhile, so wal_sender_timeout never fires.
+func (p *publisher) acquire(ctx context.Context, size int) error {
+	for {
+		if p.s.tracker.TryAcquire(size) {
+			return nil
+		}
+		wctx, cancel := context.WithTimeout(ctx, acquireWait)
+		err := p.s.tracker.Acquire(wctx, size)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		select {
+		case err := <-p.s.sink.Err():
+			return err
+		default:
+		}
+	}
+}
