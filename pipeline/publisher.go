@@ -21,9 +21,14 @@ type item struct {
 	walEnd    event.LSN // a keepalive's ServerWALEnd
 }
 
-// handoffBatch is the most items the reader hands over at once; it hands
-// over earlier at every commit and keepalive.
-const handoffBatch = 256
+// handoffBatch and handoffBytes (of WAL data) bound a batch the reader
+// hands over at once; it hands over earlier at every commit and keepalive.
+// With handoffDepth they bound what is decoded and not yet under the
+// in-flight caps (invariant 5): a few MiB, or one row larger than that.
+const (
+	handoffBatch = 256
+	handoffBytes = 1 << 20
+)
 
 // handoffDepth is how many batches may wait for the publisher.
 const handoffDepth = 4

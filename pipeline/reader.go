@@ -28,6 +28,7 @@ type reader struct {
 	inTxn      bool      // a Begin was decoded and its Commit not yet
 	walEnd     event.LSN // newest ServerWALEnd seen
 	batch      []item    // decoded, not yet handed to the publisher
+	batchBytes int       // WAL bytes of batch
 	tickTimer  *time.Timer
 }
 
@@ -220,7 +221,9 @@ func (r *reader) handle(ctx context.Context, m replication.Message, committerErr
 		r.inTxn = false
 	}
 	r.batch = append(r.batch, item{res: res})
-	if res.Kind == decoder.KindCommit || res.Kind == decoder.KindStandalone || len(r.batch) >= handoffBatch {
+	r.batchBytes += len(m.Data)
+	if res.Kind == decoder.KindCommit || res.Kind == decoder.KindStandalone ||
+		len(r.batch) >= handoffBatch || r.batchBytes >= handoffBytes {
 		return r.handOff(ctx, committerErr)
 	}
 	return nil
@@ -236,7 +239,7 @@ func (r *reader) handOff(ctx context.Context, committerErr <-chan error) error {
 	for {
 		select {
 		case r.pub.in <- r.batch:
-			r.batch = r.nextBatch()
+			r.batch, r.batchBytes = r.nextBatch(), 0
 			return nil
 		default:
 		}
@@ -249,7 +252,7 @@ func (r *reader) handOff(ctx context.Context, committerErr <-chan error) error {
 		r.tickTimer.Reset(time.Until(r.nextStatus))
 		select {
 		case r.pub.in <- r.batch:
-			r.batch = r.nextBatch()
+			r.batch, r.batchBytes = r.nextBatch(), 0
 			return nil
 		case <-r.pub.done:
 		case <-r.tickTimer.C:
