@@ -51,6 +51,7 @@ type publisher struct {
 	txn    *checkpoint.Txn
 	skipTx bool
 
+	waiter    sinkWait      // bounds waits under the in-flight caps
 	events    atomic.Uint64 // records handed to the sink
 	heartbeat heartbeatLag
 }
@@ -76,7 +77,7 @@ func (h *heartbeatLag) get() (time.Duration, time.Time) {
 }
 
 func newPublisher(s *session) *publisher {
-	return &publisher{s: s, excluded: excludedTables(s.cfg),
+	return &publisher{s: s, excluded: excludedTables(s.cfg), waiter: sinkWait{s: s},
 		in: make(chan []item, handoffDepth), free: make(chan []item, handoffDepth+1),
 		done: make(chan struct{})}
 }
@@ -87,6 +88,7 @@ func newPublisher(s *session) *publisher {
 // it when it gives up on a graceful drain.
 func (p *publisher) run(ctx context.Context) {
 	defer close(p.done)
+	defer p.waiter.stop()
 	for {
 		select {
 		case batch, ok := <-p.in:
@@ -203,30 +205,11 @@ func (p *publisher) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.
 	return err
 }
 
-// acquireWait bounds one wait for room under the in-flight caps, so that a
-// sink that halted meanwhile is noticed.
-const acquireWait = time.Second
-
 // acquire waits for room under the in-flight caps (invariant 5). The reader
 // keeps sending status updates meanwhile, so wal_sender_timeout never fires.
 func (p *publisher) acquire(ctx context.Context, size int) error {
-	for {
-		if p.s.tracker.TryAcquire(size) {
-			return nil
-		}
-		wctx, cancel := context.WithTimeout(ctx, acquireWait)
-		err := p.s.tracker.Acquire(wctx, size)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		select {
-		case err := <-p.s.sink.Err():
-			return err
-		default:
-		}
+	if p.s.tracker.TryAcquire(size) {
+		return nil
 	}
+	return p.waiter.run(ctx, func(ctx context.Context) error { return p.s.tracker.Acquire(ctx, size) }, nil)
 }

@@ -33,10 +33,7 @@ type snapshotPublisher struct {
 	lastPlan *snapshot.TablePlan
 
 	nextStatus, nextLog time.Time
-	// wctx bounds one wait in Acquire or Drain to a second; it is reused
-	// until it expires, so admitting a record costs no timer.
-	wctx    context.Context
-	wcancel context.CancelFunc
+	waiter              sinkWait // bounds waits in Acquire and Drain
 }
 
 // newSnapshotPublisher publishes rd's rows; began is when the snapshot
@@ -47,6 +44,7 @@ func newSnapshotPublisher(s *session, rd *snapshot.Reader, lsn event.LSN, reason
 		txs:      map[event.LSN]*event.Tx{},
 		progress: snapshot.NewProgress(rd.Plans(), nil),
 		nextLog:  time.Now().Add(reportEvery),
+		waiter:   sinkWait{s: s},
 	}
 }
 
@@ -54,11 +52,7 @@ func newSnapshotPublisher(s *session, rd *snapshot.Reader, lsn event.LSN, reason
 // acknowledged all of them. The rows form one tracker transaction that ends
 // at the session's start position.
 func (p *snapshotPublisher) run(ctx context.Context) error {
-	defer func() {
-		if p.wcancel != nil {
-			p.wcancel()
-		}
-	}()
+	defer p.waiter.stop()
 	p.txn = p.s.tracker.Begin(p.lsn)
 	for _, pl := range p.rd.Plans() {
 		if pl.Rows == 0 {
@@ -160,38 +154,12 @@ func (p *snapshotPublisher) publish(ctx context.Context, ch *event.Change) error
 // acquire waits for room under the in-flight caps (invariant 5), reporting
 // progress and watching the sink while it waits.
 func (p *snapshotPublisher) acquire(ctx context.Context, size int) error {
-	return p.wait(ctx, func(ctx context.Context) error { return p.s.tracker.Acquire(ctx, size) })
+	return p.waiter.run(ctx, func(ctx context.Context) error { return p.s.tracker.Acquire(ctx, size) }, p.report)
 }
 
 // drain waits until Kafka acknowledged every snapshot record.
 func (p *snapshotPublisher) drain(ctx context.Context) error {
-	return p.wait(ctx, p.s.tracker.Drain)
-}
-
-// wait calls f with a deadline of at most a second until it succeeds, ctx
-// ends or the sink halts, reporting progress between attempts.
-func (p *snapshotPublisher) wait(ctx context.Context, f func(context.Context) error) error {
-	for {
-		if p.wctx == nil || p.wctx.Err() != nil {
-			if p.wcancel != nil {
-				p.wcancel()
-			}
-			p.wctx, p.wcancel = context.WithTimeout(ctx, time.Second)
-		}
-		err := f(p.wctx)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		select {
-		case err := <-p.s.sink.Err():
-			return err
-		default:
-		}
-		p.report()
-	}
+	return p.waiter.run(ctx, p.s.tracker.Drain, p.report)
 }
 
 // report logs progress every reportEvery and rewrites the status file every
