@@ -14,6 +14,13 @@ import (
 // and fatal errors (bad config, privileges, a detected gap), are returned so
 // the process exits non-zero with one clear line.
 func Run(ctx context.Context, opts Options) error {
+	if dir := opts.Config.DataDir; dir != "" {
+		unlock, err := lockDataDir(dir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	rs := &runState{}
 	defer rs.close() // the embedded registry outlives sessions
 	streamedOnce := false

@@ -1,0 +1,48 @@
+//go:build unix
+
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// LockFile is the file in data_dir that walrelay run holds locked.
+const LockFile = "walrelay.lock"
+
+// lockDataDir takes an exclusive lock on dir (creating it), so that two
+// walrelay processes never share a checkpoint, a schema registry and a
+// status file. The lock is the kernel's (flock), so a killed process
+// releases it. It returns the function that releases it, or an error that
+// names the process holding it.
+func lockDataDir(dir string) (func(), error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data_dir %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, LockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("data_dir %s: open %s: %w", dir, LockFile, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder := "another process"
+		if b, rerr := os.ReadFile(path); rerr == nil {
+			if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil {
+				holder = fmt.Sprintf("walrelay process %d", pid)
+			}
+		}
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fatal(fmt.Errorf("data_dir %s is in use by %s; give each walrelay its own data_dir", dir, holder))
+		}
+		return nil, fmt.Errorf("data_dir %s: lock %s: %w", dir, LockFile, err)
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return func() { f.Close() }, nil
+}
