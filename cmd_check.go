@@ -65,7 +65,8 @@ func checkPostgres(ctx context.Context, cfg *config.Config) []replication.Findin
 		captured = cfg.Postgres.Tables
 	}
 	more, err := replication.CheckPrerequisites(ctx, db, replication.CheckOptions{
-		Slot: cfg.Postgres.Slot, Publication: cfg.Postgres.Publication, Tables: captured})
+		Slot: cfg.Postgres.Slot, Publication: cfg.Postgres.Publication, Tables: captured,
+		NoTables: cfg.Rules != "" && len(captured) == 0})
 	findings = append(findings, more...)
 	if err != nil {
 		findings = append(findings, replication.Finding{What: err.Error(), Fix: "check the role's privileges"})

@@ -21,6 +21,10 @@ type CheckOptions struct {
 	Slot        string
 	Publication string
 	Tables      []string // the capture set; empty = every user table
+	// NoTables says the capture set is empty (rules that match no existing
+	// table): the per-table checks are skipped instead of covering every
+	// table, and `check` reports the empty set itself.
+	NoTables bool
 }
 
 // CheckPrerequisites runs the Postgres side of `walrelay check`: wal_level,
@@ -127,6 +131,9 @@ type tableIdentity struct {
 }
 
 func checkTables(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, error) {
+	if o.NoTables {
+		return nil, nil
+	}
 	tables, err := capturedTables(ctx, db, o.Tables)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,43 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestCheckWithRules: with a rules file, `walrelay check` lists per rule
+// (file:line) the tables it captures and checks the replica identity of
+// exactly those tables; rules that capture no table say so, with a fix, and
+// do not check every other table instead.
+func TestCheckWithRules(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	mustExec(t, connect(t, dsn), checkDDL)
+	brokers := kafkaBrokers(t)
+
+	t.Run("captures chk_nopk", func(t *testing.T) {
+		cfg := newRelayConfig(t, dsn, brokers)
+		rules := useRules(t, cfg, "default: drop\nrules:\n  - tables: [\"public.chk_no*\"]\n")
+		out, code := runCheck(t, cfg)
+		if code == 0 {
+			t.Errorf("check exit 0 with a captured table without a key, want 1")
+		}
+		requireWords(t, "check output", out, "rules[0] ("+rules+":3:5) captures public.chk_nopk")
+		requireProblem(t, out, "table public.chk_nopk has no primary key", "REPLICA IDENTITY")
+		if strings.Contains(out, "public.chk_good") {
+			t.Errorf("check looked at public.chk_good, which the rules do not capture:\n%s", out)
+		}
+	})
+	t.Run("captures nothing", func(t *testing.T) {
+		cfg := newRelayConfig(t, dsn, brokers)
+		useRules(t, cfg, "default: drop\nrules:\n  - tables: [\"public.no_such_*\"]\n")
+		out, code := runCheck(t, cfg)
+		if code == 0 {
+			t.Errorf("check exit 0 with rules that capture nothing, want 1")
+		}
+		requireProblem(t, out, "rules capture no existing table", "tables:")
+		if strings.Contains(out, "chk_nopk") || strings.Contains(out, "chk_good") {
+			t.Errorf("rules capture nothing, yet check looked at other tables:\n%s", out)
+		}
+	})
+}
