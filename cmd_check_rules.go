@@ -31,7 +31,7 @@ func checkRules(ctx context.Context, db *pgx.Conn, cfg *config.Config) ([]replic
 	for _, m := range matches {
 		out = append(out, replication.Finding{OK: true, What: describeMatch(cfg.Rules, m)})
 		for _, p := range m.Problems {
-			out = append(out, replication.Finding{What: p.Error(), Fix: p.Fix})
+			out = append(out, replication.Finding{What: p.Message(), Fix: p.Fix})
 		}
 	}
 	tables, err := filter.Tables(ctx, db)

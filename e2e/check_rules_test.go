@@ -36,6 +36,12 @@ func TestCheckWithRules(t *testing.T) {
 			t.Errorf("check exit 0 with rules that capture nothing, want 1")
 		}
 		requireProblem(t, out, "rules capture no existing table", "tables:")
+		requireProblem(t, out, "rules[0] names no existing table", "glob rules also pick up tables created later")
+		for _, m := range failLine.FindAllStringSubmatch(out, -1) {
+			if strings.Contains(m[1], m[2]) {
+				t.Errorf("a FAIL line repeats its fix: %q", m[1])
+			}
+		}
 		if strings.Contains(out, "chk_nopk") || strings.Contains(out, "chk_good") {
 			t.Errorf("rules capture nothing, yet check looked at other tables:\n%s", out)
 		}

@@ -30,6 +30,16 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	s := e.Message()
+	if e.Fix != "" {
+		s += " (" + e.Fix + ")"
+	}
+	return s
+}
+
+// Message is the error without its fix: "file:line:col: msg". For output
+// that shows the fix on a line of its own, such as `walrelay check`.
+func (e *Error) Message() string {
 	var b strings.Builder
 	if e.File != "" {
 		b.WriteString(e.File)
@@ -39,9 +49,6 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Msg)
-	if e.Fix != "" {
-		b.WriteString(" (" + e.Fix + ")")
-	}
 	return b.String()
 }
 
