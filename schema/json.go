@@ -194,14 +194,16 @@ func appendJSONOp(buf []byte, op event.Op) []byte {
 // appendJSONTimes appends `,"ts_ms":` and, when fine is set, ts_us and ts_ns.
 func appendJSONTimes(buf []byte, t time.Time, fine bool) []byte {
 	buf = append(buf, `,"ts_ms":`...)
-	buf = strconv.AppendInt(buf, t.UnixMilli(), 10)
 	if !fine {
-		return buf
+		return strconv.AppendInt(buf, t.UnixMilli(), 10)
 	}
+	var tmp [64]byte
+	d := timeDigitsOf(tmp[:0], t.UnixMilli(), t.UnixMicro(), t.UnixNano())
+	buf = append(buf, d.ms...)
 	buf = append(buf, `,"ts_us":`...)
-	buf = strconv.AppendInt(buf, t.UnixMicro(), 10)
+	buf = append(buf, d.us...)
 	buf = append(buf, `,"ts_ns":`...)
-	return strconv.AppendInt(buf, t.UnixNano(), 10)
+	return append(buf, d.ns...)
 }
 
 // appendJSONSource appends the source block in Debezium's field order.
@@ -210,24 +212,23 @@ func appendJSONSource(buf []byte, s *source) []byte {
 	buf = appendJSONString(buf, s.version)
 	buf = append(buf, `,"connector":"`+Connector+`","name":`...)
 	buf = appendJSONString(buf, s.name)
+	var tsTmp [64]byte
+	ts := timeDigitsOf(tsTmp[:0], s.tsMs, s.tsUs, s.tsNs)
 	buf = append(buf, `,"ts_ms":`...)
-	buf = strconv.AppendInt(buf, s.tsMs, 10)
+	buf = append(buf, ts.ms...)
 	buf = append(buf, `,"snapshot":`...)
 	buf = appendJSONString(buf, s.snapshot)
 	buf = append(buf, `,"db":`...)
 	buf = appendJSONString(buf, s.db)
-	buf = append(buf, `,"sequence":"`...)
-	var tmp [48]byte
-	for _, c := range s.appendSequence(tmp[:0]) {
-		if c == '"' {
-			buf = append(buf, '\\')
-		}
-		buf = append(buf, c)
-	}
-	buf = append(buf, `","ts_us":`...)
-	buf = strconv.AppendInt(buf, s.tsUs, 10)
+	// sequence is the JSON text of appendSequence as a JSON string.
+	buf = append(buf, `,"sequence":"[\"`...)
+	buf = strconv.AppendUint(buf, s.commitLSN, 10)
+	buf = append(buf, `\",\"`...)
+	buf = strconv.AppendUint(buf, s.lsn, 10)
+	buf = append(buf, `\"]","ts_us":`...)
+	buf = append(buf, ts.us...)
 	buf = append(buf, `,"ts_ns":`...)
-	buf = strconv.AppendInt(buf, s.tsNs, 10)
+	buf = append(buf, ts.ns...)
 	buf = append(buf, `,"schema":`...)
 	buf = appendJSONString(buf, s.schema)
 	buf = append(buf, `,"table":`...)
