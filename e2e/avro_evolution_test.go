@@ -19,10 +19,7 @@ import (
 // registry, which keeps serving), after which every change arrives, none lost.
 func TestAvroSchemaEvolution(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, "CREATE TABLE evo (id int PRIMARY KEY, a int, c int);"+markerDDL)
+	dsn, brokers, conn := newTestDB(t, "CREATE TABLE evo (id int PRIMARY KEY, a int, c int);"+markerDDL)
 	cfg := newRelayConfig(t, dsn, brokers, "public.evo", markerTable)
 	url := avroConfig(t, cfg)
 	relay := startRelay(t, cfg)

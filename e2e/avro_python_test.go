@@ -88,10 +88,7 @@ func runPyConsumer(t *testing.T, py string, brokers []string, url string, latest
 func TestAvroConfluentPythonClient(t *testing.T) {
 	t.Parallel()
 	py := pythonWithConfluent(t)
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, `CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+	dsn, brokers, conn := newTestDB(t, `CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 		CREATE TABLE py_a (id int PRIMARY KEY, n numeric(10,3), v numeric, m money, ts timestamp, tz timestamptz,
 			d date, t time, iv interval, j jsonb, u uuid, arr int4[], e mood, b bytea, bits bit(5), f float8, note text);
 		CREATE TABLE py_b (id bigint PRIMARY KEY, note text, amount numeric(12,2));`+markerDDL)

@@ -15,10 +15,7 @@ import (
 // API answers as Confluent's does, status codes and error bodies included.
 func TestAvroRegistryRestart(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, "CREATE TABLE reg (id int PRIMARY KEY, note text);"+markerDDL)
+	dsn, brokers, conn := newTestDB(t, "CREATE TABLE reg (id int PRIMARY KEY, note text);"+markerDDL)
 	cfg := newRelayConfig(t, dsn, brokers, "public.reg", markerTable)
 	url := avroConfig(t, cfg)
 	topic := cfg.topic("public.reg")

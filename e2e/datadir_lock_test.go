@@ -12,10 +12,7 @@ import (
 // running one, and the running one streams on undisturbed.
 func TestDataDirInUse(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, markerDDL)
+	dsn, brokers, conn := newTestDB(t, markerDDL)
 	cfg := newRelayConfig(t, dsn, brokers, markerTable)
 	col := newCollector(t, brokers, cfg.topics()...)
 	first := startRelay(t, cfg)

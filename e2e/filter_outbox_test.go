@@ -37,10 +37,7 @@ messages:
 // business table (named by no rule) is not even in the publication.
 func TestFilterOutbox(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, outboxDDL)
+	dsn, brokers, conn := newTestDB(t, outboxDDL)
 	cfg := newRelayConfig(t, dsn, brokers)
 	useRules(t, cfg, outboxRulesE2E)
 	startRelay(t, cfg)

@@ -25,10 +25,7 @@ rules:
 // changes only (c is in neither).
 func TestFilterUnmanagedPublication(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, pubDDL+"CREATE PUBLICATION walrelay FOR TABLE a, e2e_marker;")
+	dsn, brokers, conn := newTestDB(t, pubDDL+"CREATE PUBLICATION walrelay FOR TABLE a, e2e_marker;")
 	cfg := newRelayConfig(t, dsn, brokers)
 	useRules(t, cfg, pubRules)
 	cfg.set("publication.manage", false)
@@ -46,10 +43,7 @@ func TestFilterUnmanagedPublication(t *testing.T) {
 // holds exactly the captured tables.
 func TestFilterReplacesAllTablesPublication(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, pubDDL+"CREATE PUBLICATION walrelay FOR ALL TABLES;")
+	dsn, brokers, conn := newTestDB(t, pubDDL+"CREATE PUBLICATION walrelay FOR ALL TABLES;")
 	cfg := newRelayConfig(t, dsn, brokers)
 	useRules(t, cfg, strings.Replace(pubRules, "public.b, ", "", 1))
 	r := startRelay(t, cfg)

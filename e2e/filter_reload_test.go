@@ -37,10 +37,7 @@ rules:
 // per key.
 func TestFilterReloadWhileWriting(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, wlDDL)
+	dsn, brokers, conn := newTestDB(t, wlDDL)
 	cfg := newRelayConfig(t, dsn, brokers)
 	useRules(t, cfg, reloadRulesV1)
 	r := startRelay(t, cfg)

@@ -50,10 +50,7 @@ rules:
 // a glob is added to it and captured.
 func TestFilterRules(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, filterDDL)
+	dsn, brokers, conn := newTestDB(t, filterDDL)
 	cfg := newRelayConfig(t, dsn, brokers)
 	useRules(t, cfg, filterRules)
 	cfg.set("mask_salt", "e2e-salt")

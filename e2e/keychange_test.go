@@ -11,10 +11,7 @@ import (
 // of the new key, so a compacted topic does not keep the old key alive.
 func TestKeyChangingUpdate(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, `CREATE TABLE keyed (id int PRIMARY KEY, v text NOT NULL);`+markerDDL)
+	dsn, brokers, conn := newTestDB(t, `CREATE TABLE keyed (id int PRIMARY KEY, v text NOT NULL);`+markerDDL)
 	cfg := newRelayConfig(t, dsn, brokers, "public.keyed", markerTable)
 	startRelay(t, cfg)
 	mustExec(t, conn, "INSERT INTO keyed VALUES (1, 'a')")

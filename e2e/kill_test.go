@@ -22,10 +22,7 @@ import (
 //
 // Not parallel: its timing should not depend on other tests' load.
 func TestKillRestartNoLoss(t *testing.T) {
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, wlDDL)
+	dsn, brokers, conn := newTestDB(t, wlDDL)
 	cfg := newRelayConfig(t, dsn, brokers, wlCaptured...)
 	r := startRelay(t, cfg)
 	mon := startMonitor(t, cfg, dsn)

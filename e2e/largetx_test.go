@@ -18,10 +18,7 @@ import (
 func TestLargeTransactionBoundedMemory(t *testing.T) {
 	const rows = 1_000_000
 	const maxRSS = 250 << 20
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, `CREATE TABLE big (id bigint PRIMARY KEY, payload text NOT NULL);`+markerDDL)
+	dsn, brokers, conn := newTestDB(t, `CREATE TABLE big (id bigint PRIMARY KEY, payload text NOT NULL);`+markerDDL)
 	cfg := newRelayConfig(t, dsn, brokers, "public.big", markerTable)
 	r := startRelay(t, cfg)
 

@@ -14,10 +14,7 @@ import (
 // committed changes in commit order, deletes followed by tombstones.
 func TestMixedLoadOrdered(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, wlDDL)
+	dsn, brokers, conn := newTestDB(t, wlDDL)
 	cfg := newRelayConfig(t, dsn, brokers, wlCaptured...)
 	r := startRelay(t, cfg)
 	col := newCollector(t, brokers, cfg.topics()...)

@@ -34,10 +34,7 @@ func replayTx(i int) string {
 // both bounds in the message.
 func TestResilienceReplay(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, replayDDL)
+	dsn, brokers, conn := newTestDB(t, replayDDL)
 	cfg := newRelayConfig(t, dsn, brokers, "public.rp", markerTable)
 	cfg.set("checkpoint.retain", "1h")
 	col := newCollector(t, brokers, cfg.topics()...)

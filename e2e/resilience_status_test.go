@@ -24,10 +24,7 @@ var lagLine = regexp.MustCompile(`(?m)^end-to-end lag\s+(\d+\.\d+) s \(heartbeat
 // heartbeat topic.
 func TestResilienceStatusHeartbeat(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, markerDDL)
+	dsn, brokers, conn := newTestDB(t, markerDDL)
 	cfg := newRelayConfig(t, dsn, brokers, markerTable)
 	cfg.set("heartbeat.interval", "1s")
 	col := newCollector(t, brokers, cfg.topics()...)
@@ -86,10 +83,7 @@ func TestResilienceStatusHeartbeat(t *testing.T) {
 // publishing and checkpointing.
 func TestResilienceStatusWhileStreaming(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, markerDDL)
+	dsn, brokers, conn := newTestDB(t, markerDDL)
 	cfg := newRelayConfig(t, dsn, brokers, markerTable)
 	col := newCollector(t, brokers, cfg.topics()...)
 	r := startRelay(t, cfg)

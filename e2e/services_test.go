@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/walrelay/walrelay/internal/testenv"
 )
 
@@ -28,4 +30,15 @@ func randomSuffix() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// newTestDB is the start of most tests: a fresh database holding what ddl
+// creates, a connection to it, and the Kafka brokers.
+func newTestDB(t *testing.T, ddl string) (dsn string, brokers []string, conn *pgx.Conn) {
+	t.Helper()
+	dsn = newDatabase(t)
+	brokers = kafkaBrokers(t)
+	conn = connect(t, dsn)
+	mustExec(t, conn, ddl)
+	return dsn, brokers, conn
 }

@@ -22,10 +22,7 @@ import (
 //	    Kafka in commit order per key.
 func TestSigtermDuringLoad(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, wlDDL)
+	dsn, brokers, conn := newTestDB(t, wlDDL)
 	cfg := newRelayConfig(t, dsn, brokers, wlCaptured...)
 	r := startRelay(t, cfg)
 	w := newWorkload(dsn)

@@ -25,10 +25,7 @@ var snapKillRows = map[string]int{
 // event is the row's current state, the deleted rows end with a delete, and
 // every row that exists is present.
 func TestSnapshotKilledAndRestarted(t *testing.T) {
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, snapDDL)
+	dsn, brokers, conn := newTestDB(t, snapDDL)
 	seedSnapTables(t, conn, snapKillRows)
 	cfg := newRelayConfig(t, dsn, brokers, snapCaptured()...)
 	cfg.set("snapshot.parallelism", 1)

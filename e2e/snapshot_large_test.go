@@ -31,10 +31,7 @@ var snapLargeRows = map[string]int{
 //
 // Not parallel: it is the heaviest test of the package.
 func TestSnapshotLargeWithConcurrentWrites(t *testing.T) {
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, snapDDL)
+	dsn, brokers, conn := newTestDB(t, snapDDL)
 	seeded := time.Now()
 	seedSnapTables(t, conn, snapLargeRows)
 	t.Logf("seeded 1,000,000 rows in %s", time.Since(seeded).Round(time.Millisecond))

@@ -15,10 +15,7 @@ import (
 func TestToastPlaceholder(t *testing.T) {
 	t.Parallel()
 	const placeholder = "__debezium_unavailable_value"
-	dsn := newDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, `
+	dsn, brokers, conn := newTestDB(t, `
 		CREATE TABLE toast_default (id int PRIMARY KEY, small int NOT NULL, big text NOT NULL);
 		CREATE TABLE toast_full (id int PRIMARY KEY, small int NOT NULL, big text NOT NULL);
 		ALTER TABLE toast_full REPLICA IDENTITY FULL;`+markerDDL)
