@@ -93,7 +93,7 @@ func (w *writer) run() {
 // the sink's context ended.
 func (w *writer) collect() bool {
 	if w.carry != nil {
-		w.add(w.carry)
+		w.add(w.carry, w.carry.Size())
 		w.carry = nil
 	} else {
 		select {
@@ -101,7 +101,7 @@ func (w *writer) collect() bool {
 			if !ok {
 				return false
 			}
-			w.take(rec)
+			w.add(rec, w.received(rec))
 		case <-w.s.ctx.Done():
 			return false
 		}
@@ -144,12 +144,12 @@ func (w *writer) drain() (open, full bool) {
 			if !ok {
 				return false, false
 			}
-			if w.bytes+rec.Size() > w.s.cfg.BatchMaxBytes {
-				w.queuedBytes.Add(-int64(rec.Size()))
+			size := w.received(rec)
+			if w.bytes+size > w.s.cfg.BatchMaxBytes {
 				w.carry = rec
 				return true, true
 			}
-			w.take(rec)
+			w.add(rec, size)
 			if w.full() {
 				return true, true
 			}
@@ -159,10 +159,11 @@ func (w *writer) drain() (open, full bool) {
 	}
 }
 
-// take adds rec, just received from the queue, to the batch.
-func (w *writer) take(rec *event.Record) {
-	w.queuedBytes.Add(-int64(rec.Size()))
-	w.add(rec)
+// received accounts for rec leaving the queue and returns its size.
+func (w *writer) received(rec *event.Record) int {
+	size := rec.Size()
+	w.queuedBytes.Add(-int64(size))
+	return size
 }
 
 // signalIfBatch wakes the writer if the queue holds what fills the batch it
@@ -189,9 +190,10 @@ func (w *writer) signal() {
 	}
 }
 
-func (w *writer) add(rec *event.Record) {
+// add appends rec, of size bytes, to the batch.
+func (w *writer) add(rec *event.Record, size int) {
 	w.batch = append(w.batch, rec)
-	w.bytes += rec.Size()
+	w.bytes += size
 }
 
 func (w *writer) full() bool {
