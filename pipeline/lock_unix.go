@@ -12,9 +12,6 @@ import (
 	"syscall"
 )
 
-// LockFile is the file in data_dir that walrelay run holds locked.
-const LockFile = "walrelay.lock"
-
 // lockDataDir takes an exclusive lock on dir (creating it), so that two
 // walrelay processes never share a checkpoint, a schema registry and a
 // status file. The lock is the kernel's (flock), so a killed process
