@@ -12,8 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// These tests cover the bench's pure logic (statistics, parsing, verdicts).
-// The bench itself is a program (go run ./e2e/bench); no test runs it.
+// These tests cover the bench's pure logic (statistics, parsing, verdicts);
+// TestBenchSmoke (smoke_test.go) runs the program itself on a small backlog.
 
 func TestPercentilesAndThirds(t *testing.T) {
 	t.Parallel()
