@@ -183,7 +183,7 @@ func (b *bench) debeziumPhases(ctx context.Context, slot string, rate int) (RunR
 		}
 		return r, nil
 	}
-	lat := b.measureLatency(ctx, name, latTopic, rate)
+	lat := b.measureLatency(ctx, name, latTopic, rate, p.pid(), slot)
 	if st, err := readProcStat(p.pid()); err == nil {
 		lat.PeakRSSMB, lat.CPUSeconds = st.PeakRSSMB, st.CPUSeconds
 	}

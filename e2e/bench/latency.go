@@ -32,11 +32,12 @@ type LatencyResult struct {
 	// P50 of the rows committed in the first and the last third of the
 	// measured window: a rising p50 means the consumer fell behind (not
 	// a steady state).
-	P50FirstMs int64   `json:"p50_first_third_ms"`
-	P50LastMs  int64   `json:"p50_last_third_ms"`
-	PeakRSSMB  float64 `json:"peak_rss_mb,omitempty"` // of the consumer process, since its start
-	CPUSeconds float64 `json:"cpu_s,omitempty"`       // of the consumer process, since its start
-	Error      string  `json:"error,omitempty"`
+	P50FirstMs int64      `json:"p50_first_third_ms"`
+	P50LastMs  int64      `json:"p50_last_third_ms"`
+	PeakRSSMB  float64    `json:"peak_rss_mb,omitempty"` // of the consumer process, since its start
+	CPUSeconds float64    `json:"cpu_s,omitempty"`       // of the consumer process, since its start
+	CPU        *CPUBudget `json:"cpu_budget,omitempty"`  // the machine's CPU in the measured window
+	Error      string     `json:"error,omitempty"`
 }
 
 // writerTick is how often the latency writer commits: each tick inserts the
@@ -48,13 +49,15 @@ var latencyIDs int64
 
 // writeAtRate inserts into the latency table at rate rows/s for dur, one
 // transaction per writerTick, and returns the rows written. It runs on its
-// own connection and goroutine.
-func writeAtRate(ctx context.Context, dsn string, rate int, dur time.Duration) (int64, time.Duration, error) {
+// own connection, whose backend pid it passes to connected before the
+// first insert.
+func writeAtRate(ctx context.Context, dsn string, rate int, dur time.Duration, connected func(pid uint32)) (int64, time.Duration, error) {
 	db, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return 0, 0, fmt.Errorf("latency writer: connect: %w", err)
 	}
 	defer db.Close(context.Background())
+	connected(db.PgConn().PID())
 	sql := fmt.Sprintf(insertRows, benchSchema+"."+latencyTable)
 	t0 := time.Now()
 	tick := time.NewTicker(writerTick)
@@ -175,9 +178,10 @@ func (s *latencySamples) count() int64 {
 }
 
 // measureLatency runs the writer at rate for dur while a Kafka consumer
-// reads topic; see measureWith.
-func (b *bench) measureLatency(ctx context.Context, consumer, topic string, rate int) LatencyResult {
-	return b.measureWith(ctx, consumer, rate, func(cctx context.Context, s *latencySamples) error {
+// reads topic; see measureWith. pid is the process under test, streaming
+// from slot.
+func (b *bench) measureLatency(ctx context.Context, consumer, topic string, rate, pid int, slot string) LatencyResult {
+	return b.measureWith(ctx, consumer, rate, b.parties(ctx, consumer, pid, slot), func(cctx context.Context, s *latencySamples) error {
 		return s.consume(cctx, b.svc.brokers, topic)
 	})
 }
@@ -189,15 +193,27 @@ type collector func(ctx context.Context, s *latencySamples) error
 // measureWith runs the writer at rate for dur while collect gathers samples,
 // waits (up to 60 s, or until collect gave up) until every written row
 // arrived, and computes the percentiles over the rows committed after
-// warmup.
-func (b *bench) measureWith(ctx context.Context, consumer string, rate int, collect collector) LatencyResult {
+// warmup. The CPU budget covers parties (name -> pid) and the writer's
+// backend from the warm-up's end to the writer's.
+func (b *bench) measureWith(ctx context.Context, consumer string, rate int, parties map[string]int, collect collector) LatencyResult {
 	r := LatencyResult{Consumer: consumer, OfferedRate: rate}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := &latencySamples{from: time.Now().Add(b.o.warmup)}
 	consumed := make(chan error, 1)
 	go func() { consumed <- collect(cctx, s) }()
-	written, elapsed, err := writeAtRate(ctx, b.svc.dsn, rate, b.o.latencyDur)
+	probes := make(chan *cpuProbe, 1)
+	var probeAt *time.Timer
+	connected := func(pid uint32) {
+		if b.svc.localPG && isPostgresProcess(int(pid)) {
+			parties[writerParty] = int(pid)
+		}
+		probeAt = time.AfterFunc(b.o.warmup, func() { probes <- startCPUProbe(parties) })
+	}
+	written, elapsed, err := writeAtRate(ctx, b.svc.dsn, rate, b.o.latencyDur, connected)
+	if probeAt != nil && !probeAt.Stop() {
+		r.CPU = (<-probes).end()
+	}
 	r.Written, r.DurationS = written, elapsed.Seconds()
 	if elapsed > 0 {
 		r.AchievedRate = float64(written) / elapsed.Seconds()

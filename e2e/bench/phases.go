@@ -179,7 +179,7 @@ func (b *bench) latencyWith(ctx context.Context, name, slot, topic string, rate 
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(2 * time.Second)
-	r := b.measureLatency(ctx, name, topic, rate)
+	r := b.measureLatency(ctx, name, topic, rate, p.pid(), slot)
 	if st, err := readProcStat(p.pid()); err == nil {
 		r.PeakRSSMB, r.CPUSeconds = st.PeakRSSMB, st.CPUSeconds
 	}

@@ -214,6 +214,25 @@ func printLatency(w io.Writer, r *Report) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	printBudgets(w, r.Latency)
+}
+
+// printBudgets prints each latency run's CPU budget, if any was read.
+func printBudgets(w io.Writer, runs []LatencyResult) {
+	head := "CPU while each run's writer ran (after the warm-up), in cores:"
+	for _, x := range runs {
+		if x.CPU == nil {
+			continue
+		}
+		if head != "" {
+			fmt.Fprintln(w, head)
+			head = ""
+		}
+		fmt.Fprintf(w, "  %s at %d/s: %s\n", x.Consumer, x.OfferedRate, x.CPU)
+	}
+	if head == "" {
+		fmt.Fprintln(w)
+	}
 }
 
 func printTargets(w io.Writer, r *Report) {

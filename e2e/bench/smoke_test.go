@@ -59,9 +59,34 @@ func TestBenchSmoke(t *testing.T) {
 		if l.Error != "" || l.Samples == 0 || l.Received < l.Written {
 			t.Errorf("latency %s: error %q, %d samples, %d of %d rows received", l.Consumer, l.Error, l.Samples, l.Received, l.Written)
 		}
+		checkBudget(t, l)
 	}
 	if len(r.Targets) != 5 {
 		t.Errorf("%d targets in the report, want 5", len(r.Targets))
+	}
+}
+
+// checkBudget requires l's CPU budget to show the machine busy and to name
+// the processes of a run on a local server: the writer's backend, the
+// walsender, the bench, and the walrelay process when it is the consumer.
+func checkBudget(t *testing.T, l LatencyResult) {
+	t.Helper()
+	if l.CPU == nil || l.CPU.MachineBusyCores <= 0 || l.CPU.MachineCores <= 0 {
+		t.Errorf("latency %s: no CPU budget: %+v", l.Consumer, l.CPU)
+		return
+	}
+	want := []string{writerParty, "walsender", benchParty}
+	if l.Consumer != clientName {
+		want = append(want, l.Consumer)
+	}
+	for _, name := range want {
+		found := false
+		for _, p := range l.CPU.Parties {
+			found = found || p.Name == name && p.Cores >= 0
+		}
+		if !found {
+			t.Errorf("latency %s: CPU budget without %q: %s", l.Consumer, name, l.CPU)
+		}
 	}
 }
 

@@ -60,6 +60,9 @@ func computeTargets(r *Report) {
 		} else {
 			t.Met = verdict(targetLat.P99ms <= 50 && targetLat.Error == "")
 		}
+		if targetLat.CPU.saturated() {
+			t.Got += fmt.Sprintf("; the machine was saturated, %s", targetLat.CPU)
+		}
 	}
 	r.Targets = append(r.Targets, t)
 
