@@ -12,6 +12,13 @@
 #
 # Writes DIR/brokers (host:port) and DIR/ctl, an executable that takes
 # `stop` or `start` for this broker (what WALRELAY_TEST_KAFKA_CTL points to).
+#
+# Besides PLAINTEXT the broker has two secured listeners, for the TLS and SASL
+# tests (certificates from a throwaway CA made with openssl in DIR/tls):
+#   DIR/tls_brokers   SSL, client certificate required (DIR/tls/client.pem and
+#                     client-key.pem, signed by DIR/tls/ca.pem)
+#   DIR/sasl_brokers  SASL_SSL with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for
+#                     the user in DIR/sasl_user, password in DIR/sasl_password
 # The broker log is DIR/kafka.log; its tail is printed when a start fails.
 #
 # Environment: KAFKA_VERSION (default 4.1.1), WALRELAY_CACHE (default
@@ -52,22 +59,72 @@ ping_tool() {
   (cd "$here/.." && go build -o "$PING" ./.ci/kafkaping) || die "go build ./.ci/kafkaping failed"
 }
 
+# SASL_USER and SASL_PASSWORD are the test user of the SASL_SSL listener.
+SASL_USER=walrelay
+SASL_PASSWORD=walrelay-test-secret
+
+# make_certs writes a throwaway CA, a server certificate for 127.0.0.1 and
+# localhost (Kafka's PEM keystore: PKCS#8 key and certificate in one file) and
+# a client certificate into $1, all valid for ten years.
+make_certs() {
+  local d=$1
+  if ! command -v openssl >/dev/null; then
+    [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null || die "openssl not found (apt-get install -y openssl): the TLS listeners need certificates"
+    log "openssl not found: installing Debian's openssl package"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssl >&2 \
+      || { DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssl >&2; } \
+      || die "apt-get install openssl failed"
+  fi
+  mkdir -p "$d"
+  (
+    cd "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 3650 -subj "/CN=walrelay test CA"
+    openssl req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr -subj "/CN=localhost"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out server.pem -days 3650 -extfile server.ext
+    cat server-key.pem server.pem >server-keystore.pem
+    openssl req -newkey rsa:2048 -nodes -keyout client-key.pem -out client.csr -subj "/CN=walrelay-client"
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out client.pem -days 3650
+    rm -f ./*.csr server.ext
+  ) >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; die "openssl could not make the test certificates"; }
+}
+
+# secure_props prints the settings of the SSL (mutual TLS) and SASL_SSL
+# listeners; $1 is the directory of the certificates.
+secure_props() {
+  local t=$1
+  cat <<PROPS
+ssl.keystore.type=PEM
+ssl.keystore.location=$t/server-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$t/ca.pem
+listener.name.ssl.ssl.client.auth=required
+listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$SASL_PASSWORD";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+PROPS
+}
+
 # configure writes server.properties, log4j2 config and the ctl script, and
-# formats the storage with a random cluster id.
+# formats the storage with a random cluster id and the SCRAM user.
 configure() {
-  local dir=$1 port cport cid
-  port=$(free_port); cport=$(free_port)
-  while [[ $cport == "$port" ]]; do cport=$(free_port); done
+  local dir=$1 port cport sport aport cid
+  port=$(free_port); cport=$(free_port); sport=$(free_port); aport=$(free_port)
+  while [[ $(printf '%s\n' "$port" "$cport" "$sport" "$aport" | sort -u | wc -l) != 4 ]]; do
+    cport=$(free_port); sport=$(free_port); aport=$(free_port)
+  done
   mkdir -p "$dir/data"
+  make_certs "$dir/tls"
   cat >"$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SSL://127.0.0.1:$sport,SASL_SSL://127.0.0.1:$aport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SSL://127.0.0.1:$sport,SASL_SSL://127.0.0.1:$aport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL
 log.dirs=$dir/data
 num.partitions=1
 auto.create.topics.enable=true
@@ -81,6 +138,7 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.flush.interval.messages=9223372036854775807
 PROPS
+  secure_props "$dir/tls" >>"$dir/server.properties"
   cat >"$dir/log4j2.properties" <<'L4J'
 status = warn
 appender.out.type = Console
@@ -97,6 +155,10 @@ logger.change.name = state.change.logger
 logger.change.level = WARN
 L4J
   echo "127.0.0.1:$port" >"$dir/brokers"
+  echo "127.0.0.1:$sport" >"$dir/tls_brokers"
+  echo "127.0.0.1:$aport" >"$dir/sasl_brokers"
+  echo "$SASL_USER" >"$dir/sasl_user"
+  echo "$SASL_PASSWORD" >"$dir/sasl_password"
   cat >"$dir/ctl" <<CTL
 #!/usr/bin/env bash
 # Controls the Kafka broker in $dir: \$1 is stop, start, restart or kill.
@@ -110,7 +172,9 @@ CTL
   [[ $cid == -* ]] && cid="A${cid:1}"
   log "formatting Kafka storage in $dir/data (cluster id $cid)"
   java -cp "$LIB/*" -Dlog4j2.configurationFile="$dir/log4j2.properties" kafka.tools.StorageTool format \
-    -t "$cid" -c "$dir/server.properties" --ignore-formatted >"$dir/format.log" 2>&1 \
+    -t "$cid" -c "$dir/server.properties" --ignore-formatted \
+    --add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASSWORD]" \
+    --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASSWORD]" >"$dir/format.log" 2>&1 \
     || { cat "$dir/format.log" >&2; die "kafka storage format failed"; }
 }
 

@@ -21,12 +21,17 @@ case "${1:-}" in
     echo "export WALRELAY_TEST_PG_DSN='$(cat "$dir/pg/dsn")'"
     echo "export WALRELAY_TEST_KAFKA_BROKERS='$(cat "$dir/kafka/brokers")'"
     echo "export WALRELAY_TEST_KAFKA_CTL='$dir/kafka/ctl'"
+    echo "export WALRELAY_TEST_KAFKA_TLS_BROKERS='$(cat "$dir/kafka/tls_brokers")'"
+    echo "export WALRELAY_TEST_KAFKA_SASL_BROKERS='$(cat "$dir/kafka/sasl_brokers")'"
+    echo "export WALRELAY_TEST_KAFKA_TLS_DIR='$dir/kafka/tls'"
+    echo "export WALRELAY_TEST_KAFKA_SASL_USER='$(cat "$dir/kafka/sasl_user")'"
+    echo "export WALRELAY_TEST_KAFKA_SASL_PASSWORD='$(cat "$dir/kafka/sasl_password")'"
     ;;
   stop)
     bash "$here/kafka.sh" stop "$dir/kafka"
     bash "$here/pg.sh" stop "$dir/pg"
     rm -rf "$dir"
-    log "services stopped; unset WALRELAY_TEST_PG_DSN WALRELAY_TEST_KAFKA_BROKERS WALRELAY_TEST_KAFKA_CTL"
+    log "services stopped; unset WALRELAY_TEST_PG_DSN WALRELAY_TEST_KAFKA_BROKERS WALRELAY_TEST_KAFKA_CTL WALRELAY_TEST_KAFKA_TLS_BROKERS WALRELAY_TEST_KAFKA_SASL_BROKERS WALRELAY_TEST_KAFKA_TLS_DIR WALRELAY_TEST_KAFKA_SASL_USER WALRELAY_TEST_KAFKA_SASL_PASSWORD"
     ;;
   *) echo "usage: $0 start|stop" >&2; exit 2 ;;
 esac
