@@ -57,6 +57,20 @@ func sampleRecords() []*event.Record {
 	}
 }
 
+// TestRecordSetReusesBuffer: a buffer that held a larger batch is reused
+// in place, and what it held before does not leak into the new batch.
+func TestRecordSetReusesBuffer(t *testing.T) {
+	recs := sampleRecords()
+	big := appendRecordSet(nil, append(recs, recs...), nil, 1)
+	small := appendRecordSet(big, recs[:2], nil, 2)
+	if &small[0] != &big[0] {
+		t.Error("a large enough buffer was not reused")
+	}
+	if want := rawRecordSet(recs[:2], nil, 2); !bytes.Equal(small, want) {
+		t.Fatalf("batch in a used buffer differs:\n got %x\nwant %x", small, want)
+	}
+}
+
 // TestRecordBatchMatchesKafkaGo: the batch is byte for byte what kafka-go
 // writes for the same records, and reads back with the same contents.
 func TestRecordBatchMatchesKafkaGo(t *testing.T) {
@@ -120,6 +134,9 @@ func FuzzRecordBatch(f *testing.F) {
 		got := rawRecordSet(recs, nil, now)
 		if want := kafkaGoBatch(t, recs, nil, now); !bytes.Equal(got, want) {
 			t.Fatalf("batch differs from kafka-go's:\n got %x\nwant %x", got, want)
+		}
+		if reused := appendRecordSet(bytes.Repeat([]byte{0xff}, 64), recs, nil, now); !bytes.Equal(reused, got) {
+			t.Fatalf("batch in a used buffer differs:\n got %x\nwant %x", reused, got)
 		}
 		if len(readBatch(t, got)) != len(recs) {
 			t.Fatal("record count")

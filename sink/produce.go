@@ -74,8 +74,8 @@ func (w *writer) produce(recs []*event.Record, split bool) (int, int64, error) {
 // produce request with acks=all and returns the offset the broker gave the
 // first record. Without compression the batch is encoded by
 // rawRecordSet and sent raw; with it, kafka-go encodes and compresses.
-// Each attempt encodes anew: a request abandoned on timeout may still be
-// written by kafka-go's connection goroutine, so no buffer is reused.
+// Each attempt encodes anew; a record-set buffer is reused (recordSets)
+// only after the broker answered the request that carried it.
 func (s *Sink) produceOnce(ctx context.Context, cl *kafka.Client, topic string, partition int,
 	recs []*event.Record, extra []kafka.Header) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
@@ -83,13 +83,17 @@ func (s *Sink) produceOnce(ctx context.Context, cl *kafka.Client, topic string, 
 	var res *kafka.ProduceResponse
 	var err error
 	if s.compression == 0 {
-		set := rawRecordSet(recs, extra, time.Now().UnixMilli())
+		buf := recordSets.Get().(*[]byte)
+		*buf = appendRecordSet(*buf, recs, extra, time.Now().UnixMilli())
 		res, err = cl.RawProduce(ctx, &kafka.RawProduceRequest{
 			Topic:        topic,
 			Partition:    partition,
 			RequiredAcks: kafka.RequireAll,
-			RawRecords:   protocol.RawRecordSet{Reader: bytes.NewReader(set)},
+			RawRecords:   protocol.RawRecordSet{Reader: bytes.NewReader(*buf)},
 		})
+		if err == nil {
+			recordSets.Put(buf) // answered: kafka-go is done with it
+		}
 	} else {
 		res, err = cl.Produce(ctx, &kafka.ProduceRequest{
 			Topic:        topic,
