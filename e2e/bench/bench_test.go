@@ -161,17 +161,31 @@ func TestPlanLatency(t *testing.T) {
 
 func TestCommitTime(t *testing.T) {
 	t.Parallel()
-	ce := &kgo.Record{Headers: []kgo.RecordHeader{{Key: "ce_time", Value: []byte("2026-01-02T03:04:05.123456789Z")}}}
-	got, ok := commitTime(ce)
-	if !ok || got.UnixMilli() != time.Date(2026, 1, 2, 3, 4, 5, 123000000, time.UTC).UnixMilli() {
-		t.Fatalf("ce_time: %v %v", got, ok)
+	var times commitTimes
+	header := func(v string) *kgo.Record {
+		return &kgo.Record{Headers: []kgo.RecordHeader{{Key: "ce_time", Value: []byte(v)}}}
+	}
+	for _, c := range []struct {
+		ce   string
+		want time.Time
+	}{ // the second is the cached value, the third a new one after it
+		{"2026-01-02T03:04:05.123456789Z", time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)},
+		{"2026-01-02T03:04:05.123456789Z", time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)},
+		{"2026-01-02T03:04:06.5Z", time.Date(2026, 1, 2, 3, 4, 6, 500000000, time.UTC)},
+	} {
+		if got, ok := times.of(header(c.ce)); !ok || !got.Equal(c.want) {
+			t.Fatalf("ce_time %s: %v %v, want %v", c.ce, got, ok, c.want)
+		}
+	}
+	if _, ok := times.of(header("yesterday")); ok {
+		t.Error("a ce_time that is not RFC 3339 gave a commit time")
 	}
 	dbz := &kgo.Record{Value: []byte(`{"before":null,"after":{"id":1},"source":{"ts_ms":1767323045123},"op":"c"}`)}
-	if got, ok := commitTime(dbz); !ok || got.UnixMilli() != 1767323045123 {
+	if got, ok := times.of(dbz); !ok || got.UnixMilli() != 1767323045123 {
 		t.Fatalf("source.ts_ms: %v %v", got, ok)
 	}
 	for _, v := range []string{"", "{}", "not json", `{"source":{}}`} {
-		if _, ok := commitTime(&kgo.Record{Value: []byte(v)}); ok {
+		if _, ok := times.of(&kgo.Record{Value: []byte(v)}); ok {
 			t.Errorf("value %q: want no commit time", v)
 		}
 	}
