@@ -33,10 +33,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	findings := checkPostgres(ctx, cfg)
-	for _, r := range sink.Check(ctx, pipeline.SinkConfig(cfg), cfg.TopicPrefix+".walrelay_check") {
-		findings = append(findings, replication.Finding(r))
-	}
+	findings := append(checkPostgres(ctx, cfg), checkKafka(ctx, cfg)...)
 	failed := 0
 	for _, f := range findings {
 		if f.OK {
@@ -51,6 +48,21 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stdout, "walrelay can stream with this configuration.")
 	return nil
+}
+
+// checkKafka runs the Kafka findings; TLS files that cannot be loaded are
+// one finding.
+func checkKafka(ctx context.Context, cfg *config.Config) []replication.Finding {
+	sc, err := pipeline.SinkConfig(cfg)
+	if err != nil {
+		return []replication.Finding{{What: err.Error(),
+			Fix: "point kafka.tls.ca_file, cert_file and key_file at readable PEM files (a CA bundle, a client certificate and its key)"}}
+	}
+	var findings []replication.Finding
+	for _, r := range sink.Check(ctx, sc, cfg.TopicPrefix+".walrelay_check") {
+		findings = append(findings, replication.Finding(r))
+	}
+	return findings
 }
 
 // checkPostgres runs the Postgres findings, turning connection failures into findings.

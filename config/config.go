@@ -55,6 +55,8 @@ type Kafka struct {
 	OnFailure              string        `yaml:"on_failure"`               // halt | dead_letter
 	DeadLetterTopic        string        `yaml:"dead_letter_topic"`        // default <topic_prefix>.dlq
 	Tombstones             *bool         `yaml:"tombstones"`               // default true
+	TLS                    KafkaTLS      `yaml:"tls"`                      // default plaintext
+	SASL                   KafkaSASL     `yaml:"sasl"`                     // default no authentication
 }
 
 // Checkpoint selects where the watermark is stored and how often.

@@ -70,6 +70,12 @@ func setField(fv reflect.Value, s string) error {
 			return err
 		}
 		fv.SetInt(n)
+	case fv.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		fv.SetBool(b)
 	case fv.Kind() == reflect.Pointer && fv.Type().Elem().Kind() == reflect.Bool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {

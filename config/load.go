@@ -97,6 +97,10 @@ func sectionName(typ string) string {
 		return ""
 	case "SchemaRegistry":
 		return "schema_registry."
+	case "KafkaTLS":
+		return "kafka.tls."
+	case "KafkaSASL":
+		return "kafka.sasl."
 	}
 	return strings.ToLower(typ) + "."
 }

@@ -14,7 +14,7 @@ var identRe = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // Validate checks the whole config (after defaults) and returns the first
 // problem found as an *Error naming the key, its line and the fix.
 func (c *Config) Validate() error {
-	checks := []func() *Error{c.checkPostgres, c.checkKafka, c.checkRest, c.checkSchemaRegistry, c.checkFilter, c.checkSnapshot}
+	checks := []func() *Error{c.checkPostgres, c.checkKafka, c.checkKafkaSecurity, c.checkRest, c.checkSchemaRegistry, c.checkFilter, c.checkSnapshot}
 	for _, check := range checks {
 		if err := check(); err != nil {
 			err.File = c.File

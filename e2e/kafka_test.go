@@ -30,20 +30,27 @@ type collector struct {
 // earliest offset; t's cleanup closes it. Records are parsed into recs.
 func newCollector(t *testing.T, brokers []string, topics ...string) *collector {
 	t.Helper()
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(brokers...),
+	c := newCollectorWith(t, []kgo.Opt{kgo.SeedBrokers(brokers...)}, topics...)
+	t.Cleanup(c.cl.Close)
+	return c
+}
+
+// newCollectorWith is newCollector with a client made from opts (brokers,
+// TLS, SASL); the caller closes c.cl.
+func newCollectorWith(t *testing.T, opts []kgo.Opt, topics ...string) *collector {
+	t.Helper()
+	cl, err := kgo.NewClient(append(opts,
 		kgo.ConsumeTopics(topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(200*time.Millisecond),
 		kgo.MetadataMinAge(100*time.Millisecond),
 		kgo.MetadataMaxAge(2*time.Second),
-	)
+	)...)
 	if err != nil {
 		t.Fatalf("kafka consumer: %v", err)
 	}
 	c := &collector{t: t, cl: cl, adm: kadm.NewClient(cl), topics: topics, next: map[string]map[int32]int64{}}
 	c.handle = c.keep
-	t.Cleanup(cl.Close)
 	return c
 }
 

@@ -41,6 +41,13 @@ func startRelay(t *testing.T, cfg *relayConfig, extra ...string) *relay {
 // arguments such as --allow-gap) without waiting for it to stream.
 func spawnRelay(t *testing.T, cfg *relayConfig, extra ...string) *relay {
 	t.Helper()
+	return spawnRelayEnv(t, cfg, nil, extra...)
+}
+
+// spawnRelayEnv is spawnRelay with env (KEY=value) added to the relay's
+// environment, e.g. a secret the config file must not hold.
+func spawnRelayEnv(t *testing.T, cfg *relayConfig, env []string, extra ...string) *relay {
+	t.Helper()
 	cfg.writeFile()
 	cfg.starts++
 	f, err := os.OpenFile(cfg.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -55,7 +62,7 @@ func spawnRelay(t *testing.T, cfg *relayConfig, extra ...string) *relay {
 	}
 	cmd := exec.Command(relayBin, append([]string{"run", "--config", cfg.path}, extra...)...)
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.Env = relayEnv()
+	cmd.Env = append(relayEnv(), env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start walrelay: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/decoder"
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/tlsfiles"
 	"github.com/walrelay/walrelay/replication"
 	"github.com/walrelay/walrelay/schema"
 	"github.com/walrelay/walrelay/sink"
@@ -123,7 +124,7 @@ func (s *session) setup(ctx context.Context) error {
 	}
 	s.start = start.start
 	s.retain = retainer{window: cfg.Checkpoint.Retain, floor: start.slot}
-	if s.sink, err = sink.New(ctx, SinkConfig(cfg), s.log.With().Str("stage", "sink").Logger()); err != nil {
+	if err := s.startSink(ctx); err != nil {
 		return err
 	}
 	if err := s.buildStages(sys); err != nil {
@@ -224,10 +225,29 @@ func excludedTables(cfg *config.Config) map[string]bool {
 	return m
 }
 
+// startSink connects the sink. A TLS file that cannot be used, rejected
+// credentials and TLS handshake failures are fatal: a restart cannot fix them.
+func (s *session) startSink(ctx context.Context) error {
+	sc, err := SinkConfig(s.cfg)
+	if err != nil {
+		return fatal(err)
+	}
+	s.sink, err = sink.New(ctx, sc, s.log.With().Str("stage", "sink").Logger())
+	var sec *sink.SecurityError
+	if errors.As(err, &sec) {
+		return fatal(err)
+	}
+	return err
+}
+
 // SinkConfig maps the kafka section of the config onto the sink's options.
-func SinkConfig(cfg *config.Config) sink.Config {
+// With kafka.tls.enabled it reads the TLS files now (internal/tlsfiles); a
+// file that cannot be used is an error naming its key, e.g.
+// "kafka.tls.ca_file /etc/ca.pem: no such file or directory". Called by the
+// session and by `walrelay check`.
+func SinkConfig(cfg *config.Config) (sink.Config, error) {
 	k := cfg.Kafka
-	return sink.Config{
+	sc := sink.Config{
 		Brokers:                k.Brokers,
 		ClientID:               "walrelay",
 		TopicPartitions:        k.TopicPartitions,
@@ -241,5 +261,18 @@ func SinkConfig(cfg *config.Config) sink.Config {
 		BackoffMax:             k.BackoffMax,
 		OnFailure:              k.OnFailure,
 		DeadLetterTopic:        k.DeadLetterTopic,
+		SASL:                   sink.SASL{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password},
 	}
+	if k.TLS.Enabled {
+		t, err := tlsfiles.Config(k.TLS.CAFile, k.TLS.CertFile, k.TLS.KeyFile, k.TLS.InsecureSkipVerify)
+		var fe *tlsfiles.FileError
+		switch {
+		case errors.As(err, &fe):
+			return sink.Config{}, fmt.Errorf("kafka.tls.%w", err) // "kafka.tls.ca_file PATH: reason"
+		case err != nil:
+			return sink.Config{}, fmt.Errorf("kafka.tls: %w", err)
+		}
+		sc.TLS = t
+	}
+	return sc, nil
 }

@@ -22,14 +22,17 @@ type CheckResult struct {
 // probeTopic with the configured partitions and replication factor, so
 // nothing is created). cfg is validated first.
 //
-// It uses franz-go's admin client: kafka-go's Client waits for a topic that a
-// validate-only request never creates, until its request timeout.
+// It uses franz-go's admin client, with cfg's TLS and SASL settings: kafka-go's
+// Client waits for a topic that a validate-only request never creates, until
+// its request timeout. Rejected credentials and TLS failures are one finding
+// whose fix names the kafka.sasl or kafka.tls setting.
 func Check(ctx context.Context, cfg Config, probeTopic string) []CheckResult {
 	if err := cfg.Validate(); err != nil {
 		return []CheckResult{{What: err.Error(), Fix: "fix the kafka section of the config"}}
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID(cfg.ClientID),
-		kgo.RequestTimeoutOverhead(cfg.RequestTimeout), kgo.RequestRetries(2))
+	opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID(cfg.ClientID),
+		kgo.RequestTimeoutOverhead(cfg.RequestTimeout), kgo.RequestRetries(2)}, cfg.kgoOpts()...)
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return []CheckResult{{What: "kafka: " + err.Error(), Fix: "check kafka.brokers"}}
 	}
@@ -39,8 +42,7 @@ func Check(ctx context.Context, cfg Config, probeTopic string) []CheckResult {
 	defer cancel()
 	meta, err := adm.BrokerMetadata(ctx)
 	if err != nil {
-		return []CheckResult{{What: fmt.Sprintf("kafka brokers %v do not answer: %v", cfg.Brokers, err),
-			Fix: "check kafka.brokers and that the brokers are running and reachable from here"}}
+		return []CheckResult{connectFinding(err, &cfg)}
 	}
 	out := []CheckResult{{OK: true, What: fmt.Sprintf("kafka: %d broker(s) answer, cluster %s", len(meta.Brokers), meta.Cluster)}}
 	if cfg.TopicReplicationFactor > len(meta.Brokers) {
@@ -65,4 +67,17 @@ func checkCreate(ctx context.Context, adm *kadm.Client, cfg Config, probeTopic s
 	}
 	return CheckResult{What: fmt.Sprintf("kafka: topic creation would fail: %v", err),
 		Fix: "check kafka.topic_partitions and kafka.topic_replication_factor against the cluster"}
+}
+
+// connectFinding describes a failed first request to the brokers.
+func connectFinding(err error, cfg *Config) CheckResult {
+	var sec *SecurityError
+	if errors.As(asSecurityError(err, cfg), &sec) {
+		return CheckResult{What: fmt.Sprintf("kafka brokers %v: %s: %v", cfg.Brokers, sec.Problem, sec.Err), Fix: sec.Fix}
+	}
+	fix := "check kafka.brokers and that the brokers are running and reachable from here"
+	if hint := connectHint(err, cfg); hint != "" {
+		fix = "check kafka.brokers; " + hint
+	}
+	return CheckResult{What: fmt.Sprintf("kafka brokers %v do not answer: %v", cfg.Brokers, err), Fix: fix}
 }

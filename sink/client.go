@@ -1,11 +1,13 @@
 package sink
 
 import (
+	"crypto/tls"
 	"net"
 	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 )
 
 // cluster holds the kafka.Client that every partition writer shares, and
@@ -23,6 +25,8 @@ type cluster struct {
 	addr     net.Addr
 	clientID string
 	timeout  time.Duration
+	tls      *tls.Config    // nil = plaintext
+	sasl     sasl.Mechanism // nil = no SASL
 
 	mu  sync.Mutex
 	cur *clientRef
@@ -36,18 +40,26 @@ type clientRef struct {
 	retired   bool
 }
 
-func newCluster(brokers []string, clientID string, timeout time.Duration) *cluster {
-	c := &cluster{addr: kafka.TCP(brokers...), clientID: clientID, timeout: timeout}
+// newCluster returns the cluster of cfg's brokers (cfg validated), whose
+// connections use cfg.TLS and mech (nil: no SASL).
+func newCluster(cfg *Config, mech sasl.Mechanism) *cluster {
+	c := &cluster{addr: kafka.TCP(cfg.Brokers...), clientID: cfg.ClientID, timeout: cfg.RequestTimeout,
+		tls: cfg.TLS, sasl: mech}
 	c.cur = c.newClient()
 	return c
 }
 
+// newClient builds a client on a fresh Transport. The dial timeout also
+// bounds a connection's setup (TLS handshake, ApiVersions, SASL exchange), so
+// a listener that does not speak the configured protocol fails within it.
 func (c *cluster) newClient() *clientRef {
 	dialTimeout := min(5*time.Second, c.timeout)
 	t := &kafka.Transport{
 		Dial:        (&net.Dialer{Timeout: dialTimeout}).DialContext,
 		DialTimeout: dialTimeout,
 		ClientID:    c.clientID,
+		TLS:         c.tls,
+		SASL:        c.sasl,
 	}
 	return &clientRef{client: &kafka.Client{Addr: c.addr, Timeout: c.timeout, Transport: t}, transport: t}
 }

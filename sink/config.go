@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -72,6 +73,13 @@ type Config struct {
 	DeadLetterTopic string
 	// RequestTimeout bounds one request to a broker. Default 30s.
 	RequestTimeout time.Duration
+	// TLS is the client TLS configuration for every broker connection; nil
+	// (default) is plaintext. ServerName defaults to each broker's host. With
+	// InsecureSkipVerify set, New logs a warning.
+	TLS *tls.Config
+	// SASL authenticates every broker connection; the zero value (default)
+	// is none.
+	SASL SASL
 }
 
 // Validate fills the defaults of zero fields and rejects invalid values and
@@ -109,6 +117,7 @@ func (c *Config) Validate() error {
 	default:
 		bad("unknown on_failure %q (kafka.on_failure): use halt or dead_letter", c.OnFailure)
 	}
+	errs = append(errs, c.SASL.validate()...)
 	if c.DeadLetterTopic != "" {
 		if err := validTopicName(c.DeadLetterTopic); err != nil {
 			bad("dead_letter_topic: %v (kafka.dead_letter_topic)", err)
@@ -171,6 +180,7 @@ func (c *Config) fillDefaults() {
 	if c.OnFailure == "" {
 		c.OnFailure = OnFailureHalt
 	}
+	c.SASL.Mechanism = strings.ToLower(c.SASL.Mechanism)
 }
 
 var compressions = map[string]kafka.Compression{

@@ -81,7 +81,10 @@ func (e *HaltError) Unwrap() error { return e.Err }
 // hint tells the operator what to do about err.
 func hint(err error) string {
 	const restart = "walrelay restarts from its last checkpoint"
+	var sec *SecurityError
 	switch {
+	case errors.As(err, &sec):
+		return "Change the settings named above, then restart."
 	case unreachable(err):
 		return "Check that the brokers are running and reachable; " + restart + "."
 	case errors.Is(err, kafka.MessageSizeTooLarge), errors.Is(err, kafka.RecordListTooLarge):
@@ -111,10 +114,12 @@ func unreachable(err error) bool {
 
 // retriable reports whether trying the same request again may succeed:
 // network trouble, stale routing metadata, and the errors Kafka documents as
-// retriable (leader elections, request timeouts, not enough replicas).
+// retriable (leader elections, request timeouts, not enough replicas); never
+// a *SecurityError (rejected credentials, TLS failures).
 func retriable(err error) bool {
 	var perm *permanentError
-	if errors.As(err, &perm) {
+	var sec *SecurityError
+	if errors.As(err, &perm) || errors.As(err, &sec) {
 		return false
 	}
 	if unreachable(err) || errors.Is(err, errStaleMetadata) {

@@ -34,9 +34,15 @@ func realConfig(brokers []string) Config {
 
 // uniqueTopic returns a topic name no earlier run used, deleted after the test.
 func uniqueTopic(t *testing.T, brokers []string, what string) string {
-	topic := fmt.Sprintf("walrelay.sinktest.%s.%d", what, time.Now().UnixNano())
+	return tempTopic(t, "sinktest."+what, kgo.SeedBrokers(brokers...))
+}
+
+// tempTopic returns a fresh topic name walrelay.<what>.<ns>, deleted after
+// the test with a client made from opts (which name the brokers).
+func tempTopic(t *testing.T, what string, opts ...kgo.Opt) string {
+	topic := fmt.Sprintf("walrelay.%s.%d", what, time.Now().UnixNano())
 	t.Cleanup(func() {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+		cl, err := kgo.NewClient(opts...)
 		if err != nil {
 			return
 		}

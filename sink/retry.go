@@ -16,6 +16,8 @@ type attempt func(ctx context.Context, cl *kafka.Client) error
 // backoff between attempts and refreshing routing metadata before each retry.
 // It logs one line per retry and one when a retried op recovers. It returns
 // the last error and the number of attempts made; ctx's error if ctx ended.
+// Rejected credentials and TLS failures come back at once as a
+// *SecurityError (never retried).
 //
 // Called from partition writers and from Send; op must be idempotent from the
 // caller's point of view (a retried produce may duplicate records, never
@@ -23,7 +25,7 @@ type attempt func(ctx context.Context, cl *kafka.Client) error
 func (s *Sink) retry(ctx context.Context, log zerolog.Logger, op attempt) (int, error) {
 	for n := 1; ; n++ {
 		ref := s.cluster.acquire()
-		err := op(ctx, ref.client)
+		err := asSecurityError(op(ctx, ref.client), &s.cfg)
 		failed := err != nil && retriable(err)
 		s.cluster.release(ref, failed)
 		if err == nil {

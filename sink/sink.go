@@ -62,14 +62,21 @@ type counters struct {
 
 // New validates cfg (on a copy), checks that the brokers answer a Metadata
 // request within cfg.RequestTimeout and ctx, and returns a running Sink.
+// Rejected credentials or a failed TLS handshake fail New at once with a
+// *SecurityError naming the setting to fix; a listener that closes or does
+// not answer the connection gets a hint about kafka.tls and kafka.sasl.
 func New(ctx context.Context, cfg Config, log zerolog.Logger) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	mech, err := cfg.SASL.kafkaGo()
+	if err != nil {
 		return nil, err
 	}
 	s := &Sink{
 		cfg:         cfg,
 		log:         log.With().Str("component", "sink").Logger(),
-		cluster:     newCluster(cfg.Brokers, cfg.ClientID, cfg.RequestTimeout),
+		cluster:     newCluster(&cfg, mech),
 		backoff:     backoff{min: cfg.BackoffMin, max: cfg.BackoffMax},
 		compression: compressions[cfg.Compression],
 		counts:      partitionCounts{n: make(map[string]int)},
@@ -79,6 +86,7 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger) (*Sink, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.closing, s.stopSending = context.WithCancel(context.Background())
+	s.warnInsecure()
 	if err := s.ping(ctx); err != nil {
 		s.cancel()
 		s.stopSending()
@@ -99,9 +107,29 @@ func (s *Sink) ping(ctx context.Context) error {
 		err = errors.New("the metadata response lists no brokers")
 	}
 	if err != nil {
+		var sec *SecurityError
+		if errors.As(asSecurityError(err, &s.cfg), &sec) {
+			return fmt.Errorf("kafka: connecting to brokers %v: %w", s.cfg.Brokers, sec)
+		}
+		if hint := connectHint(err, &s.cfg); hint != "" {
+			return fmt.Errorf("kafka: cannot reach brokers %v: %w; check kafka.brokers; %s", s.cfg.Brokers, err, hint)
+		}
 		return fmt.Errorf("kafka: cannot reach brokers %v: %w; check kafka.brokers and that the broker is running", s.cfg.Brokers, err)
 	}
 	return nil
+}
+
+// warnInsecure logs one warning when the broker's certificate is not
+// verified, and one when SASL PLAIN sends the password without TLS.
+func (s *Sink) warnInsecure() {
+	if s.cfg.TLS != nil && s.cfg.TLS.InsecureSkipVerify {
+		s.log.Warn().Strs("brokers", s.cfg.Brokers).
+			Msg("kafka: kafka.tls.insecure_skip_verify is set: the brokers' certificates are not verified; never use this in production")
+	}
+	if s.cfg.TLS == nil && s.cfg.SASL.Mechanism == SASLPlain {
+		s.log.Warn().Strs("brokers", s.cfg.Brokers).
+			Msg("kafka: SASL plain without TLS sends the password in clear text; set kafka.tls.enabled: true")
+	}
 }
 
 // Send routes rec to its partition's queue and returns without waiting for

@@ -116,6 +116,10 @@ func (s *Sink) createTopic(ctx context.Context, cl *kafka.Client, topic string) 
 
 // topicError names the topic in err.
 func topicError(topic string, err error) error {
+	var sec *SecurityError
+	if errors.As(err, &sec) {
+		return fmt.Errorf("kafka: topic %q: %w", topic, err)
+	}
 	if unreachable(err) {
 		return fmt.Errorf("kafka: topic %q: cannot reach the brokers: %w", topic, err)
 	}

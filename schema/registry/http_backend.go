@@ -3,17 +3,17 @@ package registry
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"time"
 
 	hambareg "github.com/hamba/avro/v2/registry"
+
+	"github.com/walrelay/walrelay/internal/tlsfiles"
 )
 
 // HTTPConfig configures an HTTPBackend.
@@ -69,25 +69,12 @@ func NewHTTPBackend(cfg HTTPConfig) (*HTTPBackend, error) {
 	return &HTTPBackend{c: c, http: hc, base: base, cfg: cfg}, nil
 }
 
+// tlsConfig loads the registry's TLS files (internal/tlsfiles); errors
+// read "schema registry: ca_file PATH: reason".
 func tlsConfig(cfg HTTPConfig) (*tls.Config, error) {
-	t := &tls.Config{MinVersion: tls.VersionTLS12}
-	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("schema registry: ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("schema registry: ca_file %s holds no PEM certificate", cfg.CAFile)
-		}
-		t.RootCAs = pool
-	}
-	if cfg.CertFile != "" || cfg.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("schema registry: cert_file/key_file: %w", err)
-		}
-		t.Certificates = []tls.Certificate{cert}
+	t, err := tlsfiles.Config(cfg.CAFile, cfg.CertFile, cfg.KeyFile, false)
+	if err != nil {
+		return nil, fmt.Errorf("schema registry: %w", err)
 	}
 	return t, nil
 }
