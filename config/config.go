@@ -55,6 +55,7 @@ type Kafka struct {
 	OnFailure              string        `yaml:"on_failure"`               // halt | dead_letter
 	DeadLetterTopic        string        `yaml:"dead_letter_topic"`        // default <topic_prefix>.dlq
 	Tombstones             *bool         `yaml:"tombstones"`               // default true
+	Idempotence            *bool         `yaml:"idempotence"`              // default: when the cluster allows it
 	TLS                    KafkaTLS      `yaml:"tls"`                      // default plaintext
 	SASL                   KafkaSASL     `yaml:"sasl"`                     // default no authentication
 }

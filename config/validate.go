@@ -80,6 +80,9 @@ func (c *Config) checkKafka() *Error {
 		return &Error{Key: "kafka.max_attempts", Msg: "must be at least 1"}
 	case k.BackoffMin <= 0 || k.BackoffMax < k.BackoffMin:
 		return &Error{Key: "kafka.backoff_min", Msg: "need 0 < backoff_min <= backoff_max"}
+	case k.Idempotence != nil && *k.Idempotence && k.Compression != "none":
+		return &Error{Key: "kafka.idempotence", Msg: fmt.Sprintf("idempotent writes need kafka.compression: none, not %s", k.Compression),
+			Fix: "set kafka.compression: none, or leave kafka.idempotence out (then compressed batches go without it)"}
 	}
 	return nil
 }

@@ -263,6 +263,9 @@ func SinkConfig(cfg *config.Config) (sink.Config, error) {
 		DeadLetterTopic:        k.DeadLetterTopic,
 		SASL:                   sink.SASL{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password},
 	}
+	if k.Idempotence != nil {
+		sc.Idempotence = map[bool]sink.Idempotence{true: sink.IdempotenceOn, false: sink.IdempotenceOff}[*k.Idempotence]
+	}
 	if k.TLS.Enabled {
 		t, err := tlsfiles.Config(k.TLS.CAFile, k.TLS.CertFile, k.TLS.KeyFile, k.TLS.InsecureSkipVerify)
 		var fe *tlsfiles.FileError

@@ -23,12 +23,15 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // appendRecordBatch appends recs to dst as one uncompressed Kafka record
 // batch (magic 2), every record stamped with the create time nowMs and
-// carrying its headers followed by extra. No producer id or sequence is set
-// (the sink is not an idempotent producer). It is what kafka-go's RecordSet
-// writes for the same records, built in one pass over one buffer: kafka-go's
-// encoder, with its per-record interfaces and readers, was a sixth of
-// walrelay's CPU.
-func appendRecordBatch(dst []byte, recs []*event.Record, extra []kafka.Header, nowMs int64) []byte {
+// carrying its headers followed by extra, from producer p with base
+// sequence seq (ignored, and -1 in the batch, when p is noProducer). With
+// noProducer it is what kafka-go's RecordSet writes for the same records,
+// built in one pass over one buffer: kafka-go's encoder, with its
+// per-record interfaces and readers, was a sixth of walrelay's CPU.
+func appendRecordBatch(dst []byte, recs []*event.Record, extra []kafka.Header, nowMs int64, p producer, seq int32) []byte {
+	if p == noProducer {
+		seq = -1
+	}
 	start := len(dst)
 	dst = binary.BigEndian.AppendUint64(dst, 0)                   // base offset
 	dst = binary.BigEndian.AppendUint32(dst, 0)                   // batch length, below
@@ -39,9 +42,9 @@ func appendRecordBatch(dst []byte, recs []*event.Record, extra []kafka.Header, n
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(recs)-1)) // last offset delta
 	dst = binary.BigEndian.AppendUint64(dst, uint64(nowMs))       // first timestamp
 	dst = binary.BigEndian.AppendUint64(dst, uint64(nowMs))       // max timestamp
-	dst = binary.BigEndian.AppendUint64(dst, 0xffffffffffffffff)  // producer id: -1
-	dst = binary.BigEndian.AppendUint16(dst, 0xffff)              // producer epoch: -1
-	dst = binary.BigEndian.AppendUint32(dst, 0xffffffff)          // base sequence: -1
+	dst = binary.BigEndian.AppendUint64(dst, uint64(p.id))        // producer id
+	dst = binary.BigEndian.AppendUint16(dst, uint16(p.epoch))     // producer epoch
+	dst = binary.BigEndian.AppendUint32(dst, uint32(seq))         // base sequence
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(recs)))   // records
 	for i, r := range recs {
 		dst = appendRecord(dst, r, extra, int64(i))
@@ -96,16 +99,17 @@ func appendNullableBytes(dst, b []byte) []byte {
 // batch's size (int32) followed by the batch, as kafka-go's RecordSet writes
 // it and as its RawRecordSet must hold it.
 func rawRecordSet(recs []*event.Record, extra []kafka.Header, nowMs int64) []byte {
-	return appendRecordSet(nil, recs, extra, nowMs)
+	return appendRecordSet(nil, recs, extra, nowMs, noProducer, -1)
 }
 
-// appendRecordSet is rawRecordSet into buf's storage (grown when too small).
-func appendRecordSet(buf []byte, recs []*event.Record, extra []kafka.Header, nowMs int64) []byte {
+// appendRecordSet is rawRecordSet into buf's storage (grown when too small),
+// from producer p with base sequence seq (see appendRecordBatch).
+func appendRecordSet(buf []byte, recs []*event.Record, extra []kafka.Header, nowMs int64, p producer, seq int32) []byte {
 	if need := 4 + recordBatchSize(recs, extra); cap(buf) < need {
 		buf = make([]byte, 0, need)
 	}
 	b := append(buf[:0], 0, 0, 0, 0)
-	b = appendRecordBatch(b, recs, extra, nowMs)
+	b = appendRecordBatch(b, recs, extra, nowMs, p, seq)
 	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
 	return b
 }

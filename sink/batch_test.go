@@ -2,7 +2,10 @@ package sink
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"io"
+	"math"
 	"testing"
 	"time"
 
@@ -61,13 +64,62 @@ func sampleRecords() []*event.Record {
 // in place, and what it held before does not leak into the new batch.
 func TestRecordSetReusesBuffer(t *testing.T) {
 	recs := sampleRecords()
-	big := appendRecordSet(nil, append(recs, recs...), nil, 1)
-	small := appendRecordSet(big, recs[:2], nil, 2)
+	big := appendRecordSet(nil, append(recs, recs...), nil, 1, noProducer, -1)
+	small := appendRecordSet(big, recs[:2], nil, 2, noProducer, -1)
 	if &small[0] != &big[0] {
 		t.Error("a large enough buffer was not reused")
 	}
 	if want := rawRecordSet(recs[:2], nil, 2); !bytes.Equal(small, want) {
 		t.Fatalf("batch in a used buffer differs:\n got %x\nwant %x", small, want)
+	}
+}
+
+// TestRecordBatchProducer: an idempotent batch carries the producer id,
+// epoch and base sequence, kafka-go reads it back with its records, and the
+// CRC covers them; noProducer writes -1 whatever the sequence.
+func TestRecordBatchProducer(t *testing.T) {
+	recs := sampleRecords()
+	for _, c := range []struct {
+		p       producer
+		seq     int32
+		wantSeq int32
+	}{{producer{id: 4242, epoch: 3}, 17, 17}, {noProducer, 17, -1}} {
+		set := appendRecordSet(nil, recs, nil, 1, c.p, c.seq)
+		var rs protocol.RecordSet
+		if _, err := rs.ReadFrom(bytes.NewReader(set)); err != nil {
+			t.Fatalf("kafka-go cannot read the batch: %v", err)
+		}
+		stream, ok := rs.Records.(*protocol.RecordStream)
+		if !ok || len(stream.Records) != 1 {
+			t.Fatalf("records are a %T: %+v", rs.Records, rs.Records)
+		}
+		b, ok := stream.Records[0].(*protocol.RecordBatch)
+		if !ok {
+			t.Fatalf("the batch is a %T", stream.Records[0])
+		}
+		if b.ProducerID != c.p.id || b.ProducerEpoch != c.p.epoch || b.BaseSequence != c.wantSeq {
+			t.Errorf("producer %d epoch %d sequence %d, want %d %d %d",
+				b.ProducerID, b.ProducerEpoch, b.BaseSequence, c.p.id, c.p.epoch, c.wantSeq)
+		}
+		if n := len(readBatch(t, set)); n != len(recs) {
+			t.Errorf("%d records, want %d", n, len(recs))
+		}
+		body := set[4:]
+		if crc := binary.BigEndian.Uint32(body[batchCRCAt:]); crc != crc32.Checksum(body[batchAttrsAt:], castagnoli) {
+			t.Error("CRC does not cover the producer fields")
+		}
+	}
+}
+
+func TestNextSequence(t *testing.T) {
+	for _, c := range []struct {
+		seq  int32
+		n    int
+		want int32
+	}{{0, 5, 5}, {math.MaxInt32 - 5, 5, math.MaxInt32}, {math.MaxInt32 - 5, 6, 0}, {math.MaxInt32, 3, 2}} {
+		if got := nextSequence(c.seq, c.n); got != c.want {
+			t.Errorf("nextSequence(%d, %d) = %d, want %d", c.seq, c.n, got, c.want)
+		}
 	}
 }
 
@@ -135,7 +187,7 @@ func FuzzRecordBatch(f *testing.F) {
 		if want := kafkaGoBatch(t, recs, nil, now); !bytes.Equal(got, want) {
 			t.Fatalf("batch differs from kafka-go's:\n got %x\nwant %x", got, want)
 		}
-		if reused := appendRecordSet(bytes.Repeat([]byte{0xff}, 64), recs, nil, now); !bytes.Equal(reused, got) {
+		if reused := appendRecordSet(bytes.Repeat([]byte{0xff}, 64), recs, nil, now, noProducer, -1); !bytes.Equal(reused, got) {
 			t.Fatalf("batch in a used buffer differs:\n got %x\nwant %x", reused, got)
 		}
 		if len(readBatch(t, got)) != len(recs) {

@@ -30,9 +30,7 @@ func Check(ctx context.Context, cfg Config, probeTopic string) []CheckResult {
 	if err := cfg.Validate(); err != nil {
 		return []CheckResult{{What: err.Error(), Fix: "fix the kafka section of the config"}}
 	}
-	opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID(cfg.ClientID),
-		kgo.RequestTimeoutOverhead(cfg.RequestTimeout), kgo.RequestRetries(2)}, cfg.kgoOpts()...)
-	cl, err := kgo.NewClient(opts...)
+	cl, err := cfg.kgoClient(kgo.RequestRetries(2))
 	if err != nil {
 		return []CheckResult{{What: "kafka: " + err.Error(), Fix: "check kafka.brokers"}}
 	}

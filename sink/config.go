@@ -80,6 +80,10 @@ type Config struct {
 	// SASL authenticates every broker connection; the zero value (default)
 	// is none.
 	SASL SASL
+	// Idempotence: IdempotenceAuto (default), IdempotenceOn or
+	// IdempotenceOff; see producer. Idempotent batches need compression
+	// none.
+	Idempotence Idempotence
 }
 
 // Validate fills the defaults of zero fields and rejects invalid values and
@@ -118,6 +122,9 @@ func (c *Config) Validate() error {
 		bad("unknown on_failure %q (kafka.on_failure): use halt or dead_letter", c.OnFailure)
 	}
 	errs = append(errs, c.SASL.validate()...)
+	if c.Idempotence == IdempotenceOn && c.Compression != "none" {
+		bad("idempotence needs compression none, not %s (kafka.idempotence, kafka.compression)", c.Compression)
+	}
 	if c.DeadLetterTopic != "" {
 		if err := validTopicName(c.DeadLetterTopic); err != nil {
 			bad("dead_letter_topic: %v (kafka.dead_letter_topic)", err)

@@ -38,7 +38,7 @@ func (w *writer) deadLetter(rec *event.Record, cause error) error {
 		p := dlqPartition(rec.Key, n)
 		log := w.log.With().Str("dead_letter_topic", dlq).Int("dead_letter_partition", p).Logger()
 		attempts, err = s.retry(s.ctx, log, func(ctx context.Context, cl *kafka.Client) error {
-			_, err := s.produceOnce(ctx, cl, dlq, p, []*event.Record{rec}, extra)
+			_, err := s.produceOnce(ctx, cl, dlq, p, []*event.Record{rec}, extra, noProducer, -1)
 			return err
 		})
 	}

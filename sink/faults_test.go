@@ -42,7 +42,30 @@ func checkAtLeastOnceOrder(t *testing.T, consumed []int, keyOf func(int) int, n 
 	return dups
 }
 
+// TestRetriableErrorsAreRetriedInOrder: without idempotence, requests the
+// broker applied and then failed come back as duplicates, and nothing is
+// lost or reordered (first occurrences in order).
 func TestRetriableErrorsAreRetriedInOrder(t *testing.T) {
+	if dups, _ := retryThroughFaults(t, IdempotenceOff); dups == 0 {
+		t.Errorf("no duplicates although %d requests were applied and then failed", 8)
+	}
+}
+
+// TestIdempotentRetriesWriteOnce: the same faults with an idempotent
+// producer (the default): the broker drops the retried batches it had
+// applied, so every record is in the log exactly once, in order.
+func TestIdempotentRetriesWriteOnce(t *testing.T) {
+	dups, total := retryThroughFaults(t, IdempotenceAuto)
+	if dups != 0 || total != 3000 {
+		t.Errorf("%d duplicates, %d records in the log; want 0 and 3000", dups, total)
+	}
+}
+
+// retryThroughFaults sends 3000 records through retriable produce faults
+// (some applied by the broker before failing) with idempotence idem, checks
+// acks and at-least-once order, and returns the duplicates in the log and
+// its record count.
+func retryThroughFaults(t *testing.T, idem Idempotence) (dups int, total int64) {
 	c := newFake(t)
 	brokers := c.ListenAddrs()
 	const topic, n, keys = "retry", 3000, 11
@@ -58,7 +81,11 @@ func TestRetriableErrorsAreRetriedInOrder(t *testing.T) {
 	cfg := fastConfig(brokers)
 	cfg.MaxAttempts = 10
 	cfg.BatchMaxRecords = 50
+	cfg.Idempotence = idem
 	s := startSink(t, cfg)
+	if on := s.producer != noProducer; on != (idem != IdempotenceOff) {
+		t.Fatalf("idempotence %d: producer %+v", idem, s.producer)
+	}
 
 	a := newAcks(n)
 	keyOf := func(i int) int { return i % keys }
@@ -88,7 +115,6 @@ func TestRetriableErrorsAreRetriedInOrder(t *testing.T) {
 		t.Errorf("stats %+v: want between %d and %d retries", st, len(retriable), hits)
 	}
 
-	var total int64
 	for _, end := range endOffsets(t, brokers, topic) {
 		total += end
 	}
@@ -96,9 +122,7 @@ func TestRetriableErrorsAreRetriedInOrder(t *testing.T) {
 	for _, r := range consume(t, brokers, topic, int(total), 10*time.Second) {
 		consumed = append(consumed, recordNumber(t, r))
 	}
-	if dups := checkAtLeastOnceOrder(t, consumed, keyOf, n); dups == 0 {
-		t.Errorf("no duplicates although %d requests were applied and then failed", 8)
-	}
+	return checkAtLeastOnceOrder(t, consumed, keyOf, n), total
 }
 
 // TestLeaderMoveIsFollowed moves every partition's leader while the sink

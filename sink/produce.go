@@ -29,6 +29,7 @@ import (
 func (w *writer) flush(recs []*event.Record, split bool) error {
 	attempts, base, err := w.produce(recs, split)
 	if err == nil {
+		w.seq = nextSequence(w.seq, len(recs))
 		w.ack(recs, base)
 		return nil
 	}
@@ -61,7 +62,7 @@ func (w *writer) produce(recs []*event.Record, split bool) (int, int64, error) {
 	var base int64
 	attempts, err := w.s.retry(w.s.ctx, w.log, func(ctx context.Context, cl *kafka.Client) error {
 		var err error
-		base, err = w.s.produceOnce(ctx, cl, w.topic, w.partition, recs, nil)
+		base, err = w.s.produceOnce(ctx, cl, w.topic, w.partition, recs, nil, w.s.producer, w.seq)
 		if err != nil && split && recordLevel(err) {
 			err = &permanentError{err}
 		}
@@ -72,19 +73,21 @@ func (w *writer) produce(recs []*event.Record, split bool) (int, int64, error) {
 
 // produceOnce sends recs (each with its headers followed by extra) as one
 // produce request with acks=all and returns the offset the broker gave the
-// first record. Without compression the batch is encoded by
-// rawRecordSet and sent raw; with it, kafka-go encodes and compresses.
+// first record (-1 when the broker only said it had the batch already, see
+// DUPLICATE_SEQUENCE_NUMBER). Without compression the batch is encoded by
+// appendRecordSet, from producer p with base sequence seq, and sent raw;
+// with it, kafka-go encodes and compresses, without a producer id.
 // Each attempt encodes anew; a record-set buffer is reused (recordSets)
 // only after the broker answered the request that carried it.
 func (s *Sink) produceOnce(ctx context.Context, cl *kafka.Client, topic string, partition int,
-	recs []*event.Record, extra []kafka.Header) (int64, error) {
+	recs []*event.Record, extra []kafka.Header, p producer, seq int32) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
 	var res *kafka.ProduceResponse
 	var err error
 	if s.compression == 0 {
 		buf := recordSets.Get().(*[]byte)
-		*buf = appendRecordSet(*buf, recs, extra, time.Now().UnixMilli())
+		*buf = appendRecordSet(*buf, recs, extra, time.Now().UnixMilli(), p, seq)
 		res, err = cl.RawProduce(ctx, &kafka.RawProduceRequest{
 			Topic:        topic,
 			Partition:    partition,
@@ -105,6 +108,9 @@ func (s *Sink) produceOnce(ctx context.Context, cl *kafka.Client, topic string, 
 	}
 	if err != nil {
 		return 0, s.explainRouting(ctx, cl, topic, err)
+	}
+	if errors.Is(res.Error, kafka.DuplicateSequenceNumber) {
+		return -1, nil // written before, older than the broker's cache of recent batches
 	}
 	if res.Error != nil {
 		return 0, withRecordErrors(res.Error, res.RecordErrors)

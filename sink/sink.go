@@ -21,6 +21,7 @@ type Sink struct {
 	cluster     *cluster
 	backoff     backoff
 	compression kafka.Compression
+	producer    producer // set by New; noProducer without idempotence
 	counts      partitionCounts
 	stats       counters
 
@@ -87,7 +88,11 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger) (*Sink, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.closing, s.stopSending = context.WithCancel(context.Background())
 	s.warnInsecure()
-	if err := s.ping(ctx); err != nil {
+	err = s.ping(ctx)
+	if err == nil {
+		err = s.initProducer(ctx)
+	}
+	if err != nil {
 		s.cancel()
 		s.stopSending()
 		s.cluster.close()

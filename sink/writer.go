@@ -40,6 +40,7 @@ type writer struct {
 	linger     *time.Timer
 	acked      uint64 // records of this partition acked, dead-lettered ones included
 	lastOffset int64  // offset of the last record acked in the partition, -1 if none
+	seq        int32  // base sequence of the next batch (idempotent producer)
 }
 
 func newWriter(s *Sink, topic string, partition int) *writer {
