@@ -130,11 +130,11 @@ func TestKafkaSecuritySCRAM(t *testing.T) {
 
 // TestKafkaSecurityWrongPassword: a wrong SASL password stops `walrelay run`
 // at start, within seconds, with an error naming kafka.sasl and without
-// either password in the output.
+// either password in the output, and before the replication slot exists.
 func TestKafkaSecurityWrongPassword(t *testing.T) {
 	t.Parallel()
 	k := saslListener(t)
-	dsn, brokers, _ := newTestDB(t, secDDL)
+	dsn, brokers, conn := newTestDB(t, secDDL)
 	cfg := newRelayConfig(t, dsn, brokers, "public.sec_orders")
 	k.useSCRAM(cfg)
 	wrong := "wrong-" + randomSuffix()
@@ -158,6 +158,9 @@ func TestKafkaSecurityWrongPassword(t *testing.T) {
 	}
 	assertNoPassword(t, cfg, k.password)
 	assertNoPassword(t, cfg, wrong)
+	if slotExists(t, conn, cfg.Slot) {
+		t.Errorf("slot %s was created although Kafka refused walrelay: it would hold WAL until someone drops it", cfg.Slot)
+	}
 }
 
 // assertNoPassword fails if password occurs in the relay's output or config file.

@@ -116,6 +116,11 @@ func (s *session) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Kafka before the slot: a cluster walrelay cannot write to must not
+	// leave behind a new slot that holds WAL until someone notices.
+	if err := s.startSink(ctx); err != nil {
+		return err
+	}
 	var start position // snapshot.mode initial_only uses no slot
 	if cfg.Snapshot.Mode != config.SnapshotInitialOnly {
 		if start, err = startPosition(ctx, s.db, s.repl, s.opts, pos, found, s.rs.snapshotTaken, s.log); err != nil {
@@ -124,9 +129,6 @@ func (s *session) setup(ctx context.Context) error {
 	}
 	s.start = start.start
 	s.retain = retainer{window: cfg.Checkpoint.Retain, floor: start.slot}
-	if err := s.startSink(ctx); err != nil {
-		return err
-	}
 	if err := s.buildStages(sys); err != nil {
 		return err
 	}
