@@ -95,8 +95,8 @@ func hint(err error) string {
 		return "The broker rejected the record; fix the cause or set kafka.on_failure: dead_letter, then restart."
 	case errors.Is(err, kafka.OutOfOrderSequenceNumber), errors.Is(err, kafka.UnknownProducerId),
 		errors.Is(err, kafka.InvalidProducerEpoch):
-		return "The broker lost this producer's sequence state (a leader change that lost data, or a producer id " +
-			"expired while its partition was idle); " + restart + " with a new producer id."
+		return "The broker refused this producer's sequence: it lost the producer's state (for example in a " +
+			"leader change that lost data); " + restart + " with a new producer id."
 	default:
 		return "If it keeps failing, fix the broker-side cause; " + restart + "."
 	}

@@ -58,7 +58,27 @@ func (w *writer) flush(recs []*event.Record, split bool) error {
 
 // produce writes recs as one request, retrying as Sink.retry does. It
 // returns the attempts made, the offset of the first record and the error.
+//
+// A broker older than 2.5 answers UNKNOWN_PRODUCER_ID when it has dropped
+// this producer's state on the partition (after producer.id.expiration.ms,
+// a day by default, without writes there) and the sequence is not 0; newer
+// brokers accept any first sequence then (KIP-360). With nothing else in
+// flight on the partition, the sequence then starts again at 0, once.
 func (w *writer) produce(recs []*event.Record, split bool) (int, int64, error) {
+	attempts, base, err := w.produceAt(recs, split)
+	if errors.Is(err, kafka.UnknownProducerId) && w.seq != 0 {
+		w.log.Warn().Int32("sequence", w.seq).Msg("kafka: the broker no longer knows this producer on the partition " +
+			"(its state expires after producer.id.expiration.ms without writes); starting the sequence again at 0")
+		w.seq = 0
+		var more int
+		more, base, err = w.produceAt(recs, split)
+		attempts += more
+	}
+	return attempts, base, err
+}
+
+// produceAt is one retried produce of recs at the writer's sequence.
+func (w *writer) produceAt(recs []*event.Record, split bool) (int, int64, error) {
 	var base int64
 	attempts, err := w.s.retry(w.s.ctx, w.log, func(ctx context.Context, cl *kafka.Client) error {
 		var err error

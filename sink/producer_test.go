@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/walrelay/walrelay/event"
 )
@@ -90,4 +92,60 @@ func TestIdempotenceSettings(t *testing.T) {
 	if s := startSink(t, cfg); s.producer == noProducer {
 		t.Error("auto without compression: no producer id from kfake")
 	}
+}
+
+// TestSequenceAfterExpiredProducerState: a broker older than 2.5 (kfake
+// limited to 2.4's API versions) answers UNKNOWN_PRODUCER_ID to a sequence
+// it has no state for (as after producer.id.expiration.ms without writes;
+// here a fresh producer id at sequence 7): the writer starts again at 0 and
+// writes its batch once. A sequence that contradicts what the broker knows
+// is OUT_OF_ORDER_SEQUENCE_NUMBER, and the writer gives up.
+func TestSequenceAfterExpiredProducerState(t *testing.T) {
+	c := newFake(t, kfake.MaxVersions(kversion.V2_4_0()))
+	brokers := c.ListenAddrs()
+	const topic = "seqreset"
+	createTopic(t, brokers, topic, 1, nil)
+	s := startSink(t, fastConfig(brokers))
+	w := newWriter(s, topic, 0)
+	w.seq = 7
+	if err := w.flush(seqBatch(topic, 0, 3), false); err != nil {
+		t.Fatalf("batch at a sequence the broker does not know: %v", err)
+	}
+	if w.seq != 3 {
+		t.Errorf("next sequence %d, want 3 (restarted at 0)", w.seq)
+	}
+	w.seq = 100
+	err := w.flush(seqBatch(topic, 3, 3), false)
+	var halt *HaltError
+	if !errors.As(err, &halt) || !errors.Is(err, kafka.OutOfOrderSequenceNumber) {
+		t.Fatalf("sequence 100 where the broker expects 3: %v, want a HaltError for OUT_OF_ORDER_SEQUENCE_NUMBER", err)
+	}
+	if end := endOffsets(t, brokers, topic)[0]; end != 3 {
+		t.Errorf("log end offset %d, want 3", end)
+	}
+}
+
+// TestRealBrokerAcceptsUnknownProducerAtAnySequence: Kafka 2.5 and later
+// take any first sequence from a producer they have no state for
+// (KIP-360), so a partition idle past producer.id.expiration.ms costs
+// nothing there.
+func TestRealBrokerAcceptsUnknownProducerAtAnySequence(t *testing.T) {
+	brokers := realBrokers(t)
+	topic := uniqueTopic(t, brokers, "seqfirst")
+	createTopic(t, brokers, topic, 1, nil)
+	w := newWriter(startSink(t, realConfig(brokers)), topic, 0)
+	w.seq = 7
+	if err := w.flush(seqBatch(topic, 0, 3), false); err != nil || w.seq != 10 {
+		t.Fatalf("first batch at sequence 7: %v, next sequence %d; want accepted, 10", err, w.seq)
+	}
+}
+
+// seqBatch returns n records numbered from first, each with its own key.
+func seqBatch(topic string, first, n int) []*event.Record {
+	a := newAcks(first + n)
+	out := make([]*event.Record, n)
+	for i := range out {
+		out[i] = testRecord(topic, first+i, first+i, a)
+	}
+	return out
 }
