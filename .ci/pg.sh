@@ -42,6 +42,31 @@ install_pg() {
   return 0
 }
 
+# server_cert turns TLS on for the cluster in $1 (plaintext stays allowed):
+# a self-signed certificate for 127.0.0.1 and localhost, which is also the
+# clients' root ($1/root.crt, for sslmode=verify-full). Skipped with a note
+# when openssl is missing: only the TLS test needs it.
+server_cert() {
+  local dir=$1
+  if ! command -v openssl >/dev/null; then
+    log "openssl not found: PostgreSQL runs without TLS (the TLS test will skip)"
+    return 0
+  fi
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$dir/data/server.key" -out "$dir/data/server.crt" >"$dir/openssl.log" 2>&1 \
+    || { cat "$dir/openssl.log" >&2; die "openssl could not make PostgreSQL's certificate"; }
+  chmod 600 "$dir/data/server.key"
+  [[ $(id -u) == 0 ]] && chown "$PG_USER:" "$dir/data/server.key" "$dir/data/server.crt"
+  cp "$dir/data/server.crt" "$dir/root.crt"
+  chmod 644 "$dir/root.crt"
+  run_user "$PG_USER" tee -a "$dir/data/postgresql.conf" >/dev/null <<CONF
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+CONF
+}
+
 start() {
   local dir=$1 bindir port
   bindir=$(pg_bindir) || { install_pg; bindir=$(pg_bindir) || die "PostgreSQL installed but initdb still not found"; }
@@ -75,6 +100,7 @@ max_connections = 200
 fsync = off
 full_page_writes = off
 CONF
+    server_cert "$dir"
     echo "$port" >"$dir/port"
   fi
   port=$(cat "$dir/port")
@@ -85,6 +111,9 @@ CONF
   fi
   echo "$bindir" >"$dir/bindir"
   echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable" >"$dir/dsn"
+  if [[ -f $dir/root.crt ]]; then
+    echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=verify-full&sslrootcert=$dir/root.crt" >"$dir/dsn_tls"
+  fi
   log "PostgreSQL up: $(cat "$dir/dsn")"
 }
 

@@ -19,6 +19,7 @@ case "${1:-}" in
     bash "$here/pg.sh" start "$dir/pg"
     bash "$here/kafka.sh" start "$dir/kafka"
     echo "export WALRELAY_TEST_PG_DSN='$(cat "$dir/pg/dsn")'"
+    [[ -f $dir/pg/root.crt ]] && echo "export WALRELAY_TEST_PG_ROOTCERT='$dir/pg/root.crt'"
     echo "export WALRELAY_TEST_KAFKA_BROKERS='$(cat "$dir/kafka/brokers")'"
     echo "export WALRELAY_TEST_KAFKA_CTL='$dir/kafka/ctl'"
     echo "export WALRELAY_TEST_KAFKA_TLS_BROKERS='$(cat "$dir/kafka/tls_brokers")'"
@@ -31,7 +32,7 @@ case "${1:-}" in
     bash "$here/kafka.sh" stop "$dir/kafka"
     bash "$here/pg.sh" stop "$dir/pg"
     rm -rf "$dir"
-    log "services stopped; unset WALRELAY_TEST_PG_DSN WALRELAY_TEST_KAFKA_BROKERS WALRELAY_TEST_KAFKA_CTL WALRELAY_TEST_KAFKA_TLS_BROKERS WALRELAY_TEST_KAFKA_SASL_BROKERS WALRELAY_TEST_KAFKA_TLS_DIR WALRELAY_TEST_KAFKA_SASL_USER WALRELAY_TEST_KAFKA_SASL_PASSWORD"
+    log "services stopped; unset WALRELAY_TEST_PG_DSN WALRELAY_TEST_PG_ROOTCERT WALRELAY_TEST_KAFKA_BROKERS WALRELAY_TEST_KAFKA_CTL WALRELAY_TEST_KAFKA_TLS_BROKERS WALRELAY_TEST_KAFKA_SASL_BROKERS WALRELAY_TEST_KAFKA_TLS_DIR WALRELAY_TEST_KAFKA_SASL_USER WALRELAY_TEST_KAFKA_SASL_PASSWORD"
     ;;
   *) echo "usage: $0 start|stop" >&2; exit 2 ;;
 esac
