@@ -47,7 +47,27 @@ func Check(ctx context.Context, cfg Config, probeTopic string) []CheckResult {
 		out = append(out, CheckResult{What: fmt.Sprintf("kafka.topic_replication_factor %d exceeds the %d broker(s)", cfg.TopicReplicationFactor, len(meta.Brokers)),
 			Fix: fmt.Sprintf("set kafka.topic_replication_factor to at most %d", len(meta.Brokers))})
 	}
-	return append(out, checkCreate(ctx, adm, cfg, probeTopic))
+	return append(out, checkCreate(ctx, adm, cfg, probeTopic), checkIdempotence(ctx, &cfg))
+}
+
+// checkIdempotence asks for a producer id as New does: a refusal fails the
+// check only when cfg.Idempotence is IdempotenceOn.
+func checkIdempotence(ctx context.Context, cfg *Config) CheckResult {
+	switch {
+	case cfg.Idempotence == IdempotenceOff:
+		return CheckResult{OK: true, What: "kafka: idempotent writes off (kafka.idempotence: false)"}
+	case cfg.Compression != "none":
+		return CheckResult{OK: true, What: "kafka: writes without idempotence (it needs kafka.compression: none)"}
+	}
+	p, err := requestProducerID(ctx, cfg)
+	switch {
+	case err == nil:
+		return CheckResult{OK: true, What: fmt.Sprintf("kafka: idempotent writes allowed (producer id %d)", p.id)}
+	case cfg.Idempotence == IdempotenceAuto && refusesIdempotence(err):
+		return CheckResult{OK: true, What: fmt.Sprintf("kafka: the cluster refuses a producer id (%v): walrelay will write without idempotence", err)}
+	}
+	return CheckResult{What: fmt.Sprintf("kafka: no producer id for idempotent writes: %v", err),
+		Fix: "grant IDEMPOTENT_WRITE on the cluster (or WRITE on the topics, Kafka 3.0+), or set kafka.idempotence: false"}
 }
 
 // checkCreate asks the cluster whether probeTopic could be created.

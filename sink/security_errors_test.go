@@ -189,7 +189,8 @@ func TestFakeSASL(t *testing.T) {
 				t.Fatal(err)
 			}
 			a.wait(t, 10*time.Second)
-			if res := Check(context.Background(), cfg, "probe"); len(res) != 2 || !res[0].OK || !res[1].OK {
+			if res := Check(context.Background(), cfg, "probe"); len(res) != 3 || !res[0].OK || !res[1].OK ||
+				!res[2].OK || !strings.Contains(res[2].What, "idempotent writes allowed") {
 				t.Errorf("Check: %+v", res)
 			}
 			cfg.SASL = SASL{}
