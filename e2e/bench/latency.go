@@ -50,14 +50,16 @@ var latencyIDs int64
 // writeAtRate inserts into the latency table at rate rows/s for dur, one
 // transaction per writerTick, and returns the rows written. It runs on its
 // own connection, whose backend pid it passes to connected before the
-// first insert.
-func writeAtRate(ctx context.Context, dsn string, rate int, dur time.Duration, connected func(pid uint32)) (int64, time.Duration, error) {
+// first insert; it calls done after the last insert, while that backend
+// still runs.
+func writeAtRate(ctx context.Context, dsn string, rate int, dur time.Duration, connected func(pid uint32), done func()) (int64, time.Duration, error) {
 	db, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return 0, 0, fmt.Errorf("latency writer: connect: %w", err)
 	}
 	defer db.Close(context.Background())
 	connected(db.PgConn().PID())
+	defer done() // before Close ends the backend
 	sql := fmt.Sprintf(insertRows, benchSchema+"."+latencyTable)
 	t0 := time.Now()
 	tick := time.NewTicker(writerTick)
@@ -233,10 +235,12 @@ func (b *bench) measureWith(ctx context.Context, consumer string, rate int, part
 		}
 		probeAt = time.AfterFunc(b.o.warmup, func() { probes <- startCPUProbe(parties) })
 	}
-	written, elapsed, err := writeAtRate(ctx, b.svc.dsn, rate, b.o.latencyDur, connected)
-	if probeAt != nil && !probeAt.Stop() {
-		r.CPU = (<-probes).end()
+	done := func() {
+		if probeAt != nil && !probeAt.Stop() {
+			r.CPU = (<-probes).end()
+		}
 	}
+	written, elapsed, err := writeAtRate(ctx, b.svc.dsn, rate, b.o.latencyDur, connected, done)
 	r.Written, r.DurationS = written, elapsed.Seconds()
 	if elapsed > 0 {
 		r.AchievedRate = float64(written) / elapsed.Seconds()
