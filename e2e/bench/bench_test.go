@@ -159,6 +159,45 @@ func TestPlanLatency(t *testing.T) {
 	}
 }
 
+// TestSweep: --sweep runs follow the planned ones with their own names and
+// slots, get no target verdict (the half-max target stays on its run even
+// when a sweep rate is higher), and print as one p99 row per consumer.
+func TestSweep(t *testing.T) {
+	t.Parallel()
+	o, err := parseOptions([]string{"--sweep", "60000, 120000"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.rateCap = 10000
+	runs := planLatency(o, 90000)
+	if len(runs) != 4 || runs[2].rate != 60000 || runs[3].rate != 120000 || !runs[2].sweep || runs[1].sweep ||
+		runs[2].slot == runs[3].slot || runs[2].suffix != " (sweep 60000/s)" {
+		t.Fatalf("runs %+v, want the two planned then the two sweep runs", runs)
+	}
+	if _, err := parseOptions([]string{"--sweep", "60000,fast"}, io.Discard); err == nil {
+		t.Error("--sweep 60000,fast accepted")
+	}
+
+	r := &Report{Settings: Settings{Formats: []string{"json"}}, Latency: []LatencyResult{
+		{Consumer: "walrelay json", OfferedRate: 10000, Samples: 10, P99ms: 8},
+		{Consumer: "walrelay json" + halfMaxSuffix, OfferedRate: 45000, Samples: 10, P99ms: 40},
+		{Consumer: "walrelay json (sweep 60000/s)", OfferedRate: 60000, Samples: 10, P99ms: 90, Sweep: true},
+		{Consumer: clientName + " (sweep 60000/s)", OfferedRate: 60000, Samples: 10, P99ms: 5, Sweep: true},
+		{Consumer: "walrelay json (sweep 120000/s)", OfferedRate: 120000, Samples: 10, P99ms: 900, Sweep: true},
+	}}
+	if _, target := relayLatencies(r, nil); target == nil || target.OfferedRate != 45000 {
+		t.Errorf("half-max target on %+v, want the 45000/s run", target)
+	}
+	var b strings.Builder
+	printSweep(&b, r.Latency)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[1], "60000") || !strings.Contains(lines[1], "120000") ||
+		strings.Join(strings.Fields(lines[2]), " ") != "walrelay json 90 900" ||
+		strings.Join(strings.Fields(lines[3]), " ") != clientName+" 5 -" {
+		t.Errorf("sweep table:\n%s", b.String())
+	}
+}
+
 func TestCommitTime(t *testing.T) {
 	t.Parallel()
 	var times commitTimes

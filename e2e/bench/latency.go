@@ -37,6 +37,7 @@ type LatencyResult struct {
 	PeakRSSMB  float64    `json:"peak_rss_mb,omitempty"` // of the consumer process, since its start
 	CPUSeconds float64    `json:"cpu_s,omitempty"`       // of the consumer process, since its start
 	CPU        *CPUBudget `json:"cpu_budget,omitempty"`  // the machine's CPU in the measured window
+	Sweep      bool       `json:"sweep,omitempty"`       // a --sweep run: no target verdict
 	Error      string     `json:"error,omitempty"`
 }
 

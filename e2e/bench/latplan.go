@@ -7,8 +7,9 @@ import "fmt"
 type latencyRun struct {
 	rate   int
 	why    string // how the rate was chosen, for the notes
-	suffix string // appended to the consumer names: "" or " (half max)"
-	slot   string // appended to the slot names: "" or "_half"
+	suffix string // appended to the consumer names: "", " (half max)" or " (sweep N/s)"
+	slot   string // appended to the slot names: "", "_half" or "_swN"
+	sweep  bool   // a --sweep run: no target verdict
 }
 
 // halfMaxSuffix marks the latency run at half walrelay's measured rate.
@@ -18,8 +19,18 @@ const halfMaxSuffix = " (half max)"
 // backlog rate med (0 = none measured). The first run is --rate, or half of
 // med capped by --rate-cap; it is the one compared with Debezium. When the
 // cap cut the default rate, a second run at exactly half of med follows for
-// the target, unless --skip-target-latency.
+// the target, unless --skip-target-latency. The --sweep runs come last.
 func planLatency(o options, med float64) []latencyRun {
+	runs := plannedLatency(o, med)
+	for i, rate := range o.sweep {
+		runs = append(runs, latencyRun{rate: rate, why: "--sweep", sweep: true,
+			suffix: fmt.Sprintf(" (sweep %d/s)", rate), slot: fmt.Sprintf("_sw%d", i)})
+	}
+	return runs
+}
+
+// plannedLatency is planLatency without the --sweep runs.
+func plannedLatency(o options, med float64) []latencyRun {
 	if o.rate > 0 {
 		return []latencyRun{{rate: o.rate, why: "--rate"}}
 	}

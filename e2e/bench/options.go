@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -41,6 +42,7 @@ type options struct {
 	skipTarget bool          // skip the extra walrelay latency run at half the max rate
 	skipLatRef bool          // skip the pgoutput client's latency reference
 	latSeries  string        // write each latency phase's per-100ms series here (prefix)
+	sweep      rateList      // extra walrelay latency runs at these rates
 }
 
 // parseOptions parses args (without the program name). Help goes to out.
@@ -80,6 +82,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.BoolVar(&o.skipLat, "skip-latency", false, "skip the latency phase")
 	fs.BoolVar(&o.skipTarget, "skip-target-latency", false, "skip walrelay's second latency run at half its measured rate (made when --rate-cap cut the default rate); the latency target then gets no verdict")
 	fs.BoolVar(&o.skipLatRef, "skip-latency-limit", false, "skip the delivery-latency reference: a minimal pgoutput client (no Kafka), alone at each of walrelay's latency rates")
+	fs.Var(&o.sweep, "sweep", "extra latency runs of walrelay (and the pgoutput client) at these offered rows/s, comma-separated, after the planned ones, e.g. 60000,80000,100000,120000: the p99 as the load grows; they get no target verdict")
 	fs.StringVar(&o.latSeries, "latency-series", "", "write each latency phase's series (per 100 ms of commit time: rows, p50, max latency) to PREFIX-<consumer>.tsv")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -146,6 +149,31 @@ func (o *options) formats() []string {
 
 // kfake reports whether the in-process broker was asked for.
 func (o *options) kfake() bool { return o.brokers == "kfake" }
+
+// rateList is a comma-separated list of positive rows/s.
+type rateList []int
+
+func (r *rateList) String() string {
+	parts := make([]string, len(*r))
+	for i, v := range *r {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Set parses "60000,80000"; each rate must be a positive integer.
+func (r *rateList) Set(v string) error {
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a positive rows/s", f)
+		}
+		out = append(out, n)
+	}
+	*r = out
+	return nil
+}
 
 // propList is a repeatable key=value flag.
 type propList []string

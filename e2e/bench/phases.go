@@ -102,9 +102,13 @@ func (b *bench) debeziumAndLatency(ctx context.Context, slots slotNames) {
 			break
 		}
 		name := b.relays[0].label + " " + b.formats[0] + run.suffix
-		b.rep.Latency = append(b.rep.Latency, b.relayLatency(ctx, name, slotPrefix+"lat_wr"+run.slot, b.formats[0], run.rate))
+		r := b.relayLatency(ctx, name, slotPrefix+"lat_wr"+run.slot, b.formats[0], run.rate)
+		r.Sweep = run.sweep
+		b.rep.Latency = append(b.rep.Latency, r)
 		if !b.o.skipLatRef && ctx.Err() == nil {
-			b.rep.Latency = append(b.rep.Latency, b.clientLatency(ctx, clientName+run.suffix, slotPrefix+"lat_pg"+run.slot, run.rate))
+			r := b.clientLatency(ctx, clientName+run.suffix, slotPrefix+"lat_pg"+run.slot, run.rate)
+			r.Sweep = run.sweep
+			b.rep.Latency = append(b.rep.Latency, r)
 		}
 	}
 	if dbzLat != nil {

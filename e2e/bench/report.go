@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -215,6 +216,55 @@ func printLatency(w io.Writer, r *Report) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	printBudgets(w, r.Latency)
+	printSweep(w, r.Latency)
+}
+
+// printSweep prints the --sweep runs' p99 as one row per consumer and one
+// column per offered rate.
+func printSweep(w io.Writer, runs []LatencyResult) {
+	var rates []int
+	p99 := map[string]map[int]string{} // consumer (without the sweep suffix) -> rate -> p99
+	var names []string
+	for _, x := range runs {
+		if !x.Sweep {
+			continue
+		}
+		name, _, _ := strings.Cut(x.Consumer, " (sweep ")
+		if p99[name] == nil {
+			p99[name] = map[int]string{}
+			names = append(names, name)
+		}
+		if !slices.Contains(rates, x.OfferedRate) {
+			rates = append(rates, x.OfferedRate)
+		}
+		p99[name][x.OfferedRate] = fmt.Sprintf("%d", x.P99ms)
+		if x.Error != "" {
+			p99[name][x.OfferedRate] += "!"
+		}
+	}
+	if len(rates) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Sweep: p99 commit -> Kafka (ms) by offered rows/s (! = the run reported an error)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "consumer\t")
+	for _, rate := range rates {
+		fmt.Fprintf(tw, "%d\t", rate)
+	}
+	fmt.Fprintln(tw)
+	for _, name := range names {
+		fmt.Fprintf(tw, "%s\t", name)
+		for _, rate := range rates {
+			v := p99[name][rate]
+			if v == "" {
+				v = "-"
+			}
+			fmt.Fprintf(tw, "%s\t", v)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
 }
 
 // printBudgets prints each latency run's CPU budget, if any was read.

@@ -78,11 +78,12 @@ func verdict(b bool) *bool { return &b }
 
 // relayLatencies returns walrelay's latency run compared with Debezium (the
 // one at Debezium's rate, else the first) and the one for the half-max
-// target (the highest offered rate, the first among equals).
+// target (the highest offered rate, the first among equals); --sweep runs
+// are neither.
 func relayLatencies(r *Report, dbz *LatencyResult) (vsDbz, target *LatencyResult) {
 	for i := range r.Latency {
 		l := &r.Latency[i]
-		if !strings.HasPrefix(l.Consumer, "walrelay ") {
+		if !strings.HasPrefix(l.Consumer, "walrelay ") || l.Sweep {
 			continue
 		}
 		if vsDbz == nil || dbz != nil && l.OfferedRate == dbz.OfferedRate && vsDbz.OfferedRate != dbz.OfferedRate {
