@@ -31,8 +31,8 @@ type PartyCPU struct {
 	Cores float64 `json:"cores"`
 }
 
-// saturated reports whether the machine had less than a tenth of a core in
-// ten idle: beyond that, run-queue waits set the tail, whatever runs.
+// saturated reports whether 90% or more of the machine's cores were busy:
+// beyond that, run-queue waits set the tail, whatever runs.
 func (c *CPUBudget) saturated() bool {
 	return c != nil && c.MachineCores > 0 && c.MachineBusyCores >= 0.9*float64(c.MachineCores)
 }
