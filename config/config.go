@@ -24,6 +24,7 @@ type Config struct {
 	Heartbeat        Heartbeat      `yaml:"heartbeat"`         //
 	Snapshot         Snapshot       `yaml:"snapshot"`          //
 	Log              Log            `yaml:"log"`               //
+	Metrics          Metrics        `yaml:"metrics"`           //
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`

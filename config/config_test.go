@@ -90,6 +90,7 @@ func TestErrors(t *testing.T) {
 		{"bad broker", "postgres:\n  dsn: postgres://u@h/db\nkafka:\n  brokers: [nohostport]\n", nil,
 			[]string{":4:", "kafka.brokers", "host:port"}},
 		{"bad on_failure", minimal + "  on_failure: ignore\n", nil, []string{":5:", "kafka.on_failure", "halt or dead_letter"}},
+		{"bad metrics listen", minimal + "metrics:\n  listen: nope\n", nil, []string{":6:", "metrics.listen", "host:port"}},
 		{"idempotence with compression", minimal + "  compression: zstd\n  idempotence: true\n", nil,
 			[]string{":6:", "kafka.idempotence", "compression: none"}},
 		{"bad duration", minimal + "  linger: soon\n", nil, []string{":5:"}},

@@ -37,3 +37,8 @@ type Snapshot struct {
 	Parallelism int    `yaml:"parallelism"` // tables/chunks read at once; default 2
 	ChunkSize   int    `yaml:"chunk_size"`  // rows per primary-key chunk; default 50000
 }
+
+// Metrics serves Prometheus metrics over HTTP.
+type Metrics struct {
+	Listen string `yaml:"listen"` // host:port of GET /metrics; "" = no metrics server
+}

@@ -102,6 +102,9 @@ func (c *Config) checkRest() *Error {
 		return &Error{Key: "log.level", Msg: fmt.Sprintf("unknown level %q", c.Log.Level), Fix: "use debug, info, warn or error"}
 	case !oneOf(c.Log.Format, "json", "console"):
 		return &Error{Key: "log.format", Msg: fmt.Sprintf("unknown format %q", c.Log.Format), Fix: "use json or console"}
+	case c.Metrics.Listen != "" && !validListen(c.Metrics.Listen):
+		return &Error{Key: "metrics.listen", Msg: fmt.Sprintf("%q is not host:port", c.Metrics.Listen),
+			Fix: "e.g. 127.0.0.1:9187 or :9187 for every interface; leave it empty for no metrics server"}
 	case c.TopicPrefix == "" || strings.ContainsAny(c.TopicPrefix, " /\\"):
 		return &Error{Key: "topic_prefix", Msg: fmt.Sprintf("%q is not a valid topic prefix", c.TopicPrefix),
 			Fix: "use letters, digits, '.', '_' and '-'"}
@@ -124,4 +127,11 @@ func redact(msg, dsn string) string {
 		return strings.ReplaceAll(msg, cfg.Password, "xxxxx")
 	}
 	return msg
+}
+
+// validListen reports whether listen is host:port with a port (the host may
+// be empty: every interface).
+func validListen(listen string) bool {
+	_, port, err := net.SplitHostPort(listen)
+	return err == nil && port != ""
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/walrelay/walrelay/decoder"
@@ -25,10 +26,11 @@ type reader struct {
 
 	nextStatus time.Time
 	nextReport time.Time
-	inTxn      bool      // a Begin was decoded and its Commit not yet
-	walEnd     event.LSN // newest ServerWALEnd seen
-	batch      []item    // decoded, not yet handed to the publisher
-	batchBytes int       // WAL bytes of batch
+	inTxn      bool          // a Begin was decoded and its Commit not yet
+	walEnd     event.LSN     // newest ServerWALEnd seen
+	walEndSeen atomic.Uint64 // walEnd, for the metrics (read at scrape time)
+	batch      []item        // decoded, not yet handed to the publisher
+	batchBytes int           // WAL bytes of batch
 	tickTimer  *time.Timer
 }
 
@@ -197,6 +199,7 @@ func (r *reader) receive(ctx context.Context) (replication.Message, bool, error)
 func (r *reader) handle(ctx context.Context, m replication.Message, committerErr <-chan error) error {
 	if m.ServerWALEnd > r.walEnd {
 		r.walEnd = m.ServerWALEnd
+		r.walEndSeen.Store(uint64(m.ServerWALEnd))
 	}
 	if m.Keepalive {
 		r.batch = append(r.batch, item{keepalive: true, walEnd: m.ServerWALEnd})

@@ -23,11 +23,20 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	rs := &runState{}
 	defer rs.close() // the embedded registry outlives sessions
+	if listen := opts.Config.Metrics.Listen; listen != "" {
+		rs.metrics = newMetrics()
+		stop, err := serveMetrics(ctx, listen, rs.metrics, opts.Log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	streamedOnce := false
 	failures := 0
 	for {
 		s := newSession(opts, rs)
 		err := s.run(ctx)
+		rs.metrics.ended(s, err != nil && ctx.Err() == nil)
 		streamedOnce = streamedOnce || s.streamed
 		if s.streamed {
 			opts.ReplayFrom = 0 // a replay happens once; restarts resume from the checkpoint

@@ -23,6 +23,8 @@ type runState struct {
 	// when the rules file no longer loads (an unfinished edit must not turn a
 	// restart into an outage).
 	rules *filter.Rules
+	// metrics are served when metrics.listen is set; nil otherwise.
+	metrics *metrics
 }
 
 // close stops the embedded registry, if one runs. Run calls it when it returns.

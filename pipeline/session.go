@@ -74,6 +74,7 @@ func (s *session) run(ctx context.Context) error {
 	go func() { defer close(heartbeatsDone); s.runHeartbeats(hctx) }()
 
 	s.streamed = true
+	s.rs.metrics.streaming(s)
 	s.log.Info().Str("slot", s.cfg.Postgres.Slot).Str("publication", s.cfg.Postgres.Publication).
 		Stringer("start_lsn", s.start).Msg("streaming")
 	if s.opts.OnStreaming != nil {

@@ -1,0 +1,77 @@
+package e2e
+
+import (
+	"bufio"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMetrics: with metrics.listen set, GET /metrics serves walrelay's
+// Prometheus metrics while it runs: after 25 inserts, walrelay_events_total
+// and walrelay_kafka_records_acked_total count all 25, the checkpoint and
+// the server's WAL end are positions, walrelay_streaming is 1, and nothing
+// is in flight once Kafka acknowledged everything.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	dsn, brokers, conn := newTestDB(t, `CREATE TABLE public.met (id int PRIMARY KEY)`)
+	cfg := newRelayConfig(t, dsn, brokers, "public.met")
+	addr := freeAddr(t)
+	cfg.set("metrics.listen", addr)
+	r := startRelay(t, cfg)
+	mustExec(t, conn, `INSERT INTO public.met SELECT generate_series(1, 25)`)
+
+	var m map[string]float64
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		m = scrape(t, "http://"+addr+"/metrics")
+		if m["walrelay_kafka_records_acked_total"] >= 25 && m["walrelay_inflight_events"] == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for name, want := range map[string]float64{"walrelay_events_total": 25, "walrelay_kafka_records_acked_total": 25,
+		"walrelay_streaming": 1, "walrelay_inflight_events": 0, "walrelay_restarts_total": 0} {
+		if got, ok := m[name]; !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
+		}
+	}
+	if m["walrelay_checkpoint_lsn"] <= 0 || m["walrelay_server_wal_end_lsn"] < m["walrelay_checkpoint_lsn"] {
+		t.Errorf("checkpoint_lsn %v, server_wal_end_lsn %v: want a position, the server's end at or past it",
+			m["walrelay_checkpoint_lsn"], m["walrelay_server_wal_end_lsn"])
+	}
+	if _, ok := m["go_goroutines"]; !ok {
+		t.Error("no Go runtime metrics")
+	}
+	if code, _ := r.term(); code != 0 {
+		t.Errorf("exit code %d after SIGTERM, want 0", code)
+	}
+}
+
+// scrape reads a Prometheus text exposition into name -> value (metrics
+// without labels only).
+func scrape(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok || strings.HasPrefix(name, "#") || strings.Contains(name, "{") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(val, 64); err == nil {
+			out[name] = v
+		}
+	}
+	return out
+}

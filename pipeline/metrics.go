@@ -1,0 +1,157 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+)
+
+// metrics are walrelay's Prometheus metrics (config metrics.listen). They
+// are read at scrape time from the session that streams (live), so the
+// hot path pays nothing for them. Counters add up over the sessions of a
+// Run: a restart does not reset them.
+type metrics struct {
+	reg  *prometheus.Registry
+	live atomic.Pointer[session] // the session streaming now, nil between sessions
+
+	mu       sync.Mutex
+	past     sessionCounts // what ended sessions counted
+	restarts atomic.Uint64 // sessions that failed and were restarted
+}
+
+// sessionCounts are the per-session counts the metrics add up.
+type sessionCounts struct{ events, records, retries, deadLettered uint64 }
+
+// counts returns what s counted so far (s streams or just stopped).
+func (s *session) counts() sessionCounts {
+	c := sessionCounts{events: s.reader.pub.events.Load()}
+	if s.sink != nil {
+		st := s.sink.Stats()
+		c.records, c.retries, c.deadLettered = uint64(st.Records), uint64(st.Retries), uint64(st.DeadLettered)
+	}
+	return c
+}
+
+func (a sessionCounts) plus(b sessionCounts) sessionCounts {
+	return sessionCounts{a.events + b.events, a.records + b.records, a.retries + b.retries, a.deadLettered + b.deadLettered}
+}
+
+// newMetrics registers walrelay's metrics and the Go runtime's and process's.
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	counter := func(name, help string, pick func(sessionCounts) uint64) {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "walrelay_" + name, Help: help},
+			func() float64 { return float64(pick(m.total())) }))
+	}
+	counter("events_total", "Change events handed to the Kafka sink.", func(c sessionCounts) uint64 { return c.events })
+	counter("kafka_records_acked_total", "Records Kafka acknowledged with acks=all (dead-lettered ones included).",
+		func(c sessionCounts) uint64 { return c.records })
+	counter("kafka_retries_total", "Produce requests retried.", func(c sessionCounts) uint64 { return c.retries })
+	counter("kafka_dead_lettered_total", "Records written to the dead-letter topic.",
+		func(c sessionCounts) uint64 { return c.deadLettered })
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "walrelay_restarts_total",
+		Help: "Pipeline restarts from the checkpoint after a failure."}, func() float64 { return float64(m.restarts.Load()) }))
+	m.registerGauges()
+	return m
+}
+
+// registerGauges registers the gauges of the streaming session; they read
+// 0 between sessions, and walrelay_streaming says which.
+func (m *metrics) registerGauges() {
+	gauge := func(name, help string, read func(s *session) float64) {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "walrelay_" + name, Help: help}, func() float64 {
+			if s := m.live.Load(); s != nil {
+				return read(s)
+			}
+			return 0
+		}))
+	}
+	gauge("streaming", "1 while a session streams from the slot.", func(*session) float64 { return 1 })
+	gauge("checkpoint_lsn", "Position (LSN as a number) persisted and confirmed to PostgreSQL.",
+		func(s *session) float64 { return float64(s.committer.Persisted()) })
+	gauge("server_wal_end_lsn", "Newest WAL end the server reported (LSN as a number).",
+		func(s *session) float64 { return float64(s.reader.walEndSeen.Load()) })
+	gauge("lag_bytes", "WAL bytes between the server's end and the persisted checkpoint.", func(s *session) float64 {
+		end, done := s.reader.walEndSeen.Load(), uint64(s.committer.Persisted())
+		return float64(end - min(end, done))
+	})
+	gauge("inflight_events", "Events read and not yet acknowledged by Kafka.", func(s *session) float64 {
+		ev, _, _ := s.tracker.Stats()
+		return float64(ev)
+	})
+	gauge("inflight_bytes", "Bytes of the events in flight.", func(s *session) float64 {
+		_, b, _ := s.tracker.Stats()
+		return float64(b)
+	})
+	gauge("heartbeat_lag_seconds", "Emit-to-acknowledged time of the last heartbeat (0 without heartbeats).",
+		func(s *session) float64 { lag, _ := s.reader.pub.heartbeat.get(); return lag.Seconds() })
+}
+
+// total is what every session of the Run counted, the live one included.
+func (m *metrics) total() sessionCounts {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.past
+	if s := m.live.Load(); s != nil {
+		t = t.plus(s.counts())
+	}
+	return t
+}
+
+// streaming makes s the live session. Called once it streams.
+func (m *metrics) streaming(s *session) {
+	if m != nil {
+		m.live.Store(s)
+	}
+}
+
+// ended adds the counts of s, which stopped streaming, to the past ones;
+// failed says it failed and will be restarted.
+func (m *metrics) ended(s *session, failed bool) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	if m.live.Load() == s {
+		m.past = m.past.plus(s.counts())
+		m.live.Store(nil)
+	}
+	m.mu.Unlock()
+	if failed {
+		m.restarts.Add(1)
+	}
+}
+
+// serveMetrics serves GET /metrics on listen until ctx ends. It returns
+// when the listener is bound, so a taken port fails walrelay at start.
+func serveMetrics(ctx context.Context, listen string, m *metrics, log zerolog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, fatal(fmt.Errorf("metrics.listen %s: %w (choose a free host:port, or leave metrics.listen empty)", listen, err))
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("metrics server stopped")
+		}
+	}()
+	log.Info().Str("listen", ln.Addr().String()).Msg("metrics served at /metrics")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}
