@@ -62,19 +62,9 @@ func TestFilterReplacesAllTablesPublication(t *testing.T) {
 // event besides the markers.
 func checkOnlyA(t *testing.T, cfg *relayConfig, conn *pgx.Conn, brokers []string) {
 	t.Helper()
-	topics := []string{cfg.topic("public.a"), cfg.topic(markerTable)}
-	col := newCollector(t, brokers, topics...)
-	catchUp(t, cfg, conn, col, col, time.Minute)
-	var got []string
-	for _, r := range col.recs {
-		if r.Topic != cfg.topic(markerTable) {
-			got = append(got, describeFiltered(r))
-		}
-	}
-	if strings.Join(got, ",") != "c public.a id=1" {
+	if got := eventsOf(t, cfg, conn, brokers, "public.a"); strings.Join(got, ",") != "c public.a id=1" {
 		t.Errorf("events %v, want only the insert into public.a", got)
 	}
-	noOtherTopics(t, col, cfg.TopicPrefix, topics)
 	if got := publicationTables(t, conn, cfg.Publication); strings.Join(got, ",") != "public.a,public.e2e_marker" {
 		t.Errorf("publication holds %v after the run, want it unchanged", got)
 	}
@@ -95,7 +85,19 @@ func TestFilterNewTableUnderAllTablesPublication(t *testing.T) {
 	mustExec(t, conn, `BEGIN; CREATE TABLE new_orders (id int PRIMARY KEY); INSERT INTO new_orders VALUES (1), (2);
 		CREATE TABLE other (id int PRIMARY KEY); INSERT INTO other VALUES (1); COMMIT`)
 	mustExec(t, conn, "INSERT INTO new_orders VALUES (3)")
-	topics := []string{cfg.topic("public.new_orders"), cfg.topic(markerTable)}
+	got := eventsOf(t, cfg, conn, brokers, "public.new_orders")
+	sort.Strings(got) // one row per key: partitions interleave
+	if want := "c public.new_orders id=1,c public.new_orders id=2,c public.new_orders id=3"; strings.Join(got, ",") != want {
+		t.Errorf("events %v, want %s", got, want)
+	}
+}
+
+// eventsOf waits for catch-up and returns the events of table, described
+// (describeFiltered), after checking that no topic but table's and the
+// markers' holds any.
+func eventsOf(t *testing.T, cfg *relayConfig, conn *pgx.Conn, brokers []string, table string) []string {
+	t.Helper()
+	topics := []string{cfg.topic(table), cfg.topic(markerTable)}
 	col := newCollector(t, brokers, topics...)
 	catchUp(t, cfg, conn, col, col, time.Minute)
 	var got []string
@@ -104,9 +106,6 @@ func TestFilterNewTableUnderAllTablesPublication(t *testing.T) {
 			got = append(got, describeFiltered(r))
 		}
 	}
-	sort.Strings(got) // one row per key: partitions interleave
-	if want := "c public.new_orders id=1,c public.new_orders id=2,c public.new_orders id=3"; strings.Join(got, ",") != want {
-		t.Errorf("events %v, want %s", got, want)
-	}
 	noOtherTopics(t, col, cfg.TopicPrefix, topics)
+	return got
 }
