@@ -89,13 +89,9 @@ func checkCreate(ctx context.Context, adm *kadm.Client, cfg Config, probeTopic s
 
 // connectFinding describes a failed first request to the brokers.
 func connectFinding(err error, cfg *Config) CheckResult {
-	var sec *SecurityError
-	if errors.As(asSecurityError(err, cfg), &sec) {
+	sec, fix := connectFix(err, cfg, "check kafka.brokers and that the brokers are running and reachable from here")
+	if sec != nil {
 		return CheckResult{What: fmt.Sprintf("kafka brokers %v: %s: %v", cfg.Brokers, sec.Problem, sec.Err), Fix: sec.Fix}
-	}
-	fix := "check kafka.brokers and that the brokers are running and reachable from here"
-	if hint := connectHint(err, cfg); hint != "" {
-		fix = "check kafka.brokers; " + hint
 	}
 	return CheckResult{What: fmt.Sprintf("kafka brokers %v do not answer: %v", cfg.Brokers, err), Fix: fix}
 }

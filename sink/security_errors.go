@@ -134,6 +134,21 @@ func alertFix(alert string, cfg *Config) string {
 	return "the broker does not accept the client certificate: check kafka.tls.cert_file and kafka.tls.key_file (signed by a CA in the broker's truststore, not expired)"
 }
 
+// connectFix classifies a failed first request to the bootstrap brokers
+// (sink.New, Check): a *SecurityError when retrying cannot help, otherwise
+// the fix to print: a hint at kafka.tls and kafka.sasl when the listener
+// seems to speak another protocol (connectHint), else fallback.
+func connectFix(err error, cfg *Config, fallback string) (*SecurityError, string) {
+	var sec *SecurityError
+	if errors.As(asSecurityError(err, cfg), &sec) {
+		return sec, ""
+	}
+	if hint := connectHint(err, cfg); hint != "" {
+		return nil, "check kafka.brokers; " + hint
+	}
+	return nil, fallback
+}
+
 // connectHint is added to a failure of the first request to the bootstrap
 // brokers (sink.New, Check) that looks like a listener speaking another
 // protocol than configured: the connection was closed, reset or timed out

@@ -111,17 +111,14 @@ func (s *Sink) ping(ctx context.Context) error {
 	if err == nil && len(md.Brokers) == 0 {
 		err = errors.New("the metadata response lists no brokers")
 	}
-	if err != nil {
-		var sec *SecurityError
-		if errors.As(asSecurityError(err, &s.cfg), &sec) {
-			return fmt.Errorf("kafka: connecting to brokers %v: %w", s.cfg.Brokers, sec)
-		}
-		if hint := connectHint(err, &s.cfg); hint != "" {
-			return fmt.Errorf("kafka: cannot reach brokers %v: %w; check kafka.brokers; %s", s.cfg.Brokers, err, hint)
-		}
-		return fmt.Errorf("kafka: cannot reach brokers %v: %w; check kafka.brokers and that the broker is running", s.cfg.Brokers, err)
+	if err == nil {
+		return nil
 	}
-	return nil
+	sec, fix := connectFix(err, &s.cfg, "check kafka.brokers and that the broker is running")
+	if sec != nil {
+		return fmt.Errorf("kafka: connecting to brokers %v: %w", s.cfg.Brokers, sec)
+	}
+	return fmt.Errorf("kafka: cannot reach brokers %v: %w; %s", s.cfg.Brokers, err, fix)
 }
 
 // warnInsecure logs one warning when the broker's certificate is not
