@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/event"
 )
 
 // metrics are walrelay's Prometheus metrics (config metrics.listen). They
@@ -83,8 +85,7 @@ func (m *metrics) registerGauges() {
 	gauge("server_wal_end_lsn", "Newest WAL end the server reported (LSN as a number).",
 		func(s *session) float64 { return float64(s.reader.walEndSeen.Load()) })
 	gauge("lag_bytes", "WAL bytes between the server's end and the persisted checkpoint.", func(s *session) float64 {
-		end, done := s.reader.walEndSeen.Load(), uint64(s.committer.Persisted())
-		return float64(end - min(end, done))
+		return float64(lagBytes(event.LSN(s.reader.walEndSeen.Load()), s.committer.Persisted()))
 	})
 	gauge("inflight_events", "Events read and not yet acknowledged by Kafka.", func(s *session) float64 {
 		ev, _, _ := s.tracker.Stats()
@@ -116,19 +117,22 @@ func (m *metrics) streaming(s *session) {
 	}
 }
 
-// ended adds the counts of s, which stopped streaming, to the past ones;
-// failed says it failed and will be restarted.
-func (m *metrics) ended(s *session, failed bool) {
+// ended adds the counts of s, which stopped streaming, to the past ones.
+func (m *metrics) ended(s *session) {
 	if m == nil {
 		return
 	}
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.live.Load() == s {
 		m.past = m.past.plus(s.counts())
 		m.live.Store(nil)
 	}
-	m.mu.Unlock()
-	if failed {
+}
+
+// restarting counts a restart of the pipeline from its checkpoint.
+func (m *metrics) restarting() {
+	if m != nil {
 		m.restarts.Add(1)
 	}
 }

@@ -15,7 +15,7 @@ func fakeSession(events uint64) *session {
 
 // TestMetricsCountersAddUpOverSessions: a restarted session does not reset
 // the counters (Prometheus would read a reset), a session that never
-// streamed adds nothing, and restarts are counted.
+// streamed adds nothing, and each restart Run makes is counted.
 func TestMetricsCountersAddUpOverSessions(t *testing.T) {
 	m := newMetrics()
 	first := fakeSession(5)
@@ -24,14 +24,16 @@ func TestMetricsCountersAddUpOverSessions(t *testing.T) {
 	if got := m.total().events; got != 7 {
 		t.Fatalf("live session: %d events, want 7", got)
 	}
-	m.ended(first, true)
-	m.ended(fakeSession(100), true) // failed before it streamed
+	m.ended(first)
+	m.restarting()
+	m.ended(fakeSession(100)) // failed before it streamed
+	m.restarting()
 	second := fakeSession(3)
 	m.streaming(second)
 	if got := m.total().events; got != 10 {
 		t.Errorf("after a restart: %d events, want 7 + 3", got)
 	}
-	m.ended(second, false)
+	m.ended(second)
 	if got, restarts := m.total().events, m.restarts.Load(); got != 10 || restarts != 2 {
 		t.Errorf("after the stop: %d events and %d restarts, want 10 and 2", got, restarts)
 	}
@@ -40,5 +42,6 @@ func TestMetricsCountersAddUpOverSessions(t *testing.T) {
 	}
 	var nilMetrics *metrics // metrics.listen unset
 	nilMetrics.streaming(second)
-	nilMetrics.ended(second, true)
+	nilMetrics.ended(second)
+	nilMetrics.restarting()
 }

@@ -167,10 +167,7 @@ func (r *reader) sendStatus(ctx context.Context) error {
 func (r *reader) report() {
 	events, bytes, open := r.s.tracker.Stats()
 	persisted := r.s.committer.Persisted()
-	lag := int64(0)
-	if r.walEnd > persisted {
-		lag = int64(r.walEnd - persisted)
-	}
+	lag := lagBytes(r.walEnd, persisted)
 	sent := r.pub.events.Load()
 	ev := r.s.log.Info().Uint64("events", sent).Stringer("checkpoint", persisted).
 		Stringer("server_wal_end", r.walEnd).Int64("lag_bytes", lag).
@@ -187,6 +184,15 @@ func (r *reader) report() {
 	if err := WriteStatus(r.s.cfg.DataDir, st); err != nil {
 		r.s.log.Debug().Err(err).Msg("status file not written")
 	}
+}
+
+// lagBytes is the WAL between the server's end and the persisted position
+// (0 when the server reported nothing past it yet).
+func lagBytes(end, persisted event.LSN) int64 {
+	if end <= persisted {
+		return 0
+	}
+	return int64(end - persisted)
 }
 
 // receive waits for one message until the next status update is due.

@@ -36,7 +36,7 @@ func Run(ctx context.Context, opts Options) error {
 	for {
 		s := newSession(opts, rs)
 		err := s.run(ctx)
-		rs.metrics.ended(s, err != nil && ctx.Err() == nil)
+		rs.metrics.ended(s)
 		streamedOnce = streamedOnce || s.streamed
 		if s.streamed {
 			opts.ReplayFrom = 0 // a replay happens once; restarts resume from the checkpoint
@@ -56,6 +56,7 @@ func Run(ctx context.Context, opts Options) error {
 		delay := backoff(failures, time.Second, 30*time.Second)
 		failures++
 		opts.Log.Error().Err(err).Dur("retry_in", delay).Msg("pipeline halted; restarting from the checkpoint")
+		rs.metrics.restarting()
 		select {
 		case <-ctx.Done():
 			return nil
