@@ -18,9 +18,10 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// Catalog is a TypeLookup that reads pg_type and caches each answer by OID
-// for its lifetime (type OIDs are never reused for a different kind while a
-// column uses them). It is safe for concurrent use.
+// Catalog is a TypeLookup that reads pg_type (and pg_enum for an enum's
+// labels) and caches each answer by OID until ForgetType drops it (type OIDs
+// are never reused for a different kind while a column uses them, but an
+// enum can gain labels). It is safe for concurrent use.
 type Catalog struct {
 	q     Querier
 	mu    sync.Mutex
@@ -35,7 +36,11 @@ func NewCatalog(q Querier) *Catalog {
 const typeQuery = `SELECT t.typname::text, t.typtype::text, t.typcategory::text, t.typelem, t.typbasetype, t.typtypmod
 FROM pg_catalog.pg_type t WHERE t.oid = $1`
 
-// LookupType implements TypeLookup: typtype 'e' is an enum, typtype 'd' a
+const enumQuery = `SELECT coalesce(array_agg(e.enumlabel::text ORDER BY e.enumsortorder), '{}')
+FROM pg_catalog.pg_enum e WHERE e.enumtypid = $1`
+
+// LookupType implements TypeLookup: typtype 'e' is an enum (Labels from
+// pg_enum, in sort order), typtype 'd' a
 // domain (BaseOID = typbasetype, BaseTypeMod = typtypmod), typcategory 'A'
 // with a typelem an array; anything else is KindOther. A missing OID returns
 // an error wrapping ErrTypeNotFound.
@@ -60,6 +65,9 @@ func (c *Catalog) LookupType(ctx context.Context, oid uint32) (TypeInfo, error) 
 	switch {
 	case typtype == "e":
 		info.Kind = event.KindEnum
+		if err := c.q.QueryRow(ctx, enumQuery, oid).Scan(&info.Labels); err != nil {
+			return TypeInfo{}, fmt.Errorf("query pg_enum for the labels of %s (OID %d): %w", info.Name, oid, err)
+		}
 	case typtype == "d":
 		info.BaseOID, info.BaseTypeMod = base, typmod
 	case category == "A" && elem != 0:
@@ -69,4 +77,11 @@ func (c *Catalog) LookupType(ctx context.Context, oid uint32) (TypeInfo, error) 
 	c.cache[oid] = info
 	c.mu.Unlock()
 	return info, nil
+}
+
+// ForgetType implements TypeForgetter.
+func (c *Catalog) ForgetType(oid uint32) {
+	c.mu.Lock()
+	delete(c.cache, oid)
+	c.mu.Unlock()
 }

@@ -133,7 +133,8 @@ func (d *Decoder) Reset() {
 
 // Decode decodes one XLogData payload whose WAL start is walStart.
 //
-// ctx bounds the type look-ups a Relation message may cause. On error the
+// ctx bounds the type look-ups a Relation message may cause, and those of a
+// row carrying an enum label its cached type does not list. On error the
 // decoder's state is unchanged except for a Relation message that failed
 // half-way, which leaves the previous version of that relation cached. Errors
 // name the LSN and, where there is one, the relation; Decode never panics on
@@ -141,7 +142,7 @@ func (d *Decoder) Reset() {
 // caller may reuse the buffer once Decode returns.
 func (d *Decoder) Decode(ctx context.Context, walStart event.LSN, data []byte) (Result, error) {
 	if len(data) > 0 && (data[0] == 'I' || data[0] == 'U' || data[0] == 'D') {
-		return d.row(walStart, data)
+		return d.row(ctx, walStart, data)
 	}
 	msg, err := parse(data)
 	if err != nil {

@@ -1,6 +1,7 @@
 package decoder
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/jackc/pglogrepl"
@@ -9,21 +10,21 @@ import (
 )
 
 // row decodes an Insert, Update or Delete, read in place by rowMsg.parse.
-func (d *Decoder) row(lsn event.LSN, data []byte) (Result, error) {
+func (d *Decoder) row(ctx context.Context, lsn event.LSN, data []byte) (Result, error) {
 	m := &d.rowBuf
 	if err := m.parse(data); err != nil {
 		return Result{}, fmt.Errorf("decoder: message at LSN %s: %w", lsn, err)
 	}
 	switch m.typ {
 	case 'I':
-		return d.insert(lsn, m)
+		return d.insert(ctx, lsn, m)
 	case 'U':
-		return d.update(lsn, m)
+		return d.update(ctx, lsn, m)
 	}
-	return d.delete(lsn, m)
+	return d.delete(ctx, lsn, m)
 }
 
-func (d *Decoder) insert(lsn event.LSN, m *rowMsg) (Result, error) {
+func (d *Decoder) insert(ctx context.Context, lsn event.LSN, m *rowMsg) (Result, error) {
 	e, err := d.entry("Insert", lsn, m.relOID)
 	if err != nil {
 		return Result{}, err
@@ -32,12 +33,15 @@ func (d *Decoder) insert(lsn event.LSN, m *rowMsg) (Result, error) {
 	if err := e.decodeNew(vals, m.new, nil); err != nil {
 		return Result{}, fmt.Errorf("decoder: Insert into %s at LSN %s: %w", e.rel.QualifiedName(), lsn, err)
 	}
+	if e, err = d.knownLabels(ctx, lsn, e, vals); err != nil {
+		return Result{}, err
+	}
 	c, cs := d.nextChange(event.OpCreate, lsn, e)
 	c.After = vals
 	return Result{Kind: KindChanges, Tx: d.tx, Changes: cs}, nil
 }
 
-func (d *Decoder) update(lsn event.LSN, m *rowMsg) (Result, error) {
+func (d *Decoder) update(ctx context.Context, lsn event.LSN, m *rowMsg) (Result, error) {
 	e, err := d.entry("Update", lsn, m.relOID)
 	if err != nil {
 		return Result{}, err
@@ -56,12 +60,15 @@ func (d *Decoder) update(lsn event.LSN, m *rowMsg) (Result, error) {
 	if err := e.decodeNew(after, m.new, before); err != nil {
 		return Result{}, fmt.Errorf("decoder: Update of %s at LSN %s: %w", e.rel.QualifiedName(), lsn, err)
 	}
+	if e, err = d.knownLabels(ctx, lsn, e, before, after); err != nil {
+		return Result{}, err
+	}
 	c, cs := d.nextChange(event.OpUpdate, lsn, e)
 	c.Before, c.After = before, after
 	return Result{Kind: KindChanges, Tx: d.tx, Changes: cs}, nil
 }
 
-func (d *Decoder) delete(lsn event.LSN, m *rowMsg) (Result, error) {
+func (d *Decoder) delete(ctx context.Context, lsn event.LSN, m *rowMsg) (Result, error) {
 	e, err := d.entry("Delete", lsn, m.relOID)
 	if err != nil {
 		return Result{}, err
@@ -69,6 +76,9 @@ func (d *Decoder) delete(lsn event.LSN, m *rowMsg) (Result, error) {
 	before := make([]any, len(e.convs))
 	if err := e.decodeOld(before, m.oldKind, m.old); err != nil {
 		return Result{}, fmt.Errorf("decoder: Delete from %s at LSN %s: %w", e.rel.QualifiedName(), lsn, err)
+	}
+	if e, err = d.knownLabels(ctx, lsn, e, before); err != nil {
+		return Result{}, err
 	}
 	c, cs := d.nextChange(event.OpDelete, lsn, e)
 	c.Before = before

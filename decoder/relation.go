@@ -3,6 +3,7 @@ package decoder
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pglogrepl"
 
@@ -17,6 +18,7 @@ type relEntry struct {
 	rel   *event.Relation
 	raw   *pglogrepl.RelationMessage
 	convs []convertFunc
+	enums []enumColumn // the enum columns whose labels are known
 
 	orderGen uint64 // Decoder.txGen when order was last reset
 	order    uint32
@@ -48,6 +50,16 @@ func (d *Decoder) relation(ctx context.Context, lsn event.LSN, m *pglogrepl.Rela
 	if old != nil && old.sameAs(m) {
 		return nil
 	}
+	return d.install(ctx, lsn, m, old, "")
+}
+
+// install describes m, resolving its types, and caches it as the next
+// version after old (nil for a first Relation message). The new entry takes
+// over old's CollectionOrder counter, so a relation that changes in the
+// middle of a transaction keeps counting its changes from where it was.
+// why, if not empty, is logged as the reason for a new version that m
+// itself does not explain.
+func (d *Decoder) install(ctx context.Context, lsn event.LSN, m *pglogrepl.RelationMessage, old *relEntry, why string) error {
 	rel := &event.Relation{
 		OID:             m.RelationID,
 		Schema:          m.Namespace,
@@ -56,27 +68,34 @@ func (d *Decoder) relation(ctx context.Context, lsn event.LSN, m *pglogrepl.Rela
 		Columns:         make([]event.Column, len(m.Columns)),
 		Version:         1,
 	}
+	e := &relEntry{rel: rel, raw: m, convs: make([]convertFunc, len(m.Columns))}
 	if old != nil {
 		rel.Version = old.rel.Version + 1
+		e.orderGen, e.order = old.orderGen, old.order
 	}
-	convs := make([]convertFunc, len(m.Columns))
 	for i, c := range m.Columns {
-		col, conv, err := d.column(ctx, c)
+		col, conv, labels, err := d.column(ctx, c)
 		if err != nil {
 			return fmt.Errorf("decoder: Relation %s.%s (OID %d) at LSN %s, column %q (type OID %d): %w",
 				m.Namespace, m.RelationName, m.RelationID, lsn, c.Name, c.DataType, err)
 		}
-		rel.Columns[i], convs[i] = col, conv
+		rel.Columns[i], e.convs[i] = col, conv
+		if labels != nil {
+			e.enums = append(e.enums, newEnumColumn(i, labels))
+		}
 	}
 	if rel.ReplicaIdentity == event.IdentityFull {
 		if err := d.fullIdentityKeys(ctx, rel); err != nil {
 			return fmt.Errorf("decoder: Relation %s at LSN %s: %w", rel.QualifiedName(), lsn, err)
 		}
 	}
-	d.rels[m.RelationID] = &relEntry{rel: rel, raw: m, convs: convs}
+	d.rels[m.RelationID] = e
 	ev := d.log.Info().Str("table", rel.QualifiedName()).Uint32("oid", rel.OID).
 		Int("version", rel.Version).Int("columns", len(rel.Columns)).
 		Str("replica_identity", string(rune(rel.ReplicaIdentity))).Stringer("lsn", lsn)
+	if why != "" {
+		ev.Str("reason", why)
+	}
 	if old == nil {
 		ev.Msg("relation registered")
 	} else {
@@ -88,17 +107,18 @@ func (d *Decoder) relation(ctx context.Context, lsn event.LSN, m *pglogrepl.Rela
 // column describes one relation column and picks its converter. A domain
 // column is described by its base type (TypeOID, TypeName, Kind, ElemOID),
 // with the domain's typmod when the column has none, because that is how its
-// values are encoded.
-func (d *Decoder) column(ctx context.Context, c *pglogrepl.RelationMessageColumn) (event.Column, convertFunc, error) {
+// values are encoded. labels are an enum column's labels, nil if it is not
+// one or they are not known.
+func (d *Decoder) column(ctx context.Context, c *pglogrepl.RelationMessageColumn) (col event.Column, conv convertFunc, labels []string, err error) {
 	td, err := d.resolve(ctx, c.DataType)
 	if err != nil {
-		return event.Column{}, nil, err
+		return event.Column{}, nil, nil, err
 	}
 	typmod := c.TypeModifier
 	if typmod < 0 && td.typmod >= 0 {
 		typmod = td.typmod
 	}
-	col := event.Column{
+	col = event.Column{
 		Name:     c.Name,
 		TypeOID:  td.oid,
 		TypeName: td.name,
@@ -107,15 +127,18 @@ func (d *Decoder) column(ctx context.Context, c *pglogrepl.RelationMessageColumn
 		Kind:     td.kind,
 		ElemOID:  td.elem,
 	}
+	if td.kind == event.KindEnum && td.labels != nil {
+		col.EnumLabels, labels = strings.Join(td.labels, ","), td.labels
+	}
 	if td.kind != event.KindArray {
-		return col, scalarConverter(td, typmod), nil
+		return col, scalarConverter(td, typmod), labels, nil
 	}
 	ed, err := d.resolve(ctx, td.elem)
 	if err != nil {
-		return event.Column{}, nil, fmt.Errorf("element type OID %d: %w", td.elem, err)
+		return event.Column{}, nil, nil, fmt.Errorf("element type OID %d: %w", td.elem, err)
 	}
 	if ed.kind == event.KindArray { // cannot happen in Postgres; keep the text form
 		ed = typeDesc{oid: ed.oid, name: ed.name, kind: event.KindOther, typmod: -1}
 	}
-	return col, arrayConverter(scalarConverter(ed, typmod), arrayDelimiter(ed.oid)), nil
+	return col, arrayConverter(scalarConverter(ed, typmod), arrayDelimiter(ed.oid)), nil, nil
 }

@@ -38,6 +38,18 @@ type TypeInfo struct {
 	// BaseTypeMod is the domain's typmod on its base type (pg_type.typtypmod,
 	// e.g. numeric(10,2)); -1 if none. Ignored unless BaseOID is set.
 	BaseTypeMod int32
+	// Labels are an enum's labels in their sort order (pg_enum); nil when
+	// not known, which leaves the column's schema without its labels.
+	Labels []string
+}
+
+// TypeForgetter is implemented by a TypeLookup that caches: ForgetType drops
+// what it holds for oid, so that the next LookupType reads the catalog again.
+// The decoder calls it when a row carries an enum label its cached type does
+// not list (ALTER TYPE ... ADD VALUE or RENAME VALUE while it streams, which
+// sends no Relation message).
+type TypeForgetter interface {
+	ForgetType(oid uint32)
 }
 
 // typeDesc is a resolved type: the type whose encoding values follow (a
@@ -49,6 +61,7 @@ type typeDesc struct {
 	kind   event.TypeKind
 	elem   uint32
 	typmod int32
+	labels []string // an enum's labels, nil if unknown
 }
 
 // OIDs of built-in types that pgx's type map does not register.
@@ -143,7 +156,9 @@ func (d *Decoder) lookup(ctx context.Context, oid uint32, depth int) (typeDesc, 
 			td.kind = event.KindOther
 		}
 		td.elem = info.ElemOID
-	case event.KindEnum, event.KindOther:
+	case event.KindEnum:
+		td.labels = info.Labels
+	case event.KindOther:
 	default:
 		td.kind = event.KindOther
 	}

@@ -18,6 +18,11 @@ type Column struct {
 	Key      bool   // part of the replica identity (primary key by default)
 	Kind     TypeKind
 	ElemOID  uint32 // element type of an array column, else 0
+	// EnumLabels lists an enum column's labels in their sort order, joined
+	// by commas (Debezium's "allowed" parameter of io.debezium.data.Enum);
+	// "" when the column is not an enum or its labels are not known. A
+	// string, so that Column stays comparable.
+	EnumLabels string
 }
 
 // TypeKind classifies a column's type where the kind changes its encoding.

@@ -48,8 +48,11 @@ package schema
 //	json, jsonb               string, io.debezium.data.Json
 //	uuid                      string, io.debezium.data.Uuid
 //	xml                       string, io.debezium.data.Xml
-//	enums                     string, io.debezium.data.Enum (without the allowed
-//	                          labels, which pgoutput does not send)
+//	enums                     string, io.debezium.data.Enum, connect.parameters
+//	                          {allowed: the labels in sort order, comma-separated}
+//	                          as the decoder read them from pg_enum (none when
+//	                          it could not); a label added while walrelay runs
+//	                          yields the relation's next version, so a new schema
 //	arrays                    array of ["null", element type]; a multi-dimensional
 //	                          array is flattened in row-major order
 //	anything else             string, PostgreSQL's text form
@@ -65,6 +68,5 @@ package schema
 //
 // Known differences from Debezium: time(p)/timestamp(p) with p <= 3 keep
 // microseconds (Debezium's adaptive mode uses milliseconds there); geometric
-// types are their text form rather than Debezium's Point struct; enum
-// schemas lack the allowed labels; varbit without a length has no length
-// parameter.
+// types are their text form rather than Debezium's Point struct; varbit
+// without a length has no length parameter.

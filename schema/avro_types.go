@@ -86,7 +86,11 @@ const (
 func columnType(col *event.Column) *avroType {
 	switch col.Kind {
 	case event.KindEnum:
-		return &avroType{kind: kindString, name: nameEnum}
+		t := &avroType{kind: kindString, name: nameEnum}
+		if col.EnumLabels != "" {
+			t.params = jobj{{"allowed", col.EnumLabels}}
+		}
+		return t
 	case event.KindOther:
 		return &avroType{kind: kindString}
 	case event.KindArray:

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/hamba/avro/v2"
@@ -236,4 +237,19 @@ func sameDecoded(got, want any) bool {
 		return ok && (g == w || math.IsNaN(g) && math.IsNaN(w))
 	}
 	return reflect.DeepEqual(got, want)
+}
+
+func TestEnumAllowedParameter(t *testing.T) {
+	t.Parallel()
+	col := event.Column{Name: "m", TypeOID: 91234, TypeName: "mood", TypeMod: -1, Kind: event.KindEnum, EnumLabels: "sad,ok,happy"}
+	b := newSchemaBuilder()
+	got := appendJSONNode(nil, b.node(columnType(&col)))
+	want := `{"type":"string","connect.version":1,"connect.parameters":{"allowed":"sad,ok,happy"},"connect.name":"io.debezium.data.Enum"}`
+	if string(got) != want {
+		t.Fatalf("enum schema\n got %s\nwant %s", got, want)
+	}
+	col.EnumLabels = ""
+	if got := appendJSONNode(nil, b.node(columnType(&col))); strings.Contains(string(got), "allowed") {
+		t.Fatalf("labels unknown, yet %s", got)
+	}
 }
