@@ -23,7 +23,8 @@ type snapshotDecision struct {
 //	              before that, so an interrupted snapshot is taken again)
 //	always        on the first session of the process, and as initial
 //	when_needed   as initial, and when the stored position is no longer
-//	              available: the slot is missing or ahead of the checkpoint
+//	              available: the slot is missing, invalidated by PostgreSQL,
+//	              or ahead of the checkpoint
 func decideSnapshot(cfg *config.Config, taken, found bool, slot replication.SlotInfo, stored event.LSN) snapshotDecision {
 	noCheckpoint := snapshotDecision{true, "no checkpoint is stored"}
 	switch cfg.Snapshot.Mode {
@@ -35,6 +36,9 @@ func decideSnapshot(cfg *config.Config, taken, found bool, slot replication.Slot
 		}
 	case config.SnapshotWhenNeeded:
 		switch {
+		case found && slot.Invalidated():
+			return snapshotDecision{true, "the replication slot was invalidated by PostgreSQL (wal_status " + slot.WALStatus +
+				"): the stored position is no longer available"}
 		case found && !slot.Exists:
 			return snapshotDecision{true, "the replication slot is missing: the stored position is no longer available"}
 		case found && slot.ConfirmedFlush > stored:

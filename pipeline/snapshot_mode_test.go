@@ -14,6 +14,8 @@ func TestDecideSnapshot(t *testing.T) {
 	ok := replication.SlotInfo{Exists: true, ConfirmedFlush: 0x4000}
 	ahead := replication.SlotInfo{Exists: true, ConfirmedFlush: 0x6000}
 	missing := replication.SlotInfo{}
+	lost := replication.SlotInfo{Exists: true, ConfirmedFlush: 0x4000, WALStatus: "lost"}
+	removed := replication.SlotInfo{Exists: true, ConfirmedFlush: 0x4000, WALStatus: "lost", InvalidationReason: "wal_removed"}
 	cases := []struct {
 		mode  string
 		found bool
@@ -32,6 +34,10 @@ func TestDecideSnapshot(t *testing.T) {
 		{config.SnapshotWhenNeeded, true, ok, false},
 		{config.SnapshotWhenNeeded, true, missing, true},
 		{config.SnapshotWhenNeeded, true, ahead, true},
+		{config.SnapshotWhenNeeded, true, lost, true},
+		{config.SnapshotWhenNeeded, true, removed, true},
+		{config.SnapshotInitial, true, lost, false}, // startPosition refuses it
+		{config.SnapshotNever, true, lost, false},
 		{config.SnapshotAlways, true, ok, true},
 	}
 	for _, tc := range cases {

@@ -55,6 +55,11 @@ func startPosition(ctx context.Context, db *pgx.Conn, repl *pgconn.PgConn, opts 
 		return replayPosition(slot, stored, found, opts.ReplayFrom, slotName)
 	}
 	snap := decideSnapshot(cfg, snapshotTaken, found, slot, stored.LSN)
+	if slot.Invalidated() {
+		if slot, err = replaceInvalidated(ctx, repl, slot, stored, found, opts.AllowGap, snap.take, slotName, log); err != nil {
+			return position{}, err
+		}
+	}
 	start, exported, err := resumePosition(ctx, repl, slot, stored, found, opts.AllowGap, snap.take, slotName, log)
 	if err != nil {
 		return position{}, err
@@ -72,11 +77,36 @@ func replayPosition(slot replication.SlotInfo, stored checkpoint.Position, found
 		return position{}, fatal(fmt.Errorf("--replay-from %s: nothing to replay: slot %q exists=%v, checkpoint stored=%v "+
 			"(replay needs a running history: start once without --replay-from)", from, slotName, slot.Exists, found))
 	}
+	if slot.Invalidated() {
+		return position{}, fatal(fmt.Errorf("--replay-from %s: nothing to replay: %s", from, slot.InvalidatedError(slotName)))
+	}
 	if from < slot.ConfirmedFlush || from > stored.LSN {
 		return position{}, fatal(fmt.Errorf("--replay-from %s is outside the replay window [%s, %s] that slot %q retains "+
 			"(choose an LSN inside it; set checkpoint.retain to keep a longer window)", from, slot.ConfirmedFlush, stored.LSN, slotName))
 	}
 	return position{start: from, slot: slot.ConfirmedFlush}, nil
+}
+
+// replaceInvalidated drops a slot that PostgreSQL invalidated, so that
+// resumePosition creates it again, when nothing is lost by it: no
+// checkpoint is stored (the first start), a snapshot follows, or --allow-gap
+// accepts the gap. Otherwise starting would lose the changes after the
+// checkpoint, and it is fatal with the ways out.
+func replaceInvalidated(ctx context.Context, repl *pgconn.PgConn, slot replication.SlotInfo, stored checkpoint.Position,
+	found, allowGap, snapshot bool, slotName string, log zerolog.Logger) (replication.SlotInfo, error) {
+	what := slot.InvalidatedError(slotName)
+	if found && !allowGap && !snapshot {
+		return slot, fatal(fmt.Errorf("%s, so the changes after the stored checkpoint %s are lost to walrelay "+
+			"(set snapshot.mode: when_needed to drop the slot and re-snapshot the captured tables, or drop it with "+
+			"SELECT pg_drop_replication_slot('%s') and start with --allow-gap to accept the gap; to keep it from "+
+			"happening again, raise max_slot_wal_keep_size and alert on walrelay_lag_bytes)", what, stored.LSN, slotName))
+	}
+	if err := replication.DropSlot(ctx, repl, slotName); err != nil {
+		return slot, err
+	}
+	log.Warn().Str("slot", slotName).Str("wal_status", slot.WALStatus).Str("invalidation_reason", slot.InvalidationReason).
+		Stringer("checkpoint", stored.LSN).Bool("snapshot", snapshot).Msg("dropped the invalidated replication slot: " + what)
+	return replication.SlotInfo{}, nil
 }
 
 // resumePosition is where a normal start resumes. With snapshot set, a

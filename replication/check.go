@@ -28,12 +28,12 @@ type CheckOptions struct {
 }
 
 // CheckPrerequisites runs the Postgres side of `walrelay check`: wal_level,
-// the role's replication privilege, slot and WAL sender headroom, the
-// publication, and each captured table's replica identity.
+// the role's replication privilege, slot and WAL sender headroom, the slot's
+// health, the publication, and each captured table's replica identity.
 func CheckPrerequisites(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, error) {
 	var out []Finding
 	checks := []func(context.Context, *pgx.Conn, CheckOptions) ([]Finding, error){
-		checkWalLevel, checkRole, checkHeadroom, checkPublication, checkTables,
+		checkWalLevel, checkRole, checkHeadroom, checkSlot, checkPublication, checkTables,
 	}
 	for _, c := range checks {
 		f, err := c(ctx, db, o)

@@ -113,6 +113,42 @@ type SlotInfo struct {
 	ActivePID      int32
 	ConfirmedFlush event.LSN
 	RestartLSN     event.LSN
+	// WALStatus is pg_replication_slots.wal_status (PostgreSQL 13+):
+	// reserved, extended, unreserved (about to be invalidated) or lost
+	// (invalidated); "" before 13.
+	WALStatus string
+	// InvalidationReason is pg_replication_slots.invalidation_reason
+	// (PostgreSQL 17+: wal_removed, rows_removed, wal_level_insufficient,
+	// idle_timeout); "" when valid or before 17.
+	InvalidationReason string
+}
+
+// Invalidated reports whether PostgreSQL invalidated the slot: it can no
+// longer stream, and the changes after its position are gone.
+func (s SlotInfo) Invalidated() bool {
+	return s.Exists && (s.WALStatus == "lost" || s.InvalidationReason != "")
+}
+
+// InvalidatedError describes an invalidated slot for an operator: why
+// PostgreSQL invalidated it, as far as the server says.
+func (s SlotInfo) InvalidatedError(slot string) string {
+	why := "it held more WAL than max_slot_wal_keep_size allows"
+	switch s.InvalidationReason {
+	case "", "wal_removed":
+	case "rows_removed":
+		why = "rows it still needed were vacuumed away (on a standby)"
+	case "wal_level_insufficient":
+		why = "wal_level on the primary fell below logical"
+	case "idle_timeout":
+		why = "it stayed idle longer than idle_replication_slot_timeout"
+	default:
+		why = "reason " + s.InvalidationReason
+	}
+	status := s.WALStatus
+	if s.InvalidationReason != "" {
+		status += ", invalidation_reason " + s.InvalidationReason
+	}
+	return fmt.Sprintf("replication slot %q was invalidated by PostgreSQL (wal_status %s): %s", slot, status, why)
 }
 
 // LookupSlot reads the slot's state; Exists is false when there is no such slot.
@@ -120,10 +156,12 @@ func LookupSlot(ctx context.Context, db *pgx.Conn, slot string) (SlotInfo, error
 	var s SlotInfo
 	var plugin, database *string
 	var pid *int32
-	var confirmed, restart *string
+	var confirmed, restart, walStatus, reason *string
+	// to_jsonb reads the columns newer servers added, as NULL on older ones.
 	err := db.QueryRow(ctx, `SELECT plugin, database, active, active_pid,
-		confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1`, slot).
-		Scan(&plugin, &database, &s.Active, &pid, &confirmed, &restart)
+		confirmed_flush_lsn::text, restart_lsn::text, to_jsonb(s) ->> 'wal_status', to_jsonb(s) ->> 'invalidation_reason'
+		FROM pg_replication_slots s WHERE slot_name = $1`, slot).
+		Scan(&plugin, &database, &s.Active, &pid, &confirmed, &restart, &walStatus, &reason)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, nil
 	}
@@ -132,6 +170,7 @@ func LookupSlot(ctx context.Context, db *pgx.Conn, slot string) (SlotInfo, error
 	}
 	s.Exists = true
 	s.Plugin, s.Database = deref(plugin), deref(database)
+	s.WALStatus, s.InvalidationReason = deref(walStatus), deref(reason)
 	if pid != nil {
 		s.ActivePID = *pid
 	}
@@ -190,4 +229,12 @@ func IdentifySystem(ctx context.Context, conn *pgconn.PgConn) (System, error) {
 		return System{}, fmt.Errorf("postgres: IDENTIFY_SYSTEM: %w", err)
 	}
 	return System{ID: r.SystemID, Database: r.DBName, Timeline: r.Timeline}, nil
+}
+
+// DropSlot drops slot over the replication connection conn (DROP_REPLICATION_SLOT).
+func DropSlot(ctx context.Context, conn *pgconn.PgConn, slot string) error {
+	if err := pglogrepl.DropReplicationSlot(ctx, conn, slot, pglogrepl.DropReplicationSlotOptions{}); err != nil {
+		return fmt.Errorf("postgres: dropping replication slot %q: %w", slot, err)
+	}
+	return nil
 }
