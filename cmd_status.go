@@ -72,7 +72,13 @@ func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, slot string) erro
 	if info.Active {
 		state = fmt.Sprintf("active (pid %d)", info.ActivePID)
 	}
+	if info.Invalidated() {
+		state = "invalidated: " + info.InvalidatedError(slot)
+	}
 	fmt.Fprintf(w, "slot state\t%s\n", state)
+	if info.WALStatus != "" {
+		fmt.Fprintf(w, "wal_status\t%s\n", info.WALStatus)
+	}
 	fmt.Fprintf(w, "confirmed_flush_lsn\t%s\n", info.ConfirmedFlush)
 	fmt.Fprintf(w, "server WAL position\t%s\n", current)
 	fmt.Fprintf(w, "lag\t%s\n", bytesText(current, info.ConfirmedFlush))

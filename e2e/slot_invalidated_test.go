@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -51,6 +52,11 @@ func TestSlotInvalidated(t *testing.T) {
 		"snapshot.mode: when_needed", "pg_drop_replication_slot('"+cfg.Slot+"')", "--allow-gap")
 	if code != 1 {
 		t.Errorf("check on an invalidated slot exited %d, want 1", code)
+	}
+	status, errOut, code := runWalrelay(t, 30*time.Second, "status", "--config", cfg.path)
+	if code != 0 || !regexp.MustCompile(`(?m)^slot state\s+invalidated: .*max_slot_wal_keep_size`).MatchString(status) ||
+		!regexp.MustCompile(`(?m)^wal_status\s+lost$`).MatchString(status) {
+		t.Errorf("walrelay status on an invalidated slot (exit %d):\n%s%s", code, status, errOut)
 	}
 	cfg.set("snapshot.mode", "initial")
 	r = spawnRelay(t, cfg)
