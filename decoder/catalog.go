@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -54,7 +55,7 @@ func (c *Catalog) LookupType(ctx context.Context, oid uint32) (TypeInfo, error) 
 	var typtype, category string
 	var elem, base uint32
 	var typmod int32
-	err := c.q.QueryRow(ctx, typeQuery, oid).Scan(&info.Name, &typtype, &category, &elem, &base, &typmod)
+	err := c.scan(ctx, typeQuery, oid, &info.Name, &typtype, &category, &elem, &base, &typmod)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return TypeInfo{}, fmt.Errorf("pg_type OID %d: %w", oid, ErrTypeNotFound)
 	}
@@ -65,7 +66,7 @@ func (c *Catalog) LookupType(ctx context.Context, oid uint32) (TypeInfo, error) 
 	switch {
 	case typtype == "e":
 		info.Kind = event.KindEnum
-		if err := c.q.QueryRow(ctx, enumQuery, oid).Scan(&info.Labels); err != nil {
+		if err := c.scan(ctx, enumQuery, oid, &info.Labels); err != nil {
 			return TypeInfo{}, fmt.Errorf("query pg_enum for the labels of %s (OID %d): %w", info.Name, oid, err)
 		}
 	case typtype == "d":
@@ -84,4 +85,17 @@ func (c *Catalog) ForgetType(oid uint32) {
 	c.mu.Lock()
 	delete(c.cache, oid)
 	c.mu.Unlock()
+}
+
+// queryTimeout bounds each catalog query: the reader's goroutine waits for
+// them, and over a connection that went silent (a network partition sends
+// no RST) a query would otherwise wait for TCP to give up, many minutes.
+const queryTimeout = 30 * time.Second
+
+// scan runs a one-row catalog query with one argument into dest, bounded by
+// queryTimeout.
+func (c *Catalog) scan(ctx context.Context, sql string, arg uint32, dest ...any) error {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	return c.q.QueryRow(ctx, sql, arg).Scan(dest...)
 }

@@ -25,7 +25,7 @@ WHERE i.indrelid = $1 AND i.indisprimary`
 // decoder asks once per Relation message.
 func (c *Catalog) PrimaryKey(ctx context.Context, relOID uint32) ([]string, error) {
 	var cols []string
-	if err := c.q.QueryRow(ctx, primaryKeyQuery, relOID).Scan(&cols); err != nil {
+	if err := c.scan(ctx, primaryKeyQuery, relOID, &cols); err != nil {
 		return nil, fmt.Errorf("query pg_index for the primary key of relation OID %d: %w", relOID, err)
 	}
 	return cols, nil
