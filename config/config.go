@@ -39,6 +39,11 @@ type Postgres struct {
 	Publication    string        `yaml:"publication"`     // default "walrelay"
 	Tables         []string      `yaml:"tables"`          // capture set; empty = all tables
 	StatusInterval time.Duration `yaml:"status_interval"` // default 1s
+	// ReceiveTimeout is how long the replication connection may stay
+	// silent before walrelay gives it up and reconnects (as PostgreSQL's
+	// wal_receiver_timeout); at half of it walrelay asks the server for a
+	// reply. Default 60s.
+	ReceiveTimeout time.Duration `yaml:"receive_timeout"`
 }
 
 // Kafka is the destination cluster and the producer's behaviour.

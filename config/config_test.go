@@ -97,6 +97,8 @@ func TestErrors(t *testing.T) {
 		{"bad yaml", "postgres: [\n", nil, []string{"walrelay.yaml"}},
 		{"bad table", "postgres:\n  dsn: postgres://u@h/db\n  tables: [orders]\nkafka:\n  brokers: [a:1]\n", nil,
 			[]string{":3:", "postgres.tables", "schema.table"}},
+		{"short receive_timeout", "postgres:\n  dsn: postgres://u@h/db\n  receive_timeout: 1s\nkafka:\n  brokers: [a:1]\n", nil,
+			[]string{":3:", "postgres.receive_timeout", "less than twice postgres.status_interval (1s)", "at least 2s"}},
 		{"bad slot", "postgres:\n  dsn: postgres://u@h/db\n  slot: My-Slot\nkafka:\n  brokers: [a:1]\n", nil,
 			[]string{":3:", "postgres.slot"}},
 		{"bad dsn", "postgres:\n  dsn: 'postgres://u:secretpw@h:notaport/db'\nkafka:\n  brokers: [a:1]\n", nil,

@@ -14,6 +14,7 @@ func (c *Config) applyDefaults() {
 	setStr(&c.Postgres.Slot, "walrelay")
 	setStr(&c.Postgres.Publication, "walrelay")
 	setDur(&c.Postgres.StatusInterval, time.Second)
+	setDur(&c.Postgres.ReceiveTimeout, time.Minute)
 	k := &c.Kafka
 	setInt(&k.TopicPartitions, 3)
 	setInt(&k.TopicReplicationFactor, 1)

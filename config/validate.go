@@ -52,6 +52,10 @@ func (c *Config) checkPostgres() *Error {
 	if p.StatusInterval <= 0 {
 		return &Error{Key: "postgres.status_interval", Msg: "must be positive", Fix: "e.g. 1s"}
 	}
+	if p.ReceiveTimeout < 2*p.StatusInterval {
+		return &Error{Key: "postgres.receive_timeout", Msg: fmt.Sprintf("%s is less than twice postgres.status_interval (%s)",
+			p.ReceiveTimeout, p.StatusInterval), Fix: fmt.Sprintf("e.g. 60s, or at least %s", 2*p.StatusInterval)}
+	}
 	return nil
 }
 

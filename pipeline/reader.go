@@ -32,6 +32,8 @@ type reader struct {
 	batch      []item        // decoded, not yet handed to the publisher
 	batchBytes int           // WAL bytes of batch
 	tickTimer  *time.Timer
+	quiet      int  // status intervals waited on the socket with nothing received (silence.go)
+	pinged     bool // a reply was asked for during this silence
 }
 
 const reportEvery = 10 * time.Second
@@ -118,8 +120,14 @@ func (r *reader) step(ctx context.Context, committerErr <-chan error) error {
 		return err
 	}
 	m, ok, err := r.receive(ctx)
-	if err != nil || !ok {
+	if err != nil {
 		return err
+	}
+	if !ok {
+		return r.quietWindow(ctx)
+	}
+	if r.quiet != 0 {
+		r.heard()
 	}
 	return r.handle(ctx, m, committerErr)
 }

@@ -157,8 +157,21 @@ func parseCopyData(data []byte) (m Message, ok bool, err error) {
 // and Apply are all set explicitly to it (invariant 1: pglogrepl would copy
 // Write into a zero Flush). flushed must be durable in the checkpoint store.
 func (s *Stream) SendStatus(ctx context.Context, flushed event.LSN) error {
-	err := pglogrepl.SendStandbyStatusUpdate(ctx, s.conn, statusUpdate(flushed, time.Now()))
+	return s.sendStatus(ctx, statusUpdate(flushed, time.Now()))
+}
+
+// Ping sends the status update of SendStatus and asks the server to answer
+// it at once (with a keepalive): a reply proves the connection alive.
+func (s *Stream) Ping(ctx context.Context, flushed event.LSN) error {
+	u := statusUpdate(flushed, time.Now())
+	u.ReplyRequested = true
+	return s.sendStatus(ctx, u)
+}
+
+func (s *Stream) sendStatus(ctx context.Context, u pglogrepl.StandbyStatusUpdate) error {
+	err := pglogrepl.SendStandbyStatusUpdate(ctx, s.conn, u)
 	if err != nil {
+		flushed := u.WALFlushPosition
 		s.readDeadline = time.Time{} // pgconn resets deadlines after a cancel
 		return fmt.Errorf("postgres: sending status update at %s: %w", flushed, err)
 	}
