@@ -58,6 +58,7 @@ type Kafka struct {
 	MaxAttempts            int           `yaml:"max_attempts"`             // default 10
 	BackoffMin             time.Duration `yaml:"backoff_min"`              // default 100ms
 	BackoffMax             time.Duration `yaml:"backoff_max"`              // default 5s
+	MetadataMaxAge         time.Duration `yaml:"metadata_max_age"`         // default 5m: how often partition counts are re-read
 	OnFailure              string        `yaml:"on_failure"`               // halt | dead_letter
 	DeadLetterTopic        string        `yaml:"dead_letter_topic"`        // default <topic_prefix>.dlq
 	Tombstones             *bool         `yaml:"tombstones"`               // default true

@@ -33,7 +33,8 @@ func TestLoadDefaults(t *testing.T) {
 	if c.Postgres.Slot != "walrelay" || c.TopicPrefix != "walrelay" || c.Format != "avro" {
 		t.Errorf("defaults not applied: %+v", c)
 	}
-	if c.Kafka.DeadLetterTopic != "walrelay.dlq" || !c.Kafka.TombstonesEnabled() || c.Kafka.Linger != 5*time.Millisecond {
+	if c.Kafka.DeadLetterTopic != "walrelay.dlq" || !c.Kafka.TombstonesEnabled() || c.Kafka.Linger != 5*time.Millisecond ||
+		c.Kafka.MetadataMaxAge != 5*time.Minute {
 		t.Errorf("kafka defaults not applied: %+v", c.Kafka)
 	}
 	if c.Limits.MaxInflightEvents != 100000 || c.Checkpoint.Store != "file" {
@@ -49,6 +50,7 @@ func TestEnvOverrides(t *testing.T) {
 		"WALRELAY_TOPIC_PREFIX=shop",
 		"WALRELAY_KAFKA_TOMBSTONES=false",
 		"WALRELAY_CHECKPOINT_INTERVAL=2s",
+		"WALRELAY_KAFKA_METADATA_MAX_AGE=30s",
 		"WALRELAY_LIMITS_MAX_INFLIGHT_BYTES=1048576",
 		"PATH=/bin",
 	}
@@ -60,7 +62,7 @@ func TestEnvOverrides(t *testing.T) {
 		t.Errorf("env not applied: %q %q", c.Postgres.DSN, c.Kafka.Brokers)
 	}
 	if c.TopicPrefix != "shop" || c.Kafka.TombstonesEnabled() || c.Checkpoint.Interval != 2*time.Second ||
-		c.Limits.MaxInflightBytes != 1<<20 || c.Kafka.DeadLetterTopic != "shop.dlq" {
+		c.Limits.MaxInflightBytes != 1<<20 || c.Kafka.DeadLetterTopic != "shop.dlq" || c.Kafka.MetadataMaxAge != 30*time.Second {
 		t.Errorf("env not applied: %+v", c)
 	}
 }
@@ -94,6 +96,11 @@ func TestErrors(t *testing.T) {
 		{"idempotence with compression", minimal + "  compression: zstd\n  idempotence: true\n", nil,
 			[]string{":6:", "kafka.idempotence", "compression: none"}},
 		{"bad duration", minimal + "  linger: soon\n", nil, []string{":5:"}},
+		{"negative metadata_max_age", minimal + "  metadata_max_age: -1m\n", nil,
+			[]string{"walrelay.yaml:5:", "kafka.metadata_max_age", "must be positive"}},
+		{"bad metadata_max_age", minimal + "  metadata_max_age: often\n", nil, []string{"walrelay.yaml:5:"}},
+		{"negative metadata_max_age env", minimal, []string{"WALRELAY_KAFKA_METADATA_MAX_AGE=-5s"},
+			[]string{"kafka.metadata_max_age", "must be positive"}},
 		{"bad yaml", "postgres: [\n", nil, []string{"walrelay.yaml"}},
 		{"bad table", "postgres:\n  dsn: postgres://u@h/db\n  tables: [orders]\nkafka:\n  brokers: [a:1]\n", nil,
 			[]string{":3:", "postgres.tables", "schema.table"}},

@@ -25,6 +25,7 @@ func (c *Config) applyDefaults() {
 	setInt(&k.MaxAttempts, 10)
 	setDur(&k.BackoffMin, 100*time.Millisecond)
 	setDur(&k.BackoffMax, 5*time.Second)
+	setDur(&k.MetadataMaxAge, 5*time.Minute)
 	setStr(&k.OnFailure, "halt")
 	setStr(&k.DeadLetterTopic, c.TopicPrefix+".dlq")
 	setStr(&c.Checkpoint.Store, "file")

@@ -84,6 +84,9 @@ func (c *Config) checkKafka() *Error {
 		return &Error{Key: "kafka.max_attempts", Msg: "must be at least 1"}
 	case k.BackoffMin <= 0 || k.BackoffMax < k.BackoffMin:
 		return &Error{Key: "kafka.backoff_min", Msg: "need 0 < backoff_min <= backoff_max"}
+	case k.MetadataMaxAge <= 0:
+		return &Error{Key: "kafka.metadata_max_age", Msg: "must be positive",
+			Fix: "how often partition counts are re-read, e.g. 5m; leave it out for the default 5m"}
 	case k.Idempotence != nil && *k.Idempotence && k.Compression != "none":
 		return &Error{Key: "kafka.idempotence", Msg: fmt.Sprintf("idempotent writes need kafka.compression: none, not %s", k.Compression),
 			Fix: "set kafka.compression: none, or leave kafka.idempotence out (then compressed batches go without it)"}

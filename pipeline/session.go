@@ -264,6 +264,7 @@ func SinkConfig(cfg *config.Config) (sink.Config, error) {
 		BackoffMax:             k.BackoffMax,
 		OnFailure:              k.OnFailure,
 		DeadLetterTopic:        k.DeadLetterTopic,
+		MetadataMaxAge:         k.MetadataMaxAge,
 		SASL:                   sink.SASL{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password},
 	}
 	if k.Idempotence != nil {

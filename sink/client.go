@@ -90,6 +90,13 @@ func (c *cluster) release(r *clientRef, refresh bool) {
 	}
 }
 
+// refresh retires the current client, so that the next request fetches
+// current metadata (after a topic grew: the cached metadata does not know
+// its new partitions). Safe for concurrent use.
+func (c *cluster) refresh() {
+	c.release(c.acquire(), true)
+}
+
 // close retires the current client; it is closed once unused.
 func (c *cluster) close() {
 	c.mu.Lock()

@@ -40,6 +40,7 @@ func (s *Sink) Close(ctx context.Context) error {
 		err = fmt.Errorf("kafka: close: %d record(s) not acknowledged: %w", s.stats.pending.Load(), ctx.Err())
 	}
 	s.cancel()
+	<-s.refreshDone
 	s.cluster.close()
 	if herr := s.haltedErr(); herr != nil {
 		return herr

@@ -32,6 +32,7 @@ const (
 	DefaultBackoffMin             = 100 * time.Millisecond
 	DefaultBackoffMax             = 5 * time.Second
 	DefaultRequestTimeout         = 30 * time.Second
+	DefaultMetadataMaxAge         = 5 * time.Minute
 	DefaultClientID               = "walrelay"
 )
 
@@ -73,6 +74,13 @@ type Config struct {
 	DeadLetterTopic string
 	// RequestTimeout bounds one request to a broker. Default 30s.
 	RequestTimeout time.Duration
+	// MetadataMaxAge is how often a goroutine of the sink re-reads the
+	// partition counts of the topics it writes to. Default 5m, like the Java
+	// producer's metadata.max.age.ms. When a topic has grown, the next Send
+	// to it waits until every record sent to it before was acknowledged,
+	// then spreads keys over the new count (see Send); a topic that shrank,
+	// or cannot be described, keeps its count and is logged.
+	MetadataMaxAge time.Duration
 	// TLS is the client TLS configuration for every broker connection; nil
 	// (default) is plaintext. ServerName defaults to each broker's host. With
 	// InsecureSkipVerify set, New logs a warning.
@@ -149,6 +157,7 @@ func (c *Config) negatives() []error {
 		{"backoff_min", int64(c.BackoffMin)},
 		{"backoff_max", int64(c.BackoffMax)},
 		{"request_timeout", int64(c.RequestTimeout)},
+		{"metadata_max_age", int64(c.MetadataMaxAge)},
 	} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("kafka: %s must not be negative (kafka.%s)", f.name, f.name))
@@ -180,6 +189,7 @@ func (c *Config) fillDefaults() {
 	setDur(&c.BackoffMin, DefaultBackoffMin)
 	setDur(&c.BackoffMax, DefaultBackoffMax)
 	setDur(&c.RequestTimeout, DefaultRequestTimeout)
+	setDur(&c.MetadataMaxAge, DefaultMetadataMaxAge)
 	c.Compression = strings.ToLower(c.Compression)
 	if c.Compression == "" {
 		c.Compression = "none"

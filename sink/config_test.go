@@ -16,13 +16,13 @@ func TestValidateFillsDefaults(t *testing.T) {
 		Brokers: []string{"127.0.0.1:9092"}, ClientID: "walrelay", TopicPartitions: 3, TopicReplicationFactor: 1,
 		BatchMaxRecords: 2000, BatchMaxBytes: 1 << 20, Linger: 5 * time.Millisecond, Compression: "none",
 		MaxAttempts: 10, BackoffMin: 100 * time.Millisecond, BackoffMax: 5 * time.Second, OnFailure: "halt",
-		RequestTimeout: 30 * time.Second,
+		RequestTimeout: 30 * time.Second, MetadataMaxAge: 5 * time.Minute,
 	}
 	if c.ClientID != want.ClientID || c.TopicPartitions != want.TopicPartitions ||
 		c.TopicReplicationFactor != want.TopicReplicationFactor || c.BatchMaxRecords != want.BatchMaxRecords ||
 		c.BatchMaxBytes != want.BatchMaxBytes || c.Linger != want.Linger || c.Compression != want.Compression ||
 		c.MaxAttempts != want.MaxAttempts || c.BackoffMin != want.BackoffMin || c.BackoffMax != want.BackoffMax ||
-		c.OnFailure != want.OnFailure || c.RequestTimeout != want.RequestTimeout {
+		c.OnFailure != want.OnFailure || c.RequestTimeout != want.RequestTimeout || c.MetadataMaxAge != want.MetadataMaxAge {
 		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
 	}
 }
@@ -30,11 +30,12 @@ func TestValidateFillsDefaults(t *testing.T) {
 func TestValidateKeepsSetValues(t *testing.T) {
 	t.Parallel()
 	c := Config{Brokers: []string{"a:1", "b:2"}, Compression: "ZSTD", OnFailure: "dead_letter", DeadLetterTopic: "app.dlq",
-		Linger: time.Millisecond, BackoffMin: time.Second, BackoffMax: time.Second}
+		Linger: time.Millisecond, BackoffMin: time.Second, BackoffMax: time.Second, MetadataMaxAge: time.Second}
 	if err := c.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
-	if c.Compression != "zstd" || c.Linger != time.Millisecond || c.BackoffMin != time.Second || c.DeadLetterTopic != "app.dlq" {
+	if c.Compression != "zstd" || c.Linger != time.Millisecond || c.BackoffMin != time.Second || c.DeadLetterTopic != "app.dlq" ||
+		c.MetadataMaxAge != time.Second {
 		t.Errorf("set values changed: %+v", c)
 	}
 }
@@ -55,6 +56,7 @@ func TestValidateRejects(t *testing.T) {
 		{"negative linger", func(c *Config) { c.Linger = -time.Second }, "kafka.linger"},
 		{"negative attempts", func(c *Config) { c.MaxAttempts = -1 }, "kafka.max_attempts"},
 		{"negative timeout", func(c *Config) { c.RequestTimeout = -1 }, "kafka.request_timeout"},
+		{"negative metadata max age", func(c *Config) { c.MetadataMaxAge = -time.Minute }, "kafka.metadata_max_age"},
 		{"huge replication", func(c *Config) { c.TopicReplicationFactor = 40000 }, "too large"},
 		{"backoff min > max", func(c *Config) { c.BackoffMin, c.BackoffMax = 10*time.Second, time.Second }, "backoff_min 10s is greater than backoff_max 1s"},
 		{"default max below min", func(c *Config) { c.BackoffMin = 10 * time.Second }, "greater than backoff_max"},

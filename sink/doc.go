@@ -24,6 +24,15 @@
 // headers and is acked; unreachable brokers and a failing dead-letter write
 // still halt.
 //
+// Partition counts are read when the sink first writes to a topic and
+// re-read every Config.MetadataMaxAge by a goroutine of the sink, off the
+// Send path. When a topic has grown, the next Send to it blocks until every
+// record sent to the topic before was acknowledged (or dead-lettered), then
+// routes keys over the new count: a key's records may change partition at
+// that point, but all its earlier records are in the log first. A topic that
+// shrank (deleted and re-created) or cannot be described keeps its count,
+// with a warning.
+//
 // Delivery is at least once: a retried request that the broker had applied
 // before the connection failed is written twice, in place. Consumers drop the
 // duplicate by its event ID (ce_id).

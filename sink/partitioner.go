@@ -6,12 +6,14 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// topicState is what Send knows about a topic. Owned by the Send goroutine.
+// topicState is what Send knows about a topic. Owned by the Send goroutine,
+// except growth's atomic fields (see growth).
 type topicState struct {
 	name    string
 	parts   []int     // 0..n-1, the partition list the balancer picks from
 	writers []*writer // by partition, started on first use
 	sticky  sticky
+	growth  growth
 }
 
 // sticky is the partition that records without a key currently go to.

@@ -34,6 +34,9 @@ type Sink struct {
 	stopSending context.CancelFunc
 
 	topics map[string]*topicState // owned by the Send goroutine
+	// refreshDone is closed when the refresher goroutine (refresh.go) has
+	// returned; it stops when the sink halts or Close starts.
+	refreshDone chan struct{}
 
 	mu        sync.RWMutex
 	closed    bool
@@ -80,10 +83,11 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger) (*Sink, error) {
 		cluster:     newCluster(&cfg, mech),
 		backoff:     backoff{min: cfg.BackoffMin, max: cfg.BackoffMax},
 		compression: compressions[cfg.Compression],
-		counts:      partitionCounts{n: make(map[string]int)},
+		counts:      partitionCounts{n: make(map[string]int), routed: make(map[string]*topicState)},
 		topics:      make(map[string]*topicState),
 		halted:      make(chan struct{}),
 		errCh:       make(chan error, 1),
+		refreshDone: make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.closing, s.stopSending = context.WithCancel(context.Background())
@@ -98,6 +102,7 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger) (*Sink, error) {
 		s.cluster.close()
 		return nil, err
 	}
+	go s.refreshLoop()
 	return s, nil
 }
 
@@ -143,10 +148,14 @@ func (s *Sink) warnInsecure() {
 // records within a partition is the order of the Send calls. The first Send
 // to a topic fetches its partition count, creating the topic if it is
 // missing; ctx bounds that and the wait for room in the partition's queue
-// (which holds two batches). Send fails with the HaltError once the sink has
-// halted, with ErrClosed after Close, and with a topic error if the topic
-// cannot be described or created. It must not be called from an Ack (the
-// writer calling it may be the one Send waits for).
+// (which holds two batches). When the refresher has seen the topic grow
+// (Config.MetadataMaxAge), the next Send to it first waits until every record
+// sent to the topic before was acknowledged or dead-lettered, then routes
+// with the new count (regrow); ctx, Close and a halt end that wait too. Send
+// fails with the HaltError once the sink has halted, with ErrClosed after
+// Close, and with a topic error if the topic cannot be described or created.
+// It must not be called from an Ack (the writer calling it may be the one
+// Send waits for).
 func (s *Sink) Send(ctx context.Context, rec *event.Record) error {
 	s.mu.RLock()
 	if s.closed {
@@ -169,12 +178,14 @@ func (s *Sink) Send(ctx context.Context, rec *event.Record) error {
 	w.queuedBytes.Add(size)
 	select {
 	case w.queue <- rec:
+		w.growth.sent++
 		w.signalIfBatch()
 		return nil
 	default:
 	}
 	select {
 	case w.queue <- rec:
+		w.growth.sent++
 		w.signalIfBatch()
 		return nil
 	case <-s.halted:
@@ -189,7 +200,8 @@ func (s *Sink) Send(ctx context.Context, rec *event.Record) error {
 	return err
 }
 
-// route returns the writer of rec's partition.
+// route returns the writer of rec's partition, switching rec's topic to a
+// larger partition count first if the refresher saw one (regrow).
 func (s *Sink) route(ctx context.Context, rec *event.Record) (*writer, error) {
 	if rec == nil || rec.Topic == "" {
 		return nil, errors.New("kafka: Send: record without a topic")
@@ -205,10 +217,17 @@ func (s *Sink) route(ctx context.Context, rec *event.Record) (*writer, error) {
 			return nil, err
 		}
 		t = &topicState{name: rec.Topic, parts: make([]int, n), writers: make([]*writer, n)}
+		t.growth.init(n)
 		for i := range t.parts {
 			t.parts[i] = i
 		}
 		s.topics[rec.Topic] = t
+		s.counts.route(t)
+	}
+	if int(t.growth.latest.Load()) != len(t.parts) {
+		if err := s.regrow(ctx, t); err != nil {
+			return nil, err
+		}
 	}
 	if rec.Key == nil {
 		return s.writer(t, s.stickyPartition(t, rec.Size())), nil
@@ -222,6 +241,7 @@ func (s *Sink) writer(t *topicState, p int) *writer {
 		return w
 	}
 	w := newWriter(s, t.name, p)
+	w.growth = &t.growth
 	t.writers[p] = w
 	s.mu.Lock()
 	s.all = append(s.all, w)

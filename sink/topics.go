@@ -4,17 +4,41 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/segmentio/kafka-go"
 )
 
-// partitionCounts caches the partition count of every topic the sink has
-// written to. The count is read once per topic and process: records of one
-// key keep going to one partition even if partitions are added later.
+// partitionCounts holds the partition count of every topic the sink has
+// written to: the topics Send routes to and the dead-letter topic. A count is
+// read when the sink first writes to the topic, and re-read every
+// Config.MetadataMaxAge by the refresher (refresh.go), which never lowers
+// one. A larger count of a topic Send routes to takes effect only when Send
+// switches the topic (regrow): after every record sent to it before was
+// acknowledged, so records of one key never overtake each other across the
+// switch. A larger count of the dead-letter topic takes effect at once: each
+// dead-letter write is acknowledged before its writer goes on.
 type partitionCounts struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu     sync.Mutex
+	n      map[string]int         // by topic, the count in use
+	routed map[string]*topicState // the topics Send routes to; only growth.latest is the refresher's
+}
+
+// route registers t, a topic Send routes to, with the refresher.
+func (c *partitionCounts) route(t *topicState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.routed[t.name] = t
+	c.n[t.name] = len(t.parts)
+}
+
+// set records n as the count in use of topic.
+func (c *partitionCounts) set(topic string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[topic] = n
 }
 
 // partitions returns the partition count of topic, creating the topic with
@@ -124,4 +148,26 @@ func topicError(topic string, err error) error {
 		return fmt.Errorf("kafka: topic %q: cannot reach the brokers: %w", topic, err)
 	}
 	return fmt.Errorf("kafka: topic %q: %w", topic, err)
+}
+
+// get returns the count in use of topic, 0 if none was read.
+func (c *partitionCounts) get(topic string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[topic]
+}
+
+// targets returns the topics the refresher re-reads, sorted, and the state
+// of those Send routes to: every topic Send routes to, and the dead-letter
+// topic dlq once the sink has written to it.
+func (c *partitionCounts) targets(dlq string) (map[string]*topicState, []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	routed := maps.Clone(c.routed)
+	names := slices.Collect(maps.Keys(routed))
+	if _, ok := c.n[dlq]; ok && dlq != "" && routed[dlq] == nil {
+		names = append(names, dlq)
+	}
+	slices.Sort(names)
+	return routed, names
 }

@@ -21,6 +21,7 @@ type writer struct {
 	topic     string
 	partition int
 	queue     chan *event.Record // Send -> run; closed by Close
+	growth    *growth            // the topic's; nil only in tests
 	batches   atomic.Uint64      // batches taken from the queue (sticky partitioner)
 	log       zerolog.Logger
 
@@ -203,7 +204,9 @@ func (w *writer) full() bool {
 
 // ack acks recs in order once Kafka has them (base is the offset of the
 // first, -1 when they went to the dead-letter topic). The counters are
-// updated first, so whoever sees an ack sees it counted.
+// updated first, so whoever sees an ack sees it counted; the topic's
+// resolved count last, so a Send waiting for a partition switch (regrow)
+// goes on only after the Ack callbacks ran.
 func (w *writer) ack(recs []*event.Record, base int64) {
 	n := int64(len(recs))
 	w.acked += uint64(n)
@@ -217,6 +220,9 @@ func (w *writer) ack(recs []*event.Record, base int64) {
 		if r.Ack != nil {
 			r.Ack()
 		}
+	}
+	if w.growth != nil {
+		w.growth.resolve(uint64(n))
 	}
 }
 
