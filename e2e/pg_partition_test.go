@@ -15,7 +15,9 @@ import (
 // write on the replication connection fails for many minutes. walrelay
 // asks the server for a reply when it has heard nothing for half of
 // postgres.receive_timeout, gives the connection up at the timeout,
-// reconnects, and every change made meanwhile arrives.
+// reconnects, ends its own old walsender (the server would keep it, holding
+// the slot, for wal_sender_timeout), and every change made meanwhile
+// arrives.
 func TestPostgresSilentPartition(t *testing.T) {
 	t.Parallel()
 	pg := testenv.PrivatePG(t)
@@ -41,11 +43,6 @@ func TestPostgresSilentPartition(t *testing.T) {
 	if n := r.countLog("pipeline halted; restarting from the checkpoint"); n != 0 {
 		t.Fatalf("walrelay gave up an idle, healthy connection; log tail:\n%s", cfg.logTail(10))
 	}
-	// The server gives up the silent walsender (and so the slot) sooner
-	// than its default minute.
-	if err := pg.Devenv().SetConfig("wal_sender_timeout", "3s"); err != nil {
-		t.Fatal(err)
-	}
 
 	proxy.freeze()
 	frozen := time.Now()
@@ -53,6 +50,12 @@ func TestPostgresSilentPartition(t *testing.T) {
 	halt := r.waitLog("pipeline halted; restarting from the checkpoint", time.Minute)
 	if msg := fmt.Sprint(halt["error"]); !strings.Contains(msg, "postgres.receive_timeout") {
 		t.Errorf("halt error %q does not name postgres.receive_timeout", msg)
+	}
+	// The server would keep the old walsender, and so the slot, until its
+	// wal_sender_timeout (a minute): walrelay ends it, since it was its own.
+	if st := r.waitLog("terminated this walrelay's previous walsender: its connection was lost but it still held the slot",
+		time.Minute); st["pid"] == nil {
+		t.Errorf("terminated walsender line without a pid: %v", st)
 	}
 	catchUp(t, cfg, conn, col, col, 2*time.Minute)
 	t.Logf("caught up %s after the partition began", time.Since(frozen).Round(time.Millisecond))

@@ -25,6 +25,9 @@ type runState struct {
 	rules *filter.Rules
 	// metrics are served when metrics.listen is set; nil otherwise.
 	metrics *metrics
+	// walsender serves the latest session's replication connection; the
+	// next session ends it if a lost connection left it holding the slot.
+	walsender walsenderID
 }
 
 // close stops the embedded registry, if one runs. Run calls it when it returns.

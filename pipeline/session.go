@@ -124,7 +124,9 @@ func (s *session) setup(ctx context.Context) error {
 	}
 	var start position // snapshot.mode initial_only uses no slot
 	if cfg.Snapshot.Mode != config.SnapshotInitialOnly {
-		if start, err = startPosition(ctx, s.db, s.repl, s.opts, pos, found, s.rs.snapshotTaken, s.log); err != nil {
+		prev := s.rs.walsender
+		s.rs.walsender = ownWalsender(ctx, s.db, s.repl)
+		if start, err = startPosition(ctx, s.db, s.repl, s.opts, pos, found, s.rs.snapshotTaken, prev, s.log); err != nil {
 			return err
 		}
 	}

@@ -42,12 +42,13 @@ type position struct {
 
 // startPosition decides where streaming starts, creating the slot when it is
 // missing, refusing to start over a gap (invariant 6) unless allowed, and
-// honouring --replay-from inside the retained window.
+// honouring --replay-from inside the retained window. prev is the walsender
+// of the Run's previous session (see waitSlotInactive).
 func startPosition(ctx context.Context, db *pgx.Conn, repl *pgconn.PgConn, opts Options,
-	stored checkpoint.Position, found, snapshotTaken bool, log zerolog.Logger) (position, error) {
+	stored checkpoint.Position, found, snapshotTaken bool, prev walsenderID, log zerolog.Logger) (position, error) {
 	cfg := opts.Config
 	slotName := cfg.Postgres.Slot
-	slot, err := waitSlotInactive(ctx, db, slotName, log)
+	slot, err := waitSlotInactive(ctx, db, slotName, prev, log)
 	if err != nil {
 		return position{}, err
 	}
@@ -168,13 +169,18 @@ func createSlot(ctx context.Context, repl *pgconn.PgConn, slotName string, expor
 }
 
 // waitSlotInactive reads the slot, waiting up to 15 s for a previous walsender
-// (e.g. of a killed walrelay) to release it.
-func waitSlotInactive(ctx context.Context, db *pgx.Conn, slot string, log zerolog.Logger) (replication.SlotInfo, error) {
+// (e.g. of a killed walrelay) to release it. The walsender of this Run's
+// previous session (prev), left behind by a lost connection, is terminated
+// instead of waited for.
+func waitSlotInactive(ctx context.Context, db *pgx.Conn, slot string, prev walsenderID, log zerolog.Logger) (replication.SlotInfo, error) {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		info, err := replication.LookupSlot(ctx, db, slot)
 		if err != nil || !info.Exists || !info.Active {
 			return info, err
+		}
+		if endStaleWalsender(ctx, db, prev, info.ActivePID, log) {
+			prev = walsenderID{}
 		}
 		if time.Now().After(deadline) {
 			return info, fmt.Errorf("replication slot %q is in use by backend pid %d "+
