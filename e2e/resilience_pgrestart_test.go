@@ -55,6 +55,11 @@ func TestResiliencePostgresRestart(t *testing.T) {
 	if n := r.countLog("pipeline halted; restarting from the checkpoint"); n < 2 {
 		t.Errorf("%d \"pipeline halted\" log lines for two server restarts, want at least 2", n)
 	}
+	// Each restarted session continues the producer with the next epoch,
+	// which fences whatever the previous session left in flight.
+	if n := r.countLog("kafka: idempotent producer, epoch bumped: requests of the previous session still in flight are refused"); n < 2 {
+		t.Errorf("%d epoch bumps for at least two restarted sessions", n)
+	}
 
 	conn := connect(t, dsn)
 	col := newCollector(t, brokers, cfg.topics()...)

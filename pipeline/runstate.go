@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/walrelay/walrelay/filter"
+	"github.com/walrelay/walrelay/sink"
 )
 
 // runState is what outlives one session within a Run: sessions come and go
@@ -25,6 +26,10 @@ type runState struct {
 	rules *filter.Rules
 	// metrics are served when metrics.listen is set; nil otherwise.
 	metrics *metrics
+	// producer is the idempotent producer of the latest session's sink: the
+	// next session continues it with the next epoch, which fences requests
+	// the previous sink left in flight (sink.Config.ResumeProducer).
+	producer *sink.ProducerID
 	// walsender serves the latest session's replication connection; the
 	// next session ends it if a lost connection left it holding the slot.
 	walsender walsenderID

@@ -237,10 +237,17 @@ func (s *session) startSink(ctx context.Context) error {
 	if err != nil {
 		return fatal(err)
 	}
+	sc.ResumeProducer = s.rs.producer
 	s.sink, err = sink.New(ctx, sc, s.log.With().Str("stage", "sink").Logger())
 	var sec *sink.SecurityError
 	if errors.As(err, &sec) {
 		return fatal(err)
+	}
+	if err == nil {
+		s.rs.producer = nil
+		if id, ok := s.sink.Producer(); ok {
+			s.rs.producer = &id
+		}
 	}
 	return err
 }

@@ -74,6 +74,11 @@ type Config struct {
 	DeadLetterTopic string
 	// RequestTimeout bounds one request to a broker. Default 30s.
 	RequestTimeout time.Duration
+	// ResumeProducer, if set, is the idempotent producer of the previous Sink
+	// of this process (Sink.Producer): New continues it with the next epoch
+	// instead of asking the cluster for a new id, which fences the previous
+	// sink's requests still in flight. Ignored without idempotence.
+	ResumeProducer *ProducerID
 	// MetadataMaxAge is how often a goroutine of the sink re-reads the
 	// partition counts of the topics it writes to. Default 5m, like the Java
 	// producer's metadata.max.age.ms. When a topic has grown, the next Send

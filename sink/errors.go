@@ -96,7 +96,7 @@ func hint(err error) string {
 	case errors.Is(err, kafka.OutOfOrderSequenceNumber), errors.Is(err, kafka.UnknownProducerId),
 		errors.Is(err, kafka.InvalidProducerEpoch):
 		return "The broker refused this producer's sequence: it lost the producer's state (for example in a " +
-			"leader change that lost data); " + restart + " with a new producer id."
+			"leader change that lost data); " + restart + " with the producer's epoch bumped."
 	default:
 		return "If it keeps failing, fix the broker-side cause; " + restart + "."
 	}

@@ -40,6 +40,23 @@ type producer struct {
 	epoch int16
 }
 
+// ProducerID is the identity of an idempotent producer: the id the cluster
+// gave and the epoch in use. A later Sink of the same process continues it
+// (Config.ResumeProducer).
+type ProducerID struct {
+	ID    int64
+	Epoch int16
+}
+
+// Producer returns the sink's producer id and epoch; ok is false when the
+// sink produces without idempotence.
+func (s *Sink) Producer() (id ProducerID, ok bool) {
+	if s.producer == noProducer {
+		return ProducerID{}, false
+	}
+	return ProducerID{ID: s.producer.id, Epoch: s.producer.epoch}, true
+}
+
 // noProducer marks batches without a producer id (idempotence off, and the
 // dead-letter topic, whose partitions several writers share).
 var noProducer = producer{id: -1, epoch: -1}
@@ -54,7 +71,12 @@ func nextSequence(seq int32, n int) int32 {
 }
 
 // initProducer sets s.producer as cfg.Idempotence asks. Called once by New,
-// before any writer runs.
+// before any writer runs. With Config.ResumeProducer it continues that
+// producer with the next epoch, as the Java producer bumps an idempotent
+// producer's epoch (KIP-360): the broker then refuses any batch of an
+// earlier epoch (INVALID_PRODUCER_EPOCH), so a request the previous sink
+// abandoned cannot land after this sink's records, and this sink's
+// sequences start again at 0 on every partition.
 func (s *Sink) initProducer(ctx context.Context) error {
 	s.producer = noProducer
 	if s.cfg.Idempotence == IdempotenceOff {
@@ -63,6 +85,12 @@ func (s *Sink) initProducer(ctx context.Context) error {
 	if s.compression != 0 { // IdempotenceOn with compression fails Validate
 		s.log.Info().Str("compression", s.cfg.Compression).
 			Msg("kafka: producing without idempotence: walrelay's idempotent batches are uncompressed (kafka.compression: none)")
+		return nil
+	}
+	if r := s.cfg.ResumeProducer; r != nil && r.Epoch < math.MaxInt16 {
+		s.producer = producer{id: r.ID, epoch: r.Epoch + 1}
+		s.log.Info().Int64("producer_id", r.ID).Int16("producer_epoch", r.Epoch+1).
+			Msg("kafka: idempotent producer, epoch bumped: requests of the previous session still in flight are refused")
 		return nil
 	}
 	p, err := requestProducerID(ctx, &s.cfg)
