@@ -41,7 +41,15 @@ type PostgresStore struct {
 
 	mu   sync.Mutex
 	conn *pgx.Conn
+	// opTimeout bounds each attempt of do (connecting included).
+	opTimeout time.Duration
 }
+
+// defaultOpTimeout bounds one attempt of a Load or Save: over a connection
+// that went silent without an RST (a network partition) it would otherwise
+// wait for TCP to give up, about 15 minutes, holding the checkpoint back
+// unnoticed. Past it pgx closes the connection and do tries a new one.
+const defaultOpTimeout = 30 * time.Second
 
 // NewPostgresStore connects to dsn and creates Schema and TableName if they
 // are missing. A replication=... parameter in dsn is dropped: the store needs
@@ -60,7 +68,7 @@ func NewPostgresStore(ctx context.Context, dsn, slot string) (*PostgresStore, er
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "walrelay-checkpoint"
 	}
-	s := &PostgresStore{cfg: cfg, slot: slot}
+	s := &PostgresStore{cfg: cfg, slot: slot, opTimeout: defaultOpTimeout}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	conn, err := s.connect(ctx)
@@ -100,7 +108,7 @@ func (s *PostgresStore) Load(ctx context.Context) (Position, bool, error) {
 		text    string
 		updated *time.Time
 	)
-	err := s.do(ctx, func(conn *pgx.Conn) error {
+	err := s.do(ctx, func(ctx context.Context, conn *pgx.Conn) error {
 		return conn.QueryRow(ctx, loadSQL, s.slot).Scan(&text, &updated)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -126,7 +134,7 @@ func (s *PostgresStore) Save(ctx context.Context, p Position) error {
 	if p.Slot != "" && p.Slot != s.slot {
 		return fmt.Errorf("checkpoint: save position for slot %q through the store of slot %q", p.Slot, s.slot)
 	}
-	err := s.do(ctx, func(conn *pgx.Conn) error {
+	err := s.do(ctx, func(ctx context.Context, conn *pgx.Conn) error {
 		_, err := conn.Exec(ctx, saveSQL, s.slot, p.LSN.String(), p.UpdatedAt)
 		return err
 	})
@@ -152,22 +160,16 @@ func (s *PostgresStore) Close() error {
 
 // do runs f on a live connection, connecting first if there is none or the
 // previous one was lost. When f fails because the connection died (pgx closes
-// it on network errors and on FATAL server errors such as an administrator's
-// pg_terminate_backend), f is retried once on a new connection: Load and Save
-// are idempotent. If that fails too, the next call reconnects again.
-func (s *PostgresStore) do(ctx context.Context, f func(*pgx.Conn) error) error {
+// it on network errors, on FATAL server errors such as an administrator's
+// pg_terminate_backend, and when an attempt outlasts opTimeout), f is
+// retried once on a new connection: Load and Save are idempotent. If that
+// fails too, the next call reconnects again. f gets the attempt's context.
+func (s *PostgresStore) do(ctx context.Context, f func(context.Context, *pgx.Conn) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for attempt := 0; ; attempt++ {
-		if s.conn == nil || s.conn.IsClosed() {
-			conn, err := s.connect(ctx)
-			if err != nil {
-				return err
-			}
-			s.conn = conn
-		}
-		err := f(s.conn)
-		if err == nil || !s.conn.IsClosed() {
+		err := s.attempt(ctx, f)
+		if err == nil || s.conn != nil && !s.conn.IsClosed() {
 			return err
 		}
 		s.conn = nil
@@ -175,6 +177,20 @@ func (s *PostgresStore) do(ctx context.Context, f func(*pgx.Conn) error) error {
 			return err
 		}
 	}
+}
+
+// attempt is one try of do, bounded by opTimeout. Called with mu held.
+func (s *PostgresStore) attempt(ctx context.Context, f func(context.Context, *pgx.Conn) error) error {
+	ctx, cancel := context.WithTimeout(ctx, s.opTimeout)
+	defer cancel()
+	if s.conn == nil || s.conn.IsClosed() {
+		conn, err := s.connect(ctx)
+		if err != nil {
+			return err
+		}
+		s.conn = conn
+	}
+	return f(ctx, s.conn)
 }
 
 func (s *PostgresStore) connect(ctx context.Context) (*pgx.Conn, error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // testDSN returns the superuser DSN of the test database or skips the test,
@@ -164,5 +165,41 @@ func TestPostgresStorePermissionHint(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.Contains(msg, TableName) || !strings.Contains(msg, "grant") {
 		t.Fatalf("error %q does not name %s and say what to grant", msg, TableName)
+	}
+}
+
+// TestPostgresStoreSilentConnection: the store's connection goes silent (a
+// network partition: no FIN, no RST). The Save that meets it gives up after
+// the operation timeout instead of waiting for TCP, and retries on a new
+// connection.
+func TestPostgresStoreSilentConnection(t *testing.T) {
+	dsn := testDSN(t)
+	u, err := url.Parse(dsn)
+	if err != nil || u.Host == "" {
+		t.Skipf("WALRELAY_TEST_PG_DSN %q is not a URL with a host: cannot route it through a proxy", dsn)
+	}
+	proxy := testenv.StartFreezeProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	slot := uniqueName("cp_silent")
+	s, err := NewPostgresStore(ctx, u.String(), slot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.opTimeout = time.Second
+	if err := s.Save(ctx, Position{LSN: 0x100, UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Freeze()
+	start := time.Now()
+	if err := s.Save(ctx, Position{LSN: 0x200, UpdatedAt: time.Now()}); err != nil {
+		t.Fatalf("Save over a silent connection: %v (after %s)", err, time.Since(start))
+	}
+	t.Logf("Save went through a new connection %s after meeting the silent one", time.Since(start).Round(time.Millisecond))
+	got, ok, err := s.Load(ctx)
+	if err != nil || !ok || got.LSN != 0x200 {
+		t.Fatalf("Load = %s, %v, %v; want 0/200", got.LSN, ok, err)
 	}
 }

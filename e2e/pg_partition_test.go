@@ -29,7 +29,7 @@ func TestPostgresSilentPartition(t *testing.T) {
 	if err != nil || u.Host == "" {
 		t.Fatalf("DSN %q is not a URL (%v)", dsn, err)
 	}
-	proxy := startFreezeProxy(t, u.Host)
+	proxy := testenv.StartFreezeProxy(t, u.Host)
 	u.Host = proxy.Addr()
 	cfg := newRelayConfig(t, u.String(), brokers, "public.part", markerTable)
 	cfg.set("postgres.receive_timeout", "4s")
@@ -44,7 +44,7 @@ func TestPostgresSilentPartition(t *testing.T) {
 		t.Fatalf("walrelay gave up an idle, healthy connection; log tail:\n%s", cfg.logTail(10))
 	}
 
-	proxy.freeze()
+	proxy.Freeze()
 	frozen := time.Now()
 	mustExec(t, conn, "INSERT INTO part SELECT g, 2 FROM generate_series(101, 200) g; UPDATE part SET v = 3 WHERE id <= 10")
 	halt := r.waitLog("pipeline halted; restarting from the checkpoint", time.Minute)

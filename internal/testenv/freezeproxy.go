@@ -1,4 +1,4 @@
-package e2e
+package testenv
 
 import (
 	"io"
@@ -7,11 +7,11 @@ import (
 	"testing"
 )
 
-// freezeProxy forwards TCP connections to a target. freeze makes every
+// FreezeProxy forwards TCP connections to a target. freeze makes every
 // connection open at that moment go silent in both directions without
 // closing it, as a network partition or a vanished host does (no FIN, no
 // RST); connections accepted afterwards forward normally.
-type freezeProxy struct {
+type FreezeProxy struct {
 	ln     net.Listener
 	target string
 
@@ -24,15 +24,15 @@ type proxiedConn struct {
 	once   sync.Once
 }
 
-// startFreezeProxy listens on a free local port and forwards to target
+// StartFreezeProxy listens on a free local port and forwards to target
 // until the test ends.
-func startFreezeProxy(t *testing.T, target string) *freezeProxy {
+func StartFreezeProxy(t testing.TB, target string) *FreezeProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &freezeProxy{ln: ln, target: target}
+	p := &FreezeProxy{ln: ln, target: target}
 	var open []net.Conn
 	var openMu sync.Mutex
 	t.Cleanup(func() {
@@ -69,10 +69,10 @@ func startFreezeProxy(t *testing.T, target string) *freezeProxy {
 }
 
 // Addr is the proxy's host:port.
-func (p *freezeProxy) Addr() string { return p.ln.Addr().String() }
+func (p *FreezeProxy) Addr() string { return p.ln.Addr().String() }
 
-// freeze silences every connection open now.
-func (p *freezeProxy) freeze() {
+// Freeze silences every connection open now.
+func (p *FreezeProxy) Freeze() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, c := range p.conns {
