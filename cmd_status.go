@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -102,6 +103,13 @@ func printStored(ctx context.Context, w io.Writer, cfg *config.Config) error {
 	}
 	fmt.Fprintf(w, "stored checkpoint\t%s (%s store, saved %s ago)\n", pos.LSN, cfg.Checkpoint.Store,
 		time.Since(pos.UpdatedAt).Round(time.Second))
+	if cu := pos.Catchup; cu != nil {
+		state := "snapshot to take at the next start"
+		if cu.Boundary != 0 {
+			state = fmt.Sprintf("snapshot in Kafka; their changes before %s are left out until the stream passes it", cu.Boundary)
+		}
+		fmt.Fprintf(w, "catch-up\t%s: %s\n", strings.Join(cu.Tables, ", "), state)
+	}
 	return nil
 }
 

@@ -35,6 +35,16 @@ type Committer struct {
 	saved     bool       // a position has been saved by this Committer
 	lastSaved event.LSN
 	lastInfo  time.Time
+	catchup   *Catchup // saved with every position until one reaches its boundary
+}
+
+// SetCatchup makes every later save carry c (Position.Catchup), until a
+// saved position reaches c.Boundary: from there a restart resumes past every
+// change c covers, and c is dropped. Call it before Run.
+func (c *Committer) SetCatchup(cu *Catchup) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.catchup = cu
 }
 
 // NewCommitter returns a Committer that saves t's watermark for slot into s
@@ -112,16 +122,43 @@ func (c *Committer) saveIfMoved(ctx context.Context) (bool, error) {
 	if lsn == 0 || (c.saved && lsn <= c.lastSaved) {
 		return false, nil
 	}
+	return true, c.save(ctx, lsn, c.catchup)
+}
+
+// save stores lsn with the catch-up cu, dropped if lsn reached its
+// boundary, and publishes lsn as Persisted. Called with mu held.
+func (c *Committer) save(ctx context.Context, lsn event.LSN, cu *Catchup) error {
 	start := time.Now()
-	if err := c.s.Save(ctx, Position{LSN: lsn, Slot: c.slot, UpdatedAt: start.UTC()}); err != nil {
-		return true, err
+	if cu != nil && cu.Boundary != 0 && lsn >= cu.Boundary {
+		cu = nil
 	}
-	c.saved, c.lastSaved = true, lsn
+	if err := c.s.Save(ctx, Position{LSN: lsn, Slot: c.slot, UpdatedAt: start.UTC(), Catchup: cu}); err != nil {
+		return err
+	}
+	c.saved, c.lastSaved, c.catchup = true, lsn, cu
 	if uint64(lsn) > c.persisted.Load() {
 		c.persisted.Store(uint64(lsn))
 	}
 	c.logSave(lsn, time.Since(start))
-	return true, nil
+	return nil
+}
+
+// AddCatchup adds tables to the catch-up this Committer saves, to be
+// snapshotted again with it (Catchup.Merge), and saves it at once, so that
+// it is durable before the tables join the publication. Safe to call while
+// Run is running (the publication poller does); saves never overlap.
+func (c *Committer) AddCatchup(ctx context.Context, tables []string) (*Catchup, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lsn := c.t.Watermark()
+	if c.saved && lsn < c.lastSaved {
+		lsn = c.lastSaved
+	}
+	cu := c.catchup.Merge(tables)
+	if err := c.save(ctx, lsn, cu); err != nil {
+		return nil, err
+	}
+	return cu, nil
 }
 
 // logSave writes one info line per save at most once per infoEvery, debug

@@ -29,9 +29,10 @@ type FileStore struct {
 // fileRecord is the JSON form, e.g.
 // {"lsn":"0/16B3748","slot":"walrelay","updated_at":"2024-05-01T10:00:00.123456789Z"}.
 type fileRecord struct {
-	LSN       string    `json:"lsn"`
-	Slot      string    `json:"slot"`
-	UpdatedAt time.Time `json:"updated_at"`
+	LSN       string       `json:"lsn"`
+	Slot      string       `json:"slot"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	Catchup   *catchupJSON `json:"catchup,omitempty"`
 }
 
 // NewFileStore returns the file store for slot in dataDir, creating dataDir
@@ -78,7 +79,11 @@ func (s *FileStore) Load(ctx context.Context) (Position, bool, error) {
 		return Position{}, false, fmt.Errorf("checkpoint: %s belongs to slot %q but the configured slot is %q: "+
 			"set postgres.slot to %q, or use a separate data_dir per slot", s.path, rec.Slot, s.slot, rec.Slot)
 	}
-	return Position{LSN: lsn, Slot: rec.Slot, UpdatedAt: rec.UpdatedAt}, true, nil
+	c, err := rec.Catchup.catchup()
+	if err != nil {
+		return Position{}, false, s.corrupt(err.Error())
+	}
+	return Position{LSN: lsn, Slot: rec.Slot, UpdatedAt: rec.UpdatedAt, Catchup: c}, true, nil
 }
 
 func (s *FileStore) corrupt(what string) error {
@@ -95,7 +100,7 @@ func (s *FileStore) Save(ctx context.Context, p Position) error {
 	if p.Slot != "" && p.Slot != s.slot {
 		return fmt.Errorf("checkpoint: save position for slot %q into %s, which belongs to slot %q", p.Slot, s.path, s.slot)
 	}
-	data, err := json.Marshal(fileRecord{LSN: p.LSN.String(), Slot: s.slot, UpdatedAt: p.UpdatedAt.UTC()})
+	data, err := json.Marshal(fileRecord{LSN: p.LSN.String(), Slot: s.slot, UpdatedAt: p.UpdatedAt.UTC(), Catchup: p.Catchup.toJSON()})
 	if err != nil {
 		return fmt.Errorf("checkpoint: encode position %s: %w", p.LSN, err)
 	}

@@ -24,11 +24,15 @@ const (
 	createTableSQL  = `CREATE TABLE IF NOT EXISTS ` + TableName + ` (
 	slot       text PRIMARY KEY,
 	lsn        pg_lsn NOT NULL,
-	updated_at timestamptz NOT NULL DEFAULT now())`
-	tableExistsSQL = `SELECT to_regclass('` + TableName + `') IS NOT NULL`
-	loadSQL        = `SELECT lsn::text, updated_at FROM ` + TableName + ` WHERE slot = $1`
-	saveSQL        = `INSERT INTO ` + TableName + ` (slot, lsn, updated_at) VALUES ($1, $2::text::pg_lsn, $3)
-ON CONFLICT (slot) DO UPDATE SET lsn = EXCLUDED.lsn, updated_at = EXCLUDED.updated_at`
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	catchup    jsonb)`
+	tableExistsSQL = `SELECT to_regclass('` + TableName + `') IS NOT NULL,
+	EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('` + TableName + `')
+		AND attname = 'catchup' AND NOT attisdropped)`
+	addCatchupSQL = `ALTER TABLE ` + TableName + ` ADD COLUMN IF NOT EXISTS catchup jsonb`
+	loadSQL       = `SELECT lsn::text, updated_at, catchup::text FROM ` + TableName + ` WHERE slot = $1`
+	saveSQL       = `INSERT INTO ` + TableName + ` (slot, lsn, updated_at, catchup) VALUES ($1, $2::text::pg_lsn, $3, $4::text::jsonb)
+ON CONFLICT (slot) DO UPDATE SET lsn = EXCLUDED.lsn, updated_at = EXCLUDED.updated_at, catchup = EXCLUDED.catchup`
 )
 
 // PostgresStore keeps the checkpoint in TableName, one row per slot, over a
@@ -84,9 +88,14 @@ func NewPostgresStore(ctx context.Context, dsn, slot string) (*PostgresStore, er
 }
 
 func ensureTable(ctx context.Context, conn *pgx.Conn) error {
-	var exists bool
-	if err := conn.QueryRow(ctx, tableExistsSQL).Scan(&exists); err != nil {
+	var exists, hasCatchup bool
+	if err := conn.QueryRow(ctx, tableExistsSQL).Scan(&exists, &hasCatchup); err != nil {
 		return pgErr("look up", err)
+	}
+	if exists && !hasCatchup { // created by a walrelay before the catch-up snapshots
+		if _, err := conn.Exec(ctx, addCatchupSQL); err != nil {
+			return pgErr("add column catchup to", err)
+		}
 	}
 	if exists {
 		return nil
@@ -107,9 +116,10 @@ func (s *PostgresStore) Load(ctx context.Context) (Position, bool, error) {
 	var (
 		text    string
 		updated *time.Time
+		catchup *string
 	)
 	err := s.do(ctx, func(ctx context.Context, conn *pgx.Conn) error {
-		return conn.QueryRow(ctx, loadSQL, s.slot).Scan(&text, &updated)
+		return conn.QueryRow(ctx, loadSQL, s.slot).Scan(&text, &updated, &catchup)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Position{}, false, nil
@@ -125,6 +135,11 @@ func (s *PostgresStore) Load(ctx context.Context) (Position, bool, error) {
 	if updated != nil {
 		p.UpdatedAt = *updated
 	}
+	if catchup != nil {
+		if p.Catchup, err = unmarshalCatchup([]byte(*catchup)); err != nil {
+			return Position{}, false, fmt.Errorf("checkpoint: %s row for slot %q: %w", TableName, s.slot, err)
+		}
+	}
 	return p, true, nil
 }
 
@@ -134,8 +149,17 @@ func (s *PostgresStore) Save(ctx context.Context, p Position) error {
 	if p.Slot != "" && p.Slot != s.slot {
 		return fmt.Errorf("checkpoint: save position for slot %q through the store of slot %q", p.Slot, s.slot)
 	}
-	err := s.do(ctx, func(ctx context.Context, conn *pgx.Conn) error {
-		_, err := conn.Exec(ctx, saveSQL, s.slot, p.LSN.String(), p.UpdatedAt)
+	catchup, err := marshalCatchup(p.Catchup)
+	if err != nil {
+		return fmt.Errorf("checkpoint: encode the catch-up of slot %q: %w", s.slot, err)
+	}
+	var catchupText *string
+	if catchup != nil {
+		t := string(catchup)
+		catchupText = &t
+	}
+	err = s.do(ctx, func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, saveSQL, s.slot, p.LSN.String(), p.UpdatedAt, catchupText)
 		return err
 	})
 	if err != nil {

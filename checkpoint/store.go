@@ -15,6 +15,9 @@ type Position struct {
 	LSN       event.LSN
 	Slot      string
 	UpdatedAt time.Time
+	// Catchup is the snapshot of tables added to the capture set that is
+	// pending or whose boundary the stream has not passed yet; nil if none.
+	Catchup *Catchup
 }
 
 // Store persists the checkpoint. Implementations are FileStore and

@@ -20,6 +20,9 @@ import (
 // replication connection exists.
 func (s *session) preparePublication(ctx context.Context) error {
 	if s.cfg.Rules == "" {
+		if err := s.recordCatchup(ctx, s.cfg.Postgres.Tables); err != nil {
+			return err
+		}
 		return replication.EnsurePublication(ctx, s.db, s.cfg.Postgres.Publication, s.cfg.Postgres.Tables, s.log)
 	}
 	st, err := s.openFilter(ctx)
@@ -29,7 +32,7 @@ func (s *session) preparePublication(ctx context.Context) error {
 	if !s.cfg.Publication.ManageEnabled() {
 		return checkUnmanagedPublication(ctx, s.db, s.cfg.Postgres.Publication, st.latest.Load(), s.excludedTables(), s.log)
 	}
-	if _, err := syncPublication(ctx, s.db, s.cfg.Postgres.Publication, st.latest.Load(), s.excludedTables(), s.log); err != nil {
+	if _, err := syncPublication(ctx, s.db, s.cfg.Postgres.Publication, st.latest.Load(), s.excludedTables(), s.recordAdded, s.log); err != nil {
 		return err
 	}
 	st.startPoller(ctx, s)
@@ -37,10 +40,13 @@ func (s *session) preparePublication(ctx context.Context) error {
 }
 
 // route turns one change into the records to publish (none when it is not
-// captured). It runs on the reader goroutine. With rules, the change goes
+// captured, or when a catch-up snapshot holds it). It runs on the reader goroutine. With rules, the change goes
 // through them first: dropped, encoded as projected (on the rule's topic), or
 // published raw (outbox rows, routed messages).
 func (s *session) route(ch *event.Change) ([]event.Record, error) {
+	if s.coveredByCatchup(ch) {
+		return nil, nil
+	}
 	st := s.filterState()
 	if st == nil {
 		return s.encode(ch)

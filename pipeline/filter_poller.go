@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ type publicationPoller struct {
 	dsn      string
 	every    time.Duration
 	excluded map[string]bool
+	onAdd    func(context.Context, []string) error // before the publication gains tables (catchup.go)
 	log      zerolog.Logger
 
 	kick   chan struct{}
@@ -36,7 +38,7 @@ func (st *filterState) startPoller(ctx context.Context, s *session) {
 	ctx, cancel := context.WithCancel(ctx)
 	p := &publicationPoller{
 		st: st, pub: s.cfg.Postgres.Publication, dsn: s.cfg.Postgres.DSN, every: s.cfg.Publication.PollInterval,
-		excluded: s.excludedTables(), log: s.log.With().Str("stage", "publication").Logger(),
+		excluded: s.excludedTables(), onAdd: s.recordCatchupLive, log: s.log.With().Str("stage", "publication").Logger(),
 		kick: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{}),
 	}
 	st.poller = p
@@ -88,7 +90,7 @@ func (p *publicationPoller) run(ctx context.Context) {
 				continue
 			}
 		}
-		if _, err = syncPublication(ctx, db, p.pub, p.st.latest.Load(), p.excluded, p.log); err != nil {
+		if _, err = syncPublication(ctx, db, p.pub, p.st.latest.Load(), p.excluded, p.onAdd, p.log); err != nil {
 			p.warn(ctx, err)
 			_ = db.Close(context.Background())
 			db = nil
@@ -97,6 +99,10 @@ func (p *publicationPoller) run(ctx context.Context) {
 }
 
 func (p *publicationPoller) warn(ctx context.Context, err error) {
+	if errors.Is(err, errNotStreaming) {
+		p.log.Debug().Err(err).Msg("publication not synced yet")
+		return
+	}
 	if ctx.Err() == nil {
 		p.log.Warn().Err(err).Str("publication", p.pub).Dur("retry_in", p.every).Msg("publication not synced with the rules")
 	}

@@ -67,13 +67,15 @@ func publicationMembers(ctx context.Context, db *pgx.Conn, pub string) (tables [
 // capture, in one transaction: it creates the publication when missing,
 // replaces a FOR ALL TABLES one (DROP and CREATE, atomically), and otherwise
 // adds and drops the difference. It reports whether anything changed and
-// logs one line when it did.
+// logs one line when it did. beforeAdd, if not nil, is called with the
+// tables an existing publication is about to gain, before it gains them
+// (catch-up snapshots, catchup.go); its error cancels the change.
 //
 // PostgreSQL applies a change of the publication to transactions that commit
 // after it: rows written to a new table before the ALTER commits are not
 // decoded for walrelay (a poll interval bounds that window).
 func syncPublication(ctx context.Context, db *pgx.Conn, pub string, rules *filter.Rules,
-	excluded map[string]bool, log zerolog.Logger) (bool, error) {
+	excluded map[string]bool, beforeAdd func(context.Context, []string) error, log zerolog.Logger) (bool, error) {
 	want, err := rulesTables(ctx, db, rules, excluded)
 	if err != nil {
 		return false, err
@@ -94,6 +96,11 @@ func syncPublication(ctx context.Context, db *pgx.Conn, pub string, rules *filte
 	case len(add) == 0 && len(drop) == 0:
 		return false, nil
 	default:
+		if len(add) > 0 && beforeAdd != nil {
+			if err := beforeAdd(ctx, qualifiedNames(add)); err != nil {
+				return false, err
+			}
+		}
 		if len(add) > 0 {
 			stmts = append(stmts, "ALTER PUBLICATION "+pgx.Identifier{pub}.Sanitize()+" ADD TABLE "+pubTableList(add))
 		}

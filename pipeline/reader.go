@@ -147,6 +147,8 @@ func (r *reader) checkStages(committerErr <-chan error) error {
 			return errors.New("publisher stopped")
 		}
 		return r.pub.err
+	case <-r.s.catchupRestart:
+		return errCatchupRestart
 	default:
 		return nil
 	}

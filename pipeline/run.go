@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -49,6 +50,11 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		if IsFatal(err) || !streamedOnce {
 			return err
+		}
+		if errors.Is(err, errCatchupRestart) {
+			opts.Log.Info().Msg("restarting the session to snapshot the tables added to the capture set")
+			failures = 0
+			continue
 		}
 		if s.streamed {
 			failures = 0

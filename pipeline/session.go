@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,6 +40,14 @@ type session struct {
 	tracker   *checkpoint.Tracker
 	committer *checkpoint.Committer
 
+	stored  checkpoint.Position // as loaded, and as catch-ups update it (catchup.go)
+	found   bool                // a checkpoint was stored
+	catchup *checkpoint.Catchup // the catch-up whose boundary the stream has not passed (catchup.go)
+	// live is set while the session streams with its committer running;
+	// catchupRestart asks the reader to end the session (catchup.go).
+	live           atomic.Bool
+	catchupRestart chan struct{}
+
 	start      event.LSN
 	retain     retainer
 	snapStatus *SnapshotStatus // set once a snapshot ran in this session
@@ -48,7 +57,7 @@ type session struct {
 }
 
 func newSession(opts Options, rs *runState) *session {
-	return &session{opts: opts, cfg: opts.Config, log: opts.Log, rs: rs}
+	return &session{opts: opts, cfg: opts.Config, log: opts.Log, rs: rs, catchupRestart: make(chan struct{}, 1)}
 }
 
 // run performs one attempt; it returns nil after a graceful stop (ctx done).
@@ -74,6 +83,7 @@ func (s *session) run(ctx context.Context) error {
 	go func() { defer close(heartbeatsDone); s.runHeartbeats(hctx) }()
 
 	s.streamed = true
+	s.live.Store(true)
 	s.rs.metrics.streaming(s)
 	s.log.Info().Str("slot", s.cfg.Postgres.Slot).Str("publication", s.cfg.Postgres.Publication).
 		Stringer("start_lsn", s.start).Msg("streaming")
@@ -81,6 +91,7 @@ func (s *session) run(ctx context.Context) error {
 		s.opts.OnStreaming()
 	}
 	readErr := s.reader.loop(ctx, committerErr)
+	s.live.Store(false)
 	stopHeartbeats()
 	<-heartbeatsDone
 	stopCommitter()
@@ -101,6 +112,7 @@ func (s *session) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.stored, s.found = pos, found
 	if s.db, err = replication.ConnectSQL(ctx, cfg.Postgres.DSN); err != nil {
 		return err
 	}
@@ -136,6 +148,9 @@ func (s *session) setup(ctx context.Context) error {
 		return err
 	}
 	if err := s.runSnapshot(ctx, start, found); err != nil {
+		return err
+	}
+	if err := s.runCatchup(ctx, start.snap); err != nil {
 		return err
 	}
 	return s.startStream(ctx)

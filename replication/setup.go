@@ -188,7 +188,7 @@ func deref(p *string) string {
 
 // CreateSlot creates a logical slot with pgoutput and returns its consistent point.
 func CreateSlot(ctx context.Context, conn *pgconn.PgConn, slot string) (event.LSN, error) {
-	lsn, _, err := createSlot(ctx, conn, slot, "NOEXPORT_SNAPSHOT")
+	lsn, _, err := createSlot(ctx, conn, slot, "NOEXPORT_SNAPSHOT", false)
 	return lsn, err
 }
 
@@ -199,12 +199,19 @@ func CreateSlot(ctx context.Context, conn *pgconn.PgConn, slot string) (event.LS
 // command on conn, so the caller keeps conn idle until every reader has
 // imported it, then starts replication on conn.
 func CreateSlotExportSnapshot(ctx context.Context, conn *pgconn.PgConn, slot string) (event.LSN, string, error) {
-	return createSlot(ctx, conn, slot, "EXPORT_SNAPSHOT")
+	return createSlot(ctx, conn, slot, "EXPORT_SNAPSHOT", false)
 }
 
-func createSlot(ctx context.Context, conn *pgconn.PgConn, slot, snapshotAction string) (event.LSN, string, error) {
+// CreateTempSlotExportSnapshot is CreateSlotExportSnapshot for a temporary
+// slot, dropped by the server when conn closes: a snapshot exported exactly
+// at the returned LSN, nothing streamed from it.
+func CreateTempSlotExportSnapshot(ctx context.Context, conn *pgconn.PgConn, slot string) (event.LSN, string, error) {
+	return createSlot(ctx, conn, slot, "EXPORT_SNAPSHOT", true)
+}
+
+func createSlot(ctx context.Context, conn *pgconn.PgConn, slot, snapshotAction string, temporary bool) (event.LSN, string, error) {
 	res, err := pglogrepl.CreateReplicationSlot(ctx, conn, slot, "pgoutput",
-		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: snapshotAction})
+		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: snapshotAction, Temporary: temporary})
 	if err != nil {
 		return 0, "", fmt.Errorf("postgres: creating replication slot %q: %w (check max_replication_slots)", slot, err)
 	}

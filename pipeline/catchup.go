@@ -1,0 +1,233 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/walrelay/walrelay/checkpoint"
+	"github.com/walrelay/walrelay/config"
+	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/replication"
+	"github.com/walrelay/walrelay/snapshot"
+)
+
+// Catch-up snapshots: a table that joins the capture set after a checkpoint
+// was stored (a longer postgres.tables, rules that capture more) streams
+// only the changes committed after it joined the publication; its existing
+// rows would never be published. So, as with the initial snapshot:
+//
+//  1. recordCatchup notes the tables in the stored checkpoint (Catchup, with
+//     no boundary yet) before they join the publication, so that a crash
+//     in between cannot forget them.
+//  2. runCatchup, before streaming, creates a temporary slot that exports a
+//     snapshot at its consistent point C, reads those tables from it and
+//     publishes their rows as read events; once Kafka has them all, it
+//     stores C as the catch-up's boundary.
+//  3. While the stream is before C, route drops their changes that
+//     committed before C: the snapshot holds them. From C on they stream.
+//     The committer drops the catch-up with the first checkpoint at or past
+//     C.
+//
+// So every row of an added table reaches Kafka once as a read of its state
+// at C, followed by exactly the changes after C, in order: no change is lost
+// and none is published twice or out of order, across crashes too.
+
+// catchupEnabled reports whether tables added now get a catch-up snapshot:
+// there is a checkpoint to resume from (otherwise the initial snapshot, if
+// any, covers every table) and snapshot.mode asks for snapshots.
+func (s *session) catchupEnabled() bool {
+	m := s.cfg.Snapshot.Mode
+	return s.found && m != config.SnapshotNever && m != config.SnapshotInitialOnly
+}
+
+// recordCatchup stores, before the publication gains them, the tables of
+// want (schema.table) that it does not hold yet. Called by
+// preparePublication without a rules file, with postgres.tables (with rules,
+// syncPublication calls recordAdded with exactly what it adds). A
+// publication that does not exist yet or is FOR ALL TABLES adds nothing to
+// catch up.
+func (s *session) recordCatchup(ctx context.Context, want []string) error {
+	if !s.catchupEnabled() {
+		return nil
+	}
+	members, all, exists, err := publicationMembers(ctx, s.db, s.cfg.Postgres.Publication)
+	if err != nil || !exists || all {
+		return err
+	}
+	have := make(map[string]bool, len(members))
+	for _, m := range members {
+		have[m.String()] = true
+	}
+	var added []string
+	for _, t := range want {
+		if !have[t] {
+			added = append(added, t)
+		}
+	}
+	return s.recordAdded(ctx, added)
+}
+
+// recordAdded stores the catch-up of added, tables the publication is about
+// to gain, before it gains them: recordCatchup's second half, and
+// syncPublication's beforeAdd at the start of a session. It uses the store
+// directly: the committer does not run yet.
+func (s *session) recordAdded(ctx context.Context, added []string) error {
+	if !s.catchupEnabled() || len(added) == 0 {
+		return nil
+	}
+	s.stored.Catchup = s.stored.Catchup.Merge(added)
+	s.stored.UpdatedAt = time.Now().UTC()
+	if err := s.store.Save(ctx, s.stored); err != nil {
+		return fmt.Errorf("recording the tables added to the capture set: %w", err)
+	}
+	s.log.Info().Strs("tables", added).Strs("catchup_tables", s.stored.Catchup.Tables).
+		Msg("tables added to the capture set: their existing rows will be snapshotted before streaming")
+	return nil
+}
+
+// runCatchup takes the recorded catch-up snapshot, if one is still to take,
+// and arms the stream's filter and the committer with it. A full snapshot
+// taken by this session (snap) covers the added tables already: its
+// checkpoint dropped the catch-up. Called by setup after runSnapshot, before
+// streaming, on the session goroutine.
+func (s *session) runCatchup(ctx context.Context, snap snapshotDecision) error {
+	cu := s.stored.Catchup
+	if snap.take || cu == nil || cu.Boundary != 0 && s.start >= cu.Boundary {
+		return nil
+	}
+	if cu.Boundary == 0 {
+		boundary, err := s.takeCatchup(ctx, cu.Tables)
+		if err != nil {
+			return err
+		}
+		cu = &checkpoint.Catchup{Tables: cu.Tables, Boundary: boundary}
+		pos := checkpoint.Position{LSN: s.start, Slot: s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC(), Catchup: cu}
+		if err := s.store.Save(ctx, pos); err != nil {
+			return fmt.Errorf("catch-up snapshot: saving its boundary %s: %w", boundary, err)
+		}
+		s.stored = pos
+	}
+	s.catchup = cu
+	s.committer.SetCatchup(cu)
+	s.log.Info().Strs("tables", cu.Tables).Stringer("boundary", cu.Boundary).Stringer("stream_from", s.start).
+		Msg("catch-up: changes of these tables committed before the boundary are in its snapshot and are not published again")
+	return nil
+}
+
+// takeCatchup reads tables from a snapshot exported by a new temporary
+// slot and publishes their rows as read events (see runSnapshot, whose
+// publisher it shares); it returns the snapshot's LSN once Kafka has every
+// row. The temporary slot goes with its connection.
+func (s *session) takeCatchup(ctx context.Context, names []string) (event.LSN, error) {
+	began := time.Now()
+	tables := make([]snapshot.Table, 0, len(names))
+	for _, n := range names {
+		t, err := snapshot.ParseTable(n)
+		if err != nil {
+			return 0, fatal(err)
+		}
+		tables = append(tables, t)
+	}
+	repl, err := replication.ConnectReplication(ctx, s.cfg.Postgres.DSN)
+	if err != nil {
+		return 0, err
+	}
+	defer repl.Close(context.Background())
+	slot := fmt.Sprintf("walrelay_catchup_%d", repl.PID()) // unique among live backends; temporary
+	lsn, exported, err := replication.CreateTempSlotExportSnapshot(ctx, repl, slot)
+	if err != nil {
+		return 0, fmt.Errorf("catch-up snapshot: %w", err)
+	}
+	dsn := s.cfg.Postgres.DSN
+	rd, err := snapshot.Open(ctx, snapshot.Options{
+		Connect:     func(ctx context.Context) (*pgx.Conn, error) { return replication.ConnectSQL(ctx, dsn) },
+		Snapshot:    exported,
+		Tables:      tables,
+		Publication: s.cfg.Postgres.Publication,
+		Parallelism: s.cfg.Snapshot.Parallelism,
+		ChunkSize:   s.cfg.Snapshot.ChunkSize,
+		Log:         s.log.With().Str("stage", "snapshot").Logger(),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("catch-up snapshot: %w", err)
+	}
+	defer rd.Close()
+	const reason = "tables added to the capture set"
+	s.log.Info().Str("reason", reason).Stringer("snapshot_lsn", lsn).Stringer("stream_from", s.start).
+		Strs("tables", names).Uint64("rows", rd.Total()).Dur("planned_in", time.Since(began).Round(time.Millisecond)).
+		Msg("snapshot started")
+	p := newSnapshotPublisher(s, rd, lsn, reason, began)
+	if err := p.run(ctx); err != nil {
+		return 0, fmt.Errorf("catch-up snapshot at %s (taken again at the next start): %w", lsn, err)
+	}
+	p.complete()
+	return lsn, nil
+}
+
+// coveredByCatchup reports whether ch is in the catch-up snapshot (route
+// drops it). Once the stream reaches the boundary, nothing is, and the
+// check ends. Called on the goroutine that calls route.
+func (s *session) coveredByCatchup(ch *event.Change) bool {
+	cu := s.catchup
+	if cu == nil || ch.Tx == nil {
+		return false
+	}
+	if ch.Tx.CommitLSN >= cu.Boundary && ch.Tx.Xid != 0 {
+		s.catchup = nil // the stream is past the boundary: commit order
+		return false
+	}
+	return ch.Relation != nil && cu.Covers(ch.Relation.QualifiedName(), ch.Tx.CommitLSN)
+}
+
+// qualifiedNames renders tables as schema.table, sorted.
+func qualifiedNames[T fmt.Stringer](tables []T) []string {
+	out := make([]string, len(tables))
+	for i, t := range tables {
+		out[i] = t.String()
+	}
+	slices.Sort(out)
+	return out
+}
+
+// errCatchupRestart ends a session whose publication gained tables while it
+// streamed: the next session takes their catch-up snapshot. Run starts it at
+// once; it is not a failure.
+var errCatchupRestart = errors.New("tables were added to the capture set: restarting the session to snapshot them")
+
+// errNotStreaming makes the publication poller wait: tables are added (and
+// their catch-up recorded through the committer) only while a session
+// streams, so that no other save of the checkpoint can overwrite the record.
+var errNotStreaming = errors.New("the session does not stream yet: tables are added once it does")
+
+// recordCatchupLive is the publication poller's hook (syncPublication's
+// beforeAdd) while a session streams: the rules now capture tables that
+// are not published yet (a SIGHUP reload, or new tables a glob matches). It
+// records them as a catch-up through the committer, durably, before they
+// join the publication, and asks the session to restart, so that the next
+// session snapshots them (runCatchup) before it streams on. With
+// snapshot.mode never or initial_only nothing is recorded.
+func (s *session) recordCatchupLive(ctx context.Context, added []string) error {
+	m := s.cfg.Snapshot.Mode
+	if m == config.SnapshotNever || m == config.SnapshotInitialOnly {
+		return nil
+	}
+	if !s.live.Load() {
+		return errNotStreaming
+	}
+	cu, err := s.committer.AddCatchup(ctx, added)
+	if err != nil {
+		return fmt.Errorf("recording the tables added to the capture set: %w", err)
+	}
+	s.log.Info().Strs("tables", added).Strs("catchup_tables", cu.Tables).
+		Msg("tables added to the capture set while streaming: restarting the session to snapshot their existing rows")
+	select {
+	case s.catchupRestart <- struct{}{}:
+	default:
+	}
+	return nil
+}
