@@ -25,7 +25,7 @@ func TestCoveredByCatchup(t *testing.T) {
 		{change(a, 1, 0x100), true},
 		{change(b, 1, 0x100), false},
 		{&event.Change{Tx: &event.Tx{Xid: 2, CommitLSN: 0x200}}, false}, // a logical message
-		{change(a, 0, 0x600), false},                                      // a standalone message's synthetic tx
+		{change(a, 0, 0x600), false},                                    // a standalone message's synthetic tx
 		{change(a, 3, 0x4ff), true},
 		{change(a, 4, 0x500), false}, // at the boundary: not in the snapshot
 		{change(a, 5, 0x300), false}, // cannot happen in commit order; the check has ended
