@@ -23,6 +23,7 @@ Usage:
                                              stream changes
   walrelay check --config FILE               check Postgres and Kafka prerequisites, with fixes
   walrelay status --config FILE              slot, checkpoint, lag and retained WAL
+  walrelay snapshot --config FILE TABLE...   publish these tables' rows again (schema.table), then their changes
   walrelay demo [--dsn DSN --brokers LIST]   show walrelay at work on throwaway services
   walrelay version                           print the version
 
@@ -49,6 +50,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		err = cmdCheck(ctx, args[1:], stdout, stderr)
 	case "status":
 		err = cmdStatus(ctx, args[1:], stdout, stderr)
+	case "snapshot":
+		err = cmdSnapshot(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":

@@ -23,6 +23,10 @@ import (
 type Catchup struct {
 	Tables   []string  // schema.table, sorted
 	Boundary event.LSN // the snapshot's consistent point; 0 while it is still to take
+	// Signal is the commit LSN of the newest snapshot signal this catch-up
+	// answers (walrelay snapshot); a signal at or before it, read again
+	// after a restart, was handled. 0 if none.
+	Signal event.LSN
 }
 
 // Covers reports whether a change of table (schema.table) that committed
@@ -40,24 +44,37 @@ func (c *Catchup) Covers(table string, commit event.LSN) bool {
 // boundary does.
 func (c *Catchup) Merge(tables []string) *Catchup {
 	all := slices.Clone(tables)
+	var signal event.LSN
 	if c != nil {
 		all = append(all, c.Tables...)
+		signal = c.Signal
 	}
 	slices.Sort(all)
-	return &Catchup{Tables: slices.Compact(all)}
+	return &Catchup{Tables: slices.Compact(all), Signal: signal}
+}
+
+// Handled reports whether the snapshot signal committed at lsn was recorded
+// already.
+func (c *Catchup) Handled(lsn event.LSN) bool {
+	return c != nil && c.Signal != 0 && lsn <= c.Signal
 }
 
 // catchupJSON is the stored form: {"tables":["public.a"],"boundary":"0/16B3748"}.
 type catchupJSON struct {
 	Tables   []string `json:"tables"`
 	Boundary string   `json:"boundary"`
+	Signal   string   `json:"signal,omitempty"`
 }
 
 func (c *Catchup) toJSON() *catchupJSON {
 	if c == nil {
 		return nil
 	}
-	return &catchupJSON{Tables: c.Tables, Boundary: c.Boundary.String()}
+	j := &catchupJSON{Tables: c.Tables, Boundary: c.Boundary.String()}
+	if c.Signal != 0 {
+		j.Signal = c.Signal.String()
+	}
+	return j
 }
 
 func (j *catchupJSON) catchup() (*Catchup, error) {
@@ -70,7 +87,13 @@ func (j *catchupJSON) catchup() (*Catchup, error) {
 	}
 	tables := slices.Clone(j.Tables)
 	slices.Sort(tables)
-	return &Catchup{Tables: tables, Boundary: lsn}, nil
+	c := &Catchup{Tables: tables, Boundary: lsn}
+	if j.Signal != "" {
+		if c.Signal, ok = parseLSN(j.Signal); !ok {
+			return nil, fmt.Errorf("catch-up signal %q is not an LSN", j.Signal)
+		}
+	}
+	return c, nil
 }
 
 // marshalCatchup is the JSON of c, nil (SQL NULL) for none.

@@ -39,9 +39,13 @@ func TestCatchupCovers(t *testing.T) {
 	if none.Covers("public.a", 1) {
 		t.Error("nil covers a change")
 	}
+	c.Signal = 0x450
 	m := c.Merge([]string{"public.z", "public.a"})
-	if !reflect.DeepEqual(m, &Catchup{Tables: []string{"public.a", "public.z", "sales.b"}}) {
+	if !reflect.DeepEqual(m, &Catchup{Tables: []string{"public.a", "public.z", "sales.b"}, Signal: 0x450}) {
 		t.Errorf("Merge = %+v", m)
+	}
+	if !m.Handled(0x450) || !m.Handled(0x100) || m.Handled(0x451) || none.Handled(1) || (&Catchup{}).Handled(1) {
+		t.Errorf("Handled: a signal at or before 0/450 is handled, a later one is not")
 	}
 }
 
@@ -50,7 +54,7 @@ func TestCatchupCovers(t *testing.T) {
 func TestStoresKeepCatchup(t *testing.T) {
 	ctx := context.Background()
 	want := Position{LSN: 0x300, Slot: "s", UpdatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		Catchup: &Catchup{Tables: []string{"public.a", "public.b"}, Boundary: 0x1_0000_0400}}
+		Catchup: &Catchup{Tables: []string{"public.a", "public.b"}, Boundary: 0x1_0000_0400, Signal: 0x3f0}}
 	check := func(t *testing.T, s Store) {
 		t.Helper()
 		for _, p := range []Position{want, {LSN: 0x400, Slot: want.Slot, UpdatedAt: want.UpdatedAt}} {

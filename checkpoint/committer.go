@@ -143,11 +143,20 @@ func (c *Committer) save(ctx context.Context, lsn event.LSN, cu *Catchup) error 
 	return nil
 }
 
+// Catchup returns the catch-up the next save carries, nil if none.
+func (c *Committer) Catchup() *Catchup {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.catchup
+}
+
 // AddCatchup adds tables to the catch-up this Committer saves, to be
 // snapshotted again with it (Catchup.Merge), and saves it at once, so that
 // it is durable before the tables join the publication. Safe to call while
 // Run is running (the publication poller does); saves never overlap.
-func (c *Committer) AddCatchup(ctx context.Context, tables []string) (*Catchup, error) {
+// signal, if not 0, is the commit LSN of the snapshot signal asking for
+// them (Catchup.Signal).
+func (c *Committer) AddCatchup(ctx context.Context, tables []string, signal event.LSN) (*Catchup, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	lsn := c.t.Watermark()
@@ -155,6 +164,7 @@ func (c *Committer) AddCatchup(ctx context.Context, tables []string) (*Catchup, 
 		lsn = c.lastSaved
 	}
 	cu := c.catchup.Merge(tables)
+	cu.Signal = max(cu.Signal, signal)
 	if err := c.save(ctx, lsn, cu); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -67,11 +68,11 @@ func (w *catchupWriter) halt() {
 }
 
 // checkCatchup asserts what a catch-up snapshot promises for cu_b: every
-// row in Kafka with its current value; for every key, a read event (op r)
-// before any change if the row existed before the table was captured, and
+// row in Kafka with its current value; for keys 1..firstReads (rows that
+// existed before the table was captured), a read event (op r) first; and
 // after it exactly the changes the snapshot did not hold, in order (each
 // update's value one more than the event's before it).
-func checkCatchup(t *testing.T, conn *pgx.Conn, col *collector, topic string, rows int) {
+func checkCatchup(t *testing.T, conn *pgx.Conn, col *collector, topic string, firstReads int) {
 	t.Helper()
 	want := map[string]string{}
 	r, err := conn.Query(context.Background(), "SELECT id, v FROM cu_b")
@@ -124,7 +125,7 @@ func checkCatchup(t *testing.T, conn *pgx.Conn, col *collector, topic string, ro
 			t.Errorf("%s: last event has v %q, the row has %s", k, last[k], v)
 		}
 	}
-	for id := 1; id <= rows; id++ {
+	for id := 1; id <= firstReads; id++ {
 		if k := "id=" + strconv.Itoa(id); firstOp[k] != "r" {
 			t.Errorf("%s existed before cu_b was captured, but its first event is %q, not a read", k, firstOp[k])
 			break
@@ -310,4 +311,55 @@ func TestCatchupSnapshotNewTable(t *testing.T) {
 			t.Errorf("%s: last event has v %q, the row has %s", k, last[k], want)
 		}
 	}
+}
+
+// TestSnapshotSignal: `walrelay snapshot` asks a running walrelay to publish
+// a captured table's rows again while a writer changes them: the session
+// restarts by itself, publishes a read of every row from one snapshot, then
+// exactly the changes after it. A table that is not captured is left out
+// with a warning, and the signal is answered once.
+func TestSnapshotSignal(t *testing.T) {
+	t.Parallel()
+	const rows = 2000
+	dsn, brokers, conn := newTestDB(t, fmt.Sprintf(catchupDDL, rows))
+	cfg := newRelayConfig(t, dsn, brokers, "public.cu_b", markerTable)
+	r := startRelay(t, cfg)
+	col := newCollector(t, brokers, cfg.topic("public.cu_b"), cfg.topic(markerTable))
+	w := startCatchupWriter(t, dsn, rows, 300)
+	catchUp(t, cfg, conn, col, col, time.Minute)
+
+	out, errOut, code := runWalrelay(t, 30*time.Second, "snapshot", "--config", cfg.path, "public.cu_b", "public.cu_a")
+	if code != 0 || !strings.Contains(out, "snapshot signal for public.cu_b, public.cu_a written at ") {
+		t.Fatalf("walrelay snapshot: exit %d\n%s%s", code, out, errOut)
+	}
+	r.waitLog("snapshot signal: restarting the session to snapshot these tables", time.Minute)
+	st := r.waitLogCount("snapshot started", 2, time.Minute)
+	if st["reason"] != "tables added to the capture set" && st["reason"] != "snapshot signal" {
+		t.Errorf("second snapshot started for %v", st["reason"])
+	}
+	if warn := r.findLog("catch-up: tables not in the publication (not captured, or dropped) are not snapshotted"); warn == nil {
+		t.Errorf("no warning about public.cu_a, which is not captured")
+	}
+	time.Sleep(time.Second)
+	w.halt()
+	if w.err != nil {
+		t.Fatalf("writer: %v", w.err)
+	}
+	catchUp(t, cfg, conn, col, col, 2*time.Minute)
+	if n := r.countLog("snapshot signal: restarting the session to snapshot these tables"); n != 1 {
+		t.Errorf("the signal was answered %d times, want once", n)
+	}
+	reads := map[string]int{}
+	for _, rc := range col.recs {
+		if rc.Topic == cfg.topic("public.cu_b") && rc.Env != nil && rc.Env.Op == "r" {
+			reads[rc.Key]++
+		}
+	}
+	for id := 1; id <= rows; id++ {
+		if k := "id=" + strconv.Itoa(id); reads[k] < 2 {
+			t.Errorf("%s: %d reads, want the initial snapshot's and the signal's", k, reads[k])
+			break
+		}
+	}
+	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), rows)
 }

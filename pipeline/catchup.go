@@ -101,11 +101,23 @@ func (s *session) runCatchup(ctx context.Context, snap snapshotDecision) error {
 		return nil
 	}
 	if cu.Boundary == 0 {
-		boundary, err := s.takeCatchup(ctx, cu.Tables)
+		tables, err := s.publishedOnly(ctx, cu.Tables)
 		if err != nil {
 			return err
 		}
-		cu = &checkpoint.Catchup{Tables: cu.Tables, Boundary: boundary}
+		// With no table left, the boundary only keeps the signal handled
+		// until the stream passes it.
+		boundary := cu.Signal + 1
+		if len(tables) > 0 {
+			reason := "tables added to the capture set"
+			if cu.Signal != 0 {
+				reason = "snapshot signal"
+			}
+			if boundary, err = s.takeCatchup(ctx, tables, reason); err != nil {
+				return err
+			}
+		}
+		cu = &checkpoint.Catchup{Tables: tables, Boundary: boundary, Signal: cu.Signal}
 		pos := checkpoint.Position{LSN: s.start, Slot: s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC(), Catchup: cu}
 		if err := s.store.Save(ctx, pos); err != nil {
 			return fmt.Errorf("catch-up snapshot: saving its boundary %s: %w", boundary, err)
@@ -119,11 +131,38 @@ func (s *session) runCatchup(ctx context.Context, snap snapshotDecision) error {
 	return nil
 }
 
+// publishedOnly returns the tables of names that the publication holds;
+// the others (a snapshot signal naming a table walrelay does not capture,
+// or one dropped since) are logged and left out.
+func (s *session) publishedOnly(ctx context.Context, names []string) ([]string, error) {
+	pub, err := publicationTables(ctx, s.db, s.cfg.Postgres.Publication)
+	if err != nil {
+		return nil, err
+	}
+	have := make(map[string]bool, len(pub))
+	for _, t := range pub {
+		have[t.String()] = true
+	}
+	var out, missing []string
+	for _, n := range names {
+		if have[n] {
+			out = append(out, n)
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		s.log.Warn().Strs("tables", missing).Str("publication", s.cfg.Postgres.Publication).
+			Msg("catch-up: tables not in the publication (not captured, or dropped) are not snapshotted")
+	}
+	return out, nil
+}
+
 // takeCatchup reads tables from a snapshot exported by a new temporary
 // slot and publishes their rows as read events (see runSnapshot, whose
 // publisher it shares); it returns the snapshot's LSN once Kafka has every
 // row. The temporary slot goes with its connection.
-func (s *session) takeCatchup(ctx context.Context, names []string) (event.LSN, error) {
+func (s *session) takeCatchup(ctx context.Context, names []string, reason string) (event.LSN, error) {
 	began := time.Now()
 	tables := make([]snapshot.Table, 0, len(names))
 	for _, n := range names {
@@ -157,7 +196,6 @@ func (s *session) takeCatchup(ctx context.Context, names []string) (event.LSN, e
 		return 0, fmt.Errorf("catch-up snapshot: %w", err)
 	}
 	defer rd.Close()
-	const reason = "tables added to the capture set"
 	s.log.Info().Str("reason", reason).Stringer("snapshot_lsn", lsn).Stringer("stream_from", s.start).
 		Strs("tables", names).Uint64("rows", rd.Total()).Dur("planned_in", time.Since(began).Round(time.Millisecond)).
 		Msg("snapshot started")
@@ -219,7 +257,7 @@ func (s *session) recordCatchupLive(ctx context.Context, added []string) error {
 	if !s.live.Load() {
 		return errNotStreaming
 	}
-	cu, err := s.committer.AddCatchup(ctx, added)
+	cu, err := s.committer.AddCatchup(ctx, added, 0)
 	if err != nil {
 		return fmt.Errorf("recording the tables added to the capture set: %w", err)
 	}

@@ -188,6 +188,9 @@ func (p *publisher) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.
 	}
 	var recs []event.Record
 	var err error
+	if isSnapshotSignal(ch) {
+		return p.snapshotSignal(ctx, ch)
+	}
 	if isHeartbeat(ch) {
 		if !p.measureHeartbeat(ch) {
 			return nil
