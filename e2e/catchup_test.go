@@ -136,6 +136,18 @@ func checkCatchup(t *testing.T, conn *pgx.Conn, col *collector, topic string, fi
 	}
 }
 
+// startCatchupRelay starts walrelay with cfg, which captures cu_a, and a
+// collector of the cu_a, cu_b and marker topics, and waits until a row of
+// cu_a arrived.
+func startCatchupRelay(t *testing.T, cfg *relayConfig, conn *pgx.Conn, brokers []string) (*relay, *collector) {
+	t.Helper()
+	r := startRelay(t, cfg)
+	col := newCollector(t, brokers, cfg.topic("public.cu_a"), cfg.topic("public.cu_b"), cfg.topic(markerTable))
+	mustExec(t, conn, "INSERT INTO cu_a VALUES (1, 1)")
+	catchUp(t, cfg, conn, col, col, time.Minute)
+	return r, col
+}
+
 // TestCatchupSnapshot: a table added to postgres.tables after walrelay has
 // a checkpoint, with rows in it and a writer changing it all along, gets its
 // existing rows published (as reads of one snapshot) followed by exactly the
@@ -146,10 +158,7 @@ func TestCatchupSnapshot(t *testing.T) {
 	const rows = 20000
 	dsn, brokers, conn := newTestDB(t, fmt.Sprintf(catchupDDL, rows))
 	cfg := newRelayConfig(t, dsn, brokers, "public.cu_a", markerTable)
-	r := startRelay(t, cfg)
-	col := newCollector(t, brokers, cfg.topic("public.cu_a"), cfg.topic("public.cu_b"), cfg.topic(markerTable))
-	mustExec(t, conn, "INSERT INTO cu_a VALUES (1, 1)")
-	catchUp(t, cfg, conn, col, col, time.Minute)
+	r, col := startCatchupRelay(t, cfg, conn, brokers)
 	if code, _ := r.term(); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM", code)
 	}
@@ -202,10 +211,7 @@ func TestCatchupSnapshotRulesKilledAfter(t *testing.T) {
 	cfg := newRelayConfig(t, dsn, brokers) // the rules name the tables
 	cfg.Tables = []string{"public.cu_a", "public.cu_b", markerTable}
 	useRules(t, cfg, "default: drop\nrules:\n  - tables: [public.cu_a, "+markerTable+"]\n")
-	r := startRelay(t, cfg)
-	col := newCollector(t, brokers, cfg.topic("public.cu_a"), cfg.topic("public.cu_b"), cfg.topic(markerTable))
-	mustExec(t, conn, "INSERT INTO cu_a VALUES (1, 1)")
-	catchUp(t, cfg, conn, col, col, time.Minute)
+	r, col := startCatchupRelay(t, cfg, conn, brokers)
 	if code, _ := r.term(); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM", code)
 	}
@@ -253,11 +259,8 @@ func TestCatchupSnapshotOnReload(t *testing.T) {
 	cfg := newRelayConfig(t, dsn, brokers)
 	cfg.Tables = []string{"public.cu_a", "public.cu_b", markerTable}
 	useRules(t, cfg, "default: drop\nrules:\n  - tables: [public.cu_a, "+markerTable+"]\n")
-	r := startRelay(t, cfg)
-	col := newCollector(t, brokers, cfg.topic("public.cu_a"), cfg.topic("public.cu_b"), cfg.topic(markerTable))
 	w := startCatchupWriter(t, dsn, rows, 300)
-	mustExec(t, conn, "INSERT INTO cu_a VALUES (1, 1)")
-	catchUp(t, cfg, conn, col, col, time.Minute)
+	r, col := startCatchupRelay(t, cfg, conn, brokers)
 
 	useRules(t, cfg, "default: drop\nrules:\n  - tables: [public.cu_a, public.cu_b, "+markerTable+"]\n")
 	r.sighup()

@@ -20,11 +20,7 @@ import (
 // arrives.
 func TestPostgresSilentPartition(t *testing.T) {
 	t.Parallel()
-	pg := testenv.PrivatePG(t)
-	dsn := pg.NewDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, "CREATE TABLE part (id int PRIMARY KEY, v int);"+markerDDL)
+	dsn, brokers, conn := newPrivateTestDB(t, "CREATE TABLE part (id int PRIMARY KEY, v int);"+markerDDL)
 	u, err := url.Parse(dsn)
 	if err != nil || u.Host == "" {
 		t.Fatalf("DSN %q is not a URL (%v)", dsn, err)

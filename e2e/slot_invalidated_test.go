@@ -22,18 +22,7 @@ import (
 // is the row's current state.
 func TestSlotInvalidated(t *testing.T) {
 	t.Parallel()
-	pg := testenv.PrivatePG(t) // max_slot_wal_keep_size is cluster-wide
-	dsn := pg.NewDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, modesDDL)
-	mustExec(t, conn, "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'")
-	mustExec(t, conn, "SELECT pg_reload_conf()")
-	cfg := newRelayConfig(t, dsn, brokers, modesCaptured...)
-	cfg.set("snapshot.mode", "when_needed")
-	r := startRelay(t, cfg)
-	col := newCollector(t, brokers, cfg.topic("public.modes"), cfg.topic(markerTable))
-	catchUp(t, cfg, conn, col, col, 2*time.Minute)
+	conn, cfg, r, col := startKeepSizeRelay(t)
 	if code, _ := r.term(); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM", code)
 	}
@@ -102,18 +91,7 @@ func TestSlotInvalidated(t *testing.T) {
 // its current state.
 func TestSlotInvalidatedWhileStreaming(t *testing.T) {
 	t.Parallel()
-	pg := testenv.PrivatePG(t)
-	dsn := pg.NewDatabase(t)
-	brokers := kafkaBrokers(t)
-	conn := connect(t, dsn)
-	mustExec(t, conn, modesDDL)
-	mustExec(t, conn, "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'")
-	mustExec(t, conn, "SELECT pg_reload_conf()")
-	cfg := newRelayConfig(t, dsn, brokers, modesCaptured...)
-	cfg.set("snapshot.mode", "when_needed")
-	r := startRelay(t, cfg)
-	col := newCollector(t, brokers, cfg.topic("public.modes"), cfg.topic(markerTable))
-	catchUp(t, cfg, conn, col, col, 2*time.Minute)
+	conn, cfg, r, col := startKeepSizeRelay(t)
 
 	if err := r.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatalf("SIGSTOP: %v", err)
@@ -148,6 +126,32 @@ func TestSlotInvalidatedWhileStreaming(t *testing.T) {
 			t.Errorf("%s: last event has v %q, the row has %s", k, last[k], want)
 		}
 	}
+}
+
+// startKeepSizeRelay starts walrelay (snapshot.mode when_needed) on the
+// modes table of a private cluster with max_slot_wal_keep_size 1MB (a
+// cluster-wide setting), and waits until it streams everything.
+func startKeepSizeRelay(t *testing.T) (*pgx.Conn, *relayConfig, *relay, *collector) {
+	t.Helper()
+	dsn, brokers, conn := newPrivateTestDB(t, modesDDL)
+	mustExec(t, conn, "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'")
+	mustExec(t, conn, "SELECT pg_reload_conf()")
+	cfg := newRelayConfig(t, dsn, brokers, modesCaptured...)
+	cfg.set("snapshot.mode", "when_needed")
+	r := startRelay(t, cfg)
+	col := newCollector(t, brokers, cfg.topic("public.modes"), cfg.topic(markerTable))
+	catchUp(t, cfg, conn, col, col, 2*time.Minute)
+	return conn, cfg, r, col
+}
+
+// newPrivateTestDB is newTestDB on a private cluster, for tests that change
+// cluster-wide settings or restart it.
+func newPrivateTestDB(t *testing.T, ddl string) (dsn string, brokers []string, conn *pgx.Conn) {
+	t.Helper()
+	dsn = testenv.PrivatePG(t).NewDatabase(t)
+	conn = connect(t, dsn)
+	mustExec(t, conn, ddl)
+	return dsn, kafkaBrokers(t), conn
 }
 
 // invalidateSlot writes WAL past max_slot_wal_keep_size and checkpoints

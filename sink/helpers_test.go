@@ -46,9 +46,15 @@ func testLogger(t testing.TB) zerolog.Logger {
 // startSink creates a sink closed at the end of the test.
 func startSink(t testing.TB, cfg Config) *Sink {
 	t.Helper()
+	return startSinkWith(t, cfg, testLogger(t))
+}
+
+// startSinkWith is startSink logging to log.
+func startSinkWith(t testing.TB, cfg Config, log zerolog.Logger) *Sink {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := New(ctx, cfg, testLogger(t))
+	s, err := New(ctx, cfg, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -54,18 +54,7 @@ func startLoggedSink(t testing.TB, cfg Config) (*Sink, *syncBuffer) {
 	t.Helper()
 	buf := &syncBuffer{}
 	log := zerolog.New(zerolog.MultiLevelWriter(zerolog.NewTestWriter(t), buf)).Level(zerolog.InfoLevel)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := New(ctx, cfg, log)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = s.Close(ctx)
-	})
-	return s, buf
+	return startSinkWith(t, cfg, log), buf
 }
 
 // logLines returns the JSON log lines in buf at level whose message
