@@ -152,7 +152,7 @@ func (b *bench) startDebezium(ctx context.Context, name, dir string, props map[s
 func (b *bench) debeziumPhases(ctx context.Context, slot string, rate int) (RunResult, *LatencyResult) {
 	name := "debezium-server " + b.o.dbzVersion
 	dir := filepath.Join(b.work, slot)
-	prefix := strings.ReplaceAll(slot, "_", "-")
+	prefix := b.topicPrefix(slot)
 	topics := topicNames(prefix, orderTables(b.o.tables))
 	latTopic := prefix + "." + benchSchema + "." + latencyTable
 	fail := func(err error) (RunResult, *LatencyResult) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -44,6 +45,21 @@ func (k *kafkaAdmin) createTopics(ctx context.Context, topics ...string) error {
 		}
 	}
 	return nil
+}
+
+// countRecordsSettled is countRecords, asked again for up to 5 s while it
+// fails or counts fewer than want: on a busy broker (CI runs other tests on
+// it) a ListOffsets can fail or meet stale metadata for a fresh topic. It
+// returns the last count and error.
+func (k *kafkaAdmin) countRecordsSettled(ctx context.Context, want int64, topics ...string) (int64, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, err := k.countRecords(ctx, topics...)
+		if err == nil && n >= want || time.Now().After(deadline) || ctx.Err() != nil {
+			return n, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // countRecords returns the sum of the topics' end offsets (the topics are

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -83,11 +84,19 @@ type bench struct {
 	backlog Backlog
 	dbzDist string // unpacked debezium-server directory
 	javaBin string // java for Debezium Server
+	runID   string // makes this run's topic names unique on a broker that outlives it
+}
+
+// topicPrefix is the topic prefix of the run on slot: the slot's name and
+// the run's ID, so that a broker used before (services.sh, an existing
+// cluster) has none of these topics yet.
+func (b *bench) topicPrefix(slot string) string {
+	return strings.ReplaceAll(slot, "_", "-") + "-" + b.runID
 }
 
 // runBench prepares the services and the backlog and runs every phase.
 func runBench(ctx context.Context, o options, rep *Report) (err error) {
-	b := &bench{o: o, rep: rep}
+	b := &bench{o: o, rep: rep, runID: strconv.FormatInt(time.Now().UnixNano()%(1<<40), 36)}
 	if b.root, err = findModuleRoot(); err != nil {
 		return err
 	}

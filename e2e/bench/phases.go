@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -136,7 +135,7 @@ func (b *bench) profilePath() string {
 // and measures while it streams; name is the consumer in the report.
 func (b *bench) relayLatency(ctx context.Context, name, slot, format string, rate int) LatencyResult {
 	dir := filepath.Join(b.work, slot)
-	prefix := strings.ReplaceAll(slot, "_", "-")
+	prefix := b.topicPrefix(slot)
 	topic := prefix + "." + benchSchema + "." + latencyTable
 	fail := func(err error) LatencyResult {
 		return LatencyResult{Consumer: name, OfferedRate: rate, Error: err.Error()}

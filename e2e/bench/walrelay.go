@@ -145,7 +145,7 @@ func readCheckpoint(dataDir string) (pglogrepl.LSN, bool) {
 func (b *bench) runRelayBacklog(ctx context.Context, bin relayBinary, slot, format string, profile string) RunResult {
 	name := bin.label + " " + format
 	dir := filepath.Join(b.work, slot)
-	prefix := strings.ReplaceAll(slot, "_", "-")
+	prefix := b.topicPrefix(slot)
 	tables := orderTables(b.o.tables)
 	topics := topicNames(prefix, tables)
 	fail := func(err error) RunResult { return RunResult{Consumer: name, Slot: slot, Error: err.Error()} }
@@ -177,11 +177,14 @@ func (b *bench) runRelayBacklog(ctx context.Context, bin relayBinary, slot, form
 	if err := p.stop(20 * time.Second); err != nil && r.Error == "" {
 		r.Error = "stop: " + err.Error()
 	}
-	if n, err := b.adm.countRecords(ctx, topics...); err == nil {
-		r.TopicRecords = n
-	}
-	if r.Error == "" && r.TopicRecords < int64(r.Rows) {
-		r.Error = fmt.Sprintf("only %d of %d records in Kafka after the checkpoint reached the end", r.TopicRecords, r.Rows)
+	n, err := b.adm.countRecordsSettled(ctx, int64(r.Rows), topics...)
+	r.TopicRecords = n
+	switch {
+	case r.Error != "":
+	case err != nil:
+		r.Error = fmt.Sprintf("counting the records in Kafka after the checkpoint reached the end: %v", err)
+	case n < int64(r.Rows):
+		r.Error = fmt.Sprintf("only %d of %d records in Kafka after the checkpoint reached the end", n, r.Rows)
 	}
 	progress("%s (%s): %s", name, slot, r.brief())
 	return r
