@@ -226,7 +226,10 @@ func TestDeadLetterTopicGrowth(t *testing.T) {
 		t.Fatalf("dead-letter topic count %d, want 1", n)
 	}
 	growTopic(t, brokers, "dlq", 3)
-	waitFor(t, 5*time.Second, "the dead-letter topic's new count in use", func() bool { return s.counts.get("dlq") == 3 })
+	// The count is set just before the warning is written: wait for both.
+	waitFor(t, 5*time.Second, "the dead-letter topic's new count in use, and its warning", func() bool {
+		return s.counts.get("dlq") == 3 && len(logLines(t, logs, "warn", "dead-letter topic has more partitions")) > 0
+	})
 	lines := logLines(t, logs, "warn", "dead-letter topic has more partitions")
 	if len(lines) != 1 || lines[0]["topic"] != "dlq" || lines[0]["partitions_read"] != 3.0 {
 		t.Fatalf("dead-letter growth warnings %v, want one for dlq, 3 partitions", lines)
