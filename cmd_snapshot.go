@@ -6,13 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/pipeline"
-	"github.com/walrelay/walrelay/replication"
 )
 
 // cmdSnapshot implements `walrelay snapshot --config FILE TABLE...`: it
@@ -41,22 +40,13 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("snapshot: %q is not schema.table", t)
 		}
 	}
-	cfg, err := config.Load(*file, os.Environ())
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	db, err := replication.ConnectSQL(ctx, cfg.Postgres.DSN)
-	if err != nil {
-		return err
-	}
-	defer db.Close(context.Background())
-	lsn, err := pipeline.EmitSnapshotSignal(ctx, db, tables)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "snapshot signal for %s written at %s: walrelay snapshots them when its stream reaches it "+
-		"(walrelay status shows the catch-up)\n", strings.Join(tables, ", "), lsn)
-	return nil
+	return withConfigDB(ctx, *file, func(ctx context.Context, _ *config.Config, db *pgx.Conn) error {
+		lsn, err := pipeline.EmitSnapshotSignal(ctx, db, tables)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "snapshot signal for %s written at %s: walrelay snapshots them when its stream reaches it "+
+			"(walrelay status shows the catch-up)\n", strings.Join(tables, ", "), lsn)
+		return nil
+	})
 }

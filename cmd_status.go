@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,17 +29,13 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*file, os.Environ())
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	db, err := replication.ConnectSQL(ctx, cfg.Postgres.DSN)
-	if err != nil {
-		return err
-	}
-	defer db.Close(context.Background())
+	return withConfigDB(ctx, *file, func(ctx context.Context, cfg *config.Config, db *pgx.Conn) error {
+		return printStatus(ctx, stdout, cfg, db)
+	})
+}
+
+// printStatus writes the status table.
+func printStatus(ctx context.Context, stdout io.Writer, cfg *config.Config, db *pgx.Conn) error {
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	defer w.Flush()
 	if err := printSlot(ctx, w, db, cfg.Postgres.Slot); err != nil {
