@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -39,13 +40,15 @@ func trimZeros(s string) string {
 }
 
 // FuzzFileStoreLoad feeds arbitrary checkpoint file contents to Load: it
-// must either return a position that Save writes back identically, or an
-// error naming the file; never panic.
+// must either return a position (with its catch-up) that Save writes back
+// identically, or an error naming the file; never panic.
 func FuzzFileStoreLoad(f *testing.F) {
 	f.Add([]byte(`{"lsn":"0/16B3748","slot":"walrelay","updated_at":"2024-05-01T10:00:00.123456789Z"}`))
 	f.Add([]byte(`{"lsn":"0/16B3748","slot":"walrelay"}`))
 	f.Add([]byte(`{"lsn":1}`))
 	f.Add([]byte(`null`))
+	f.Add([]byte(`{"lsn":"0/16B3748","slot":"walrelay","catchup":{"tables":["public.b","public.a"],"boundary":"0/20","signal":"0/10"}}`))
+	f.Add([]byte(`{"lsn":"0/1","slot":"walrelay","catchup":{"tables":null,"boundary":"x"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, FileName)
@@ -67,7 +70,7 @@ func FuzzFileStoreLoad(f *testing.F) {
 			t.Fatal(err)
 		}
 		q, ok, err := s.Load(context.Background())
-		if err != nil || !ok || q.LSN != p.LSN || !q.UpdatedAt.Equal(p.UpdatedAt) {
+		if err != nil || !ok || q.LSN != p.LSN || !q.UpdatedAt.Equal(p.UpdatedAt) || !reflect.DeepEqual(q.Catchup, p.Catchup) {
 			t.Fatalf("re-saved position %+v loads as %+v, %v, %v", p, q, ok, err)
 		}
 	})
