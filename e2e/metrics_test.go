@@ -10,13 +10,16 @@ import (
 )
 
 // TestMetrics: with metrics.listen set, GET /metrics serves walrelay's
-// Prometheus metrics while it runs: after 25 inserts, walrelay_events_total
-// and walrelay_kafka_records_acked_total count all 25, the checkpoint and
-// the server's WAL end are positions, walrelay_streaming is 1, and nothing
-// is in flight once Kafka acknowledged everything.
+// Prometheus metrics while it runs: after an initial snapshot of 7 rows and
+// 25 inserts, walrelay_events_total counts the 25 streamed events and
+// walrelay_kafka_records_acked_total all 32 records, the snapshot gauges
+// show the 7 rows done, the checkpoint and the server's WAL end are
+// positions, walrelay_streaming is 1, and nothing is in flight once Kafka
+// acknowledged everything.
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	dsn, brokers, conn := newTestDB(t, `CREATE TABLE public.met (id int PRIMARY KEY)`)
+	dsn, brokers, conn := newTestDB(t, `CREATE TABLE public.met (id int PRIMARY KEY);
+		INSERT INTO public.met SELECT generate_series(101, 107)`) // the initial snapshot's 7 rows
 	cfg := newRelayConfig(t, dsn, brokers, "public.met")
 	addr := freeAddr(t)
 	cfg.set("metrics.listen", addr)
@@ -27,13 +30,14 @@ func TestMetrics(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		m = scrape(t, "http://"+addr+"/metrics")
-		if m["walrelay_kafka_records_acked_total"] >= 25 && m["walrelay_inflight_events"] == 0 || time.Now().After(deadline) {
+		if m["walrelay_kafka_records_acked_total"] >= 32 && m["walrelay_inflight_events"] == 0 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	for name, want := range map[string]float64{"walrelay_events_total": 25, "walrelay_kafka_records_acked_total": 25,
-		"walrelay_streaming": 1, "walrelay_inflight_events": 0, "walrelay_restarts_total": 0} {
+	for name, want := range map[string]float64{"walrelay_events_total": 25, "walrelay_kafka_records_acked_total": 32,
+		"walrelay_streaming": 1, "walrelay_inflight_events": 0, "walrelay_restarts_total": 0,
+		"walrelay_snapshot_running": 0, "walrelay_snapshot_rows_done": 7, "walrelay_snapshot_rows_total": 7} {
 		if got, ok := m[name]; !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
 		}

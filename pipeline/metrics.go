@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/snapshot"
 )
 
 // metrics are walrelay's Prometheus metrics (config metrics.listen). They
@@ -29,6 +30,9 @@ type metrics struct {
 	mu       sync.Mutex
 	past     sessionCounts // what ended sessions counted
 	restarts atomic.Uint64 // sessions that failed and were restarted
+
+	snap        atomic.Pointer[snapshot.Progress] // the latest snapshot (initial or catch-up), nil before one
+	snapRunning atomic.Bool
 }
 
 // sessionCounts are the per-session counts the metrics add up.
@@ -65,7 +69,44 @@ func newMetrics() *metrics {
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "walrelay_restarts_total",
 		Help: "Pipeline restarts from the checkpoint after a failure."}, func() float64 { return float64(m.restarts.Load()) }))
 	m.registerGauges()
+	m.registerSnapshotGauges()
 	return m
+}
+
+// registerSnapshotGauges registers the progress of the latest snapshot
+// (the initial one or a catch-up), read at scrape time.
+func (m *metrics) registerSnapshotGauges() {
+	rows := func(pick func(done, total uint64) uint64) func() float64 {
+		return func() float64 {
+			p := m.snap.Load()
+			if p == nil {
+				return 0
+			}
+			done, total, _, _ := p.Totals()
+			return float64(pick(done, total))
+		}
+	}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "walrelay_snapshot_running",
+			Help: "1 while a snapshot (initial or catch-up) is being published."}, func() float64 {
+			if m.snapRunning.Load() {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "walrelay_snapshot_rows_done",
+			Help: "Rows of the latest snapshot published so far."}, rows(func(done, _ uint64) uint64 { return done })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "walrelay_snapshot_rows_total",
+			Help: "Rows of the latest snapshot in all (counted inside it)."}, rows(func(_, total uint64) uint64 { return total })))
+}
+
+// snapshotting shows p, a snapshot being published, in the metrics; running
+// false marks its end (it stays shown until the next one).
+func (m *metrics) snapshotting(p *snapshot.Progress, running bool) {
+	if m != nil {
+		m.snap.Store(p)
+		m.snapRunning.Store(running)
+	}
 }
 
 // registerGauges registers the gauges of the streaming session; they read

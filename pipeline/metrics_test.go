@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"testing"
+
+	"github.com/walrelay/walrelay/snapshot"
 )
 
 // fakeSession is a session as far as the counters read it: events handed
@@ -44,4 +46,42 @@ func TestMetricsCountersAddUpOverSessions(t *testing.T) {
 	nilMetrics.streaming(second)
 	nilMetrics.ended(second)
 	nilMetrics.restarting()
+}
+
+// TestMetricsSnapshotProgress: the snapshot gauges read the latest
+// snapshot's progress at scrape time, and whether one runs.
+func TestMetricsSnapshotProgress(t *testing.T) {
+	m := newMetrics()
+	gauge := func(name string) float64 {
+		t.Helper()
+		fams, err := m.reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			if f.GetName() == name {
+				return f.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatalf("no metric %s", name)
+		return 0
+	}
+	if gauge("walrelay_snapshot_rows_total") != 0 || gauge("walrelay_snapshot_running") != 0 {
+		t.Fatal("snapshot gauges are not 0 before any snapshot")
+	}
+	plan := &snapshot.TablePlan{Rows: 10}
+	p := snapshot.NewProgress([]*snapshot.TablePlan{plan}, nil)
+	m.snapshotting(p, true)
+	p.Add(plan, 4)
+	if done, total, running := gauge("walrelay_snapshot_rows_done"), gauge("walrelay_snapshot_rows_total"),
+		gauge("walrelay_snapshot_running"); done != 4 || total != 10 || running != 1 {
+		t.Errorf("while running: done %v total %v running %v, want 4 10 1", done, total, running)
+	}
+	p.Add(plan, 6)
+	m.snapshotting(p, false)
+	if done, running := gauge("walrelay_snapshot_rows_done"), gauge("walrelay_snapshot_running"); done != 10 || running != 0 {
+		t.Errorf("after it: done %v running %v, want 10 0", done, running)
+	}
+	var nilMetrics *metrics
+	nilMetrics.snapshotting(p, true)
 }

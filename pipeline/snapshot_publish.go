@@ -53,6 +53,8 @@ func newSnapshotPublisher(s *session, rd *snapshot.Reader, lsn event.LSN, reason
 // at the session's start position.
 func (p *snapshotPublisher) run(ctx context.Context) error {
 	defer p.waiter.stop()
+	p.s.rs.metrics.snapshotting(p.progress, true)
+	defer p.s.rs.metrics.snapshotting(p.progress, false)
 	p.txn = p.s.tracker.Begin(p.lsn)
 	for _, pl := range p.rd.Plans() {
 		if pl.Rows == 0 {
