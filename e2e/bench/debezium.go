@@ -110,8 +110,9 @@ func (b *bench) debeziumProps(dir, slot, pub, prefix, include string) (map[strin
 
 // startDebezium writes dir/config/application.properties and starts the
 // JVM the way run.sh does (java -cp runner.jar:config/lib:lib/* Main), with
-// dir as working directory, so the process is the JVM itself.
-func (b *bench) startDebezium(ctx context.Context, name, dir string, props map[string]string) (*proc, error) {
+// dir as working directory, so the process is the JVM itself. libCP, when
+// not "", replaces lib/* (the Avro pass's classpath).
+func (b *bench) startDebezium(ctx context.Context, name, dir string, props map[string]string, libCP string) (*proc, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "config"), 0o755); err != nil {
 		return nil, fmt.Errorf("debezium run directory: %w", err)
 	}
@@ -135,7 +136,10 @@ func (b *bench) startDebezium(ctx context.Context, name, dir string, props map[s
 	if len(runners) != 1 {
 		return nil, fmt.Errorf("debezium: want one debezium-server-*runner.jar in %s, found %d", b.dbzDist, len(runners))
 	}
-	cp := strings.Join([]string{runners[0], filepath.Join(b.dbzDist, "config", "lib"), filepath.Join(b.dbzDist, "lib", "*")}, ":")
+	if libCP == "" {
+		libCP = filepath.Join(b.dbzDist, "lib", "*")
+	}
+	cp := strings.Join([]string{runners[0], filepath.Join(b.dbzDist, "config", "lib"), libCP}, ":")
 	args := append(strings.Fields(b.o.dbzJavaOpt), "-cp", cp, "io.debezium.server.Main")
 	cmd := exec.CommandContext(ctx, b.javaBin, args...)
 	cmd.Dir = dir
@@ -143,14 +147,14 @@ func (b *bench) startDebezium(ctx context.Context, name, dir string, props map[s
 	return startProc(name, cmd, filepath.Join(dir, "debezium.log"))
 }
 
-// debeziumPhases runs Debezium Server once: it measures the backlog pass
+// debeziumPhases runs Debezium Server once with JSON: it measures the backlog pass
 // from its own slot (done when every backlog row is a record in Kafka, the
 // sum of the end offsets; bounded by --debezium-timeout, a pass cut short is
 // partial, its rate the records so far over the time so far), then, with the
 // JVM warm and caught up, the latency at rate (0 = skip) on the latency
 // table, which its publication holds from the start.
 func (b *bench) debeziumPhases(ctx context.Context, slot string, rate int) (RunResult, *LatencyResult) {
-	name := "debezium-server " + b.o.dbzVersion
+	name := "debezium-server json"
 	dir := filepath.Join(b.work, slot)
 	prefix := b.topicPrefix(slot)
 	topics := topicNames(prefix, orderTables(b.o.tables))
@@ -166,7 +170,7 @@ func (b *bench) debeziumPhases(ctx context.Context, slot string, rate int) (RunR
 	if err != nil {
 		return fail(err)
 	}
-	p, err := b.startDebezium(ctx, name, dir, props)
+	p, err := b.startDebezium(ctx, name, dir, props, "")
 	if err != nil {
 		return fail(err)
 	}

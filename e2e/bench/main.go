@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -82,9 +83,10 @@ type bench struct {
 	relays  []relayBinary // the walrelay under test, then --compare-bin's
 	formats []string
 	backlog Backlog
-	dbzDist string // unpacked debezium-server directory
-	javaBin string // java for Debezium Server
-	runID   string // makes this run's topic names unique on a broker that outlives it
+	dbzDist string   // unpacked debezium-server directory
+	dbzAvro *dbzAvro // the Debezium Avro pass's setup; nil = no Avro pass
+	javaBin string   // java for Debezium Server
+	runID   string   // makes this run's topic names unique on a broker that outlives it
 }
 
 // topicPrefix is the topic prefix of the run on slot: the slot's name and
@@ -115,6 +117,10 @@ func runBench(ctx context.Context, o options, rep *Report) (err error) {
 		if err := b.prepareDebezium(ctx); err != nil {
 			rep.note("Debezium Server skipped: " + err.Error())
 			b.o.debezium = false
+		} else if slices.Contains(o.formats(), "avro") {
+			if err := b.prepareDebeziumAvro(ctx); err != nil {
+				rep.note("Debezium Server avro skipped: " + err.Error())
+			}
 		}
 	}
 	if b.svc, err = startServices(ctx, o, b.root, b.work); err != nil {
@@ -162,7 +168,10 @@ func (b *bench) prepare(ctx context.Context) error {
 	b.rep.Settings = Settings{Rows: b.o.rows, TxSize: b.o.txSize, Tables: b.o.tables, Formats: b.formats, Repeat: b.o.repeat}
 	if b.o.debezium {
 		b.rep.Settings.Debezium = b.o.dbzVersion
-		b.rep.note("Debezium Server runs with JSON (schemas.enable=false); Debezium's Avro needs an Apicurio or Confluent registry and is not measured")
+		b.rep.note("Debezium Server json runs with schemas.enable=false (the shape of walrelay's JSON)")
+		if b.dbzAvro != nil {
+			b.rep.note("Debezium Server avro runs with Apicurio Registry " + apicurioConverterVersion + "'s AvroConverter (key and value, auto-register) against a registry .ci/apicurio.sh starts for that pass alone; backlog only, no latency phase")
+		}
 	}
 	if b.o.kfake() {
 		b.rep.note("BROKER IS KFAKE (in-process, inside the bench): quick check only, not comparable with a real broker")

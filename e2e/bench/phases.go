@@ -13,6 +13,7 @@ type slotNames struct {
 	recv, recvBin []string
 	relay         map[string][]string // by binary tag and format: "wr_json"
 	debezium      string
+	debeziumAvro  string // "" = no Debezium Avro pass
 }
 
 // planSlots names the slots the backlog phases need.
@@ -32,6 +33,9 @@ func (b *bench) planSlots() slotNames {
 	}
 	if b.o.debezium {
 		s.debezium = slotPrefix + "dbz"
+		if b.dbzAvro != nil {
+			s.debeziumAvro = slotPrefix + "dbz_avro"
+		}
 	}
 	return s
 }
@@ -42,8 +46,10 @@ func (s slotNames) all() []string {
 	for _, v := range s.relay {
 		out = append(out, v...)
 	}
-	if s.debezium != "" {
-		out = append(out, s.debezium)
+	for _, d := range []string{s.debezium, s.debeziumAvro} {
+		if d != "" {
+			out = append(out, d)
+		}
 	}
 	return out
 }
@@ -74,8 +80,10 @@ func (b *bench) backlogPhases(ctx context.Context, slots slotNames) {
 	}
 }
 
-// debeziumAndLatency runs Debezium Server's backlog pass and, on the warm
-// JVM, its latency phase at the first planned rate, then walrelay's latency
+// debeziumAndLatency runs Debezium Server's JSON backlog pass and, on the
+// warm JVM, its latency phase at the first planned rate, then its Avro
+// backlog pass (when set up; a registry failure skips it with a note), then
+// walrelay's latency
 // runs, each on a fresh slot and each followed by the pgoutput client's at
 // the same rate (after Debezium has stopped, so no two consumers share the
 // machine).
@@ -95,6 +103,15 @@ func (b *bench) debeziumAndLatency(ctx context.Context, slots slotNames) {
 		r, dbzLat = b.debeziumPhases(ctx, slots.debezium, rate)
 		b.rep.Debezium = append(b.rep.Debezium, r)
 		dropSlot(ctx, b.db, slots.debezium)
+	}
+	if slots.debeziumAvro != "" && ctx.Err() == nil {
+		r, skipped := b.debeziumAvroPass(ctx, slots.debeziumAvro)
+		if skipped != nil {
+			b.rep.note("Debezium Server avro skipped: " + skipped.Error())
+		} else {
+			b.rep.Debezium = append(b.rep.Debezium, r)
+		}
+		dropSlot(ctx, b.db, slots.debeziumAvro)
 	}
 	for _, run := range runs {
 		if ctx.Err() != nil {

@@ -50,6 +50,9 @@ type Summary struct {
 	PeakRSSMB float64 `json:"peak_rss_mb"` // largest over the runs
 	CPUPerRow float64 `json:"cpu_us_per_row"`
 	Partial   bool    `json:"partial,omitempty"`
+	// VsDebezium is a walrelay consumer's median over Debezium Server's in
+	// the same format ("walrelay avro" / "debezium-server avro"); 0 = none.
+	VsDebezium float64 `json:"vs_debezium_same_format,omitempty"`
 }
 
 // Target is one of issue 7's targets with what this run reached.
@@ -178,7 +181,7 @@ func printSummary(w io.Writer, r *Report) {
 	limit := summaryFor(r, "pg_recvlogical")
 	fmt.Fprintln(w, "Backlog throughput (median over runs, spread = min..max)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "consumer\truns\trows/s\tmin..max\tspread %\tvs pg_recvlogical\tCPU us/row\tpeak RSS MB\t")
+	fmt.Fprintln(tw, "consumer\truns\trows/s\tmin..max\tspread %\tvs pg_recvlogical\tvs debezium same format\tCPU us/row\tpeak RSS MB\t")
 	for _, s := range r.Summary {
 		ratio := "-"
 		if limit != nil && limit.Median > 0 {
@@ -192,7 +195,11 @@ func printSummary(w io.Writer, r *Report) {
 		if s.Partial {
 			name += " (partial)"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f..%.0f\t%.0f\t%s\t%.1f\t%.0f\t\n", name, s.Runs, s.Median, s.Min, s.Max, spread, ratio, s.CPUPerRow, s.PeakRSSMB)
+		vsDbz := "-"
+		if s.VsDebezium > 0 {
+			vsDbz = fmt.Sprintf("%.2fx", s.VsDebezium)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f..%.0f\t%.0f\t%s\t%s\t%.1f\t%.0f\t\n", name, s.Runs, s.Median, s.Min, s.Max, spread, ratio, vsDbz, s.CPUPerRow, s.PeakRSSMB)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)

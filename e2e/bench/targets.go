@@ -10,6 +10,7 @@ import (
 func computeTargets(r *Report) {
 	r.Targets = nil
 	r.Summary = summarize(r.Limit, r.LimitBinary, r.Walrelay, r.Debezium)
+	sameFormatRatios(r)
 	relay := summaryFor(r, "walrelay "+r.Settings.Formats[0])
 	limit := summaryFor(r, "pg_recvlogical")
 	var dbz *Summary
@@ -75,6 +76,22 @@ func computeTargets(r *Report) {
 }
 
 func verdict(b bool) *bool { return &b }
+
+// sameFormatRatios sets VsDebezium on each walrelay summary ("walrelay
+// avro", "walrelay-B json") that has a "debezium-server <format>" summary
+// with a rate.
+func sameFormatRatios(r *Report) {
+	for i := range r.Summary {
+		s := &r.Summary[i]
+		if !strings.HasPrefix(s.Consumer, "walrelay") || s.Median <= 0 {
+			continue
+		}
+		f := s.Consumer[strings.LastIndexByte(s.Consumer, ' ')+1:]
+		if d := summaryFor(r, "debezium-server "+f); d != nil && d.Median > 0 {
+			s.VsDebezium = s.Median / d.Median
+		}
+	}
+}
 
 // relayLatencies returns walrelay's latency run compared with Debezium (the
 // one at Debezium's rate, else the first) and the one for the half-max
