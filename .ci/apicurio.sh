@@ -95,22 +95,7 @@ start() {
   log "Apicurio Registry up at $(cat "$dir/url") in $(( SECONDS - t0 ))s (pid $pid)"
 }
 
-stop() {
-  local dir=$1 pid i
-  [[ -f $dir/pid ]] || return 0
-  pid=$(cat "$dir/pid")
-  if alive "$pid"; then
-    log "stopping Apicurio Registry in $dir (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 150); do alive "$pid" || break; sleep 0.2; done
-    if alive "$pid"; then
-      log "Apicurio Registry did not stop within 30 s: SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.5
-    fi
-  fi
-  rm -f "$dir/pid"
-}
+stop() { stop_pidfile "$1" "Apicurio Registry"; }
 
 case "${1:-}" in
   start) start "${2:?usage: apicurio.sh start DIR}" ;;

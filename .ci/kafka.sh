@@ -217,22 +217,7 @@ kill_now() {
   rm -f "$dir/pid"
 }
 
-stop() {
-  local dir=$1 pid i
-  [[ -f $dir/pid ]] || return 0
-  pid=$(cat "$dir/pid")
-  if alive "$pid"; then
-    log "stopping Kafka in $dir (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 150); do alive "$pid" || break; sleep 0.2; done
-    if alive "$pid"; then
-      log "Kafka did not stop within 30 s: SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.5
-    fi
-  fi
-  rm -f "$dir/pid"
-}
+stop() { stop_pidfile "$1" "Kafka"; }
 
 case "${1:-}" in
   start) start "${2:?usage: kafka.sh start DIR}" ;;

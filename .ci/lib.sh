@@ -55,3 +55,22 @@ alive() {
   state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || echo Z)
   [[ $state != Z ]]
 }
+
+# stop_pidfile DIR NAME: stop the process whose PID is in DIR/pid with
+# SIGTERM, SIGKILL after 30 s, and remove DIR/pid; nothing to do without it.
+stop_pidfile() {
+  local dir=$1 name=$2 pid i
+  [[ -f $dir/pid ]] || return 0
+  pid=$(cat "$dir/pid")
+  if alive "$pid"; then
+    log "stopping $name in $dir (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 150); do alive "$pid" || break; sleep 0.2; done
+    if alive "$pid"; then
+      log "$name did not stop within 30 s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.5
+    fi
+  fi
+  rm -f "$dir/pid"
+}
