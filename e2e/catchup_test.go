@@ -62,6 +62,16 @@ func startCatchupWriter(t *testing.T, dsn string, rows, hot int) *catchupWriter 
 	return w
 }
 
+// finish lets the writer go on for d, stops it and fails t if it failed.
+func (w *catchupWriter) finish(t *testing.T, d time.Duration) {
+	t.Helper()
+	time.Sleep(d)
+	w.halt()
+	if w.err != nil {
+		t.Fatalf("writer: %v", w.err)
+	}
+}
+
 func (w *catchupWriter) halt() {
 	w.stopOnce.Do(func() { close(w.stop) })
 	<-w.done
@@ -175,11 +185,7 @@ func TestCatchupSnapshot(t *testing.T) {
 	r.kill() // mid-snapshot, or just after it
 	killedAfter := r.findLog("snapshot completed") != nil
 	r = startRelay(t, cfg)
-	time.Sleep(2 * time.Second) // the writer goes on while walrelay streams
-	w.halt()
-	if w.err != nil {
-		t.Fatalf("writer: %v", w.err)
-	}
+	w.finish(t, 2*time.Second) // the writer goes on while walrelay streams
 	mustExec(t, conn, "INSERT INTO cu_a VALUES (2, 2)")
 	catchUp(t, cfg, conn, col, col, 2*time.Minute)
 	t.Logf("writer made %d changes; the first catch-up had completed before SIGKILL: %v; snapshots started on the second start: %d",
@@ -239,11 +245,7 @@ func TestCatchupSnapshotRulesKilledAfter(t *testing.T) {
 	if st := r.findLog("catch-up: changes of these tables committed before the boundary are in its snapshot and are not published again"); st == nil {
 		t.Errorf("the restart (from checkpoint %s) does not filter by the stored boundary", cp)
 	}
-	time.Sleep(time.Second)
-	w.halt()
-	if w.err != nil {
-		t.Fatalf("writer: %v", w.err)
-	}
+	w.finish(t, time.Second)
 	catchUp(t, cfg, conn, col, col, 2*time.Minute)
 	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), rows)
 }
@@ -266,11 +268,7 @@ func TestCatchupSnapshotOnReload(t *testing.T) {
 	r.sighup()
 	r.waitLog("restarting the session to snapshot the tables added to the capture set", time.Minute)
 	r.waitLogCount("streaming", 2, time.Minute)
-	time.Sleep(time.Second)
-	w.halt()
-	if w.err != nil {
-		t.Fatalf("writer: %v", w.err)
-	}
+	w.finish(t, time.Second)
 	catchUp(t, cfg, conn, col, col, 2*time.Minute)
 	if n := r.countLog("pipeline halted; restarting from the checkpoint"); n != 0 {
 		t.Errorf("the catch-up restart was logged as a failure (%d)", n)
@@ -299,21 +297,12 @@ func TestCatchupSnapshotNewTable(t *testing.T) {
 	r.waitLogCount("streaming", 2, time.Minute)
 	mustExec(t, conn, "UPDATE cu_late SET v = 2 WHERE id <= 10")
 	catchUp(t, cfg, conn, col, col, time.Minute)
-	last := map[string]string{}
-	for _, rc := range col.recs {
-		if rc.Topic == cfg.topic("public.cu_late") && rc.Env != nil {
-			last[rc.Key] = fmtAny(rc.Env.After["v"])
-		}
-	}
-	for id := 1; id <= 500; id++ {
-		want := "1"
+	checkLastV(t, lastV(col.recs, cfg.topic("public.cu_late")), 500, func(id int) string {
 		if id <= 10 {
-			want = "2"
+			return "2"
 		}
-		if k := "id=" + strconv.Itoa(id); last[k] != want {
-			t.Errorf("%s: last event has v %q, the row has %s", k, last[k], want)
-		}
-	}
+		return "1"
+	})
 }
 
 // TestSnapshotSignal: `walrelay snapshot` asks a running walrelay to publish
@@ -343,11 +332,7 @@ func TestSnapshotSignal(t *testing.T) {
 	if warn := r.findLog("catch-up: tables not in the publication (not captured, or dropped) are not snapshotted"); warn == nil {
 		t.Errorf("no warning about public.cu_a, which is not captured")
 	}
-	time.Sleep(time.Second)
-	w.halt()
-	if w.err != nil {
-		t.Fatalf("writer: %v", w.err)
-	}
+	w.finish(t, time.Second)
 	catchUp(t, cfg, conn, col, col, 2*time.Minute)
 	if n := r.countLog("snapshot signal: restarting the session to snapshot these tables"); n != 1 {
 		t.Errorf("the signal was answered %d times, want once", n)

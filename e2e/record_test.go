@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/jackc/pglogrepl"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -203,4 +204,30 @@ func fmtAny(v any) string { return fmt.Sprint(v) }
 // sortByID sorts records by ce_id: commit order, a tombstone after its change.
 func sortByID(rs []*rec) {
 	sort.SliceStable(rs, func(i, j int) bool { return idAfter(rs[j], rs[i]) })
+}
+
+// lastV returns, per key, column v of the newest event of topic that has an
+// after image.
+func lastV(recs []*rec, topic string) map[string]string {
+	last := map[string]string{}
+	for _, r := range recs {
+		if r.Topic == topic && r.Env != nil && r.Env.After != nil {
+			last[r.Key] = fmtAny(r.Env.After["v"])
+		}
+	}
+	return last
+}
+
+// checkLastV checks that keys id=1..n end at want(id) and that last has no
+// other key.
+func checkLastV(t *testing.T, last map[string]string, n int, want func(id int) string) {
+	t.Helper()
+	for id := 1; id <= n; id++ {
+		if k, w := fmt.Sprintf("id=%d", id), want(id); last[k] != w {
+			t.Errorf("%s: last event has v %q, the row has %s", k, last[k], w)
+		}
+	}
+	if len(last) != n {
+		t.Errorf("%d keys in Kafka, the table has %d rows", len(last), n)
+	}
 }

@@ -68,19 +68,7 @@ func TestSlotInvalidated(t *testing.T) {
 	if got := countOps(rs); got["r"] != 2001 || got["u"] != 1 {
 		t.Errorf("after the re-snapshot: records by op %v, want 1000 + 1001 reads and 1 update", got)
 	}
-	last := map[string]string{}
-	for _, r := range rs {
-		last[r.Key] = fmtAny(r.Env.After["v"])
-	}
-	want := map[string]string{"id=1": "1", "id=2": "3", "id=3": "3", "id=4": "4", "id=5": "1", "id=1001": "1"}
-	for k, v := range want {
-		if last[k] != v {
-			t.Errorf("%s: last event has v %s, the row has %s", k, last[k], v)
-		}
-	}
-	if len(last) != 1001 {
-		t.Errorf("%d keys in Kafka, the table has 1001 rows", len(last))
-	}
+	checkLastV(t, lastV(rs, cfg.topic("public.modes")), 1001, modesValues(map[int]string{2: "3", 3: "3", 4: "4"}))
 }
 
 // TestSlotInvalidatedWhileStreaming: walrelay falls behind while it runs
@@ -110,22 +98,15 @@ func TestSlotInvalidatedWhileStreaming(t *testing.T) {
 	if r.exited() {
 		t.Fatalf("walrelay exited (%v); it should have re-snapshotted", r.state)
 	}
-	last := map[string]string{}
-	for _, r := range modesRecs(col, cfg) {
-		last[r.Key] = fmtAny(r.Env.After["v"])
-	}
-	for id := 1; id <= 1000; id++ {
-		want := "1"
+	checkLastV(t, lastV(col.recs, cfg.topic("public.modes")), 1000, func(id int) string {
 		switch {
 		case id == 1:
-			want = "6"
+			return "6"
 		case id <= 10:
-			want = "5"
+			return "5"
 		}
-		if k := fmt.Sprintf("id=%d", id); last[k] != want {
-			t.Errorf("%s: last event has v %q, the row has %s", k, last[k], want)
-		}
-	}
+		return "1"
+	})
 }
 
 // startKeepSizeRelay starts walrelay (snapshot.mode when_needed) on the
