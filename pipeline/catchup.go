@@ -257,15 +257,27 @@ func (s *session) recordCatchupLive(ctx context.Context, added []string) error {
 	if !s.live.Load() {
 		return errNotStreaming
 	}
-	cu, err := s.committer.AddCatchup(ctx, added, 0)
+	cu, err := s.catchupNextSession(ctx, added, 0)
 	if err != nil {
 		return fmt.Errorf("recording the tables added to the capture set: %w", err)
 	}
 	s.log.Info().Strs("tables", added).Strs("catchup_tables", cu.Tables).
 		Msg("tables added to the capture set while streaming: restarting the session to snapshot their existing rows")
+	return nil
+}
+
+// catchupNextSession records tables (and the snapshot signal at signal, if
+// not 0) as a catch-up through the committer, durably, and asks the
+// session to restart, so that the next session takes it before it streams.
+// Called while the session streams (its committer runs).
+func (s *session) catchupNextSession(ctx context.Context, tables []string, signal event.LSN) (*checkpoint.Catchup, error) {
+	cu, err := s.committer.AddCatchup(ctx, tables, signal)
+	if err != nil {
+		return nil, err
+	}
 	select {
 	case s.catchupRestart <- struct{}{}:
 	default:
 	}
-	return nil
+	return cu, nil
 }

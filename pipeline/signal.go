@@ -79,15 +79,11 @@ func (p *publisher) snapshotSignal(ctx context.Context, ch *event.Change) error 
 	}
 	tables := slices.Clone(sig.Tables)
 	slices.Sort(tables)
-	cu, err := s.committer.AddCatchup(ctx, slices.Compact(tables), at)
+	cu, err := s.catchupNextSession(ctx, slices.Compact(tables), at)
 	if err != nil {
 		return fmt.Errorf("recording the snapshot signal at %s: %w", at, err)
 	}
 	log.Info().Strs("tables", sig.Tables).Strs("catchup_tables", cu.Tables).
 		Msg("snapshot signal: restarting the session to snapshot these tables")
-	select {
-	case s.catchupRestart <- struct{}{}:
-	default:
-	}
 	return nil
 }
