@@ -69,7 +69,7 @@ func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, slot string) erro
 		state = fmt.Sprintf("active (pid %d)", info.ActivePID)
 	}
 	if info.Invalidated() {
-		state = "invalidated: " + info.InvalidatedError(slot)
+		state = "invalidated: " + info.Invalidation(slot)
 	}
 	fmt.Fprintf(w, "slot state\t%s\n", state)
 	if info.WALStatus != "" {

@@ -79,7 +79,7 @@ func replayPosition(slot replication.SlotInfo, stored checkpoint.Position, found
 			"(replay needs a running history: start once without --replay-from)", from, slotName, slot.Exists, found))
 	}
 	if slot.Invalidated() {
-		return position{}, fatal(fmt.Errorf("--replay-from %s: nothing to replay: %s", from, slot.InvalidatedError(slotName)))
+		return position{}, fatal(fmt.Errorf("--replay-from %s: nothing to replay: %s", from, slot.Invalidation(slotName)))
 	}
 	if from < slot.ConfirmedFlush || from > stored.LSN {
 		return position{}, fatal(fmt.Errorf("--replay-from %s is outside the replay window [%s, %s] that slot %q retains "+
@@ -95,7 +95,7 @@ func replayPosition(slot replication.SlotInfo, stored checkpoint.Position, found
 // checkpoint, and it is fatal with the ways out.
 func replaceInvalidated(ctx context.Context, repl *pgconn.PgConn, slot replication.SlotInfo, stored checkpoint.Position,
 	found, allowGap, snapshot bool, slotName string, log zerolog.Logger) (replication.SlotInfo, error) {
-	what := slot.InvalidatedError(slotName)
+	what := slot.Invalidation(slotName)
 	if found && !allowGap && !snapshot {
 		return slot, fatal(fmt.Errorf("%s, so the changes after the stored checkpoint %s are lost to walrelay "+
 			"(set snapshot.mode: when_needed to drop the slot and re-snapshot the captured tables, or drop it with "+

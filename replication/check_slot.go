@@ -31,7 +31,7 @@ func checkSlot(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, er
 		return out, err
 	}
 	if slot.Invalidated() {
-		return append(out, Finding{What: slot.InvalidatedError(o.Slot) + "; walrelay cannot resume from it",
+		return append(out, Finding{What: slot.Invalidation(o.Slot) + "; walrelay cannot resume from it",
 			Fix: fmt.Sprintf("set snapshot.mode: when_needed to drop it and re-snapshot, or SELECT pg_drop_replication_slot('%s'); "+
 				"and start with --allow-gap", o.Slot)}), nil
 	}

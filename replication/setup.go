@@ -129,9 +129,9 @@ func (s SlotInfo) Invalidated() bool {
 	return s.Exists && (s.WALStatus == "lost" || s.InvalidationReason != "")
 }
 
-// InvalidatedError describes an invalidated slot for an operator: why
+// Invalidation describes an invalidated slot for an operator: why
 // PostgreSQL invalidated it, as far as the server says.
-func (s SlotInfo) InvalidatedError(slot string) string {
+func (s SlotInfo) Invalidation(slot string) string {
 	why := "it held more WAL than max_slot_wal_keep_size allows"
 	switch s.InvalidationReason {
 	case "", "wal_removed":
