@@ -55,7 +55,7 @@ func TestFilterRules(t *testing.T) {
 	useRules(t, cfg, filterRules)
 	cfg.set("mask_salt", "e2e-salt")
 	cfg.set("publication.poll_interval", "500ms")
-	startRelay(t, cfg)
+	r := startRelay(t, cfg)
 	waitPublication(t, conn, cfg.Publication, []string{"archive.orders_old", "public.customers", "public.e2e_marker",
 		"public.orders", "sales.eu", "sales.us"}, 10*time.Second)
 
@@ -83,10 +83,12 @@ func TestFilterRules(t *testing.T) {
 	} {
 		mustExec(t, conn, sql)
 	}
-	// A new table is captured once the poller has added it to the publication
-	// (rows written before that are not decoded for walrelay).
+	// A new table is captured once the poller has added it to the publication;
+	// walrelay then restarts its session to take the table's catch-up
+	// snapshot (empty here), after which its inserts stream as creates.
 	waitPublication(t, conn, cfg.Publication, []string{"archive.orders_old", "public.customers", "public.e2e_marker",
 		"public.orders", "sales.asia", "sales.eu", "sales.us"}, 10*time.Second)
+	r.waitLogCount("streaming", 2, time.Minute)
 	mustExec(t, conn, "INSERT INTO sales.asia VALUES (1, 30)")
 	mustExec(t, conn, "INSERT INTO public.later VALUES (1)")
 

@@ -47,8 +47,10 @@ const finishTxnTimeout = 2 * time.Second
 // acknowledged, so the checkpoint does not pass it).
 const drainTimeout = 5 * time.Second
 
-// loop runs until ctx is done (returns nil) or something fails (returns the
-// error; the session then restarts from the checkpoint). Stopped inside a
+// loop runs until ctx is done (returns nil), the session is asked to
+// restart for a catch-up snapshot (errCatchupRestart, after stopping as on
+// SIGTERM), or something fails (returns the error; the session then
+// restarts from the checkpoint). Stopped inside a
 // transaction, it reads on (at most finishTxnTimeout) to that transaction's
 // commit, and lets the publisher send everything decoded, so the final
 // checkpoint covers what was already read.
@@ -63,13 +65,39 @@ func (r *reader) loop(ctx context.Context, committerErr <-chan error) error {
 	r.nextStatus = time.Now()
 	r.nextReport = time.Now().Add(reportEvery)
 
-	err := r.run(ctx, committerErr, func() bool { return false })
+	rctx, restart := r.stopOnCatchup(ctx)
+	defer restart() // ends its goroutine whatever ends the loop
+	err := r.run(rctx, committerErr, func() bool { return false })
 	if err == nil && r.inTxn {
 		dctx, cancel := context.WithTimeout(context.Background(), finishTxnTimeout)
 		err = r.run(dctx, committerErr, func() bool { return !r.inTxn })
 		cancel()
 	}
-	return r.finish(err, committerErr, stopPublisher)
+	if err = r.finish(err, committerErr, stopPublisher); err == nil && restart() {
+		err = errCatchupRestart
+	}
+	return err
+}
+
+// stopOnCatchup returns a context that also ends when the session is asked
+// to restart for a catch-up snapshot (catchup.go), so that the reader stops
+// the way it does on SIGTERM: at the end of its transaction, with
+// everything decoded sent and checkpointed, and nothing published twice by
+// the next session. restart ends the watch and reports whether that is why
+// it ended; a request that comes too late is still recorded in the
+// checkpoint, and the next session takes it.
+func (r *reader) stopOnCatchup(ctx context.Context) (context.Context, func() bool) {
+	rctx, cancel := context.WithCancel(ctx)
+	var asked atomic.Bool
+	go func() {
+		select {
+		case <-r.s.catchupRestart:
+			asked.Store(true)
+			cancel()
+		case <-rctx.Done():
+		}
+	}()
+	return rctx, func() bool { cancel(); return asked.Load() && ctx.Err() == nil }
 }
 
 // finish hands the last batch to the publisher and waits until it has sent
@@ -147,8 +175,6 @@ func (r *reader) checkStages(committerErr <-chan error) error {
 			return errors.New("publisher stopped")
 		}
 		return r.pub.err
-	case <-r.s.catchupRestart:
-		return errCatchupRestart
 	default:
 		return nil
 	}
