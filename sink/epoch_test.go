@@ -1,14 +1,11 @@
 package sink
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
-
-	"github.com/walrelay/walrelay/event"
 )
 
 // TestRealBrokerFencesPreviousEpoch: a sink that continues the previous
@@ -22,14 +19,7 @@ func TestRealBrokerFencesPreviousEpoch(t *testing.T) {
 	topic := uniqueTopic(t, brokers, "epoch")
 	createTopic(t, brokers, topic, 1, nil)
 	produce := func(s *Sink, first, n int, seq int32) error {
-		batch := make([]*event.Record, n)
-		for i := range batch {
-			batch[i] = testRecord(topic, first+i, first+i, newAcks(n))
-		}
-		_, err := s.retry(context.Background(), s.log, func(ctx context.Context, cl *kafka.Client) error {
-			_, err := s.produceOnce(ctx, cl, topic, 0, batch, nil, s.producer, seq)
-			return err
-		})
+		_, err := produceSeq(s, topic, seqBatch(topic, first, n), seq)
 		return err
 	}
 	old := startSink(t, realConfig(brokers))

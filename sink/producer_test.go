@@ -26,22 +26,8 @@ func TestIdempotentBrokerDropsRepeatedBatch(t *testing.T) {
 	if s.producer == noProducer {
 		t.Fatal("the real broker gave no producer id")
 	}
-	recs := func(n int) []*event.Record {
-		out := make([]*event.Record, n)
-		for i := range out {
-			out[i] = testRecord(topic, i, i, newAcks(n))
-		}
-		return out
-	}
-	produce := func(batch []*event.Record, seq int32) (int64, error) {
-		var base int64
-		_, err := s.retry(context.Background(), s.log, func(ctx context.Context, cl *kafka.Client) error {
-			var err error
-			base, err = s.produceOnce(ctx, cl, topic, 0, batch, nil, s.producer, seq)
-			return err
-		})
-		return base, err
-	}
+	recs := func(n int) []*event.Record { return seqBatch(topic, 0, n) }
+	produce := func(batch []*event.Record, seq int32) (int64, error) { return produceSeq(s, topic, batch, seq) }
 	first := recs(5)
 	base1, err := produce(first, 0)
 	if err != nil {
@@ -138,6 +124,19 @@ func TestRealBrokerAcceptsUnknownProducerAtAnySequence(t *testing.T) {
 	if err := w.flush(seqBatch(topic, 0, 3), false); err != nil || w.seq != 10 {
 		t.Fatalf("first batch at sequence 7: %v, next sequence %d; want accepted, 10", err, w.seq)
 	}
+}
+
+// produceSeq writes batch to partition 0 of topic as one request with s's
+// producer id and base sequence seq, retried as the sink retries, and
+// returns the batch's first offset.
+func produceSeq(s *Sink, topic string, batch []*event.Record, seq int32) (int64, error) {
+	var base int64
+	_, err := s.retry(context.Background(), s.log, func(ctx context.Context, cl *kafka.Client) error {
+		var err error
+		base, err = s.produceOnce(ctx, cl, topic, 0, batch, nil, s.producer, seq)
+		return err
+	})
+	return base, err
 }
 
 // seqBatch returns n records numbered from first, each with its own key.
