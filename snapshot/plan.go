@@ -34,14 +34,22 @@ const publicationQuery = `SELECT attnames::text[], rowfilter FROM pg_catalog.pg_
 WHERE pubname = $1 AND schemaname = $2 AND tablename = $3`
 
 // plan describes table t inside the worker's snapshot, without its chunk
-// bounds (see bound).
+// bounds (see bound). A table without a usable chunk key is planned to be
+// read whole.
 func (w *worker) plan(ctx context.Context, t Table) (*TablePlan, error) {
+	return w.planKeyed(ctx, t, false)
+}
+
+// planKeyed is plan; with chunked set (ReadChunk) the chunk key is the
+// replica identity index first when the table's replica identity is 'i',
+// and a table without a usable chunk key is an error wrapping ErrNoChunkKey.
+func (w *worker) planKeyed(ctx context.Context, t Table, chunked bool) (*TablePlan, error) {
 	p := &TablePlan{Table: t, chunkSize: w.r.opts.ChunkSize}
 	var kind, ident string
 	var reltuples float64
 	err := w.conn.QueryRow(ctx, classQuery, t.Schema, t.Name).Scan(&p.oid, &kind, &ident, &reltuples)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("snapshot: table %s does not exist", t)
+		return nil, fmt.Errorf("snapshot: %s: %w", t, ErrNoTable)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: reading pg_class for %s: %w", t, err)
@@ -56,7 +64,7 @@ func (w *worker) plan(ctx context.Context, t Table) (*TablePlan, error) {
 	if err := w.columns(ctx, p); err != nil {
 		return nil, err
 	}
-	identity, err := w.keys(ctx, p, ident[0])
+	identity, err := w.keys(ctx, p, ident[0], chunked)
 	if err != nil {
 		return nil, err
 	}
@@ -102,38 +110,26 @@ func (w *worker) columns(ctx context.Context, p *TablePlan) error {
 }
 
 // keys sets the chunk key and returns the replica identity columns for the
-// relation's key flags.
-func (w *worker) keys(ctx context.Context, p *TablePlan, ident byte) ([]string, error) {
-	rows, err := w.conn.Query(ctx, indexQuery, p.oid)
+// relation's key flags. The chunk key is the primary key, else the replica
+// identity index; when chunked (ReadChunk) it is the replica identity index
+// first for ident 'i', and a missing or unpublished key is an error wrapping
+// ErrNoChunkKey instead of an empty ChunkKey.
+func (w *worker) keys(ctx context.Context, p *TablePlan, ident byte, chunked bool) ([]string, error) {
+	pk, replIdx, err := w.indexes(ctx, p)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: reading indexes of %s: %w", p.Table, err)
+		return nil, err
 	}
-	var pk, replIdx []string
-	var primary, replident bool
-	var cols []string
-	_, err = pgx.ForEachRow(rows, []any{&primary, &replident, &cols}, func() error {
-		if primary {
-			pk = slices.Clone(cols)
-		}
-		if replident {
-			replIdx = slices.Clone(cols)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("snapshot: reading indexes of %s: %w", p.Table, err)
+	key := pk
+	if len(key) == 0 || chunked && ident == 'i' && len(replIdx) > 0 {
+		key = replIdx
 	}
-	p.ChunkKey = pk
-	if len(p.ChunkKey) == 0 {
-		p.ChunkKey = replIdx
-	}
-	for _, k := range p.ChunkKey {
-		i := slices.IndexFunc(p.cols, func(c column) bool { return c.name == k })
-		if i < 0 { // a key column outside the publication's column list
-			p.ChunkKey, p.keyTypes = nil, nil
-			break
+	unlisted := p.setChunkKey(key)
+	if chunked && len(p.ChunkKey) == 0 {
+		if unlisted != "" {
+			return nil, fmt.Errorf("snapshot: %s: key column %q is not in publication %q's column list: %w",
+				p.Table, unlisted, w.r.opts.Publication, ErrNoChunkKey)
 		}
-		p.keyTypes = append(p.keyTypes, p.cols[i].sqlType)
+		return nil, fmt.Errorf("snapshot: %s has no primary key or replica identity index: %w", p.Table, ErrNoChunkKey)
 	}
 	switch ident {
 	case 'd':
@@ -148,6 +144,47 @@ func (w *worker) keys(ctx context.Context, p *TablePlan, ident byte) ([]string, 
 		return all, nil
 	}
 	return nil, nil
+}
+
+// indexes returns the columns of p's primary key and of its replica identity
+// index, each nil when there is none.
+func (w *worker) indexes(ctx context.Context, p *TablePlan) (pk, replIdx []string, err error) {
+	rows, err := w.conn.Query(ctx, indexQuery, p.oid)
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot: reading indexes of %s: %w", p.Table, err)
+	}
+	var primary, replident bool
+	var cols []string
+	_, err = pgx.ForEachRow(rows, []any{&primary, &replident, &cols}, func() error {
+		if primary {
+			pk = slices.Clone(cols)
+		}
+		if replident {
+			replIdx = slices.Clone(cols)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot: reading indexes of %s: %w", p.Table, err)
+	}
+	return pk, replIdx, nil
+}
+
+// setChunkKey sets ChunkKey to key and keyTypes to its columns' SQL types.
+// When a key column is not published (outside the publication's column
+// list) it leaves both nil and returns that column's name.
+func (p *TablePlan) setChunkKey(key []string) (unlisted string) {
+	p.ChunkKey, p.keyTypes = nil, nil
+	var types []string
+	for _, k := range key {
+		i := slices.IndexFunc(p.cols, func(c column) bool { return c.name == k })
+		if i < 0 {
+			return k
+		}
+		types = append(types, p.cols[i].sqlType)
+	}
+	p.ChunkKey, p.keyTypes = key, types
+	return ""
 }
 
 // relation builds the Relation message pgoutput would send for p and the
