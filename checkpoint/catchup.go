@@ -20,6 +20,13 @@ import (
 // tables join the publication (the snapshot is still to take), with
 // Boundary set once Kafka has every row of the snapshot, and dropped with
 // the first checkpoint at or past Boundary.
+//
+// An incremental catch-up (snapshot.catchup: incremental) never sets
+// Boundary: it reads the tables chunk by chunk while the stream goes on,
+// and each checkpoint carries its cursor. Tables are the tables still to
+// read, Current the one being read and After the chunk key of its last
+// published row; a table leaves Tables once read, and the catch-up is
+// dropped with the checkpoint past its last chunk.
 type Catchup struct {
 	Tables   []string  // schema.table, sorted
 	Boundary event.LSN // the snapshot's consistent point; 0 while it is still to take
@@ -27,6 +34,11 @@ type Catchup struct {
 	// answers (walrelay snapshot); a signal at or before it, read again
 	// after a restart, was handled. 0 if none.
 	Signal event.LSN
+	// Current and After are an incremental catch-up's cursor: the table of
+	// Tables being read ("" before its first chunk) and the text form of
+	// the chunk key of its last published row (nil: from its start).
+	Current string
+	After   []string
 }
 
 // Covers reports whether a change of table (schema.table) that committed
@@ -41,16 +53,21 @@ func (c *Catchup) Covers(table string, commit event.LSN) bool {
 
 // Merge returns a catch-up of c's tables and tables, to be taken again
 // (Boundary 0): a new snapshot covers the old tables as well as a later
-// boundary does.
+// boundary does. An incremental cursor is kept, unless tables asks for its
+// table again: that table is then read again from its start.
 func (c *Catchup) Merge(tables []string) *Catchup {
 	all := slices.Clone(tables)
-	var signal event.LSN
+	out := &Catchup{}
 	if c != nil {
 		all = append(all, c.Tables...)
-		signal = c.Signal
+		out.Signal = c.Signal
+		if c.Current != "" && !slices.Contains(tables, c.Current) {
+			out.Current, out.After = c.Current, c.After
+		}
 	}
 	slices.Sort(all)
-	return &Catchup{Tables: slices.Compact(all), Signal: signal}
+	out.Tables = slices.Compact(all)
+	return out
 }
 
 // Handled reports whether the snapshot signal committed at lsn was recorded
@@ -59,18 +76,21 @@ func (c *Catchup) Handled(lsn event.LSN) bool {
 	return c != nil && c.Signal != 0 && lsn <= c.Signal
 }
 
-// catchupJSON is the stored form: {"tables":["public.a"],"boundary":"0/16B3748"}.
+// catchupJSON is the stored form: {"tables":["public.a"],"boundary":"0/16B3748"},
+// and for an incremental catch-up "current":"public.a","after":["42"].
 type catchupJSON struct {
 	Tables   []string `json:"tables"`
 	Boundary string   `json:"boundary"`
 	Signal   string   `json:"signal,omitempty"`
+	Current  string   `json:"current,omitempty"`
+	After    []string `json:"after,omitempty"`
 }
 
 func (c *Catchup) toJSON() *catchupJSON {
 	if c == nil {
 		return nil
 	}
-	j := &catchupJSON{Tables: c.Tables, Boundary: c.Boundary.String()}
+	j := &catchupJSON{Tables: c.Tables, Boundary: c.Boundary.String(), Current: c.Current, After: c.After}
 	if c.Signal != 0 {
 		j.Signal = c.Signal.String()
 	}
@@ -87,7 +107,7 @@ func (j *catchupJSON) catchup() (*Catchup, error) {
 	}
 	tables := slices.Clone(j.Tables)
 	slices.Sort(tables)
-	c := &Catchup{Tables: tables, Boundary: lsn}
+	c := &Catchup{Tables: tables, Boundary: lsn, Current: j.Current, After: j.After}
 	if j.Signal != "" {
 		if c.Signal, ok = parseLSN(j.Signal); !ok {
 			return nil, fmt.Errorf("catch-up signal %q is not an LSN", j.Signal)

@@ -55,9 +55,12 @@ func TestStoresKeepCatchup(t *testing.T) {
 	ctx := context.Background()
 	want := Position{LSN: 0x300, Slot: "s", UpdatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		Catchup: &Catchup{Tables: []string{"public.a", "public.b"}, Boundary: 0x1_0000_0400, Signal: 0x3f0}}
+	cursor := Position{LSN: 0x380, Slot: want.Slot, UpdatedAt: want.UpdatedAt,
+		Catchup: &Catchup{Tables: []string{"public.b"}, Current: "public.b", After: []string{"7", "a \"b\""}}}
 	check := func(t *testing.T, s Store) {
 		t.Helper()
-		for _, p := range []Position{want, {LSN: 0x400, Slot: want.Slot, UpdatedAt: want.UpdatedAt}} {
+		cursor.Slot = want.Slot
+		for _, p := range []Position{want, cursor, {LSN: 0x400, Slot: want.Slot, UpdatedAt: want.UpdatedAt}} {
 			if err := s.Save(ctx, p); err != nil {
 				t.Fatal(err)
 			}
@@ -102,6 +105,18 @@ func TestStoresKeepCatchup(t *testing.T) {
 // its boundary, and then drops it.
 func TestCommitterDropsCatchupAtBoundary(t *testing.T) {
 	t.Parallel()
+	c, saveAt := catchupCommitter(t)
+	cu := &Catchup{Tables: []string{"public.a"}, Boundary: 0x300}
+	c.SetCatchup(cu)
+	saveAt(0x200, cu)
+	saveAt(0x300, nil)
+	saveAt(0x400, nil)
+}
+
+// catchupCommitter returns a committer over a file store at 0/100, and
+// saveAt, which commits a transaction ending at end, flushes, and fails t
+// unless the store then holds end with the catch-up want.
+func catchupCommitter(t *testing.T) (*Committer, func(end event.LSN, want *Catchup)) {
 	tr := NewTracker(100, 1<<20)
 	tr.SetWatermark(0x100)
 	st, err := NewFileStore(t.TempDir(), "s")
@@ -109,20 +124,51 @@ func TestCommitterDropsCatchupAtBoundary(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := NewCommitter(tr, st, "s", time.Hour, zerolog.Nop())
-	cu := &Catchup{Tables: []string{"public.a"}, Boundary: 0x300}
-	c.SetCatchup(cu)
-	for _, step := range []struct {
-		end  event.LSN
-		want *Catchup
-	}{{0x200, cu}, {0x300, nil}, {0x400, nil}} {
-		x := tr.Begin(step.end)
-		x.Commit(step.end)
+	return c, func(end event.LSN, want *Catchup) {
+		t.Helper()
+		x := tr.Begin(end)
+		x.Commit(end)
 		if err := c.Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		got, _, err := st.Load(context.Background())
-		if err != nil || got.LSN != step.end || !reflect.DeepEqual(got.Catchup, step.want) {
-			t.Fatalf("after %s: saved %+v catch-up %+v, %v; want %+v", step.end, got, got.Catchup, err, step.want)
+		if err != nil || got.LSN != end || !reflect.DeepEqual(got.Catchup, want) {
+			t.Fatalf("at %s: saved %+v catch-up %+v, %v; want %+v", end, got, got.Catchup, err, want)
 		}
+	}
+}
+
+// An incremental catch-up's cursors are saved from the first position at
+// or past their LSN on; tables AddCatchup adds meanwhile are merged into
+// the later cursors too, and a table asked for again restarts.
+func TestCommitterCatchupCursors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, saveAt := catchupCommitter(t)
+	start := &Catchup{Tables: []string{"public.a", "public.b"}}
+	c.SetCatchup(start)
+	a1 := &Catchup{Tables: []string{"public.a", "public.b"}, Current: "public.a", After: []string{"10"}}
+	b0 := &Catchup{Tables: []string{"public.b"}}
+	c.CatchupAt(0x300, a1)
+	c.CatchupAt(0x500, b0)
+	saveAt(0x200, start)
+	saveAt(0x300, a1)
+	saveAt(0x400, a1)
+	// A table is added while the cursor at 0x500 waits: it is saved now, and
+	// merged into that cursor and later ones.
+	added, err := c.AddCatchup(ctx, []string{"public.c"}, 0x3f0)
+	wantAdded := &Catchup{Tables: []string{"public.a", "public.b", "public.c"}, Signal: 0x3f0, Current: "public.a", After: []string{"10"}}
+	if err != nil || !reflect.DeepEqual(added, wantAdded) {
+		t.Fatalf("AddCatchup = %+v, %v; want %+v", added, err, wantAdded)
+	}
+	c.CatchupAt(0x600, nil) // the runner, unaware of public.c, is done
+	saveAt(0x500, &Catchup{Tables: []string{"public.b", "public.c"}, Signal: 0x3f0})
+	saveAt(0x600, &Catchup{Tables: []string{"public.c"}, Signal: 0x3f0})
+	// Asking for the table being read again reads it from its start.
+	if m := a1.Merge([]string{"public.a"}); m.Current != "" || m.After != nil {
+		t.Errorf("Merge of the current table keeps its cursor: %+v", m)
+	}
+	if m := a1.Merge([]string{"public.z"}); m.Current != "public.a" || !reflect.DeepEqual(m.After, []string{"10"}) {
+		t.Errorf("Merge of another table loses the cursor: %+v", m)
 	}
 }

@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,46 @@ type Committer struct {
 	lastSaved event.LSN
 	lastInfo  time.Time
 	catchup   *Catchup // saved with every position until one reaches its boundary
+	// pending are an incremental catch-up's later cursors, each to be saved
+	// from the first position at or past its LSN on (CatchupAt).
+	pending []catchupAt
+	// added and addedSignal are what AddCatchup merged in: later cursors
+	// (CatchupAt) come from a runner that does not know them, and get them
+	// merged in too.
+	added       []string
+	addedSignal event.LSN
+}
+
+// catchupAt is a catch-up cursor that holds from a position on.
+type catchupAt struct {
+	lsn event.LSN
+	cu  *Catchup
+}
+
+// CatchupAt makes cu (nil: the catch-up is done) the catch-up saved with
+// every position at or past lsn, replacing the one saved before: an
+// incremental catch-up's cursor after a chunk published in the transaction
+// that ends at lsn. Calls come in increasing lsn order, from the publisher
+// goroutine; safe while Run is running.
+func (c *Committer) CatchupAt(lsn event.LSN, cu *Catchup) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.added) > 0 {
+		cu = cu.Merge(c.added)
+		cu.Signal = max(cu.Signal, c.addedSignal)
+	}
+	c.pending = append(c.pending, catchupAt{lsn, cu})
+}
+
+// catchupFor returns the catch-up to save with a position at lsn and how
+// many pending cursors it consumes. Called with mu held.
+func (c *Committer) catchupFor(lsn event.LSN) (*Catchup, int) {
+	cu, n := c.catchup, 0
+	for n < len(c.pending) && c.pending[n].lsn <= lsn {
+		cu = c.pending[n].cu
+		n++
+	}
+	return cu, n
 }
 
 // SetCatchup makes every later save carry c (Position.Catchup), until a
@@ -122,13 +163,14 @@ func (c *Committer) saveIfMoved(ctx context.Context) (bool, error) {
 	if lsn == 0 || (c.saved && lsn <= c.lastSaved) {
 		return false, nil
 	}
-	return true, c.save(ctx, lsn, c.catchup)
+	return true, c.save(ctx, lsn)
 }
 
-// save stores lsn with the catch-up cu, dropped if lsn reached its
-// boundary, and publishes lsn as Persisted. Called with mu held.
-func (c *Committer) save(ctx context.Context, lsn event.LSN, cu *Catchup) error {
+// save stores lsn with its catch-up (catchupFor; dropped if lsn reached
+// its boundary) and publishes lsn as Persisted. Called with mu held.
+func (c *Committer) save(ctx context.Context, lsn event.LSN) error {
 	start := time.Now()
+	cu, used := c.catchupFor(lsn)
 	if cu != nil && cu.Boundary != 0 && lsn >= cu.Boundary {
 		cu = nil
 	}
@@ -136,6 +178,7 @@ func (c *Committer) save(ctx context.Context, lsn event.LSN, cu *Catchup) error 
 		return err
 	}
 	c.saved, c.lastSaved, c.catchup = true, lsn, cu
+	c.pending = c.pending[used:]
 	if uint64(lsn) > c.persisted.Load() {
 		c.persisted.Store(uint64(lsn))
 	}
@@ -163,12 +206,22 @@ func (c *Committer) AddCatchup(ctx context.Context, tables []string, signal even
 	if c.saved && lsn < c.lastSaved {
 		lsn = c.lastSaved
 	}
-	cu := c.catchup.Merge(tables)
-	cu.Signal = max(cu.Signal, signal)
-	if err := c.save(ctx, lsn, cu); err != nil {
+	merge := func(cu *Catchup) *Catchup {
+		m := cu.Merge(tables)
+		m.Signal = max(m.Signal, signal)
+		return m
+	}
+	old, oldPending := c.catchup, slices.Clone(c.pending)
+	c.catchup = merge(c.catchup)
+	for i := range c.pending {
+		c.pending[i].cu = merge(c.pending[i].cu)
+	}
+	if err := c.save(ctx, lsn); err != nil {
+		c.catchup, c.pending = old, oldPending
 		return nil, err
 	}
-	return cu, nil
+	c.added, c.addedSignal = append(c.added, tables...), max(c.addedSignal, signal)
+	return c.catchup, nil
 }
 
 // logSave writes one info line per save at most once per infoEvery, debug
