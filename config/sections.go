@@ -36,6 +36,11 @@ type Snapshot struct {
 	Mode        string `yaml:"mode"`        // initial (default) | never | always | initial_only | when_needed
 	Parallelism int    `yaml:"parallelism"` // tables/chunks read at once; default 2
 	ChunkSize   int    `yaml:"chunk_size"`  // rows per primary-key chunk; default 50000
+	// Catchup is how tables added to the capture set later (and snapshot
+	// signals) are snapshotted: incremental (default) reads them in chunks
+	// while the stream goes on; blocking pauses the stream meanwhile.
+	Catchup          string `yaml:"catchup"`
+	CatchupChunkSize int    `yaml:"catchup_chunk_size"` // rows per incremental chunk; default 2048
 }
 
 // Metrics serves Prometheus metrics over HTTP.

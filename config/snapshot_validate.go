@@ -19,10 +19,22 @@ const (
 	SnapshotWhenNeeded = "when_needed"
 )
 
+// Catch-up modes (snapshot.catchup).
+const (
+	// CatchupIncremental reads a catch-up's tables in primary-key chunks
+	// between watermarks while the stream goes on (DBLog, as Debezium's
+	// incremental snapshots). The default.
+	CatchupIncremental = "incremental"
+	// CatchupBlocking reads them from one exported snapshot while the
+	// stream waits.
+	CatchupBlocking = "blocking"
+)
+
 // Snapshot defaults.
 const (
 	DefaultSnapshotParallelism = 2
 	DefaultSnapshotChunkSize   = 50000
+	DefaultCatchupChunkSize    = 2048
 )
 
 // snapshotDefaults fills snapshot.* (called by applyDefaults).
@@ -30,6 +42,8 @@ func (c *Config) snapshotDefaults() {
 	setStr(&c.Snapshot.Mode, SnapshotInitial)
 	setInt(&c.Snapshot.Parallelism, DefaultSnapshotParallelism)
 	setInt(&c.Snapshot.ChunkSize, DefaultSnapshotChunkSize)
+	setStr(&c.Snapshot.Catchup, CatchupIncremental)
+	setInt(&c.Snapshot.CatchupChunkSize, DefaultCatchupChunkSize)
 }
 
 // checkSnapshot validates snapshot.* (one of Validate's checks).
@@ -45,6 +59,12 @@ func (c *Config) checkSnapshot() *Error {
 	case s.ChunkSize < 100:
 		return &Error{Key: "snapshot.chunk_size", Msg: fmt.Sprintf("%d rows is too small", s.ChunkSize),
 			Fix: "use at least 100 rows per chunk (default 50000)"}
+	case !oneOf(s.Catchup, CatchupIncremental, CatchupBlocking):
+		return &Error{Key: "snapshot.catchup", Msg: fmt.Sprintf("unknown mode %q", s.Catchup),
+			Fix: "use incremental (read in chunks while streaming) or blocking (pause the stream)"}
+	case s.CatchupChunkSize < 1 || s.CatchupChunkSize > 1_000_000:
+		return &Error{Key: "snapshot.catchup_chunk_size", Msg: fmt.Sprintf("%d rows is out of range", s.CatchupChunkSize),
+			Fix: "use 1 to 1000000 rows per chunk (default 2048; each chunk is held in memory until published)"}
 	}
 	return nil
 }

@@ -33,12 +33,19 @@ func TestSnapshotValidation(t *testing.T) {
 		{"snapshot:\n  parallelism: -1\n", "snapshot.parallelism", "out of range"},
 		{"snapshot:\n  parallelism: 65\n", "snapshot.parallelism", "out of range"},
 		{"snapshot:\n  chunk_size: 10\n", "snapshot.chunk_size", "too small"},
+		{"snapshot:\n  catchup: later\n", "snapshot.catchup", `unknown mode "later"`},
+		{"snapshot:\n  catchup_chunk_size: -5\n", "snapshot.catchup_chunk_size", "out of range"},
 	}
 	for _, tc := range cases {
 		_, err := Load(writeConfig(t, minimal+tc.body), nil)
 		var ce *Error
 		if !errors.As(err, &ce) || ce.Key != tc.key || !strings.Contains(ce.Msg, tc.msg) || ce.Line == 0 {
 			t.Errorf("%q: error %v, want %s: %s with a line number", tc.body, err, tc.key, tc.msg)
+		}
+	}
+	for _, mode := range []string{"incremental", "blocking"} {
+		if _, err := Load(writeConfig(t, minimal+"snapshot:\n  catchup: "+mode+"\n"), nil); err != nil {
+			t.Errorf("catchup %s: %v", mode, err)
 		}
 	}
 	for _, mode := range []string{"initial", "never", "always", "initial_only", "when_needed"} {
