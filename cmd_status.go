@@ -99,9 +99,12 @@ func printStored(ctx context.Context, w io.Writer, cfg *config.Config) error {
 	fmt.Fprintf(w, "stored checkpoint\t%s (%s store, saved %s ago)\n", pos.LSN, cfg.Checkpoint.Store,
 		time.Since(pos.UpdatedAt).Round(time.Second))
 	if cu := pos.Catchup; cu != nil {
-		state := "snapshot to take at the next start"
-		if cu.Boundary != 0 {
+		state := "snapshot to take (incrementally while streaming, or at the next start)"
+		switch {
+		case cu.Boundary != 0:
 			state = fmt.Sprintf("snapshot in Kafka; their changes before %s are left out until the stream passes it", cu.Boundary)
+		case cu.Current != "":
+			state = fmt.Sprintf("incremental snapshot in Kafka up to %s key (%s)", cu.Current, strings.Join(cu.After, ", "))
 		}
 		fmt.Fprintf(w, "catch-up\t%s: %s\n", strings.Join(cu.Tables, ", "), state)
 	}

@@ -19,6 +19,9 @@ const catchupDDL = `CREATE TABLE cu_a (id int PRIMARY KEY, v int NOT NULL);
 CREATE TABLE cu_b (id int PRIMARY KEY, v int NOT NULL);
 INSERT INTO cu_b SELECT g, 0 FROM generate_series(1, %d) g;` + markerDDL
 
+// catchupHot is how many of cu_b's first rows the writer updates.
+const catchupHot = 300
+
 // catchupWriter keeps updating random rows among the first hot of cu_b
 // (v = v + 1: each update of a key shows a larger value, and a key is
 // updated many times) and inserting new rows, until stopped.
@@ -78,11 +81,12 @@ func (w *catchupWriter) halt() {
 }
 
 // checkCatchup asserts what a catch-up snapshot promises for cu_b: every
-// row in Kafka with its current value; for keys 1..firstReads (rows that
-// existed before the table was captured), a read event (op r) first; and
-// after it exactly the changes the snapshot did not hold, in order (each
-// update's value one more than the event's before it).
-func checkCatchup(t *testing.T, conn *pgx.Conn, col *collector, topic string, firstReads int) {
+// row in Kafka with its current value; for keys from..to (rows that existed
+// before the table was captured, and that no change raced with the
+// snapshot), a read event (op r) first; and after every event exactly the
+// changes its state did not hold, in order (each update's value one more
+// than the event's before it).
+func checkCatchup(t *testing.T, conn *pgx.Conn, col *collector, topic string, from, to int) {
 	t.Helper()
 	want := map[string]string{}
 	r, err := conn.Query(context.Background(), "SELECT id, v FROM cu_b")
@@ -135,7 +139,7 @@ func checkCatchup(t *testing.T, conn *pgx.Conn, col *collector, topic string, fi
 			t.Errorf("%s: last event has v %q, the row has %s", k, last[k], v)
 		}
 	}
-	for id := 1; id <= firstReads; id++ {
+	for id := from; id <= to; id++ {
 		if k := "id=" + strconv.Itoa(id); firstOp[k] != "r" {
 			t.Errorf("%s existed before cu_b was captured, but its first event is %q, not a read", k, firstOp[k])
 			break
@@ -158,26 +162,35 @@ func startCatchupRelay(t *testing.T, cfg *relayConfig, conn *pgx.Conn, brokers [
 	return r, col
 }
 
-// TestCatchupSnapshot: a table added to postgres.tables after walrelay has
-// a checkpoint, with rows in it and a writer changing it all along, gets its
-// existing rows published (as reads of one snapshot) followed by exactly the
-// changes after that snapshot, in order, including across a SIGKILL of the
-// first start that takes it.
-func TestCatchupSnapshot(t *testing.T) {
-	t.Parallel()
-	const rows = 20000
+// addCuBLater runs walrelay once capturing cu_a only (with key set to
+// value in its config), stops it, starts the cu_b writer, and adds cu_b to
+// postgres.tables for the next start, which it leaves to the caller.
+func addCuBLater(t *testing.T, rows int, key string, value any) (*relayConfig, *pgx.Conn, *collector, *catchupWriter) {
+	t.Helper()
 	dsn, brokers, conn := newTestDB(t, fmt.Sprintf(catchupDDL, rows))
 	cfg := newRelayConfig(t, dsn, brokers, "public.cu_a", markerTable)
+	cfg.set(key, value)
 	r, col := startCatchupRelay(t, cfg, conn, brokers)
 	if code, _ := r.term(); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM", code)
 	}
-
-	w := startCatchupWriter(t, dsn, rows, 300)
-	time.Sleep(500 * time.Millisecond) // changes while walrelay is stopped
+	w := startCatchupWriter(t, dsn, rows, catchupHot)
+	time.Sleep(300 * time.Millisecond) // changes while walrelay is stopped
 	cfg.Tables = []string{"public.cu_a", "public.cu_b", markerTable}
 	cfg.set("postgres.tables", cfg.Tables)
-	r = spawnRelay(t, cfg)
+	return cfg, conn, col, w
+}
+
+// TestCatchupSnapshot: a table added to postgres.tables after walrelay has
+// a checkpoint, with rows in it and a writer changing it all along, gets its
+// existing rows published (as reads of one snapshot, snapshot.catchup:
+// blocking) followed by exactly the changes after that snapshot, in order,
+// including across a SIGKILL of the first start that takes it.
+func TestCatchupSnapshot(t *testing.T) {
+	t.Parallel()
+	const rows = 20000
+	cfg, conn, col, w := addCuBLater(t, rows, "snapshot.catchup", "blocking")
+	r := spawnRelay(t, cfg)
 	st := r.waitLog("snapshot started", time.Minute)
 	if st["reason"] != "tables added to the capture set" {
 		t.Fatalf("snapshot started for %v, want the catch-up", st["reason"])
@@ -190,7 +203,7 @@ func TestCatchupSnapshot(t *testing.T) {
 	catchUp(t, cfg, conn, col, col, 2*time.Minute)
 	t.Logf("writer made %d changes; the first catch-up had completed before SIGKILL: %v; snapshots started on the second start: %d",
 		w.writes.Load(), killedAfter, len(r.logLines("snapshot started")))
-	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), rows)
+	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), 1, rows)
 
 	// Nothing is taken again at the next start, and the stream goes on.
 	if code, _ := r.term(); code != 0 {
@@ -202,7 +215,7 @@ func TestCatchupSnapshot(t *testing.T) {
 	if n := len(r.logLines("snapshot started")); n != 0 {
 		t.Errorf("%d snapshots at a start with nothing added", n)
 	}
-	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), rows)
+	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), 1, rows)
 }
 
 // TestCatchupSnapshotRulesKilledAfter: the same with a rules file that
@@ -216,13 +229,14 @@ func TestCatchupSnapshotRulesKilledAfter(t *testing.T) {
 	dsn, brokers, conn := newTestDB(t, fmt.Sprintf(catchupDDL, rows))
 	cfg := newRelayConfig(t, dsn, brokers) // the rules name the tables
 	cfg.Tables = []string{"public.cu_a", "public.cu_b", markerTable}
+	cfg.set("snapshot.catchup", "blocking")
 	useRules(t, cfg, "default: drop\nrules:\n  - tables: [public.cu_a, "+markerTable+"]\n")
 	r, col := startCatchupRelay(t, cfg, conn, brokers)
 	if code, _ := r.term(); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM", code)
 	}
 
-	w := startCatchupWriter(t, dsn, rows, 300)
+	w := startCatchupWriter(t, dsn, rows, catchupHot)
 	time.Sleep(300 * time.Millisecond)
 	useRules(t, cfg, "default: drop\nrules:\n  - tables: [public.cu_a, public.cu_b, "+markerTable+"]\n")
 	cfg.set("checkpoint.interval", "1h")
@@ -247,13 +261,15 @@ func TestCatchupSnapshotRulesKilledAfter(t *testing.T) {
 	}
 	w.finish(t, time.Second)
 	catchUp(t, cfg, conn, col, col, 2*time.Minute)
-	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), rows)
+	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), 1, rows)
 }
 
 // TestCatchupSnapshotOnReload: while walrelay streams, a SIGHUP reload
 // makes the rules capture cu_b, whose rows a writer keeps changing. The
-// session restarts by itself, snapshots cu_b and streams on: every row of
-// cu_b arrives, then exactly the changes after the snapshot.
+// session restarts by itself and snapshots cu_b incrementally (the
+// default) while it streams on: every row of cu_b arrives, each key's
+// events in order with nothing missing or repeated, the last one its
+// current state.
 func TestCatchupSnapshotOnReload(t *testing.T) {
 	t.Parallel()
 	const rows = 2000
@@ -261,19 +277,20 @@ func TestCatchupSnapshotOnReload(t *testing.T) {
 	cfg := newRelayConfig(t, dsn, brokers)
 	cfg.Tables = []string{"public.cu_a", "public.cu_b", markerTable}
 	useRules(t, cfg, "default: drop\nrules:\n  - tables: [public.cu_a, "+markerTable+"]\n")
-	w := startCatchupWriter(t, dsn, rows, 300)
+	w := startCatchupWriter(t, dsn, rows, catchupHot)
 	r, col := startCatchupRelay(t, cfg, conn, brokers)
 
 	useRules(t, cfg, "default: drop\nrules:\n  - tables: [public.cu_a, public.cu_b, "+markerTable+"]\n")
 	r.sighup()
 	r.waitLog("restarting the session to snapshot the tables added to the capture set", time.Minute)
 	r.waitLogCount("streaming", 2, time.Minute)
+	r.waitLog("incremental snapshot completed", time.Minute)
 	w.finish(t, time.Second)
 	catchUp(t, cfg, conn, col, col, 2*time.Minute)
 	if n := r.countLog("pipeline halted; restarting from the checkpoint"); n != 0 {
 		t.Errorf("the catch-up restart was logged as a failure (%d)", n)
 	}
-	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), rows)
+	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), catchupHot+1, rows)
 }
 
 // TestCatchupSnapshotNewTable: a table created while walrelay runs, that a
@@ -295,6 +312,7 @@ func TestCatchupSnapshotNewTable(t *testing.T) {
 	mustExec(t, conn, "CREATE TABLE cu_late (id int PRIMARY KEY, v int NOT NULL); INSERT INTO cu_late SELECT g, 1 FROM generate_series(1, 500) g")
 	r.waitLog("restarting the session to snapshot the tables added to the capture set", time.Minute)
 	r.waitLogCount("streaming", 2, time.Minute)
+	r.waitLog("incremental snapshot completed", time.Minute)
 	mustExec(t, conn, "UPDATE cu_late SET v = 2 WHERE id <= 10")
 	catchUp(t, cfg, conn, col, col, time.Minute)
 	checkLastV(t, lastV(col.recs, cfg.topic("public.cu_late")), 500, func(id int) string {
@@ -307,8 +325,8 @@ func TestCatchupSnapshotNewTable(t *testing.T) {
 
 // TestSnapshotSignal: `walrelay snapshot` asks a running walrelay to publish
 // a captured table's rows again while a writer changes them: the session
-// restarts by itself, publishes a read of every row from one snapshot, then
-// exactly the changes after it. A table that is not captured is left out
+// restarts by itself and publishes a read of every row incrementally, in
+// order with the stream's changes. A table that is not captured is left out
 // with a warning, and the signal is answered once.
 func TestSnapshotSignal(t *testing.T) {
 	t.Parallel()
@@ -317,7 +335,7 @@ func TestSnapshotSignal(t *testing.T) {
 	cfg := newRelayConfig(t, dsn, brokers, "public.cu_b", markerTable)
 	r := startRelay(t, cfg)
 	col := newCollector(t, brokers, cfg.topic("public.cu_b"), cfg.topic(markerTable))
-	w := startCatchupWriter(t, dsn, rows, 300)
+	w := startCatchupWriter(t, dsn, rows, catchupHot)
 	catchUp(t, cfg, conn, col, col, time.Minute)
 
 	out, errOut, code := runWalrelay(t, 30*time.Second, "snapshot", "--config", cfg.path, "public.cu_b", "public.cu_a")
@@ -325,10 +343,7 @@ func TestSnapshotSignal(t *testing.T) {
 		t.Fatalf("walrelay snapshot: exit %d\n%s%s", code, out, errOut)
 	}
 	r.waitLog("snapshot signal: restarting the session to snapshot these tables", time.Minute)
-	st := r.waitLogCount("snapshot started", 2, time.Minute)
-	if st["reason"] != "tables added to the capture set" && st["reason"] != "snapshot signal" {
-		t.Errorf("second snapshot started for %v", st["reason"])
-	}
+	r.waitLog("incremental snapshot completed", time.Minute)
 	if warn := r.findLog("catch-up: tables not in the publication (not captured, or dropped) are not snapshotted"); warn == nil {
 		t.Errorf("no warning about public.cu_a, which is not captured")
 	}
@@ -343,11 +358,13 @@ func TestSnapshotSignal(t *testing.T) {
 			reads[rc.Key]++
 		}
 	}
-	for id := 1; id <= rows; id++ {
+	// A row the writer changed while its chunk was read has no read of the
+	// signal: the stream's change carried its state.
+	for id := catchupHot + 1; id <= rows; id++ {
 		if k := "id=" + strconv.Itoa(id); reads[k] < 2 {
 			t.Errorf("%s: %d reads, want the initial snapshot's and the signal's", k, reads[k])
 			break
 		}
 	}
-	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), rows)
+	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), 1, rows)
 }

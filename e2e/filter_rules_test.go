@@ -89,6 +89,7 @@ func TestFilterRules(t *testing.T) {
 	waitPublication(t, conn, cfg.Publication, []string{"archive.orders_old", "public.customers", "public.e2e_marker",
 		"public.orders", "sales.asia", "sales.eu", "sales.us"}, 10*time.Second)
 	r.waitLogCount("streaming", 2, time.Minute)
+	r.waitLog("incremental snapshot completed", time.Minute)
 	mustExec(t, conn, "INSERT INTO sales.asia VALUES (1, 30)")
 	mustExec(t, conn, "INSERT INTO public.later VALUES (1)")
 

@@ -65,7 +65,8 @@ type Change struct {
 	Before          []any
 	After           []any
 	Message         *LogicalMessage // only for OpMessage
-	// Snapshot is "true", "last" or "" (streaming), as in Debezium's source.snapshot.
+	// Snapshot is "true", "last", "incremental" (a chunk of an incremental
+	// snapshot) or "" (streaming), as in Debezium's source.snapshot.
 	Snapshot string
 	// IDSuffix tells apart the parts of a change published as two events: an
 	// update that changes the key becomes a delete of the old key (no suffix)

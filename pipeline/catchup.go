@@ -36,6 +36,12 @@ import (
 // So every row of an added table reaches Kafka once as a read of its state
 // at C, followed by exactly the changes after C, in order: no change is lost
 // and none is published twice or out of order, across crashes too.
+//
+// That is snapshot.catchup: blocking, which pauses the stream while the
+// snapshot is read. With incremental (the default, when the server and the
+// tables allow it) step 2 and 3 are replaced by incremental.go: the tables
+// are read in chunks between watermarks while the stream goes on, and the
+// checkpoint carries the catch-up's cursor instead of a boundary.
 
 // catchupEnabled reports whether tables added now get a catch-up snapshot:
 // there is a checkpoint to resume from (otherwise the initial snapshot, if
@@ -91,7 +97,9 @@ func (s *session) recordAdded(ctx context.Context, added []string) error {
 }
 
 // runCatchup takes the recorded catch-up snapshot, if one is still to take,
-// and arms the stream's filter and the committer with it. A full snapshot
+// and arms the stream's filter and the committer with it; or, when
+// incrementalFits, arms the incremental catch-up that runs with the stream
+// (startIncremental), resuming at its stored cursor. A full snapshot
 // taken by this session (snap) covers the added tables already: its
 // checkpoint dropped the catch-up. Called by setup after runSnapshot, before
 // streaming, on the session goroutine.
@@ -104,6 +112,16 @@ func (s *session) runCatchup(ctx context.Context, snap snapshotDecision) error {
 		tables, err := s.publishedOnly(ctx, cu.Tables)
 		if err != nil {
 			return err
+		}
+		if len(tables) > 0 {
+			incremental, err := s.incrementalFits(ctx, tables)
+			if err != nil {
+				return err
+			}
+			if incremental {
+				s.startIncremental(incrementalStart(cu, tables))
+				return nil
+			}
 		}
 		// With no table left, the boundary only keeps the signal handled
 		// until the stream passes it.
@@ -129,6 +147,16 @@ func (s *session) runCatchup(ctx context.Context, snap snapshotDecision) error {
 	s.log.Info().Strs("tables", cu.Tables).Stringer("boundary", cu.Boundary).Stringer("stream_from", s.start).
 		Msg("catch-up: changes of these tables committed before the boundary are in its snapshot and are not published again")
 	return nil
+}
+
+// incrementalStart is the incremental catch-up of cu's tables that are
+// still published (tables), keeping cu's cursor if its table is one.
+func incrementalStart(cu *checkpoint.Catchup, tables []string) *checkpoint.Catchup {
+	start := &checkpoint.Catchup{Tables: tables, Signal: cu.Signal}
+	if slices.Contains(tables, cu.Current) {
+		start.Current, start.After = cu.Current, cu.After
+	}
+	return start
 }
 
 // publishedOnly returns the tables of names that the publication holds;

@@ -121,6 +121,20 @@ func (m *metrics) registerGauges() {
 		}))
 	}
 	gauge("streaming", "1 while a session streams from the slot.", func(*session) float64 { return 1 })
+	gauge("incremental_snapshot_running", "1 while an incremental catch-up reads tables alongside the stream.",
+		func(s *session) float64 {
+			if s.inc != nil && !s.inc.finished.Load() {
+				return 1
+			}
+			return 0
+		})
+	gauge("incremental_snapshot_rows", "Rows the session's incremental catch-up published as read events.",
+		func(s *session) float64 {
+			if s.inc == nil {
+				return 0
+			}
+			return float64(s.inc.rows.Load())
+		})
 	gauge("checkpoint_lsn", "Position (LSN as a number) persisted and confirmed to PostgreSQL.",
 		func(s *session) float64 { return float64(s.committer.Persisted()) })
 	gauge("server_wal_end_lsn", "Newest WAL end the server reported (LSN as a number).",

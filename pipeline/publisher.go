@@ -159,6 +159,9 @@ func (p *publisher) applyResult(ctx context.Context, res decoder.Result) error {
 		}
 		p.txn.Commit(res.EndLSN)
 		p.txn, p.skipTx = nil, false
+		if p.s.inc != nil {
+			p.s.inc.committed(res.EndLSN)
+		}
 	case decoder.KindChanges:
 		if p.txn == nil {
 			return errors.New("change outside a transaction")
@@ -190,6 +193,16 @@ func (p *publisher) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.
 	var err error
 	if isSnapshotSignal(ch) {
 		return p.snapshotSignal(ctx, ch)
+	}
+	if w, ok, werr := parseWatermark(ch); ok {
+		if werr != nil {
+			p.s.log.Warn().Err(werr).Msg("a watermark message that does not parse is ignored")
+			return nil
+		}
+		return p.watermark(ctx, txn, ch, w)
+	}
+	if p.s.inc != nil {
+		p.s.inc.observe(ch)
 	}
 	if isHeartbeat(ch) {
 		if !p.measureHeartbeat(ch) {

@@ -170,6 +170,8 @@ func (r *reader) checkStages(committerErr <-chan error) error {
 			err = errors.New("checkpoint committer stopped")
 		}
 		return err
+	case err := <-r.s.incErr():
+		return err
 	case <-r.pub.done:
 		if r.pub.err == nil {
 			return errors.New("publisher stopped")

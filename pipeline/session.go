@@ -43,6 +43,7 @@ type session struct {
 	stored  checkpoint.Position // as loaded, and as catch-ups update it (catchup.go)
 	found   bool                // a checkpoint was stored
 	catchup *checkpoint.Catchup // the catch-up whose boundary the stream has not passed (catchup.go)
+	inc     *incremental        // the incremental catch-up running with the stream, if any (incremental.go)
 	// live is set while the session streams with its committer running;
 	// catchupRestart asks the reader to end the session (catchup.go).
 	live           atomic.Bool
@@ -90,7 +91,9 @@ func (s *session) run(ctx context.Context) error {
 	if s.opts.OnStreaming != nil {
 		s.opts.OnStreaming()
 	}
+	stopIncremental := s.runIncremental(ctx)
 	readErr := s.reader.loop(ctx, committerErr)
+	stopIncremental()
 	s.live.Store(false)
 	stopHeartbeats()
 	<-heartbeatsDone

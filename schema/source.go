@@ -22,7 +22,7 @@ type source struct {
 	tsMs      int64 // commit time
 	tsUs      int64
 	tsNs      int64
-	snapshot  string // "true", "last" or "false"
+	snapshot  string // "true", "last", "incremental" or "false"
 	db        string
 	schema    string // "" for logical messages
 	table     string // "" for logical messages
