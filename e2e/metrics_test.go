@@ -49,13 +49,31 @@ func TestMetrics(t *testing.T) {
 	if _, ok := m["go_goroutines"]; !ok {
 		t.Error("no Go runtime metrics")
 	}
+
+	// Per table and operation: the snapshot's reads, the inserts, and an
+	// update and a delete now.
+	mustExec(t, conn, `UPDATE public.met SET id = 26 WHERE id = 25; DELETE FROM public.met WHERE id = 1`)
+	events := func(op string) string { return `walrelay_table_events_total{op="` + op + `",table="public.met"}` }
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if m = scrape(t, "http://"+addr+"/metrics"); m[events("d")] == 1 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for op, want := range map[string]float64{"r": 7, "c": 25, "u": 1, "d": 1} {
+		if got := m[events(op)]; got != want {
+			t.Errorf("%s = %v, want %v", events(op), got, want)
+		}
+	}
+	if _, ok := m[events("t")]; ok {
+		t.Errorf("%s is shown, with no truncate", events("t"))
+	}
 	if code, _ := r.term(); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)
 	}
 }
 
-// scrape reads a Prometheus text exposition into name -> value (metrics
-// without labels only).
+// scrape reads a Prometheus text exposition into name -> value; a metric
+// with labels is named as exposed, e.g. `x_total{op="c",table="public.t"}`.
 func scrape(t *testing.T, url string) map[string]float64 {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -69,10 +87,12 @@ func scrape(t *testing.T, url string) map[string]float64 {
 	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		name, val, ok := strings.Cut(sc.Text(), " ")
-		if !ok || strings.HasPrefix(name, "#") || strings.Contains(name, "{") {
+		line := sc.Text()
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 || strings.HasPrefix(line, "#") {
 			continue
 		}
+		name, val := line[:i], line[i+1:]
 		if v, err := strconv.ParseFloat(val, 64); err == nil {
 			out[name] = v
 		}

@@ -161,6 +161,9 @@ func (p *publisher) publishChunk(ctx context.Context, txn *checkpoint.Txn, hw *e
 		}
 		sent, err := p.s.send(ctx, txn, recs, p.acquire)
 		p.events.Add(uint64(sent))
+		if sent > 0 {
+			p.counter.add(rc)
+		}
 		if err != nil {
 			return "", err
 		}

@@ -33,6 +33,8 @@ type metrics struct {
 
 	snap        atomic.Pointer[snapshot.Progress] // the latest snapshot (initial or catch-up), nil before one
 	snapRunning atomic.Bool
+
+	tables *tableCounts // walrelay_table_events_total
 }
 
 // sessionCounts are the per-session counts the metrics add up.
@@ -70,7 +72,18 @@ func newMetrics() *metrics {
 		Help: "Pipeline restarts from the checkpoint after a failure."}, func() float64 { return float64(m.restarts.Load()) }))
 	m.registerGauges()
 	m.registerSnapshotGauges()
+	m.tables = newTableCounts()
+	m.reg.MustRegister(m.tables)
 	return m
+}
+
+// tableCounts returns what the per-table counters count into; nil (count
+// nothing) without metrics.
+func (s *session) tableCounts() *tableCounts {
+	if s.rs == nil || s.rs.metrics == nil {
+		return nil
+	}
+	return s.rs.metrics.tables
 }
 
 // registerSnapshotGauges registers the progress of the latest snapshot

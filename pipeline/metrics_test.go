@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"reflect"
 	"testing"
 
+	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/snapshot"
 )
 
@@ -84,4 +86,43 @@ func TestMetricsSnapshotProgress(t *testing.T) {
 	}
 	var nilMetrics *metrics
 	nilMetrics.snapshotting(p, true)
+}
+
+// TestMetricsTableEvents: events are counted per table and operation, a
+// new relation version of the same table adds to the same counters, and
+// a counter without metrics counts nothing.
+func TestMetricsTableEvents(t *testing.T) {
+	m := newMetrics()
+	c := newTableCounter(m.tables)
+	v1 := &event.Relation{Schema: "public", Table: "a", Version: 1}
+	v2 := &event.Relation{Schema: "public", Table: "a", Version: 2}
+	b := &event.Relation{Schema: "sales", Table: "b"}
+	for _, ch := range []*event.Change{{Op: event.OpRead, Relation: v1}, {Op: event.OpCreate, Relation: v1},
+		{Op: event.OpCreate, Relation: b}, {Op: event.OpUpdate, Relation: v2}, {Op: event.OpCreate, Relation: v2},
+		{Op: event.OpMessage}} {
+		c.add(ch)
+	}
+	fams, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range fams {
+		if f.GetName() != "walrelay_table_events_total" {
+			continue
+		}
+		for _, mt := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range mt.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			got[labels["table"]+" "+labels["op"]] = mt.GetCounter().GetValue()
+		}
+	}
+	want := map[string]float64{"public.a r": 1, "public.a c": 2, "public.a u": 1, "sales.b c": 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("walrelay_table_events_total = %v, want %v", got, want)
+	}
+	var off tableCounter
+	off.add(&event.Change{Op: event.OpCreate, Relation: v1})
 }

@@ -53,6 +53,7 @@ type publisher struct {
 
 	waiter    sinkWait      // bounds waits under the in-flight caps
 	events    atomic.Uint64 // records handed to the sink
+	counter   tableCounter  // per-table event counts (metrics)
 	heartbeat heartbeatLag
 }
 
@@ -77,7 +78,7 @@ func (h *heartbeatLag) get() (time.Duration, time.Time) {
 }
 
 func newPublisher(s *session) *publisher {
-	return &publisher{s: s, excluded: excludedTables(s.cfg), waiter: sinkWait{s: s},
+	return &publisher{s: s, excluded: excludedTables(s.cfg), waiter: sinkWait{s: s}, counter: newTableCounter(s.tableCounts()),
 		in: make(chan []item, handoffDepth), free: make(chan []item, handoffDepth+1),
 		done: make(chan struct{})}
 }
@@ -218,6 +219,9 @@ func (p *publisher) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.
 	}
 	n, err := p.s.send(ctx, txn, recs, p.acquire)
 	p.events.Add(uint64(n))
+	if n > 0 {
+		p.counter.add(ch)
+	}
 	return err
 }
 

@@ -33,7 +33,8 @@ type snapshotPublisher struct {
 	lastPlan *snapshot.TablePlan
 
 	nextStatus, nextLog time.Time
-	waiter              sinkWait // bounds waits in Acquire and Drain
+	waiter              sinkWait     // bounds waits in Acquire and Drain
+	counter             tableCounter // per-table event counts (metrics)
 }
 
 // newSnapshotPublisher publishes rd's rows; began is when the snapshot
@@ -45,6 +46,7 @@ func newSnapshotPublisher(s *session, rd *snapshot.Reader, lsn event.LSN, reason
 		progress: snapshot.NewProgress(rd.Plans(), nil),
 		nextLog:  time.Now().Add(reportEvery),
 		waiter:   sinkWait{s: s},
+		counter:  newTableCounter(s.tableCounts()),
 	}
 }
 
@@ -149,7 +151,10 @@ func (p *snapshotPublisher) publish(ctx context.Context, ch *event.Change) error
 	if err != nil {
 		return fmt.Errorf("encoding snapshot row %s of %s: %w", ch.ID(), ch.Relation.QualifiedName(), err)
 	}
-	_, err = p.s.send(ctx, p.txn, recs, p.acquire)
+	n, err := p.s.send(ctx, p.txn, recs, p.acquire)
+	if n > 0 {
+		p.counter.add(ch)
+	}
 	return err
 }
 

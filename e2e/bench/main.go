@@ -195,6 +195,9 @@ func (b *bench) prepareRelays(ctx context.Context) error {
 	}
 	b.relays = []relayBinary{a}
 	b.rep.note("walrelay binary: " + a.path)
+	if len(b.o.relayEnv) > 0 {
+		b.rep.note("walrelay environment (--walrelay-env): " + b.o.relayEnv.String())
+	}
 	if b.o.compareBin != "" {
 		c, err := newRelayBinary(ctx, "walrelay-B", "wrb", b.o.compareBin)
 		if err != nil {

@@ -31,6 +31,7 @@ type options struct {
 	dbzTimeout time.Duration // bound on Debezium's backlog phase
 	dbzJavaOpt string        // JAVA_OPTS for Debezium Server
 	dbzProps   propList      // extra application.properties entries
+	relayEnv   propList      // extra environment of the walrelay processes
 	phaseLimit time.Duration // bound on each walrelay / pg_recvlogical run; 0 = derived from rows
 	jsonOut    string        // write the report as JSON here
 	relayBin   string        // prebuilt walrelay; "" = go build from the module root
@@ -71,6 +72,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.dbzVersion, "debezium-version", "3.6.1.Final", "io.debezium:debezium-server-dist version")
 	fs.DurationVar(&o.dbzTimeout, "debezium-timeout", 15*time.Minute, "bound on Debezium's backlog phase; a run cut short is reported as partial")
 	fs.StringVar(&o.dbzJavaOpt, "debezium-java-opts", "", "JAVA_OPTS for Debezium Server (default: none, the JVM's own defaults)")
+	fs.Var(&o.relayEnv, "walrelay-env", "extra environment variable KEY=value of every walrelay process, e.g. WALRELAY_METRICS_LISTEN=127.0.0.1:0 to measure with metrics on (repeatable)")
 	fs.Var(&o.dbzProps, "debezium-prop", "extra Debezium Server property key=value, e.g. debezium.source.max.batch.size=8192 (repeatable; wins over the bench's)")
 	fs.DurationVar(&o.phaseLimit, "phase-timeout", 0, "bound on each pg_recvlogical / walrelay run (default: 2 min + 1 ms per row)")
 	fs.StringVar(&o.jsonOut, "json-out", "", "also write the results as JSON to this file")

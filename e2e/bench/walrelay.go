@@ -87,21 +87,22 @@ func (b *bench) writeRelayConfig(dir, slot, pub, prefix, format string, tables [
 
 // relayEnv is the environment of a walrelay process: no snapshot (the slots
 // exist before the backlog, so the backlog is streamed, not snapshotted; a
-// build without snapshot support ignores the variable) and a private port for
-// the embedded schema registry (Avro).
-func relayEnv() []string {
+// build without snapshot support ignores the variable), a private port for
+// the embedded schema registry (Avro), and --walrelay-env's variables.
+func (b *bench) relayEnv() []string {
 	port, err := freePort()
 	if err != nil {
 		port = 18081
 	}
-	return childEnv("WALRELAY_SNAPSHOT_MODE=never", fmt.Sprintf("WALRELAY_SCHEMA_REGISTRY_LISTEN=127.0.0.1:%d", port))
+	env := []string{"WALRELAY_SNAPSHOT_MODE=never", fmt.Sprintf("WALRELAY_SCHEMA_REGISTRY_LISTEN=127.0.0.1:%d", port)}
+	return childEnv(append(env, b.o.relayEnv...)...)
 }
 
 // startRelay starts `bin run` with the config at cfgPath.
 func (b *bench) startRelay(ctx context.Context, bin relayBinary, name, dir, cfgPath string, extra ...string) (*proc, error) {
 	args := append([]string{"run", "--config", cfgPath}, extra...)
 	cmd := exec.CommandContext(ctx, bin.path, args...)
-	cmd.Env = relayEnv()
+	cmd.Env = b.relayEnv()
 	return startProc(name, cmd, filepath.Join(dir, "walrelay.log"))
 }
 
