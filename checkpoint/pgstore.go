@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,8 +32,13 @@ const (
 		AND attname = 'catchup' AND NOT attisdropped)`
 	addCatchupSQL = `ALTER TABLE ` + TableName + ` ADD COLUMN IF NOT EXISTS catchup jsonb`
 	loadSQL       = `SELECT lsn::text, updated_at, catchup::text FROM ` + TableName + ` WHERE slot = $1`
-	saveSQL       = `INSERT INTO ` + TableName + ` (slot, lsn, updated_at, catchup) VALUES ($1, $2::text::pg_lsn, $3, $4::text::jsonb)
-ON CONFLICT (slot) DO UPDATE SET lsn = EXCLUDED.lsn, updated_at = EXCLUDED.updated_at, catchup = EXCLUDED.catchup`
+	// saveSQL updates the row only while no backend but $5 holds the slot
+	// (SlotFence).
+	saveSQL = `INSERT INTO ` + TableName + ` (slot, lsn, updated_at, catchup) VALUES ($1, $2::text::pg_lsn, $3, $4::text::jsonb)
+ON CONFLICT (slot) DO UPDATE SET lsn = EXCLUDED.lsn, updated_at = EXCLUDED.updated_at, catchup = EXCLUDED.catchup
+WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots r
+	WHERE r.slot_name = $1 AND r.active_pid IS NOT NULL AND r.active_pid <> $5::int)`
+	holderSQL = `SELECT active_pid FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`
 )
 
 // PostgresStore keeps the checkpoint in TableName, one row per slot, over a
@@ -47,7 +53,11 @@ type PostgresStore struct {
 	conn *pgx.Conn
 	// opTimeout bounds each attempt of do (connecting included).
 	opTimeout time.Duration
+	holder    atomic.Uint32 // SetSlotHolder
 }
+
+// SetSlotHolder implements SlotFence.
+func (s *PostgresStore) SetSlotHolder(pid uint32) { s.holder.Store(pid) }
 
 // defaultOpTimeout bounds one attempt of a Load or Save: over a connection
 // that went silent without an RST (a network partition) it would otherwise
@@ -158,12 +168,25 @@ func (s *PostgresStore) Save(ctx context.Context, p Position) error {
 		t := string(catchup)
 		catchupText = &t
 	}
+	var refused bool
+	var held *int32
 	err = s.do(ctx, func(ctx context.Context, conn *pgx.Conn) error {
-		_, err := conn.Exec(ctx, saveSQL, s.slot, p.LSN.String(), p.UpdatedAt, catchupText)
+		tag, err := conn.Exec(ctx, saveSQL, s.slot, p.LSN.String(), p.UpdatedAt, catchupText, int32(s.holder.Load()))
+		if refused = err == nil && tag.RowsAffected() == 0; refused {
+			err = conn.QueryRow(ctx, holderSQL, s.slot).Scan(&held)
+		}
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("checkpoint: save LSN %s for slot %q: %w", p.LSN, s.slot, pgErr("write", err))
+	}
+	if refused {
+		var pid int32
+		if held != nil {
+			pid = *held
+		}
+		return fmt.Errorf("checkpoint: LSN %s not saved: slot %q is held by backend pid %d, not by this walrelay "+
+			"(another walrelay streams from it now): %w", p.LSN, s.slot, pid, ErrSlotHeld)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,21 @@ type Store interface {
 	// Close releases the store's resources.
 	Close() error
 }
+
+// SlotFence is implemented by a store that lives on the slot's server
+// (PostgresStore): it refuses a save while a backend other than the given
+// one holds the replication slot, so that a walrelay that lost the slot to
+// another (a standby that took over) cannot move the checkpoint under it.
+type SlotFence interface {
+	// SetSlotHolder names the backend (the PID of this walrelay's
+	// replication connection) that may hold the slot during later saves;
+	// 0 (the default) allows a save only while no backend holds it.
+	SetSlotHolder(pid uint32)
+}
+
+// ErrSlotHeld is wrapped by a fenced store's Save when another backend
+// holds the slot: nothing was saved.
+var ErrSlotHeld = errors.New("the replication slot is held by another backend")
 
 // parseLSN parses Postgres' "X/X" text form strictly: the whole string must be
 // one LSN (pglogrepl.ParseLSN ignores trailing text).
