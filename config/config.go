@@ -44,6 +44,11 @@ type Postgres struct {
 	// wal_receiver_timeout); at half of it walrelay asks the server for a
 	// reply. Default 60s.
 	ReceiveTimeout time.Duration `yaml:"receive_timeout"`
+	// Standby makes walrelay wait as long as another backend (another
+	// walrelay) holds the slot, and take over when it is released: a
+	// second walrelay with the same config runs as a hot standby. Needs
+	// checkpoint.store: postgres (the checkpoint both share).
+	Standby bool `yaml:"standby"`
 }
 
 // Kafka is the destination cluster and the producer's behaviour.

@@ -113,6 +113,7 @@ func TestErrors(t *testing.T) {
 		{"bad env", minimal, []string{"WALRELAY_KAFKA_MAX_ATTEMPTS=many"}, []string{"WALRELAY_KAFKA_MAX_ATTEMPTS"}},
 		{"bad format", minimal + "format: protobuf\n", nil, []string{":5:", "format", "use avro or json"}},
 		{"bad store", minimal + "checkpoint:\n  store: redis\n", nil, []string{"checkpoint.store", "file or postgres"}},
+		{"standby with a file store", "postgres:\n  dsn: postgres://u@h/app\n  standby: true\nkafka:\n  brokers: [a:1]\n", nil, []string{"postgres.standby", "checkpoint.store: postgres"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -100,6 +100,9 @@ func (c *Config) checkRest() *Error {
 		return &Error{Key: "format", Msg: fmt.Sprintf("unknown format %q", c.Format), Fix: "use avro or json"}
 	case !oneOf(c.Checkpoint.Store, "file", "postgres"):
 		return &Error{Key: "checkpoint.store", Msg: fmt.Sprintf("unknown store %q", c.Checkpoint.Store), Fix: "use file or postgres"}
+	case c.Postgres.Standby && c.Checkpoint.Store != "postgres":
+		return &Error{Key: "postgres.standby", Msg: "a standby needs the checkpoint that the active walrelay saves",
+			Fix: "set checkpoint.store: postgres in both walrelays' configs"}
 	case c.Checkpoint.Interval <= 0:
 		return &Error{Key: "checkpoint.interval", Msg: "must be positive", Fix: "e.g. 200ms"}
 	case c.Limits.MaxInflightEvents < 1 || c.Limits.MaxInflightBytes < 1<<16:

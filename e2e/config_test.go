@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"gopkg.in/yaml.v3"
@@ -120,6 +121,9 @@ func (c *relayConfig) writeFile() {
 // false when the file does not exist yet; err reports a file that exists but
 // does not hold a valid checkpoint for this slot.
 func (c *relayConfig) checkpoint() (lsn pglogrepl.LSN, ok bool, err error) {
+	if cp, _ := c.doc["checkpoint"].(map[string]any); cp["store"] == "postgres" {
+		return c.pgCheckpoint()
+	}
 	b, err := os.ReadFile(filepath.Join(c.DataDir, "checkpoint.json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, false, nil
@@ -142,6 +146,28 @@ func (c *relayConfig) checkpoint() (lsn pglogrepl.LSN, ok bool, err error) {
 		return 0, false, fmt.Errorf("checkpoint.json %q: %w", b, err)
 	}
 	return lsn, true, nil
+}
+
+// pgCheckpoint reads the checkpoint of checkpoint.store: postgres.
+func (c *relayConfig) pgCheckpoint() (lsn pglogrepl.LSN, ok bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.DSN)
+	if err != nil {
+		return 0, false, err
+	}
+	defer conn.Close(ctx)
+	var text string
+	err = conn.QueryRow(ctx, "SELECT lsn::text FROM walrelay.checkpoint WHERE slot = $1", c.Slot).Scan(&text)
+	var pe *pgconn.PgError
+	if errors.Is(err, pgx.ErrNoRows) || errors.As(err, &pe) && pe.Code == "42P01" { // no row, no table yet
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	lsn, err = pglogrepl.ParseLSN(text)
+	return lsn, err == nil, err
 }
 
 // mustCheckpoint is checkpoint that fails the test on a missing or invalid file.

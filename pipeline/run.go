@@ -13,7 +13,9 @@ import (
 // connection, a store error) is restarted from the checkpoint after an
 // exponential backoff with jitter. Errors before the first session streams,
 // and fatal errors (bad config, privileges, a detected gap), are returned so
-// the process exits non-zero with one clear line.
+// the process exits non-zero with one clear line. With postgres.standby, a
+// session that finds the slot held by another walrelay is started again
+// every standbyPoll instead, before the first stream too (standby.go).
 func Run(ctx context.Context, opts Options) error {
 	if dir := opts.Config.DataDir; dir != "" {
 		unlock, err := lockDataDir(dir)
@@ -34,6 +36,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	streamedOnce := false
 	failures := 0
+	var standby standbyWaiter
 	for {
 		s := newSession(opts, rs)
 		err := s.run(ctx)
@@ -47,6 +50,13 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		if err == nil {
 			return nil
+		}
+		if opts.Config.Postgres.Standby && standbyWait(err) {
+			if !standby.wait(ctx, err, opts.Log) {
+				return nil
+			}
+			failures = 0
+			continue
 		}
 		if IsFatal(err) || !streamedOnce {
 			return err

@@ -122,11 +122,17 @@ func (s *session) setup(ctx context.Context) error {
 	if err := replication.CheckServer(ctx, s.db); err != nil {
 		return fatalUnlessConnection(err)
 	}
+	if err := s.checkStandby(ctx); err != nil {
+		return err
+	}
 	if err := s.preparePublication(ctx); err != nil {
 		return fatalUnlessConnection(err)
 	}
 	if s.repl, err = replication.ConnectReplication(ctx, cfg.Postgres.DSN); err != nil {
 		return err
+	}
+	if f, ok := s.store.(checkpoint.SlotFence); ok {
+		f.SetSlotHolder(s.repl.PID()) // its saves go through while this connection holds the slot
 	}
 	sys, err := replication.IdentifySystem(ctx, s.repl)
 	if err != nil {

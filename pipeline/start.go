@@ -48,7 +48,7 @@ func startPosition(ctx context.Context, db *pgx.Conn, repl *pgconn.PgConn, opts 
 	stored checkpoint.Position, found, snapshotTaken bool, prev walsenderID, log zerolog.Logger) (position, error) {
 	cfg := opts.Config
 	slotName := cfg.Postgres.Slot
-	slot, err := waitSlotInactive(ctx, db, slotName, prev, log)
+	slot, err := waitSlotInactive(ctx, db, slotName, prev, cfg.Postgres.Standby, log)
 	if err != nil {
 		return position{}, err
 	}
@@ -171,8 +171,9 @@ func createSlot(ctx context.Context, repl *pgconn.PgConn, slotName string, expor
 // waitSlotInactive reads the slot, waiting up to 15 s for a previous walsender
 // (e.g. of a killed walrelay) to release it. The walsender of this Run's
 // previous session (prev), left behind by a lost connection, is terminated
-// instead of waited for.
-func waitSlotInactive(ctx context.Context, db *pgx.Conn, slot string, prev walsenderID, log zerolog.Logger) (replication.SlotInfo, error) {
+// instead of waited for. A standby does not wait here: it returns
+// slotBusyError at once, and Run waits (standby.go).
+func waitSlotInactive(ctx context.Context, db *pgx.Conn, slot string, prev walsenderID, standby bool, log zerolog.Logger) (replication.SlotInfo, error) {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		info, err := replication.LookupSlot(ctx, db, slot)
@@ -181,6 +182,8 @@ func waitSlotInactive(ctx context.Context, db *pgx.Conn, slot string, prev walse
 		}
 		if endStaleWalsender(ctx, db, prev, info.ActivePID, log) {
 			prev = walsenderID{}
+		} else if standby {
+			return info, &slotBusyError{slot: slot, pid: info.ActivePID}
 		}
 		if time.Now().After(deadline) {
 			return info, fmt.Errorf("replication slot %q is in use by backend pid %d "+

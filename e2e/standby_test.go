@@ -1,0 +1,76 @@
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// twin returns a config identical to c (slot, publication, topics, store)
+// but with its own data directory, config file and log: a second walrelay
+// on another machine.
+func (c *relayConfig) twin(t *testing.T) *relayConfig {
+	t.Helper()
+	b, err := yaml.Marshal(c.doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := *c
+	tw.doc = nil
+	if err := yaml.Unmarshal(b, &tw.doc); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tw.DataDir, tw.path, tw.logPath, tw.starts = filepath.Join(dir, "data"), filepath.Join(dir, "walrelay.yaml"),
+		filepath.Join(dir, "walrelay.log"), 0
+	tw.set("data_dir", tw.DataDir)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("twin walrelay log tail (%s):\n%s", tw.logPath, tw.logTail(60))
+		}
+	})
+	return &tw
+}
+
+// TestStandbyTakeover: two walrelays with the same config, the postgres
+// checkpoint store and postgres.standby. The second waits (it neither exits
+// nor reports failures) while the first streams; when the first is
+// SIGKILLed while a writer changes rows, the second takes over from the
+// shared checkpoint. Every row is in Kafka with its current value, and each
+// key's events are in commit order with no change missing (replays after
+// the takeover are dropped by event ID, as a consumer does).
+func TestStandbyTakeover(t *testing.T) {
+	t.Parallel()
+	const rows = 2000
+	dsn, brokers, conn := newTestDB(t, fmt.Sprintf(catchupDDL, rows))
+	cfg := newRelayConfig(t, dsn, brokers, "public.cu_b", markerTable)
+	cfg.set("checkpoint.store", "postgres")
+	cfg.set("postgres.standby", true)
+	col := newCollector(t, brokers, cfg.topics()...)
+	a := startRelay(t, cfg)
+	cfgB := cfg.twin(t)
+	b := spawnRelay(t, cfgB)
+	b.waitLog("standby: waiting for the replication slot; this walrelay takes over when it is released", time.Minute)
+
+	w := startCatchupWriter(t, dsn, rows, catchupHot)
+	catchUp(t, cfg, conn, col, col, time.Minute)
+	if b.findLog("streaming") != nil {
+		t.Fatal("the standby streams while the active walrelay holds the slot")
+	}
+	a.kill()
+	took := time.Now()
+	b.waitLog("streaming", time.Minute)
+	t.Logf("the standby streamed %s after the SIGKILL", time.Since(took).Round(time.Millisecond))
+	w.finish(t, time.Second)
+	catchUp(t, cfg, conn, col, col, time.Minute)
+	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), 1, rows)
+	if n := b.countLog("pipeline halted; restarting from the checkpoint"); n != 0 {
+		t.Errorf("the standby reported %d failures while it waited", n)
+	}
+	if code, _ := b.term(); code != 0 {
+		t.Errorf("exit code %d after SIGTERM", code)
+	}
+}
