@@ -39,9 +39,11 @@ func (c *relayConfig) twin(t *testing.T) *relayConfig {
 // checkpoint store and postgres.standby. The second waits (it neither exits
 // nor reports failures) while the first streams; when the first is
 // SIGKILLed while a writer changes rows, the second takes over from the
-// shared checkpoint. Every row is in Kafka with its current value, and each
-// key's events are in commit order with no change missing (replays after
-// the takeover are dropped by event ID, as a consumer does).
+// shared checkpoint; then the first comes back as the standby and takes
+// over again when the second is stopped with SIGTERM. Every row is in Kafka
+// with its current value, and each key's events are in commit order with no
+// change missing (replays after a takeover are dropped by event ID, as a
+// consumer does).
 func TestStandbyTakeover(t *testing.T) {
 	t.Parallel()
 	const rows = 2000
@@ -64,13 +66,26 @@ func TestStandbyTakeover(t *testing.T) {
 	took := time.Now()
 	b.waitLog("streaming", time.Minute)
 	t.Logf("the standby streamed %s after the SIGKILL", time.Since(took).Round(time.Millisecond))
+	catchUp(t, cfg, conn, col, col, time.Minute)
+
+	// A rolling restart: the first walrelay comes back as the standby, and
+	// takes over when the second stops gracefully (its last checkpoint is
+	// saved before the slot is released, and loaded after it is).
+	a = spawnRelay(t, cfg)
+	a.waitLog("standby: waiting for the replication slot; this walrelay takes over when it is released", time.Minute)
+	if code, _ := b.term(); code != 0 {
+		t.Errorf("exit code %d after SIGTERM", code)
+	}
+	a.waitLog("streaming", time.Minute)
 	w.finish(t, time.Second)
 	catchUp(t, cfg, conn, col, col, time.Minute)
 	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), 1, rows)
-	if n := b.countLog("pipeline halted; restarting from the checkpoint"); n != 0 {
-		t.Errorf("the standby reported %d failures while it waited", n)
+	for name, r := range map[string]*relay{"second": b, "first (restarted)": a} {
+		if n := r.countLog("pipeline halted; restarting from the checkpoint"); n != 0 {
+			t.Errorf("the %s walrelay reported %d failures while it waited", name, n)
+		}
 	}
-	if code, _ := b.term(); code != 0 {
+	if code, _ := a.term(); code != 0 {
 		t.Errorf("exit code %d after SIGTERM", code)
 	}
 }

@@ -111,20 +111,23 @@ func (s *session) setup(ctx context.Context) error {
 	if s.store, err = OpenStore(ctx, cfg, true); err != nil {
 		return err
 	}
-	pos, found, err := s.store.Load(ctx)
-	if err != nil {
-		return err
-	}
-	s.stored, s.found = pos, found
 	if s.db, err = replication.ConnectSQL(ctx, cfg.Postgres.DSN); err != nil {
 		return err
 	}
 	if err := replication.CheckServer(ctx, s.db); err != nil {
 		return fatalUnlessConnection(err)
 	}
+	// A standby checks the slot before it loads the checkpoint: a walrelay
+	// that stops saves its last checkpoint before it releases the slot, so
+	// the standby that then finds it free loads that one.
 	if err := s.checkStandby(ctx); err != nil {
 		return err
 	}
+	pos, found, err := s.store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	s.stored, s.found = pos, found
 	if err := s.preparePublication(ctx); err != nil {
 		return fatalUnlessConnection(err)
 	}
