@@ -54,8 +54,15 @@ func TestStandbyTakeover(t *testing.T) {
 	col := newCollector(t, brokers, cfg.topics()...)
 	a := startRelay(t, cfg)
 	cfgB := cfg.twin(t)
+	addrB := freeAddr(t)
+	cfgB.set("metrics.listen", addrB)
+	metricsB := "http://" + addrB + "/metrics"
 	b := spawnRelay(t, cfgB)
 	b.waitLog("standby: waiting for the replication slot; this walrelay takes over when it is released", time.Minute)
+	if m := scrape(t, metricsB); m["walrelay_standby_waiting"] != 1 || m["walrelay_streaming"] != 0 {
+		t.Errorf("waiting standby: walrelay_standby_waiting %v, walrelay_streaming %v; want 1, 0",
+			m["walrelay_standby_waiting"], m["walrelay_streaming"])
+	}
 
 	w := startCatchupWriter(t, dsn, rows, catchupHot)
 	catchUp(t, cfg, conn, col, col, time.Minute)
@@ -66,6 +73,10 @@ func TestStandbyTakeover(t *testing.T) {
 	took := time.Now()
 	b.waitLog("streaming", time.Minute)
 	t.Logf("the standby streamed %s after the SIGKILL", time.Since(took).Round(time.Millisecond))
+	if m := scrape(t, metricsB); m["walrelay_standby_waiting"] != 0 || m["walrelay_streaming"] != 1 {
+		t.Errorf("after the takeover: walrelay_standby_waiting %v, walrelay_streaming %v; want 0, 1",
+			m["walrelay_standby_waiting"], m["walrelay_streaming"])
+	}
 	catchUp(t, cfg, conn, col, col, time.Minute)
 
 	// A rolling restart: the first walrelay comes back as the standby, and

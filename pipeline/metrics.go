@@ -34,7 +34,8 @@ type metrics struct {
 	snap        atomic.Pointer[snapshot.Progress] // the latest snapshot (initial or catch-up), nil before one
 	snapRunning atomic.Bool
 
-	tables *tableCounts // walrelay_table_events_total
+	tables  *tableCounts // walrelay_table_events_total
+	waiting atomic.Bool  // a standby waits for the slot
 }
 
 // sessionCounts are the per-session counts the metrics add up.
@@ -73,8 +74,22 @@ func newMetrics() *metrics {
 	m.registerGauges()
 	m.registerSnapshotGauges()
 	m.tables = newTableCounts()
-	m.reg.MustRegister(m.tables)
+	m.reg.MustRegister(m.tables, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "walrelay_standby_waiting",
+		Help: "1 while this walrelay is a standby waiting for the slot another one holds (postgres.standby)."},
+		func() float64 {
+			if m.waiting.Load() {
+				return 1
+			}
+			return 0
+		}))
 	return m
+}
+
+// standbyWaiting shows whether this walrelay waits as a standby.
+func (m *metrics) standbyWaiting(on bool) {
+	if m != nil {
+		m.waiting.Store(on)
+	}
 }
 
 // tableCounts returns what the per-table counters count into; nil (count
@@ -182,6 +197,7 @@ func (m *metrics) total() sessionCounts {
 func (m *metrics) streaming(s *session) {
 	if m != nil {
 		m.live.Store(s)
+		m.waiting.Store(false)
 	}
 }
 

@@ -52,6 +52,7 @@ func Run(ctx context.Context, opts Options) error {
 			return nil
 		}
 		if opts.Config.Postgres.Standby && standbyWait(err) {
+			rs.metrics.standbyWaiting(true)
 			if !standby.wait(ctx, err, opts.Log) {
 				return nil
 			}
