@@ -186,3 +186,25 @@ func TestIncrementalInitialSnapshot(t *testing.T) {
 	catchUp(t, cfg, conn, col, col, time.Minute)
 	checkCatchup(t, conn, col, cfg.topic("public.cu_b"), catchupHot+1, rows)
 }
+
+// TestCatchupIncrementalTableDropped: a table dropped while its incremental
+// catch-up reads it ends that catch-up with a warning, and walrelay streams
+// on: no failure, no endless re-reading.
+func TestCatchupIncrementalTableDropped(t *testing.T) {
+	t.Parallel()
+	cfg, conn, col, w := addCuBLater(t, 20000, "snapshot.catchup_chunk_size", 10)
+	r := startRelay(t, cfg)
+	waitCatchupCursor(t, cfg, "public.cu_b", 30*time.Second)
+	w.halt() // it wrote to cu_b while the catch-up ran
+	mustExec(t, conn, "DROP TABLE cu_b")
+	r.waitLog("incremental snapshot: the table was dropped; its snapshot ends", time.Minute)
+	r.waitLog("incremental snapshot completed", time.Minute)
+	mustExec(t, conn, "INSERT INTO cu_a VALUES (3, 3)")
+	catchUp(t, cfg, conn, col, col, time.Minute)
+	if last := lastV(col.recs, cfg.topic("public.cu_a")); last["id=3"] != "3" {
+		t.Errorf("cu_a id=3 after the drop: %q, want 3", last["id=3"])
+	}
+	if n := r.countLog("pipeline halted; restarting from the checkpoint"); n != 0 {
+		t.Errorf("%d failures after the drop", n)
+	}
+}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -90,5 +91,18 @@ func TestIncrementalUnseenBefore(t *testing.T) {
 	later, _ := parseXidSnapshot("108:120:")
 	if why := inc.unseenBefore(&incChunk{table: "public.b", snap: later}); why != "" || len(inc.before) != 0 {
 		t.Errorf("a later snapshot that sees 105: %q, left %v", why, inc.before)
+	}
+}
+
+// A chunk of a dropped table (no rows, no snapshot) completes the table,
+// whatever transactions of it are still unseen: reading it again would
+// find it missing again, for ever.
+func TestIncrementalDroppedTable(t *testing.T) {
+	t.Parallel()
+	inc := &incremental{before: map[uint32]string{90: "public.a"}}
+	p := &publisher{s: &session{inc: inc}}
+	again, err := p.publishChunk(context.Background(), nil, &event.Change{}, &incChunk{table: "public.a"}, &incWindow{})
+	if again != "" || err != nil {
+		t.Errorf("dropped table: read again %q, err %v; want it done", again, err)
 	}
 }

@@ -130,12 +130,12 @@ func (p *publisher) watermark(ctx context.Context, txn *checkpoint.Txn, ch *even
 // unless the chunk must be read again: then it returns why.
 func (p *publisher) publishChunk(ctx context.Context, txn *checkpoint.Txn, hw *event.Change, c *incChunk, win *incWindow) (string, error) {
 	inc := p.s.inc
+	if c.chunk == nil {
+		return "", nil // the table is gone: nothing to publish, the cursor moves on
+	}
 	why := win.spoiled
 	if unseen := inc.unseenBefore(c); unseen != "" && why == "" {
 		why = unseen
-	}
-	if c.chunk == nil {
-		return why, nil
 	}
 	changed, ok := changedKeys(win.rows, c.chunk)
 	if !ok && why == "" {
