@@ -2,23 +2,15 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"gopkg.in/yaml.v3"
-
-	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // catchupBenchTables are the keyed tables of snapLargeRows (950,000 rows):
@@ -43,17 +35,7 @@ var catchupBenchTables = []string{"public.snap_accounts", "public.snap_items", "
 //
 //	go test ./e2e/ -run '^$' -bench Catchup -benchtime 1x
 func BenchmarkCatchup(b *testing.B) {
-	dsn := testenv.PG(b).NewDatabase(b)
-	brokers := testenv.Kafka(b).Brokers()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	snapExec(b, conn, snapDDL)
-	seedSnapTables(b, conn, snapLargeRows)
-	snapExec(b, conn, "VACUUM ANALYZE")
+	dsn, brokers, _ := seededSnapDB(b)
 
 	rates := map[string]float64{}
 	b.ResetTimer()
@@ -104,16 +86,7 @@ func benchCatchup(b *testing.B, dsn string, brokers []string, mode string, i int
 // logs msg, stops it with SIGTERM and returns that log line.
 func runRelayUntil(b *testing.B, dir string, doc map[string]any, msg string) []byte {
 	b.Helper()
-	cfgPath := filepath.Join(dir, "walrelay.yaml")
-	data, err := yaml.Marshal(doc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(cfgPath, data, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(relayBin, "run", "--config", cfgPath)
-	cmd.Env = relayEnv()
+	cmd := benchRelayCmd(b, dir, doc)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)

@@ -34,17 +34,7 @@ import (
 //
 //	go test ./e2e/ -run '^$' -bench SnapshotVsCopy -benchtime 1x
 func BenchmarkSnapshotVsCopy(b *testing.B) {
-	dsn := testenv.PG(b).NewDatabase(b)
-	brokers := testenv.Kafka(b).Brokers()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	snapExec(b, conn, snapDDL)
-	seedSnapTables(b, conn, snapLargeRows)
-	snapExec(b, conn, "VACUUM ANALYZE")
+	dsn, brokers, conn := seededSnapDB(b)
 
 	var snapRate, wallRate, copyRate float64
 	b.ResetTimer()
@@ -65,6 +55,40 @@ func BenchmarkSnapshotVsCopy(b *testing.B) {
 		snapRate/n, wallRate/n, copyRate/n, snapRate/copyRate)
 }
 
+// seededSnapDB returns a new database holding snapLargeRows (vacuumed and
+// analyzed), a connection to it that b's cleanup closes, and the brokers.
+func seededSnapDB(b *testing.B) (dsn string, brokers []string, conn *pgx.Conn) {
+	b.Helper()
+	dsn = testenv.PG(b).NewDatabase(b)
+	brokers = testenv.Kafka(b).Brokers()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = conn.Close(context.Background()) })
+	snapExec(b, conn, snapDDL)
+	seedSnapTables(b, conn, snapLargeRows)
+	snapExec(b, conn, "VACUUM ANALYZE")
+	return dsn, brokers, conn
+}
+
+// benchRelayCmd writes doc as the config in dir and returns the command
+// that runs walrelay with it.
+func benchRelayCmd(b *testing.B, dir string, doc map[string]any) *exec.Cmd {
+	b.Helper()
+	cfgPath := filepath.Join(dir, "walrelay.yaml")
+	data, err := yaml.Marshal(doc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(cfgPath, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(relayBin, "run", "--config", cfgPath)
+	cmd.Env = relayEnv()
+	return cmd
+}
+
 // benchSnapshot runs walrelay with snapshot.mode initial_only and returns
 // the rows and time its "snapshot completed" line reports, and the
 // process's wall time.
@@ -82,16 +106,7 @@ func benchSnapshot(b *testing.B, dsn string, brokers []string, i int) (rows floa
 		"topic_prefix": prefix, "format": "json", "data_dir": filepath.Join(dir, "data"),
 		"snapshot": map[string]any{"mode": "initial_only"},
 	}
-	cfgPath := filepath.Join(dir, "walrelay.yaml")
-	data, err := yaml.Marshal(doc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(cfgPath, data, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(relayBin, "run", "--config", cfgPath)
-	cmd.Env = relayEnv()
+	cmd := benchRelayCmd(b, dir, doc)
 	var log strings.Builder
 	cmd.Stdout, cmd.Stderr = &log, &log
 	start := time.Now()
