@@ -62,10 +62,17 @@ func (c *Committer) CatchupAt(lsn event.LSN, cu *Catchup) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.added) > 0 {
-		cu = cu.Merge(c.added)
-		cu.Signal = max(cu.Signal, c.addedSignal)
+		cu = withAdded(cu, c.added, c.addedSignal)
 	}
 	c.pending = append(c.pending, catchupAt{lsn, cu})
+}
+
+// withAdded is cu with tables merged in (Catchup.Merge) and answering the
+// snapshot signal at signal too.
+func withAdded(cu *Catchup, tables []string, signal event.LSN) *Catchup {
+	m := cu.Merge(tables)
+	m.Signal = max(m.Signal, signal)
+	return m
 }
 
 // catchupFor returns the catch-up to save with a position at lsn and how
@@ -206,15 +213,10 @@ func (c *Committer) AddCatchup(ctx context.Context, tables []string, signal even
 	if c.saved && lsn < c.lastSaved {
 		lsn = c.lastSaved
 	}
-	merge := func(cu *Catchup) *Catchup {
-		m := cu.Merge(tables)
-		m.Signal = max(m.Signal, signal)
-		return m
-	}
 	old, oldPending := c.catchup, slices.Clone(c.pending)
-	c.catchup = merge(c.catchup)
+	c.catchup = withAdded(c.catchup, tables, signal)
 	for i := range c.pending {
-		c.pending[i].cu = merge(c.pending[i].cu)
+		c.pending[i].cu = withAdded(c.pending[i].cu, tables, signal)
 	}
 	if err := c.save(ctx, lsn); err != nil {
 		c.catchup, c.pending = old, oldPending
