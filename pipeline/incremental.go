@@ -71,9 +71,9 @@ func (s *session) incrementalFits(ctx context.Context, tables []string) (bool, e
 	if s.cfg.Snapshot.Catchup != config.CatchupIncremental {
 		return false, nil
 	}
-	var version int
-	if err := s.db.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
-		return false, fmt.Errorf("postgres: reading server_version_num: %w", err)
+	version, err := serverVersionNum(ctx, s.db)
+	if err != nil {
+		return false, err
 	}
 	if version < 140000 {
 		s.log.Info().Int("server_version", version).Msg("catch-up: incremental snapshots need PostgreSQL 14 or later; the stream waits for this one")

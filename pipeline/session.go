@@ -186,9 +186,9 @@ func (s *session) buildStages(sys replication.System) error {
 }
 
 func (s *session) startStream(ctx context.Context) error {
-	var version int
-	if err := s.db.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
-		return fmt.Errorf("postgres: reading server_version_num: %w", err)
+	version, err := serverVersionNum(ctx, s.db)
+	if err != nil {
+		return err
 	}
 	stream, err := replication.Start(ctx, s.repl, replication.StartOptions{
 		Slot: s.cfg.Postgres.Slot, Publication: s.cfg.Postgres.Publication,

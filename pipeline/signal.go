@@ -30,9 +30,9 @@ type snapshotSignal struct {
 // EmitSnapshotSignal writes a snapshot signal for tables (schema.table)
 // into the WAL with pg_logical_emit_message and returns its LSN.
 func EmitSnapshotSignal(ctx context.Context, db *pgx.Conn, tables []string) (event.LSN, error) {
-	var version int
-	if err := db.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
-		return 0, fmt.Errorf("postgres: reading server_version_num: %w", err)
+	version, err := serverVersionNum(ctx, db)
+	if err != nil {
+		return 0, err
 	}
 	if version < 140000 {
 		return 0, fmt.Errorf("snapshot signals need PostgreSQL 14 or later (this server is %d); restart walrelay with "+
@@ -49,6 +49,17 @@ func EmitSnapshotSignal(ctx context.Context, db *pgx.Conn, tables []string) (eve
 	}
 	lsn, err := pglogrepl.ParseLSN(text)
 	return lsn, err
+}
+
+// serverVersionNum returns the server_version_num of db's server, e.g.
+// 150004: logical messages in pgoutput (snapshot signals, watermarks) need
+// 140000.
+func serverVersionNum(ctx context.Context, db *pgx.Conn) (int, error) {
+	var version int
+	if err := db.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+		return 0, fmt.Errorf("postgres: reading server_version_num: %w", err)
+	}
+	return version, nil
 }
 
 // isSnapshotSignal reports whether ch is a snapshot signal.
