@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/walrelay/walrelay/event"
 )
@@ -40,6 +41,8 @@ type Tracker struct {
 
 	space   chan struct{} // closed and cleared when room is released; nil while no one waits
 	changed chan struct{} // capacity 1: coalesced "watermark moved" signal
+
+	onAcked func(committed time.Time) // see OnAcked; nil: nothing measured
 }
 
 // NewTracker returns a Tracker that admits at most maxEvents events and
@@ -63,7 +66,21 @@ type Txn struct {
 	end        event.LSN // own end once committed, raised by folded successors
 	pending    int       // tracked events not yet acked
 	committed  bool
+	tracked    bool      // an event was tracked
+	commitTime time.Time // when PostgreSQL committed it (SetCommitTime); zero if unknown
 }
+
+// SetCommitTime records when PostgreSQL committed the transaction, for
+// OnAcked. Called by the reader goroutine before Commit.
+func (x *Txn) SetCommitTime(at time.Time) { x.commitTime = at }
+
+// OnAcked sets f, which the Tracker calls for each transaction with a
+// commit time and at least one tracked event once Kafka acknowledged its
+// last event (the transaction's commit-to-Kafka latency ends then). It is
+// called with the Tracker's lock held, from whichever goroutine acked or
+// committed last: f must be quick and must not call the Tracker. Call
+// OnAcked before the first Begin.
+func (t *Tracker) OnAcked(f func(committed time.Time)) { t.onAcked = f }
 
 // CommitLSN returns the commit LSN given to Begin.
 func (x *Txn) CommitLSN() event.LSN { return x.commit }
@@ -144,6 +161,7 @@ func (x *Txn) Track(size int) (ack func()) {
 	t.events++
 	t.bytes += int64(size)
 	x.pending++
+	x.tracked = true
 	t.mu.Unlock()
 	a := &eventAck{txn: x, size: int64(size)}
 	return a.ack
@@ -210,6 +228,9 @@ func (a *eventAck) ack() {
 // finish handles a transaction that just became done: the head advances the
 // watermark; any other folds its end into its predecessor. Called with mu held.
 func (t *Tracker) finish(x *Txn) {
+	if t.onAcked != nil && x.tracked && !x.commitTime.IsZero() {
+		t.onAcked(x.commitTime)
+	}
 	p := x.prev
 	t.unlink(x)
 	if p == nil {

@@ -287,3 +287,43 @@ func TestMisusePanics(t *testing.T) {
 	mustPanic("Commit twice", func() { x.Commit(3) })
 	mustPanic("zero cap", func() { NewTracker(0, 1) })
 }
+
+// TestOnAcked: the hook sees each transaction with events once, with its
+// commit time, when Kafka acknowledged its last event, whether that ack
+// comes after its commit or before it (then at the commit), and even when
+// the transaction is not the head of the list; a transaction without
+// events or without a commit time is not measured.
+func TestOnAcked(t *testing.T) {
+	tr := NewTracker(100, 1<<20)
+	var got []time.Time
+	tr.OnAcked(func(c time.Time) { got = append(got, c) })
+	at := func(s int) time.Time { return time.Unix(int64(s), 0) }
+
+	first := tr.Begin(10)
+	first.SetCommitTime(at(1))
+	ackFirst := acquireTrack(t, tr, first, 1)
+	first.Commit(11)
+
+	second := tr.Begin(20) // acked before its commit, and not the head
+	second.SetCommitTime(at(2))
+	acquireTrack(t, tr, second, 1)()
+	if len(got) != 0 {
+		t.Fatalf("measured %v before any transaction was committed and acknowledged", got)
+	}
+	second.Commit(21)
+
+	empty := tr.Begin(30) // nothing to publish
+	empty.SetCommitTime(at(3))
+	empty.Commit(31)
+
+	untimed := tr.Begin(40) // e.g. a non-transactional message
+	acquireTrack(t, tr, untimed, 1)()
+	untimed.Commit(41)
+
+	ackFirst()
+	ackFirst()
+	want := []time.Time{at(2), at(1)}
+	if len(got) != len(want) || !got[0].Equal(want[0]) || !got[1].Equal(want[1]) {
+		t.Fatalf("measured commit times %v, want %v", got, want)
+	}
+}

@@ -67,8 +67,24 @@ func TestMetrics(t *testing.T) {
 	if _, ok := m[events("t")]; ok {
 		t.Errorf("%s is shown, with no truncate", events("t"))
 	}
+	checkTransactionLag(t, m)
 	if code, _ := r.term(); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)
+	}
+}
+
+// checkTransactionLag: the two transactions of TestMetrics (the inserts,
+// then the update and delete) were measured at every stage of
+// walrelay_transaction_lag_seconds, each within 30 s of its commit.
+func checkTransactionLag(t *testing.T, m map[string]float64) {
+	t.Helper()
+	for _, stage := range []string{"sent", "received", "acked"} {
+		count := m[`walrelay_transaction_lag_seconds_count{stage="`+stage+`"}`]
+		within := m[`walrelay_transaction_lag_seconds_bucket{stage="`+stage+`",le="30"}`]
+		if count < 2 || within != count {
+			t.Errorf("walrelay_transaction_lag_seconds{stage=%q}: %v transactions, %v of them within 30 s; want at least 2, all",
+				stage, count, within)
+		}
 	}
 }
 

@@ -34,8 +34,9 @@ type metrics struct {
 	snap        atomic.Pointer[snapshot.Progress] // the latest snapshot (initial or catch-up), nil before one
 	snapRunning atomic.Bool
 
-	tables  *tableCounts // walrelay_table_events_total
-	waiting atomic.Bool  // a standby waits for the slot
+	tables  *tableCounts   // walrelay_table_events_total
+	lag     *lagHistograms // walrelay_transaction_lag_seconds
+	waiting atomic.Bool    // a standby waits for the slot
 }
 
 // sessionCounts are the per-session counts the metrics add up.
@@ -73,8 +74,8 @@ func newMetrics() *metrics {
 		Help: "Pipeline restarts from the checkpoint after a failure."}, func() float64 { return float64(m.restarts.Load()) }))
 	m.registerGauges()
 	m.registerSnapshotGauges()
-	m.tables = newTableCounts()
-	m.reg.MustRegister(m.tables, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "walrelay_standby_waiting",
+	m.tables, m.lag = newTableCounts(), newLagHistograms()
+	m.reg.MustRegister(m.tables, m.lag.vec, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "walrelay_standby_waiting",
 		Help: "1 while this walrelay is a standby waiting for the slot another one holds (postgres.standby)."},
 		func() float64 {
 			if m.waiting.Load() {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/snapshot"
@@ -125,4 +126,45 @@ func TestMetricsTableEvents(t *testing.T) {
 	}
 	var off tableCounter
 	off.add(&event.Change{Op: event.OpCreate, Relation: v1})
+}
+
+// TestMetricsTransactionLag: each stage observes its time after the
+// commit, a time before the commit (clock skew) counts as 0, a zero send
+// time skips the sent stage, and without metrics nothing is observed.
+func TestMetricsTransactionLag(t *testing.T) {
+	m := newMetrics()
+	commit := time.Now().Add(-time.Second)
+	m.lag.begun(commit, commit.Add(2*time.Millisecond), commit.Add(40*time.Millisecond))
+	m.lag.begun(commit, time.Time{}, commit.Add(-time.Millisecond))
+	m.lag.ackedNow(commit)
+	fams, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type obs struct {
+		n   uint64
+		sum float64
+	}
+	got := map[string]obs{}
+	for _, f := range fams {
+		if f.GetName() != "walrelay_transaction_lag_seconds" {
+			continue
+		}
+		for _, mt := range f.GetMetric() {
+			h := mt.GetHistogram()
+			got[mt.GetLabel()[0].GetValue()] = obs{h.GetSampleCount(), h.GetSampleSum()}
+		}
+	}
+	near := func(a, b float64) bool { return a > b-0.0005 && a < b+0.0005 }
+	if s := got["sent"]; s.n != 1 || !near(s.sum, 0.002) {
+		t.Errorf("sent: %+v, want one observation of 2 ms", s)
+	}
+	if r := got["received"]; r.n != 2 || !near(r.sum, 0.040) {
+		t.Errorf("received: %+v, want 40 ms and 0 (skew)", r)
+	}
+	if a := got["acked"]; a.n != 1 || a.sum < 1 || a.sum > 30 {
+		t.Errorf("acked: %+v, want one observation of about a second", a)
+	}
+	var off *lagHistograms
+	off.begun(commit, commit, commit)
 }

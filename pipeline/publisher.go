@@ -19,6 +19,8 @@ type item struct {
 	res       decoder.Result
 	keepalive bool
 	walEnd    event.LSN // a keepalive's ServerWALEnd
+	sent      time.Time // a Begin's send time (pgoutput's); zero for other messages
+	received  time.Time // when the reader received a Begin; zero for other messages
 }
 
 // handoffBatch and handoffBytes (of WAL data) bound a batch the reader
@@ -143,6 +145,9 @@ func (p *publisher) step(ctx context.Context, it *item) error {
 		}
 		return nil
 	}
+	if it.res.Kind == decoder.KindBegin {
+		p.s.lagHistograms().begun(it.res.Tx.CommitTime, it.sent, it.received)
+	}
 	return p.applyResult(ctx, it.res)
 }
 
@@ -151,6 +156,7 @@ func (p *publisher) applyResult(ctx context.Context, res decoder.Result) error {
 	switch res.Kind {
 	case decoder.KindBegin:
 		p.txn = p.s.tracker.Begin(res.Tx.CommitLSN)
+		p.txn.SetCommitTime(res.Tx.CommitTime)
 		// Postgres may resend a transaction that ends at or before the start
 		// position; those events are already in Kafka.
 		p.skipTx = res.Tx.CommitLSN < p.s.start

@@ -259,15 +259,17 @@ func (r *reader) handle(ctx context.Context, m replication.Message, committerErr
 	if err != nil {
 		return fmt.Errorf("decoding WAL at %s: %w", m.WALStart, err)
 	}
+	it := item{res: res}
 	switch res.Kind {
 	case 0:
 		return nil // relation, type or origin message: decoder state only
 	case decoder.KindBegin:
 		r.inTxn = true
+		it.sent, it.received = m.ServerTime, time.Now()
 	case decoder.KindCommit:
 		r.inTxn = false
 	}
-	r.batch = append(r.batch, item{res: res})
+	r.batch = append(r.batch, it)
 	r.batchBytes += len(m.Data)
 	if res.Kind == decoder.KindCommit || res.Kind == decoder.KindStandalone ||
 		len(r.batch) >= handoffBatch || r.batchBytes >= handoffBytes {

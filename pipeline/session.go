@@ -181,6 +181,9 @@ func (s *session) buildStages(sys replication.System) error {
 	s.dec = decoder.New(decoder.Options{Types: catalog, Keys: catalog, Log: s.log})
 	s.tracker = checkpoint.NewTracker(cfg.Limits.MaxInflightEvents, cfg.Limits.MaxInflightBytes)
 	s.tracker.SetWatermark(s.start)
+	if lag := s.lagHistograms(); lag != nil {
+		s.tracker.OnAcked(lag.ackedNow)
+	}
 	s.committer = checkpoint.NewCommitter(s.tracker, s.store, cfg.Postgres.Slot, cfg.Checkpoint.Interval, s.log)
 	return nil
 }
