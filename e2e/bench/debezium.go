@@ -187,7 +187,7 @@ func (b *bench) debeziumPhases(ctx context.Context, slot string, rate int) (RunR
 		}
 		return r, nil
 	}
-	lat := b.measureLatency(ctx, name, latTopic, rate, p.pid(), slot)
+	lat := b.measureLatency(ctx, name, latTopic, rate, p.pid(), slot, nil)
 	if st, err := readProcStat(p.pid()); err == nil {
 		lat.PeakRSSMB, lat.CPUSeconds = st.PeakRSSMB, st.CPUSeconds
 	}

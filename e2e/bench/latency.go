@@ -37,6 +37,7 @@ type LatencyResult struct {
 	PeakRSSMB  float64    `json:"peak_rss_mb,omitempty"` // of the consumer process, since its start
 	CPUSeconds float64    `json:"cpu_s,omitempty"`       // of the consumer process, since its start
 	CPU        *CPUBudget `json:"cpu_budget,omitempty"`  // the machine's CPU in the measured window
+	Stages     []StageLag `json:"walrelay_stages,omitempty"` // walrelay's own per-stage histograms, same window
 	Sweep      bool       `json:"sweep,omitempty"`       // a --sweep run: no target verdict
 	Error      string     `json:"error,omitempty"`
 }
@@ -205,9 +206,9 @@ func (s *latencySamples) count() int64 {
 
 // measureLatency runs the writer at rate for dur while a Kafka consumer
 // reads topic; see measureWith. pid is the process under test, streaming
-// from slot.
-func (b *bench) measureLatency(ctx context.Context, consumer, topic string, rate, pid int, slot string) LatencyResult {
-	return b.measureWith(ctx, consumer, rate, b.parties(ctx, consumer, pid, slot), func(cctx context.Context, s *latencySamples) error {
+// from slot; stages reads its stage histograms (nil: it has none).
+func (b *bench) measureLatency(ctx context.Context, consumer, topic string, rate, pid int, slot string, stages *stageProbe) LatencyResult {
+	return b.measureWith(ctx, consumer, rate, b.parties(ctx, consumer, pid, slot), stages, func(cctx context.Context, s *latencySamples) error {
 		return s.consume(cctx, b.svc.brokers, topic)
 	})
 }
@@ -220,8 +221,9 @@ type collector func(ctx context.Context, s *latencySamples) error
 // waits (up to 60 s, or until collect gave up) until every written row
 // arrived, and computes the percentiles over the rows committed after
 // warmup. The CPU budget covers parties (name -> pid) and the writer's
-// backend from the warm-up's end to the writer's.
-func (b *bench) measureWith(ctx context.Context, consumer string, rate int, parties map[string]int, collect collector) LatencyResult {
+// backend from the warm-up's end to the writer's; stages are read from the
+// warm-up's end until every row arrived.
+func (b *bench) measureWith(ctx context.Context, consumer string, rate int, parties map[string]int, stages *stageProbe, collect collector) LatencyResult {
 	r := LatencyResult{Consumer: consumer, OfferedRate: rate}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -234,7 +236,10 @@ func (b *bench) measureWith(ctx context.Context, consumer string, rate int, part
 		if b.svc.localPG && isPostgresProcess(int(pid)) {
 			parties[writerParty] = int(pid)
 		}
-		probeAt = time.AfterFunc(b.o.warmup, func() { probes <- startCPUProbe(parties) })
+		probeAt = time.AfterFunc(b.o.warmup, func() {
+			stages.start()
+			probes <- startCPUProbe(parties)
+		})
 	}
 	done := func() {
 		if probeAt != nil && !probeAt.Stop() {
@@ -250,6 +255,10 @@ func (b *bench) measureWith(ctx context.Context, consumer string, rate int, part
 		r.Error = err.Error()
 	}
 	ended, cerr := waitReceived(ctx, s, written, consumed)
+	var serr error
+	if r.Stages, serr = stages.end(); serr != nil {
+		progress("%s: no stage breakdown: %v", consumer, serr)
+	}
 	cancel()
 	if !ended {
 		cerr = <-consumed

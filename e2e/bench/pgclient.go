@@ -41,7 +41,7 @@ func (b *bench) clientLatency(ctx context.Context, name, slot string, rate int) 
 		return LatencyResult{Consumer: name, OfferedRate: rate, Error: err.Error()}
 	}
 	defer conn.Close(context.Background())
-	return b.measureWith(ctx, name, rate, b.parties(ctx, name, 0, slot), func(cctx context.Context, s *latencySamples) error {
+	return b.measureWith(ctx, name, rate, b.parties(ctx, name, 0, slot), nil, func(cctx context.Context, s *latencySamples) error {
 		return readCommits(cctx, conn, slot, s)
 	})
 }

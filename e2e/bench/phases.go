@@ -165,12 +165,17 @@ func (b *bench) relayLatency(ctx context.Context, name, slot, format string, rat
 	if err != nil {
 		return fail(err)
 	}
-	p, err := b.startRelay(ctx, b.relays[0], name, dir, cfg)
+	port, err := freePort()
+	if err != nil {
+		return fail(err)
+	}
+	listen := fmt.Sprintf("127.0.0.1:%d", port)
+	p, err := b.startRelay(ctx, b.relays[0], name, dir, cfg, []string{"WALRELAY_METRICS_LISTEN=" + listen})
 	if err != nil {
 		return fail(err)
 	}
 	defer func() { _ = p.stop(20 * time.Second) }()
-	return b.latencyWith(ctx, name, slot, topic, rate, p)
+	return b.latencyWith(ctx, name, slot, topic, rate, p, &stageProbe{url: "http://" + listen + "/metrics"})
 }
 
 // prepareLatencyRun creates the slot (at the current end of WAL) and topic.
@@ -184,7 +189,7 @@ func (b *bench) prepareLatencyRun(ctx context.Context, slot, topic string) error
 // latencyWith waits until p streams from slot (active for 2 s: a JVM is
 // still settling when its slot turns active), measures, and reads p's RSS
 // and CPU.
-func (b *bench) latencyWith(ctx context.Context, name, slot, topic string, rate int, p *proc) LatencyResult {
+func (b *bench) latencyWith(ctx context.Context, name, slot, topic string, rate int, p *proc, stages *stageProbe) LatencyResult {
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		if p.done() {
@@ -199,7 +204,7 @@ func (b *bench) latencyWith(ctx context.Context, name, slot, topic string, rate 
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(2 * time.Second)
-	r := b.measureLatency(ctx, name, topic, rate, p.pid(), slot)
+	r := b.measureLatency(ctx, name, topic, rate, p.pid(), slot, stages)
 	if st, err := readProcStat(p.pid()); err == nil {
 		r.PeakRSSMB, r.CPUSeconds = st.PeakRSSMB, st.CPUSeconds
 	}

@@ -223,6 +223,7 @@ func printLatency(w io.Writer, r *Report) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	printBudgets(w, r.Latency)
+	printStages(w, r.Latency)
 	printSweep(w, r.Latency)
 }
 
@@ -286,6 +287,30 @@ func printBudgets(w io.Writer, runs []LatencyResult) {
 			head = ""
 		}
 		fmt.Fprintf(w, "  %s at %d/s: %s\n", x.Consumer, x.OfferedRate, x.CPU)
+	}
+	if head == "" {
+		fmt.Fprintln(w)
+	}
+}
+
+// printStages prints walrelay's own stage breakdown of each latency run
+// that has one.
+func printStages(w io.Writer, runs []LatencyResult) {
+	head := "walrelay's own view (" + lagMetric + ", per transaction, from its commit; p50 / p99 in ms):"
+	for _, x := range runs {
+		if len(x.Stages) == 0 {
+			continue
+		}
+		if head != "" {
+			fmt.Fprintln(w, head)
+			head = ""
+		}
+		parts := make([]string, len(x.Stages))
+		for i, s := range x.Stages {
+			parts[i] = fmt.Sprintf("%s %.1f / %.1f", s.Stage, s.P50ms, s.P99ms)
+		}
+		fmt.Fprintf(w, "  %s at %d/s, %d transactions: %s\n", x.Consumer, x.OfferedRate, x.Stages[0].Transactions,
+			strings.Join(parts, "; "))
 	}
 	if head == "" {
 		fmt.Fprintln(w)

@@ -98,11 +98,12 @@ func (b *bench) relayEnv() []string {
 	return childEnv(append(env, b.o.relayEnv...)...)
 }
 
-// startRelay starts `bin run` with the config at cfgPath.
-func (b *bench) startRelay(ctx context.Context, bin relayBinary, name, dir, cfgPath string, extra ...string) (*proc, error) {
+// startRelay starts `bin run` with the config at cfgPath, env added to
+// relayEnv's.
+func (b *bench) startRelay(ctx context.Context, bin relayBinary, name, dir, cfgPath string, env []string, extra ...string) (*proc, error) {
 	args := append([]string{"run", "--config", cfgPath}, extra...)
 	cmd := exec.CommandContext(ctx, bin.path, args...)
-	cmd.Env = b.relayEnv()
+	cmd.Env = append(b.relayEnv(), env...)
 	return startProc(name, cmd, filepath.Join(dir, "walrelay.log"))
 }
 
@@ -161,7 +162,7 @@ func (b *bench) runRelayBacklog(ctx context.Context, bin relayBinary, slot, form
 	if profile != "" {
 		extra = append(extra, "--cpuprofile", profile)
 	}
-	p, err := b.startRelay(ctx, bin, name, dir, cfg, extra...)
+	p, err := b.startRelay(ctx, bin, name, dir, cfg, nil, extra...)
 	if err != nil {
 		return fail(err)
 	}
