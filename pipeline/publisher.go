@@ -101,6 +101,7 @@ func (p *publisher) run(ctx context.Context) {
 			if p.err = p.apply(ctx, batch); p.err != nil {
 				return
 			}
+			p.sendNowIfIdle()
 			clear(batch)
 			select {
 			case p.free <- batch[:0]:
@@ -188,6 +189,18 @@ func (p *publisher) applyResult(ctx context.Context, res decoder.Result) error {
 		txn.Commit(res.EndLSN)
 	}
 	return nil
+}
+
+// sendNowIfIdle lets the sink send what it holds without lingering once
+// the publisher has processed everything the reader handed over and no
+// transaction is open: no record is coming then that the linger could add
+// to the batches, and waiting would only delay them. Inside a transaction
+// its next changes are coming, and under load the next transaction is
+// already waiting: then kafka.linger batches as before.
+func (p *publisher) sendNowIfIdle() {
+	if p.txn == nil && len(p.in) == 0 {
+		p.s.sink.SendNow()
+	}
 }
 
 // publish encodes one change and hands its records to the sink, each tracked

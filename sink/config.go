@@ -55,7 +55,8 @@ type Config struct {
 	// Default 1 MiB. A single larger record is sent alone.
 	BatchMaxBytes int
 	// Linger is how long a partition writer waits after the first record of
-	// a batch for more to arrive. Default 5ms; a lone record waits at most this.
+	// a batch for more to arrive. Default 5ms; a lone record waits at most
+	// this, and not at all once SendNow says nothing more is coming.
 	Linger time.Duration
 	// Compression is the codec of produced batches: none (default), gzip,
 	// snappy, lz4 or zstd.

@@ -7,7 +7,7 @@
 // and a sticky partition that moves on per batch for records without a key —
 // and queues the record for that partition's writer. Each partition has one
 // writer goroutine that gathers a batch (BatchMaxRecords, BatchMaxBytes, at
-// most Linger after its first record), produces it with kafka-go's
+// most Linger after its first record, at once after SendNow), produces it with kafka-go's
 // Client.Produce, waits for the answer and acks the records in order before
 // it starts the next batch. One request in flight per partition is what makes
 // the order hold: kafka-go's Writer moves on to the next batch when one fails

@@ -53,3 +53,36 @@ func TestFullBatchDoesNotWaitForLinger(t *testing.T) {
 		})
 	}
 }
+
+// TestSendNowEndsLinger: with a linger far longer than the test, records
+// sent before SendNow go out at once, over every partition they went to; a
+// record sent after it waits for the linger again until the next SendNow.
+func TestSendNowEndsLinger(t *testing.T) {
+	c := newFake(t)
+	cfg := fastConfig(c.ListenAddrs())
+	cfg.Linger = time.Hour
+	cfg.TopicPartitions = 3
+	s := startSink(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	first := newAcks(30)
+	for i := range 30 {
+		if err := s.Send(ctx, testRecord("now", i%6, i, first)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.SendNow()
+	first.wait(t, 5*time.Second)
+
+	later := newAcks(1)
+	if err := s.Send(ctx, testRecord("now", 0, 100, later)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, acked := later.snapshot(); len(acked) != 0 {
+		t.Fatal("a record sent after SendNow did not wait for the linger")
+	}
+	s.SendNow()
+	later.wait(t, 5*time.Second)
+}

@@ -33,7 +33,8 @@ type Sink struct {
 	closing     context.Context
 	stopSending context.CancelFunc
 
-	topics map[string]*topicState // owned by the Send goroutine
+	topics  map[string]*topicState // owned by the Send goroutine
+	touched []*writer              // writers sent to since the last SendNow; owned by the Send goroutine
 	// refreshDone is closed when the refresher goroutine (refresh.go) has
 	// returned; it stops when the sink halts or Close starts.
 	refreshDone chan struct{}
@@ -178,15 +179,13 @@ func (s *Sink) Send(ctx context.Context, rec *event.Record) error {
 	w.queuedBytes.Add(size)
 	select {
 	case w.queue <- rec:
-		w.growth.sent++
-		w.signalIfBatch()
+		s.queued(w)
 		return nil
 	default:
 	}
 	select {
 	case w.queue <- rec:
-		w.growth.sent++
-		w.signalIfBatch()
+		s.queued(w)
 		return nil
 	case <-s.halted:
 		err = s.haltErr
@@ -198,6 +197,32 @@ func (s *Sink) Send(ctx context.Context, rec *event.Record) error {
 	s.stats.pending.Add(-1)
 	w.queuedBytes.Add(-size)
 	return err
+}
+
+// queued accounts for a record Send put in w's queue.
+func (s *Sink) queued(w *writer) {
+	w.growth.sent++
+	w.signalIfBatch()
+	if !w.touched {
+		w.touched = true
+		s.touched = append(s.touched, w)
+	}
+}
+
+// SendNow tells the sink that the caller has nothing more to send for the
+// moment (the pipeline calls it at a transaction's commit when nothing
+// else is decoded): every record Sent so far goes out without waiting for
+// the rest of Linger, which only pays while more records are coming. A
+// writer with a request in flight sends them as soon as it is answered.
+// Call it from the Send goroutine.
+func (s *Sink) SendNow() {
+	for _, w := range s.touched {
+		w.touched = false
+		w.urgent.Add(1)
+		w.signal()
+	}
+	clear(s.touched)
+	s.touched = s.touched[:0]
 }
 
 // route returns the writer of rec's partition, switching rec's topic to a

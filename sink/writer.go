@@ -33,12 +33,15 @@ type writer struct {
 	queuedBytes atomic.Int64  // Size of the records in queue
 	needRecords atomic.Int64  // queued records that fill the batch being collected
 	needBytes   atomic.Int64  // queued bytes that fill it
+	urgent      atomic.Uint64 // raised by SendNow: what is queued goes out without lingering
+	touched     bool          // in the sink's touched list; owned by the Send goroutine
 
 	// Owned by run's goroutine.
 	batch      []*event.Record
 	bytes      int
 	carry      *event.Record // taken from the queue, belongs to the next batch
 	linger     *time.Timer
+	served     uint64 // the urgent value whose records were all taken into a batch
 	acked      uint64 // records of this partition acked, dead-lettered ones included
 	lastOffset int64  // offset of the last record acked in the partition, -1 if none
 	seq        int32  // base sequence of the next batch (idempotent producer)
@@ -89,10 +92,11 @@ func (w *writer) run() {
 }
 
 // collect gathers the next batch: it waits for a first record, then takes
-// more until the batch is full or Linger has passed since the first one;
-// while it lingers it drains the queue only when Send signals a batch's
-// worth, or when Linger ends. It returns false when the queue is closed or
-// the sink's context ended.
+// more until the batch is full, Linger has passed since the first one, or
+// the queue is empty after a SendNow; while it lingers it drains the queue
+// only when Send signals a batch's worth or SendNow was called, or when
+// Linger ends. It returns false when the queue is closed or the sink's
+// context ended.
 func (w *writer) collect() bool {
 	if w.carry != nil {
 		w.add(w.carry, w.carry.Size())
@@ -115,9 +119,14 @@ func (w *writer) collect() bool {
 	defer w.linger.Stop()
 	defer w.needFull()
 	for {
+		urgent := w.urgent.Load() // before the drain: what SendNow covered is queued
 		open, full := w.drain()
 		if !open || full {
 			return open
+		}
+		if urgent != w.served {
+			w.served = urgent
+			return true
 		}
 		w.needRecords.Store(int64(w.s.cfg.BatchMaxRecords - len(w.batch)))
 		w.needBytes.Store(int64(w.s.cfg.BatchMaxBytes - w.bytes))
