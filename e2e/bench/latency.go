@@ -34,11 +34,11 @@ type LatencyResult struct {
 	// a steady state).
 	P50FirstMs int64      `json:"p50_first_third_ms"`
 	P50LastMs  int64      `json:"p50_last_third_ms"`
-	PeakRSSMB  float64    `json:"peak_rss_mb,omitempty"` // of the consumer process, since its start
-	CPUSeconds float64    `json:"cpu_s,omitempty"`       // of the consumer process, since its start
-	CPU        *CPUBudget `json:"cpu_budget,omitempty"`  // the machine's CPU in the measured window
+	PeakRSSMB  float64    `json:"peak_rss_mb,omitempty"`     // of the consumer process, since its start
+	CPUSeconds float64    `json:"cpu_s,omitempty"`           // of the consumer process, since its start
+	CPU        *CPUBudget `json:"cpu_budget,omitempty"`      // the machine's CPU in the measured window
 	Stages     []StageLag `json:"walrelay_stages,omitempty"` // walrelay's own per-stage histograms, same window
-	Sweep      bool       `json:"sweep,omitempty"`       // a --sweep run: no target verdict
+	Sweep      bool       `json:"sweep,omitempty"`           // a --sweep run: no target verdict
 	Error      string     `json:"error,omitempty"`
 }
 
