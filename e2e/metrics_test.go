@@ -55,7 +55,9 @@ func TestMetrics(t *testing.T) {
 	mustExec(t, conn, `UPDATE public.met SET id = 26 WHERE id = 25; DELETE FROM public.met WHERE id = 1`)
 	events := func(op string) string { return `walrelay_table_events_total{op="` + op + `",table="public.met"}` }
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if m = scrape(t, "http://"+addr+"/metrics"); m[events("d")] == 1 || time.Now().After(deadline) {
+		// The events are counted when sent, the lag once Kafka acknowledged them.
+		m = scrape(t, "http://"+addr+"/metrics")
+		if m[events("d")] == 1 && m[`walrelay_transaction_lag_seconds_count{stage="acked"}`] >= 2 || time.Now().After(deadline) {
 			break
 		}
 	}
