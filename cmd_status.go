@@ -132,6 +132,10 @@ func printRunning(w io.Writer, dataDir string) {
 				t.RowsDone, t.RowsTotal, t.RowsEstimated, t.RowsPerSecond)
 		}
 	}
+	if st.CommitLagMS != nil {
+		fmt.Fprintf(w, "commit to Kafka	%.3f s for the newest transaction (acknowledged %s), longest since the report before: %.3f s\n",
+			float64(*st.CommitLagMS)/1000, st.CommitLagAt.Format(time.RFC3339), float64(*st.CommitLagMaxMS)/1000)
+	}
 	if st.HeartbeatLagMS != nil {
 		fmt.Fprintf(w, "end-to-end lag\t%.3f s (heartbeat of %s)\n", float64(*st.HeartbeatLagMS)/1000, st.HeartbeatAt.Format(time.RFC3339))
 	} else {

@@ -16,11 +16,15 @@ import (
 // lagLine matches the end-to-end lag line of `walrelay status`.
 var lagLine = regexp.MustCompile(`(?m)^end-to-end lag\s+(\d+\.\d+) s \(heartbeat of `)
 
+// commitLagLine matches its commit-to-Kafka line.
+var commitLagLine = regexp.MustCompile(`(?m)^commit to Kafka\s+(\d+\.\d+) s for the newest transaction`)
+
 // TestResilienceStatusHeartbeat: with heartbeat.interval 1s, `walrelay
 // status` shows the slot active with the relay's walsender pid, the
 // confirmed position, retained WAL, the stored checkpoint and, within the
 // relay's 10 s status report period, an end-to-end lag in seconds that is
-// plausible on an idle server. Heartbeats are not published without a
+// plausible on an idle server, and the commit-to-Kafka time of the newest
+// transaction (the marker's). Heartbeats are not published without a
 // heartbeat topic.
 func TestResilienceStatusHeartbeat(t *testing.T) {
 	t.Parallel()
@@ -39,11 +43,11 @@ func TestResilienceStatusHeartbeat(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("walrelay status exit %d:\n%s", code, out)
 		}
-		if lagLine.MatchString(out) {
+		if lagLine.MatchString(out) && commitLagLine.MatchString(out) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("walrelay status shows no end-to-end lag 30 s after start with heartbeat.interval 1s:\n%s", out)
+			t.Fatalf("walrelay status shows no end-to-end lag or no commit-to-Kafka time 30 s after start with heartbeat.interval 1s:\n%s", out)
 		}
 		time.Sleep(time.Second)
 	}
@@ -51,6 +55,9 @@ func TestResilienceStatusHeartbeat(t *testing.T) {
 	lag, _ := strconv.ParseFloat(lagLine.FindStringSubmatch(out)[1], 64)
 	if lag < 0 || lag > 5 {
 		t.Errorf("end-to-end lag %.3f s on an idle server, want between 0 and 5 s", lag)
+	}
+	if lag, _ := strconv.ParseFloat(commitLagLine.FindStringSubmatch(out)[1], 64); lag < 0 || lag > 5 {
+		t.Errorf("commit to Kafka %.3f s for the marker on an idle server, want between 0 and 5 s", lag)
 	}
 	var pid int
 	if err := conn.QueryRow(context.Background(), "SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1",

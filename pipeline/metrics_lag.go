@@ -59,10 +59,12 @@ func (l *lagHistograms) begun(committed, sent, received time.Time) {
 	}
 }
 
-// ackedNow observes the acked stage of a transaction committed at
-// committed; it is the Tracker's OnAcked hook.
-func (l *lagHistograms) ackedNow(committed time.Time) {
-	l.acked.Observe(since(committed, time.Now()))
+// ackedAfter observes the acked stage of a transaction Kafka acknowledged
+// lag after its commit; a nil l observes nothing.
+func (l *lagHistograms) ackedAfter(lag time.Duration) {
+	if l != nil {
+		l.acked.Observe(lag.Seconds())
+	}
 }
 
 // since is the seconds from a to b, 0 if b is before a.

@@ -136,7 +136,7 @@ func TestMetricsTransactionLag(t *testing.T) {
 	commit := time.Now().Add(-time.Second)
 	m.lag.begun(commit, commit.Add(2*time.Millisecond), commit.Add(40*time.Millisecond))
 	m.lag.begun(commit, time.Time{}, commit.Add(-time.Millisecond))
-	m.lag.ackedNow(commit)
+	m.lag.ackedAfter(time.Second)
 	fams, err := m.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -167,4 +167,25 @@ func TestMetricsTransactionLag(t *testing.T) {
 	}
 	var off *lagHistograms
 	off.begun(commit, commit, commit)
+	off.ackedAfter(time.Second)
+}
+
+// TestAckLag: the progress report gets the newest transaction's
+// commit-to-Kafka time and the longest since the report before; a period
+// in which nothing was acknowledged reports a longest of 0 and keeps the
+// newest.
+func TestAckLag(t *testing.T) {
+	var a ackLag
+	if _, _, at := a.take(); !at.IsZero() {
+		t.Fatal("a lag before any transaction was acknowledged")
+	}
+	a.set(30 * time.Millisecond)
+	a.set(200 * time.Millisecond)
+	a.set(10 * time.Millisecond)
+	if last, longest, at := a.take(); last != 10*time.Millisecond || longest != 200*time.Millisecond || at.IsZero() {
+		t.Errorf("first period: newest %s, longest %s, at %v; want 10ms, 200ms", last, longest, at)
+	}
+	if last, longest, _ := a.take(); last != 10*time.Millisecond || longest != 0 {
+		t.Errorf("idle period: newest %s, longest %s; want 10ms, 0", last, longest)
+	}
 }

@@ -218,6 +218,11 @@ func (r *reader) report() {
 		st.HeartbeatLagMS, st.HeartbeatAt = &ms, hbAt
 		ev = ev.Dur("heartbeat_lag", hbLag)
 	}
+	if last, longest, at := r.s.ackLag.take(); !at.IsZero() {
+		lastMS, longestMS := last.Milliseconds(), longest.Milliseconds()
+		st.CommitLagMS, st.CommitLagMaxMS, st.CommitLagAt = &lastMS, &longestMS, at
+		ev = ev.Dur("commit_lag", last).Dur("commit_lag_max", longest)
+	}
 	ev.Msg("progress")
 	if err := WriteStatus(r.s.cfg.DataDir, st); err != nil {
 		r.s.log.Debug().Err(err).Msg("status file not written")

@@ -44,6 +44,7 @@ type session struct {
 	found   bool                // a checkpoint was stored
 	catchup *checkpoint.Catchup // the catch-up whose boundary the stream has not passed (catchup.go)
 	inc     *incremental        // the incremental catch-up running with the stream, if any (incremental.go)
+	ackLag  ackLag              // commit-to-Kafka time of the newest acknowledged transaction (acklag.go)
 	// live is set while the session streams with its committer running;
 	// catchupRestart asks the reader to end the session (catchup.go).
 	live           atomic.Bool
@@ -181,9 +182,7 @@ func (s *session) buildStages(sys replication.System) error {
 	s.dec = decoder.New(decoder.Options{Types: catalog, Keys: catalog, Log: s.log})
 	s.tracker = checkpoint.NewTracker(cfg.Limits.MaxInflightEvents, cfg.Limits.MaxInflightBytes)
 	s.tracker.SetWatermark(s.start)
-	if lag := s.lagHistograms(); lag != nil {
-		s.tracker.OnAcked(lag.ackedNow)
-	}
+	s.tracker.OnAcked(s.acked)
 	s.committer = checkpoint.NewCommitter(s.tracker, s.store, cfg.Postgres.Slot, cfg.Checkpoint.Interval, s.log)
 	return nil
 }

@@ -24,6 +24,12 @@ type Status struct {
 	InflightEvents int       `json:"inflight_events"`
 	HeartbeatLagMS *int64    `json:"heartbeat_lag_ms,omitempty"`
 	HeartbeatAt    time.Time `json:"heartbeat_at,omitzero"`
+	// CommitLagMS is how long after its commit Kafka acknowledged the newest
+	// transaction with events, as of CommitLagAt; CommitLagMaxMS the longest
+	// such time since the previous report (0 if none was acknowledged).
+	CommitLagMS    *int64    `json:"commit_lag_ms,omitempty"`
+	CommitLagMaxMS *int64    `json:"commit_lag_max_ms,omitempty"`
+	CommitLagAt    time.Time `json:"commit_lag_at,omitzero"`
 	// Snapshot is the progress of this process's snapshot, if it took one.
 	Snapshot *SnapshotStatus `json:"snapshot,omitempty"`
 }

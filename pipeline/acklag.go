@@ -1,0 +1,52 @@
+package pipeline
+
+import (
+	"sync"
+	"time"
+)
+
+// ackLag is the commit-to-Kafka time of the newest transaction Kafka
+// acknowledged, and the longest since the last progress report: how far
+// behind the database the topics are (Debezium's MilliSecondsBehindSource
+// is the same idea). The tracker's OnAcked hook writes it, from the
+// goroutine that acked; the reader's progress report takes it.
+type ackLag struct {
+	mu     sync.Mutex
+	last   time.Duration
+	max    time.Duration // since the last take
+	at     time.Time     // when last was measured; zero before the first
+	counts bool          // a transaction was acked since the last take
+}
+
+// set records a transaction acknowledged lag after its commit.
+func (a *ackLag) set(lag time.Duration) {
+	a.mu.Lock()
+	a.last, a.at = lag, time.Now()
+	if !a.counts || lag > a.max {
+		a.max = lag
+	}
+	a.counts = true
+	a.mu.Unlock()
+}
+
+// take returns the newest lag, the longest since the last take (0 if no
+// transaction was acked since) and when the newest was measured (zero if
+// never), and starts a new period for the longest.
+func (a *ackLag) take() (last, longest time.Duration, at time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	last, at = a.last, a.at
+	if a.counts {
+		longest = a.max
+	}
+	a.max, a.counts = 0, false
+	return last, longest, at
+}
+
+// acked is the tracker's OnAcked hook: a transaction committed at committed
+// is now in Kafka. It runs under the tracker's lock, so it only records.
+func (s *session) acked(committed time.Time) {
+	lag := max(time.Since(committed), 0)
+	s.ackLag.set(lag)
+	s.lagHistograms().ackedAfter(lag)
+}
