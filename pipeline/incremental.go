@@ -3,18 +3,14 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sync/atomic"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/event"
-	"github.com/walrelay/walrelay/replication"
 	"github.com/walrelay/walrelay/snapshot"
 )
 
@@ -26,13 +22,21 @@ import (
 //  1. writes a low watermark (a logical message in a transaction of its own),
 //  2. reads the chunk in a new transaction (snapshot.ReadChunk),
 //  3. hands the rows to the publisher and writes a high watermark,
-//  4. waits until the publisher reached the high watermark.
+//  4. learns later whether the publisher published the chunk.
 //
 // The publisher (incremental_window.go) publishes the rows that the stream
 // did not change between the two watermarks, as read events of the high
 // watermark's transaction, and gives the committer the catch-up's new
 // cursor (Catchup.Current, After) for the checkpoint past that transaction.
 // A restart resumes after the last chunk a checkpoint covers.
+//
+// The runner does not wait for a chunk's result before it reads the next
+// one: up to incDepth chunks are outstanding (incremental_runner.go), so it
+// reads chunk N+1 while the publisher publishes chunk N. Watermarks go out
+// one after the other on the runner's connection, so windows never overlap
+// and results come back in order. Chunk N+1 is read from the cursor after
+// chunk N; if N must be read again, the publisher does not publish N+1
+// (incChunk.prev) and the runner reads from N's cursor again.
 
 // incremental is a session's incremental catch-up. The runner goroutine
 // owns run; the publisher goroutine owns the fields below the line.
@@ -41,21 +45,22 @@ type incremental struct {
 	session  string          // this session's watermark ID
 	tables   map[string]bool // the catch-up's tables (schema.table)
 	start    *checkpoint.Catchup
-	handoff  chan *incChunk // runner -> publisher: the chunk of the next high watermark
-	results  chan string    // publisher -> runner: "" published, else why to read it again
+	handoff  chan *incChunk // runner -> publisher: the chunks of the next high watermarks, cap incDepth
+	results  chan incResult // publisher -> runner: each chunk's result in order, cap incDepth
 	err      chan error     // the runner's failure, for the reader
 	rows     atomic.Uint64  // read events published
 	finished atomic.Bool    // every table is read (or the runner stopped)
 
-	win      *incWindow
-	before   map[uint32]string // xid -> table of transactions before the window, not yet seen by a chunk's snapshot
-	rels     map[string]*event.Relation
-	atCommit *incCommit
+	win       *incWindow
+	before    map[uint32]string // xid -> table of transactions before the window, not yet seen by a chunk's snapshot
+	rels      map[string]*event.Relation
+	atCommit  *incCommit
+	published uint64 // the id of the last chunk published; 0 before the first
 }
 
 func newIncremental(s *session, cu *checkpoint.Catchup) *incremental {
 	inc := &incremental{s: s, session: newSessionID(), tables: map[string]bool{}, start: cu,
-		handoff: make(chan *incChunk, 1), results: make(chan string, 1), err: make(chan error, 1),
+		handoff: make(chan *incChunk, incDepth), results: make(chan incResult, incDepth), err: make(chan error, 1),
 		before: map[uint32]string{}, rels: map[string]*event.Relation{}}
 	for _, t := range cu.Tables {
 		inc.tables[t] = true
@@ -126,96 +131,6 @@ func (s *session) runIncremental(ctx context.Context) (stop func()) {
 		}
 	}()
 	return func() { cancel(); <-done }
-}
-
-// run reads the catch-up chunk by chunk until every table is read or ctx
-// ends (then it returns nil: the checkpoint holds the cursor). It runs on
-// its own goroutine with its own connection; an error ends the session.
-func (inc *incremental) run(ctx context.Context) error {
-	conn, err := replication.ConnectSQL(ctx, inc.s.cfg.Postgres.DSN)
-	if err != nil {
-		return fmt.Errorf("incremental snapshot: %w", err)
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = conn.Close(cctx)
-	}()
-	began, report := time.Now(), time.Now().Add(reportEvery)
-	var id, again uint64
-	for cur := inc.start; cur != nil; {
-		id++
-		next, why, err := inc.chunk(ctx, conn, id, cur)
-		if err != nil || ctx.Err() != nil {
-			return ignoreStop(ctx, err)
-		}
-		if why != "" {
-			if again++; again%20 == 0 {
-				inc.s.log.Warn().Str("table", tableOf(cur)).Strs("after", cur.After).Uint64("times", again).Str("reason", why).
-					Msg("incremental snapshot: the same chunk had to be read again many times")
-			}
-		} else {
-			again = 0
-			if next == nil || !slices.Contains(next.Tables, tableOf(cur)) {
-				inc.s.log.Info().Str("table", tableOf(cur)).Uint64("rows_published", inc.rows.Load()).
-					Msg("incremental snapshot: table read")
-			}
-			cur = next
-		}
-		if time.Now().After(report) {
-			report = time.Now().Add(reportEvery)
-			inc.s.log.Info().Str("table", tableOf(cur)).Uint64("rows_published", inc.rows.Load()).
-				Uint64("chunks", id).Msg("incremental snapshot running")
-		}
-	}
-	inc.s.log.Info().Uint64("rows", inc.rows.Load()).Uint64("chunks", id).
-		Dur("took", time.Since(began).Round(time.Millisecond)).Msg("incremental snapshot completed")
-	return nil
-}
-
-// chunk reads and hands over one chunk of cur's table between its
-// watermarks, and waits for the publisher: it returns the cursor after the
-// chunk, and why it must be read again ("" once published).
-func (inc *incremental) chunk(ctx context.Context, conn *pgx.Conn, id uint64, cur *checkpoint.Catchup) (next *checkpoint.Catchup, again string, err error) {
-	table, after := tableOf(cur), cur.After
-	if cur.Current == "" {
-		after = nil
-	}
-	t, err := snapshot.ParseTable(table)
-	if err != nil {
-		return nil, "", fatal(err)
-	}
-	w := watermark{Session: inc.session, Chunk: id, Table: table, Kind: watermarkLow}
-	if err := emitWatermark(ctx, conn, w); err != nil {
-		return nil, "", err
-	}
-	limit := inc.s.cfg.Snapshot.CatchupChunkSize
-	c, err := snapshot.ReadChunk(ctx, conn, snapshot.ChunkOptions{Table: t, Publication: inc.s.cfg.Postgres.Publication,
-		After: after, Limit: limit, Log: quiet(inc.s.log)})
-	hand := &incChunk{id: id, table: table, chunk: c}
-	switch {
-	case errors.Is(err, snapshot.ErrNoTable):
-		inc.s.log.Warn().Str("table", table).Msg("incremental snapshot: the table was dropped; its snapshot ends")
-		hand.chunk = nil
-	case err != nil:
-		return nil, "", fmt.Errorf("incremental snapshot of %s after %q: %w", table, after, err)
-	default:
-		if hand.snap, err = parseXidSnapshot(c.Snapshot); err != nil {
-			return nil, "", fmt.Errorf("incremental snapshot of %s: %w", table, err)
-		}
-	}
-	hand.next = advance(cur, table, hand.chunk, limit)
-	inc.handoff <- hand // cap 1: the publisher took the previous chunk
-	w.Kind = watermarkHigh
-	if err := emitWatermark(ctx, conn, w); err != nil {
-		return nil, "", err
-	}
-	select {
-	case again := <-inc.results:
-		return hand.next, again, nil
-	case <-ctx.Done():
-		return nil, "", nil
-	}
 }
 
 // advance returns the catch-up's cursor after chunk c of table (nil: the

@@ -33,6 +33,7 @@ import (
 // high watermark is written.
 type incChunk struct {
 	id    uint64
+	prev  uint64 // the chunk whose cursor it was read from (0: the catch-up's start); published only after it
 	table string
 	chunk *snapshot.Chunk // nil: the table is gone, nothing to publish
 	snap  xidSnapshot
@@ -56,6 +57,7 @@ type windowRow struct {
 
 // incCommit is what the high watermark's commit completes.
 type incCommit struct {
+	id    uint64
 	next  *checkpoint.Catchup
 	again string // why the chunk must be read again; "" once published
 }
@@ -97,8 +99,11 @@ func (w *incWindow) spoil(why string) {
 }
 
 // watermark handles a watermark message of this session: a low one opens
-// its chunk's window, a high one publishes the chunk into txn, the
-// watermark's transaction. Watermarks of other sessions are ignored.
+// its chunk's window, a high one closes it and publishes the chunk into
+// txn, the watermark's transaction, unless the chunk is stale: read from
+// the cursor after a chunk that was not published (the runner reads that
+// one again). Watermarks of other sessions are ignored. Called on the
+// publisher goroutine; an error ends the session.
 func (p *publisher) watermark(ctx context.Context, txn *checkpoint.Txn, ch *event.Change, w watermark) error {
 	inc := p.s.inc
 	if inc == nil || w.Session != inc.session {
@@ -118,11 +123,20 @@ func (p *publisher) watermark(ctx context.Context, txn *checkpoint.Txn, ch *even
 	if c == nil || win == nil || c.id != w.Chunk || win.id != w.Chunk {
 		return fmt.Errorf("incremental snapshot: high watermark of chunk %d of %s without its window or rows", w.Chunk, w.Table)
 	}
-	again, err := p.publishChunk(ctx, txn, ch, c, win)
+	again, err := incStale, error(nil)
+	if c.prev == inc.published {
+		again, err = p.publishChunk(ctx, txn, ch, c, win)
+	} else {
+		p.s.log.Debug().Str("table", c.table).Uint64("chunk", c.id).Uint64("after_chunk", c.prev).
+			Msg("incremental snapshot: a chunk read after one that is read again is dropped")
+	}
+	if again == "" && err == nil {
+		inc.published = c.id
+	}
 	for _, x := range win.xids {
 		inc.before[x] = win.table
 	}
-	inc.atCommit = &incCommit{next: c.next, again: again}
+	inc.atCommit = &incCommit{id: c.id, next: c.next, again: again}
 	return err
 }
 
@@ -190,8 +204,9 @@ func (inc *incremental) unseenBefore(c *incChunk) string {
 }
 
 // committed completes the high watermark's transaction that ended at end:
-// the committer saves the catch-up's new cursor from end on, and the runner
-// learns whether to read the next chunk or this one again.
+// the committer saves the catch-up's new cursor from end on if the chunk
+// was published, and the runner gets the chunk's result. Called on the
+// publisher goroutine at every commit.
 func (inc *incremental) committed(end event.LSN) {
 	c := inc.atCommit
 	if c == nil {
@@ -206,8 +221,11 @@ func (inc *incremental) committed(end event.LSN) {
 		clear(inc.before)
 	}
 	select {
-	case inc.results <- c.again:
+	case inc.results <- incResult{id: c.id, again: c.again}:
 	default:
+		// Never: results has room for incDepth, and the runner has at
+		// most incDepth chunks outstanding, each with one result.
+		inc.s.log.Error().Uint64("chunk", c.id).Msg("incremental snapshot: the result of a chunk is lost; the catch-up stalls")
 	}
 }
 
