@@ -101,7 +101,7 @@ func (p *publisher) run(ctx context.Context) {
 			if p.err = p.apply(ctx, batch); p.err != nil {
 				return
 			}
-			p.sendNowIfIdle()
+			p.sendNowIfIdle(batch)
 			clear(batch)
 			select {
 			case p.free <- batch[:0]:
@@ -192,13 +192,15 @@ func (p *publisher) applyResult(ctx context.Context, res decoder.Result) error {
 }
 
 // sendNowIfIdle lets the sink send what it holds without lingering once
-// the publisher has processed everything the reader handed over and no
-// transaction is open: no record is coming then that the linger could add
-// to the batches, and waiting would only delay them. Inside a transaction
-// its next changes are coming, and under load the next transaction is
-// already waiting: then kafka.linger batches as before.
-func (p *publisher) sendNowIfIdle() {
-	if p.txn == nil && len(p.in) == 0 {
+// the server has sent everything it had: batch, just processed, ended with
+// a keepalive (the walsender sends one each time it has caught up and
+// waits for WAL, while walrelay's confirmed position is behind what it
+// sent), no transaction is open and the reader has handed over nothing
+// more. No record is coming then that the linger could add to the
+// batches, and waiting would only delay them. While the server streams a
+// backlog it sends no keepalives, and kafka.linger batches as before.
+func (p *publisher) sendNowIfIdle(batch []item) {
+	if len(batch) > 0 && batch[len(batch)-1].keepalive && p.txn == nil && len(p.in) == 0 {
 		p.s.sink.SendNow()
 	}
 }
