@@ -199,6 +199,8 @@ func (p *publisher) applyResult(ctx context.Context, res decoder.Result) error {
 // more. No record is coming then that the linger could add to the
 // batches, and waiting would only delay them. While the server streams a
 // backlog it sends no keepalives, and kafka.linger batches as before.
+// (Older releases send that keepalive only once until walrelay's next
+// status update; there the linger still applies to most transactions.)
 func (p *publisher) sendNowIfIdle(batch []item) {
 	if len(batch) > 0 && batch[len(batch)-1].keepalive && p.txn == nil && len(p.in) == 0 {
 		p.s.sink.SendNow()

@@ -180,3 +180,22 @@ func (h histogram) quantile(q float64) float64 {
 	}
 	return lower
 }
+
+// stagesNote is the half-max target's note on where its tail starts, from
+// walrelay's own histograms: "" without them.
+func stagesNote(stages []StageLag) string {
+	var sent, acked *StageLag
+	for i := range stages {
+		switch stages[i].Stage {
+		case "sent":
+			sent = &stages[i]
+		case "acked":
+			acked = &stages[i]
+		}
+	}
+	if sent == nil || acked == nil {
+		return ""
+	}
+	return fmt.Sprintf("; per walrelay's histograms, p99 %.0f ms until PostgreSQL's walsender sent a transaction, %.0f ms until Kafka acknowledged it",
+		sent.P99ms, acked.P99ms)
+}

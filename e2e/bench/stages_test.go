@@ -51,3 +51,15 @@ walrelay_transaction_lag_seconds_bucket{stage="sent",le="+Inf"} 4
 		t.Error("a bucket bound that is not a number was accepted")
 	}
 }
+
+// TestStagesNote: the half-max verdict says where the tail starts when
+// walrelay's stages were read, and nothing without them.
+func TestStagesNote(t *testing.T) {
+	got := stagesNote([]StageLag{{Stage: "sent", P99ms: 141.5}, {Stage: "received", P99ms: 142.9}, {Stage: "acked", P99ms: 185}})
+	if !strings.Contains(got, "p99 142 ms until PostgreSQL's walsender sent") || !strings.Contains(got, "185 ms until Kafka") {
+		t.Errorf("stagesNote = %q", got)
+	}
+	if got := stagesNote(nil); got != "" {
+		t.Errorf("without stages: %q, want nothing", got)
+	}
+}

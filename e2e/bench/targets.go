@@ -64,6 +64,7 @@ func computeTargets(r *Report) {
 		if targetLat.CPU.saturated() {
 			t.Got += fmt.Sprintf("; the machine was saturated, %s", targetLat.CPU)
 		}
+		t.Got += stagesNote(targetLat.Stages)
 	}
 	r.Targets = append(r.Targets, t)
 
