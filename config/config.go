@@ -25,6 +25,10 @@ type Config struct {
 	Snapshot         Snapshot       `yaml:"snapshot"`          //
 	Log              Log            `yaml:"log"`               //
 	Metrics          Metrics        `yaml:"metrics"`           //
+	// TransactionMetadata publishes a BEGIN and an END record for each
+	// streamed transaction with changes on <topic_prefix>.transaction, as
+	// Debezium's provide.transaction.metadata. Default false.
+	TransactionMetadata bool `yaml:"transaction_metadata"`
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`

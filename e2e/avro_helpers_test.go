@@ -116,6 +116,7 @@ func (d *avroDecoder) parse(kr *kgo.Record) (*avroRec, error) {
 	}
 	r.ID = r.Headers["ce_id"]
 	id, tomb := strings.CutSuffix(r.ID, "-T")
+	id, r.KeyChangeCreate = strings.CutSuffix(id, "-C")
 	var err error
 	if r.Commit, r.Ordinal, err = parseEventID(id); err != nil {
 		return nil, err

@@ -53,6 +53,7 @@ type publisher struct {
 	txn    *checkpoint.Txn
 	skipTx bool
 
+	meta      txMeta        // transaction metadata (txmeta.go)
 	waiter    sinkWait      // bounds waits under the in-flight caps
 	events    atomic.Uint64 // records handed to the sink
 	counter   tableCounter  // per-table event counts (metrics)
@@ -81,7 +82,8 @@ func (h *heartbeatLag) get() (time.Duration, time.Time) {
 
 func newPublisher(s *session) *publisher {
 	return &publisher{s: s, excluded: excludedTables(s.cfg), waiter: sinkWait{s: s}, counter: newTableCounter(s.tableCounts()),
-		in: make(chan []item, handoffDepth), free: make(chan []item, handoffDepth+1),
+		meta: newTxMeta(s.cfg.TransactionMetadata, s.cfg.TopicPrefix),
+		in:   make(chan []item, handoffDepth), free: make(chan []item, handoffDepth+1),
 		done: make(chan struct{})}
 }
 
@@ -161,9 +163,13 @@ func (p *publisher) applyResult(ctx context.Context, res decoder.Result) error {
 		// Postgres may resend a transaction that ends at or before the start
 		// position; those events are already in Kafka.
 		p.skipTx = res.Tx.CommitLSN < p.s.start
+		p.meta.begin(res.Tx)
 	case decoder.KindCommit:
 		if p.txn == nil {
 			return fmt.Errorf("commit at %s without a begin", res.EndLSN)
+		}
+		if err := p.atCommit(ctx, p.txn); err != nil {
+			return err
 		}
 		p.txn.Commit(res.EndLSN)
 		p.txn, p.skipTx = nil, false
@@ -240,10 +246,16 @@ func (p *publisher) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.
 	if err != nil {
 		return fmt.Errorf("encoding change %s: %w", ch.ID(), err)
 	}
+	if len(recs) > 0 {
+		if err := p.beforeChange(ctx, txn, ch); err != nil {
+			return err
+		}
+	}
 	n, err := p.s.send(ctx, txn, recs, p.acquire)
 	p.events.Add(uint64(n))
 	if n > 0 {
 		p.counter.add(ch)
+		p.meta.afterChange(ch, recs[:n])
 	}
 	return err
 }

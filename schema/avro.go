@@ -55,6 +55,7 @@ type AvroEncoder struct {
 	plans    planCache
 	msg      atomic.Pointer[messagePlan]
 	msgMu    sync.Mutex
+	txMeta   txPlanCache // transaction metadata schemas per topic (txmeta_avro.go)
 }
 
 var _ Encoder = (*AvroEncoder)(nil)

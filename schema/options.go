@@ -16,6 +16,9 @@ import (
 // pipeline must halt rather than skip the change.
 type Encoder interface {
 	Encode(ch *event.Change) ([]event.Record, error)
+	// EncodeTransaction returns the record of a transaction metadata event
+	// on topic (see TxMetadata). Safe for concurrent use.
+	EncodeTransaction(m *TxMetadata, topic string) (event.Record, error)
 }
 
 // DefaultToastPlaceholder is Debezium's unavailable.value.placeholder.
