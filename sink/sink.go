@@ -210,11 +210,11 @@ func (s *Sink) queued(w *writer) {
 }
 
 // SendNow tells the sink that the caller has nothing more to send for the
-// moment (the pipeline calls it when PostgreSQL has sent everything it
-// had and it is all handed over): every record Sent so far goes out without waiting for
-// the rest of Linger, which only pays while more records are coming. A
-// writer with a request in flight sends them as soon as it is answered.
-// Call it from the Send goroutine.
+// moment (the pipeline calls it when PostgreSQL has sent everything it had
+// and all of it is handed over): every record Sent so far goes out without
+// waiting for the rest of Linger, which only pays while more records are
+// coming. A writer with a request in flight sends them as soon as it is
+// answered. Call it from the Send goroutine.
 func (s *Sink) SendNow() {
 	for _, w := range s.touched {
 		w.touched = false
