@@ -166,7 +166,7 @@ func (rs *Rules) table(rel *event.Relation) *tableState {
 		return ts
 	}
 	name := rel.QualifiedName()
-	ts := &tableState{views: map[*Rule]*ruleView{}, identity: newProjection(rs.versions, rel, nil, nil)}
+	ts := &tableState{views: map[*Rule]*ruleView{}, identity: newProjection(rs.versions, rel, nil, nil, nil)}
 	ts.needs = map[string]bool{}
 	readsAll := false
 	for _, r := range rs.Rules {
@@ -191,7 +191,7 @@ func (rs *Rules) view(ts *tableState, r *Rule, rel *event.Relation) *ruleView {
 	if r.Outbox != nil {
 		v.outbox, v.err = resolveOutbox(r.Outbox, rel)
 	} else {
-		v.proj = newProjection(rs.versions, rel, r.Exclude, r.Mask)
+		v.proj = newProjection(rs.versions, rel, r.Exclude, r.Mask, r.Key)
 		if r.topic != nil {
 			v.topic, v.err = r.topic.expand(func(name string) (string, error) {
 				if name == "schema" {

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/walrelay/walrelay/event"
@@ -171,5 +172,35 @@ rules:
 	d4 := mustApply(t, rs2, ins(orders, int64(1), dec(1, 0), "x", "n", "c"))
 	if v := d4.Change.Relation.Version; v == got.Relation.Version || v == d3.Change.Relation.Version {
 		t.Errorf("after reload: version %d reused", v)
+	}
+}
+
+// TestApplyKey: key: makes the listed columns the relation's key (in column
+// order) in place of the primary key, in a relation version of its own;
+// values pass unchanged.
+func TestApplyKey(t *testing.T) {
+	t.Parallel()
+	rs := mustParse(t, `
+rules:
+  - tables: [public.orders]
+    operations: [insert]
+    key: [status, id]
+  - tables: [public.orders]
+`, "")
+	d := mustApply(t, rs, ins(orders, int64(1), dec(1250, 2), "new", "note", "card"))
+	var keys []string
+	for _, i := range d.Change.Relation.KeyColumns() {
+		keys = append(keys, d.Change.Relation.Columns[i].Name)
+	}
+	if strings.Join(keys, ",") != "id,status" {
+		t.Errorf("key columns %v, want id,status", keys)
+	}
+	if len(d.Change.After) != 5 || d.Change.After[2] != "new" {
+		t.Errorf("values changed: %v", d.Change.After)
+	}
+	plain := mustApply(t, rs, del(orders, int64(1), event.Absent{}, event.Absent{}, event.Absent{}, event.Absent{}))
+	if plain.Change.Relation.Version == d.Change.Relation.Version || len(plain.Change.Relation.KeyColumns()) != 1 {
+		t.Errorf("the rule without key: version %d (keyed %d), key columns %v", plain.Change.Relation.Version,
+			d.Change.Relation.Version, plain.Change.Relation.KeyColumns())
 	}
 }

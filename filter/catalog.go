@@ -21,6 +21,12 @@ type Table struct {
 	Name    string
 	Columns []string // in attnum order
 	Key     []string // primary key columns, in attnum order
+	// Identity is the columns a delete's or key change's old row carries
+	// (the replica identity: the primary key by default, an index's
+	// columns, all of them with FULL, none with NOTHING), and IdentityKind
+	// pg_class.relreplident (d, i, f or n).
+	Identity     []string
+	IdentityKind string
 }
 
 // QualifiedName returns "schema.table".
@@ -29,15 +35,18 @@ func (t Table) QualifiedName() string { return t.Schema + "." + t.Name }
 const tablesSQL = `
 SELECT n.nspname::text, c.relname::text,
        coalesce(array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attname IS NOT NULL), '{}'),
-       coalesce(array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attnum = ANY (pk.indkey)), '{}')
+       coalesce(array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attnum = ANY (pk.indkey)), '{}'),
+       c.relreplident::text,
+       coalesce(array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attnum = ANY (ri.indkey)), '{}')
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_index pk ON pk.indrelid = c.oid AND pk.indisprimary
+LEFT JOIN pg_index ri ON ri.indrelid = c.oid AND ri.indisreplident
 WHERE c.relkind = 'r' AND c.relpersistence = 'p'
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
-GROUP BY n.nspname, c.relname
+GROUP BY n.nspname, c.relname, c.relreplident
 ORDER BY 1, 2`
 
 // Tables lists the database's publishable tables (see Table), sorted by
@@ -49,7 +58,9 @@ func Tables(ctx context.Context, q Querier) ([]Table, error) {
 	}
 	tables, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Table, error) {
 		var t Table
-		err := row.Scan(&t.Schema, &t.Name, &t.Columns, &t.Key)
+		var indexCols []string
+		err := row.Scan(&t.Schema, &t.Name, &t.Columns, &t.Key, &t.IdentityKind, &indexCols)
+		t.Identity = identityColumns(t, indexCols)
 		return t, err
 	})
 	if err != nil {
@@ -69,4 +80,18 @@ func (rs *Rules) CapturedTables(tables []Table) []string {
 		}
 	}
 	return out
+}
+
+// identityColumns returns the columns of t's replica identity, given the
+// columns of its replica identity index (relreplident i).
+func identityColumns(t Table, indexCols []string) []string {
+	switch t.IdentityKind {
+	case "f":
+		return t.Columns
+	case "i":
+		return indexCols
+	case "n":
+		return nil
+	}
+	return t.Key
 }

@@ -84,6 +84,7 @@ func (rs *Rules) tableProblems(r *Rule, t Table) []*Error {
 			missing(r.colPos[c], "masked", c)
 		}
 	}
+	out = append(out, rs.keyProblems(r, t, missing)...)
 	if r.where != nil {
 		for _, v := range exprVars {
 			for _, c := range r.where.cols[v] {
@@ -101,4 +102,37 @@ func (rs *Rules) tableProblems(r *Rule, t Table) []*Error {
 		}
 	}
 	return out
+}
+
+// keyProblems checks rule r's key columns against table t: each must
+// exist, and be in the replica identity, or a delete's old row lacks it
+// and the delete's record key has it null (another key than its row's
+// other events, so another partition, and a tombstone that compacts
+// nothing), and an update of it comes without the old row, so it is not
+// published as a key change.
+func (rs *Rules) keyProblems(r *Rule, t Table, missing func(Pos, string, string)) []*Error {
+	var out []*Error
+	for _, c := range r.Key {
+		switch {
+		case !contains(t.Columns, c):
+			missing(r.keyPos[c], "key", c)
+		case !contains(t.Identity, c):
+			out = append(out, &Error{File: rs.File, Pos: r.keyPos[c],
+				Msg: fmt.Sprintf("rules[%d]: key column %q of %s is not in its replica identity (%s), so a delete's key would have it null and an update of it would not be a key change: both would leave the row's events under two keys",
+					r.Index, c, t.QualifiedName(), identityText(t)),
+				Fix: fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL, or key by replica identity columns only", t.QualifiedName())})
+		}
+	}
+	return out
+}
+
+// identityText describes t's replica identity for a message.
+func identityText(t Table) string {
+	switch t.IdentityKind {
+	case "n":
+		return "NOTHING"
+	case "i":
+		return fmt.Sprintf("index on %v", t.Identity)
+	}
+	return fmt.Sprintf("primary key %v", t.Key)
 }

@@ -108,3 +108,39 @@ func TestMaskMatchesPostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestDescribeKeyPG: a key column must exist, and be in the table's
+// replica identity (the primary key by default), or deletes would carry
+// no value for it; REPLICA IDENTITY FULL covers every column.
+func TestDescribeKeyPG(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PG(t).NewDatabase(t)
+	testenv.ExecDSN(t, dsn, `CREATE TABLE public.k_default (id int PRIMARY KEY, tenant int);
+		CREATE TABLE public.k_full (id int PRIMARY KEY, tenant int);
+		ALTER TABLE public.k_full REPLICA IDENTITY FULL;`)
+	conn := testenv.Connect(t, dsn)
+	rs := mustParse(t, "rules:\n  - tables: [public.k_default, public.k_full]\n    key: [tenant, id, nope]\n", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ms, err := Describe(ctx, conn, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range ms[0].Problems {
+		got = append(got, p.Msg)
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{
+		`key column "tenant" of public.k_default is not in its replica identity (primary key [id])`,
+		`key column "nope" does not exist in public.k_default`,
+		`key column "nope" does not exist in public.k_full`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("problems lack %q:\n%s", want, all)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("%d problems, want 3 (none for tenant of the FULL table):\n%s", len(got), all)
+	}
+}

@@ -10,6 +10,7 @@
 //	  - tables: [public.orders, "sales.*", "re:archive\\.orders_\\d{4}"]
 //	    operations: [insert, update, delete]   # default; truncate only when named
 //	    columns: {exclude: [notes], mask: [card_number]}
+//	    key: [tenant_id, id]             # the record key; default: the primary key
 //	    where: "row.amount > 100"
 //	    topic: shop.orders               # may use ${schema} and ${table}
 //	  - tables: [public.audit]
@@ -63,6 +64,22 @@
 // Every relation the filter passes on carries a Version unique per OID for
 // its column list, so an encoder that derives schemas per (OID, Version)
 // never sees two column lists under one version (see Rules.Succeed).
+//
+// # Keys
+//
+// key names the columns of the record key (Debezium's message.key.columns),
+// in place of the primary key or replica identity index; the key record
+// has them in the table's column order. The partition follows the key, so
+// key: [tenant_id] keeps each tenant's events in order, and an update that
+// changes a key column is published as a key change (a delete of the old
+// key, then a create). A delete's or key change's old row carries only
+// the replica identity's columns: key columns outside it are null in a
+// delete's key, and an update of them is not seen as a key change, so
+// walrelay check and the start-up log flag them (use REPLICA IDENTITY
+// FULL). Excluded columns cannot be key
+// columns; masked ones can (the key then holds the hash). With Avro, a new
+// key is a new key schema: the registry's compatibility level decides
+// whether the subject takes it.
 //
 // # Outbox and messages
 //

@@ -21,9 +21,10 @@ type projection struct {
 }
 
 // newProjection projects rel for a rule's exclude and mask lists (both nil
-// for the identity). Names that the relation does not have are ignored here
-// (Describe reports them). The projected relation comes from vs.
-func newProjection(vs *versions, rel *event.Relation, exclude, mask []string) *projection {
+// for the identity) and key columns (nil: rel's own key). Names that the
+// relation does not have are ignored here (Describe reports them). The
+// projected relation comes from vs.
+func newProjection(vs *versions, rel *event.Relation, exclude, mask, key []string) *projection {
 	p := &projection{same: true}
 	cols := make([]event.Column, 0, len(rel.Columns))
 	for i, c := range rel.Columns {
@@ -35,6 +36,9 @@ func newProjection(vs *versions, rel *event.Relation, exclude, mask []string) *p
 		if masked {
 			p.same = false
 			c.TypeOID, c.TypeName, c.TypeMod, c.Kind, c.ElemOID = textOID, "text", -1, event.KindBase, 0
+		}
+		if key != nil {
+			c.Key = contains(key, c.Name)
 		}
 		cols = append(cols, c)
 		p.keep = append(p.keep, i)

@@ -7,7 +7,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var ruleKeys = []string{"tables", "operations", "columns", "where", "topic", "drop", "outbox"}
+var ruleKeys = []string{"tables", "operations", "columns", "key", "where", "topic", "drop", "outbox"}
 
 // rule reads one entry of rules:; nil when it has mistakes (all reported).
 func (l *loader) rule(n *yaml.Node, i int) *Rule {
@@ -19,7 +19,7 @@ func (l *loader) rule(n *yaml.Node, i int) *Rule {
 	r := &Rule{Index: i, Pos: pos(n), ops: defaultOps}
 	good := l.required(fs, n, where, "tables")
 	steps := []func(map[string]field, *Rule, string) bool{
-		l.ruleTables, l.ruleDrop, l.ruleOps, l.ruleColumns, l.ruleWhere, l.ruleTopic, l.ruleOutbox,
+		l.ruleTables, l.ruleDrop, l.ruleOps, l.ruleColumns, l.ruleKey, l.ruleWhere, l.ruleTopic, l.ruleOutbox,
 	}
 	for _, step := range steps {
 		good = step(fs, r, where) && good
@@ -187,6 +187,33 @@ func firstLine(s string) string {
 	return s
 }
 
+// ruleKey reads key: the columns that make the record key instead of the
+// primary key (Debezium's message.key.columns); not excluded ones.
+func (l *loader) ruleKey(fs map[string]field, r *Rule, where string) bool {
+	f, has := fs["key"]
+	if !has {
+		return true
+	}
+	where += ".key"
+	cols, nodes, ok := l.strList(f.val, where)
+	if !ok {
+		return false
+	}
+	if len(cols) == 0 {
+		l.c.add(pos(f.val), "list the key columns, e.g. key: [tenant_id, id], or remove key", "%s: empty", where)
+		return false
+	}
+	r.Key, r.keyPos = cols, map[string]Pos{}
+	for j, c := range cols {
+		r.keyPos[c] = pos(nodes[j])
+		if contains(r.Exclude, c) {
+			l.c.add(pos(nodes[j]), "remove it from columns.exclude or from key", "%s: column %q is excluded, so it cannot be part of the key", where, c)
+			ok = false
+		}
+	}
+	return ok
+}
+
 func (l *loader) ruleTopic(fs map[string]field, r *Rule, where string) bool {
 	f, has := fs["topic"]
 	if !has {
@@ -208,10 +235,10 @@ func (l *loader) ruleConflicts(fs map[string]field, where string) bool {
 			}
 		}
 	}
-	for _, k := range []string{"columns", "topic", "outbox"} {
+	for _, k := range []string{"columns", "key", "topic", "outbox"} {
 		conflict("drop", k)
 	}
-	for _, k := range []string{"columns", "topic", "operations"} {
+	for _, k := range []string{"columns", "key", "topic", "operations"} {
 		conflict("outbox", k)
 	}
 	return ok

@@ -46,6 +46,7 @@ type Rule struct {
 	Operations []string // insert, update, delete, truncate
 	Exclude    []string // columns.exclude
 	Mask       []string // columns.mask
+	Key        []string // key: the record key's columns; nil = the primary key (replica identity)
 	Where      string   // expression on row, before, after, op; "" = always
 	Topic      string   // topic template (${schema}, ${table}); "" = default topic
 	Drop       bool     // matching changes are not captured
@@ -58,6 +59,7 @@ type Rule struct {
 	maskPos  Pos
 	wherePos Pos
 	colPos   map[string]Pos // each excluded or masked column's entry
+	keyPos   map[string]Pos // each key column's entry
 }
 
 // Outbox routes the rows inserted into an outbox table as events: each

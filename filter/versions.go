@@ -47,6 +47,9 @@ func signature(cols []event.Column, masked []bool) string {
 		if masked[i] {
 			b.WriteString("\x01m")
 		}
+		if c.Key {
+			b.WriteString("\x01k")
+		}
 		b.WriteByte(0)
 	}
 	return b.String()
