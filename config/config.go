@@ -60,6 +60,10 @@ type Kafka struct {
 	Brokers                []string      `yaml:"brokers"`                  // required
 	TopicPartitions        int           `yaml:"topic_partitions"`         // default 3
 	TopicReplicationFactor int           `yaml:"topic_replication_factor"` // default 1
+	// TopicConfig is the topic-level configuration of topics walrelay
+	// creates, e.g. {cleanup.policy: compact} (Kafka Connect's
+	// topic.creation.default.*). Default none: the broker's defaults.
+	TopicConfig map[string]string `yaml:"topic_config"`
 	BatchMaxRecords        int           `yaml:"batch_max_records"`        // default 2000
 	BatchMaxBytes          int           `yaml:"batch_max_bytes"`          // default 1 MiB
 	Linger                 time.Duration `yaml:"linger"`                   // default 5ms

@@ -145,3 +145,29 @@ func TestMissingFile(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestTopicConfig: kafka.topic_config comes from the file as a map, and
+// from WALRELAY_KAFKA_TOPIC_CONFIG as name=value pairs; a pair without '='
+// is an error naming the variable.
+func TestTopicConfig(t *testing.T) {
+	t.Parallel()
+	file := writeConfig(t, minimal+"\n  topic_config: {cleanup.policy: compact, retention.ms: \"-1\"}\n")
+	c, err := Load(file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Kafka.TopicConfig) != 2 || c.Kafka.TopicConfig["cleanup.policy"] != "compact" || c.Kafka.TopicConfig["retention.ms"] != "-1" {
+		t.Errorf("from the file: %v", c.Kafka.TopicConfig)
+	}
+	c, err = Load(writeConfig(t, minimal), []string{"WALRELAY_KAFKA_TOPIC_CONFIG=cleanup.policy=compact, min.insync.replicas=2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Kafka.TopicConfig) != 2 || c.Kafka.TopicConfig["min.insync.replicas"] != "2" {
+		t.Errorf("from the environment: %v", c.Kafka.TopicConfig)
+	}
+	_, err = Load(writeConfig(t, minimal), []string{"WALRELAY_KAFKA_TOPIC_CONFIG=compact"})
+	if err == nil || !strings.Contains(err.Error(), "WALRELAY_KAFKA_TOPIC_CONFIG") {
+		t.Errorf("a pair without '=': %v", err)
+	}
+}

@@ -90,6 +90,19 @@ func setField(fv reflect.Value, s string) error {
 			}
 		}
 		fv.Set(reflect.ValueOf(list))
+	case fv.Kind() == reflect.Map && fv.Type().Key().Kind() == reflect.String && fv.Type().Elem().Kind() == reflect.String:
+		m := map[string]string{}
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			k, v, ok := strings.Cut(p, "=")
+			if !ok || strings.TrimSpace(k) == "" {
+				return fmt.Errorf("%q is not name=value (a comma-separated list of them)", p)
+			}
+			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+		fv.Set(reflect.ValueOf(m))
 	default:
 		return fmt.Errorf("unsupported type %s", fv.Type())
 	}

@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 
 	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/sink"
 )
 
 // send hands recs to the sink in order, each first admitted under the
@@ -22,6 +24,9 @@ func (s *session) send(ctx context.Context, txn *checkpoint.Txn, recs []event.Re
 		}
 		rec.Ack = txn.Track(size)
 		if err := s.sink.Send(ctx, rec); err != nil {
+			if errors.Is(err, sink.ErrTopicConfig) {
+				err = fatal(err) // kafka.topic_config must change first
+			}
 			return i, err
 		}
 	}

@@ -293,6 +293,7 @@ func SinkConfig(cfg *config.Config) (sink.Config, error) {
 		ClientID:               "walrelay",
 		TopicPartitions:        k.TopicPartitions,
 		TopicReplicationFactor: k.TopicReplicationFactor,
+		TopicConfig:            k.TopicConfig,
 		BatchMaxRecords:        k.BatchMaxRecords,
 		BatchMaxBytes:          k.BatchMaxBytes,
 		Linger:                 k.Linger,

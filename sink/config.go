@@ -49,6 +49,9 @@ type Config struct {
 	// TopicReplicationFactor is the replication factor of topics the sink
 	// creates. Default 1.
 	TopicReplicationFactor int
+	// TopicConfig is the topic-level configuration (name -> value) of
+	// topics the sink creates; nil: the broker's defaults.
+	TopicConfig map[string]string
 	// BatchMaxRecords caps the records in one produce request. Default 2000.
 	BatchMaxRecords int
 	// BatchMaxBytes caps the size (event.Record.Size) of one produce request.

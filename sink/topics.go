@@ -106,6 +106,10 @@ func (s *Sink) describe(ctx context.Context, cl *kafka.Client, topic string) (in
 	return 0, kafka.UnknownTopicOrPartition
 }
 
+// ErrTopicConfig is wrapped by Send's error when the broker refused to
+// create a topic with Config.TopicConfig: a restart cannot fix that.
+var ErrTopicConfig = errors.New("the broker refused the topic configuration")
+
 // createTopic creates topic; TOPIC_ALREADY_EXISTS is success.
 func (s *Sink) createTopic(ctx context.Context, cl *kafka.Client, topic string) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
@@ -114,6 +118,7 @@ func (s *Sink) createTopic(ctx context.Context, cl *kafka.Client, topic string) 
 		Topic:             topic,
 		NumPartitions:     s.cfg.TopicPartitions,
 		ReplicationFactor: s.cfg.TopicReplicationFactor,
+		ConfigEntries:     s.topicConfigEntries(),
 	}}})
 	if err != nil {
 		return err
@@ -129,6 +134,8 @@ func (s *Sink) createTopic(ctx context.Context, cl *kafka.Client, topic string) 
 	case errors.Is(err, kafka.TopicAuthorizationFailed), errors.Is(err, kafka.ClusterAuthorizationFailed):
 		return fmt.Errorf("not authorised to create it (%w); create it yourself with %d partitions, or grant CREATE to walrelay's principal",
 			err, s.cfg.TopicPartitions)
+	case errors.Is(err, kafka.InvalidConfiguration):
+		return fmt.Errorf("%w %v (%w); fix kafka.topic_config", ErrTopicConfig, s.cfg.TopicConfig, err)
 	case errors.Is(err, kafka.InvalidReplicationFactor):
 		return fmt.Errorf("cannot create it with replication factor %d (%w); lower kafka.topic_replication_factor to at most the number of brokers",
 			s.cfg.TopicReplicationFactor, err)
@@ -136,6 +143,17 @@ func (s *Sink) createTopic(ctx context.Context, cl *kafka.Client, topic string) 
 		return fmt.Errorf("cannot create it with %d partitions, replication factor %d: %w",
 			s.cfg.TopicPartitions, s.cfg.TopicReplicationFactor, err)
 	}
+}
+
+// topicConfigEntries returns Config.TopicConfig as CreateTopics entries,
+// sorted by name.
+func (s *Sink) topicConfigEntries() []kafka.ConfigEntry {
+	names := slices.Sorted(maps.Keys(s.cfg.TopicConfig))
+	out := make([]kafka.ConfigEntry, len(names))
+	for i, n := range names {
+		out[i] = kafka.ConfigEntry{ConfigName: n, ConfigValue: s.cfg.TopicConfig[n]}
+	}
+	return out
 }
 
 // topicError names the topic in err.
