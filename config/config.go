@@ -57,27 +57,27 @@ type Postgres struct {
 
 // Kafka is the destination cluster and the producer's behaviour.
 type Kafka struct {
-	Brokers                []string      `yaml:"brokers"`                  // required
-	TopicPartitions        int           `yaml:"topic_partitions"`         // default 3
-	TopicReplicationFactor int           `yaml:"topic_replication_factor"` // default 1
+	Brokers                []string `yaml:"brokers"`                  // required
+	TopicPartitions        int      `yaml:"topic_partitions"`         // default 3
+	TopicReplicationFactor int      `yaml:"topic_replication_factor"` // default 1
 	// TopicConfig is the topic-level configuration of topics walrelay
 	// creates, e.g. {cleanup.policy: compact} (Kafka Connect's
 	// topic.creation.default.*). Default none: the broker's defaults.
-	TopicConfig map[string]string `yaml:"topic_config"`
-	BatchMaxRecords        int           `yaml:"batch_max_records"`        // default 2000
-	BatchMaxBytes          int           `yaml:"batch_max_bytes"`          // default 1 MiB
-	Linger                 time.Duration `yaml:"linger"`                   // default 5ms
-	Compression            string        `yaml:"compression"`              // default none
-	MaxAttempts            int           `yaml:"max_attempts"`             // default 10
-	BackoffMin             time.Duration `yaml:"backoff_min"`              // default 100ms
-	BackoffMax             time.Duration `yaml:"backoff_max"`              // default 5s
-	MetadataMaxAge         time.Duration `yaml:"metadata_max_age"`         // default 5m: how often partition counts are re-read
-	OnFailure              string        `yaml:"on_failure"`               // halt | dead_letter
-	DeadLetterTopic        string        `yaml:"dead_letter_topic"`        // default <topic_prefix>.dlq
-	Tombstones             *bool         `yaml:"tombstones"`               // default true
-	Idempotence            *bool         `yaml:"idempotence"`              // default: when the cluster allows it
-	TLS                    KafkaTLS      `yaml:"tls"`                      // default plaintext
-	SASL                   KafkaSASL     `yaml:"sasl"`                     // default no authentication
+	TopicConfig     map[string]string `yaml:"topic_config"`
+	BatchMaxRecords int               `yaml:"batch_max_records"` // default 2000
+	BatchMaxBytes   int               `yaml:"batch_max_bytes"`   // default 1 MiB
+	Linger          time.Duration     `yaml:"linger"`            // default 5ms
+	Compression     string            `yaml:"compression"`       // default none
+	MaxAttempts     int               `yaml:"max_attempts"`      // default 10
+	BackoffMin      time.Duration     `yaml:"backoff_min"`       // default 100ms
+	BackoffMax      time.Duration     `yaml:"backoff_max"`       // default 5s
+	MetadataMaxAge  time.Duration     `yaml:"metadata_max_age"`  // default 5m: how often partition counts are re-read
+	OnFailure       string            `yaml:"on_failure"`        // halt | dead_letter
+	DeadLetterTopic string            `yaml:"dead_letter_topic"` // default <topic_prefix>.dlq
+	Tombstones      *bool             `yaml:"tombstones"`        // default true
+	Idempotence     *bool             `yaml:"idempotence"`       // default: when the cluster allows it
+	TLS             KafkaTLS          `yaml:"tls"`               // default plaintext
+	SASL            KafkaSASL         `yaml:"sasl"`              // default no authentication
 }
 
 // Checkpoint selects where the watermark is stored and how often.
