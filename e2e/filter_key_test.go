@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hamba/avro/v2"
 )
 
 // TestFilterRuleKey: a rule's key: makes the record key of its table's
@@ -63,5 +65,42 @@ rules:
 	}
 	if len(recs) > 0 && string(recs[0].KeyRaw) != `{"id":1,"tenant":7}` {
 		t.Errorf("record key %s, want {\"id\":1,\"tenant\":7}", recs[0].KeyRaw)
+	}
+}
+
+// TestFilterRuleKeyAvro: with Avro, the key schema of a table with key:
+// has exactly those columns, in column order, and every event of the row
+// is keyed by them.
+func TestFilterRuleKeyAvro(t *testing.T) {
+	t.Parallel()
+	dsn, brokers, conn := newTestDB(t, `CREATE TABLE accounts (id int PRIMARY KEY, tenant int NOT NULL, v text);
+		ALTER TABLE accounts REPLICA IDENTITY FULL;`+markerDDL)
+	cfg := newRelayConfig(t, dsn, brokers)
+	url := avroConfig(t, cfg)
+	useRules(t, cfg, "default: drop\nrules:\n  - tables: [public.e2e_marker]\n  - tables: [public.accounts]\n    key: [tenant, id]\n")
+	startRelay(t, cfg)
+	mustExec(t, conn, "INSERT INTO accounts VALUES (1, 7, 'a')")
+	mustExec(t, conn, "DELETE FROM accounts WHERE id = 1")
+	ac := newAvroCollector(t, brokers, url, cfg.topic(markerTable), cfg.topic("public.accounts"))
+	catchUp(t, cfg, conn, ac.collector, ac.collector, time.Minute)
+	recs := ac.byTopic(cfg.topic("public.accounts"))
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want the create, the delete and its tombstone", len(recs))
+	}
+	for _, r := range recs {
+		if r.Key != "id=1,tenant=7" || len(r.KeyMap) != 2 {
+			t.Errorf("record %s keyed %s (%v), want id=1,tenant=7", r.ID, r.Key, r.KeyMap)
+		}
+	}
+	s, err := ac.dec.schema(recs[0].KeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields []string
+	for _, f := range s.(*avro.RecordSchema).Fields() {
+		fields = append(fields, f.Name())
+	}
+	if strings.Join(fields, ",") != "id,tenant" {
+		t.Errorf("key schema fields %v, want id,tenant", fields)
 	}
 }
