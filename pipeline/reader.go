@@ -270,7 +270,9 @@ func (r *reader) handle(ctx context.Context, m replication.Message, committerErr
 		return nil // relation, type or origin message: decoder state only
 	case decoder.KindBegin:
 		r.inTxn = true
-		it.sent, it.received = m.ServerTime, time.Now()
+		if r.s.lagHistograms() != nil { // only the histograms use them
+			it.sent, it.received = m.ServerTime, time.Now()
+		}
 	case decoder.KindCommit:
 		r.inTxn = false
 	}

@@ -88,7 +88,7 @@ func (m *txMeta) afterChange(ch *event.Change, recs []event.Record) {
 // BEGIN, in txn before it commits.
 func (p *publisher) atCommit(ctx context.Context, txn *checkpoint.Txn) error {
 	m := &p.meta
-	if m.topic == "" || !m.begun {
+	if !m.begun { // off, or nothing of the transaction was published
 		m.tx = nil
 		return nil
 	}
