@@ -3,7 +3,9 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -142,51 +144,67 @@ func (c *txMetaCollector) wait(t *testing.T) []txMetaRec {
 }
 
 // checkTxMetaScenario checks the records of writeTxMetaScenario, whose two
-// transactions have the ids first and second.
+// transactions have the ids first and second. The topic's partitions are
+// read in any order, so the records are checked per transaction (one key,
+// one partition): BEGIN, then END.
 func checkTxMetaScenario(t *testing.T, meta []txMetaRec, first, second string) {
 	t.Helper()
 	if first == "" || second == "" || first == second {
 		t.Fatalf("transaction ids of the change events: %q and %q", first, second)
 	}
-	type want struct {
-		status, id string
-		count      int64
-		order      []string
-		counts     []int64
+	type end struct {
+		count  int64
+		order  []string
+		counts []int64
 	}
-	wants := []want{{status: "BEGIN", id: first},
-		{status: "END", id: first, count: 5, order: []string{"public.tm_b", "public.tm_a"}, counts: []int64{3, 2}},
-		{status: "BEGIN", id: second},
-		{status: "END", id: second, count: 1, order: []string{"public.tm_a"}, counts: []int64{1}}}
-	if len(meta) != len(wants) {
-		t.Fatalf("%d transaction metadata records, want %d (none for the logical message)", len(meta), len(wants))
-	}
-	for i, r := range meta {
-		w := wants[i]
+	wants := map[string]end{first: {5, []string{"public.tm_b", "public.tm_a"}, []int64{3, 2}},
+		second: {1, []string{"public.tm_a"}, []int64{1}}}
+	byID := map[string][]txMetaRec{}
+	for _, r := range meta {
 		var key struct {
 			ID string `json:"id"`
 		}
-		var v txMetaValue
-		if err := json.Unmarshal(r.key, &key); err != nil || key.ID != w.id {
-			t.Errorf("%s record key %s: want id %s (%v)", w.status, r.key, w.id, err)
+		if err := json.Unmarshal(r.key, &key); err != nil {
+			t.Fatalf("record key %s: %v", r.key, err)
 		}
-		if err := json.Unmarshal(r.value, &v); err != nil {
-			t.Fatalf("%s record value %s: %v", w.status, r.value, err)
+		byID[key.ID] = append(byID[key.ID], r)
+	}
+	if len(meta) != 4 || len(byID) != 2 {
+		t.Fatalf("%d transaction metadata records for ids %v, want BEGIN and END of %s and %s (none for the logical message)",
+			len(meta), slices.Collect(maps.Keys(byID)), first, second)
+	}
+	for id, w := range wants {
+		rs := byID[id]
+		if len(rs) != 2 {
+			t.Errorf("transaction %s: %d records, want BEGIN and END", id, len(rs))
+			continue
 		}
-		if v.Status != w.status || v.ID != w.id || v.TsMs == 0 {
-			t.Errorf("record %s: want status %s, id %s, a ts_ms", r.value, w.status, w.id)
-		}
-		var order []string
-		var counts []int64
-		for _, c := range v.DataCollections {
-			order, counts = append(order, c.DataCollection), append(counts, c.EventCount)
-		}
-		switch {
-		case w.status == "BEGIN" && (v.EventCount != nil || v.DataCollections != nil):
-			t.Errorf("BEGIN record %s has counts", r.value)
-		case w.status == "END" && (v.EventCount == nil || *v.EventCount != w.count ||
-			!reflect.DeepEqual(order, w.order) || !reflect.DeepEqual(counts, w.counts)):
-			t.Errorf("END record %s: want event_count %d, data_collections %v with %v", r.value, w.count, w.order, w.counts)
-		}
+		checkTxMetaRec(t, rs[0], "BEGIN", id, 0, nil, nil)
+		checkTxMetaRec(t, rs[1], "END", id, w.count, w.order, w.counts)
+	}
+}
+
+// checkTxMetaRec checks one record's value: its status and id, a ts_ms, and
+// END's counts (BEGIN has none).
+func checkTxMetaRec(t *testing.T, r txMetaRec, status, id string, count int64, order []string, counts []int64) {
+	t.Helper()
+	var v txMetaValue
+	if err := json.Unmarshal(r.value, &v); err != nil {
+		t.Fatalf("%s record value %s: %v", status, r.value, err)
+	}
+	if v.Status != status || v.ID != id || v.TsMs == 0 {
+		t.Errorf("record %s: want status %s, id %s, a ts_ms", r.value, status, id)
+	}
+	var gotOrder []string
+	var gotCounts []int64
+	for _, c := range v.DataCollections {
+		gotOrder, gotCounts = append(gotOrder, c.DataCollection), append(gotCounts, c.EventCount)
+	}
+	switch {
+	case status == "BEGIN" && (v.EventCount != nil || v.DataCollections != nil):
+		t.Errorf("BEGIN record %s has counts", r.value)
+	case status == "END" && (v.EventCount == nil || *v.EventCount != count ||
+		!reflect.DeepEqual(gotOrder, order) || !reflect.DeepEqual(gotCounts, counts)):
+		t.Errorf("END record %s: want event_count %d, data_collections %v with %v", r.value, count, order, counts)
 	}
 }
