@@ -63,3 +63,19 @@ func TestKafkaTopicConfigRefused(t *testing.T) {
 		t.Errorf("no error naming kafka.topic_config in the log:\n%s", tail)
 	}
 }
+
+// TestKafkaTopicConfigCheck: `walrelay check` validates kafka.topic_config
+// against the broker (a validate-only CreateTopics, nothing created): a
+// setting the broker refuses is a FAIL line with the fix, and exit 1.
+func TestKafkaTopicConfigCheck(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	mustExec(t, connect(t, dsn), checkDDL)
+	cfg := newRelayConfig(t, dsn, kafkaBrokers(t), "public.chk_good")
+	cfg.set("kafka.topic_config", map[string]string{"cleanup.policy": "bogus"})
+	out, code := runCheck(t, cfg)
+	if code != 1 {
+		t.Errorf("check with a refused kafka.topic_config exited %d, want 1", code)
+	}
+	requireProblem(t, out, "the broker refuses kafka.topic_config", "fix kafka.topic_config")
+}

@@ -19,8 +19,8 @@ type CheckResult struct {
 
 // Check verifies what `walrelay check` needs from Kafka: the brokers answer,
 // and this client may create topics (a validate-only CreateTopics request for
-// probeTopic with the configured partitions and replication factor, so
-// nothing is created). cfg is validated first.
+// probeTopic with the configured partitions, replication factor and topic
+// configuration, so nothing is created). cfg is validated first.
 //
 // It uses franz-go's admin client, with cfg's TLS and SASL settings: kafka-go's
 // Client waits for a topic that a validate-only request never creates, until
@@ -70,15 +70,26 @@ func checkIdempotence(ctx context.Context, cfg *Config) CheckResult {
 		Fix: "grant IDEMPOTENT_WRITE on the cluster (or WRITE on the topics, Kafka 3.0+), or set kafka.idempotence: false"}
 }
 
-// checkCreate asks the cluster whether probeTopic could be created.
+// checkCreate asks the cluster whether probeTopic could be created, with
+// the configured partitions, replication factor and topic_config.
 func checkCreate(ctx context.Context, adm *kadm.Client, cfg Config, probeTopic string) CheckResult {
-	res, err := adm.ValidateCreateTopics(ctx, int32(cfg.TopicPartitions), int16(cfg.TopicReplicationFactor), nil, probeTopic)
+	var configs map[string]*string
+	for name, value := range cfg.TopicConfig {
+		if configs == nil {
+			configs = map[string]*string{}
+		}
+		configs[name] = &value
+	}
+	res, err := adm.ValidateCreateTopics(ctx, int32(cfg.TopicPartitions), int16(cfg.TopicReplicationFactor), configs, probeTopic)
 	if err == nil {
 		err = res[probeTopic].Err
 	}
 	switch {
 	case err == nil, errors.Is(err, kerr.TopicAlreadyExists):
 		return CheckResult{OK: true, What: "kafka: this client may create topics"}
+	case errors.Is(err, kerr.InvalidConfig):
+		return CheckResult{What: fmt.Sprintf("kafka: the broker refuses kafka.topic_config %v: %v", cfg.TopicConfig, err),
+			Fix: "fix kafka.topic_config (topic-level settings, e.g. cleanup.policy: compact)"}
 	case errors.Is(err, kerr.TopicAuthorizationFailed), errors.Is(err, kerr.ClusterAuthorizationFailed):
 		return CheckResult{What: fmt.Sprintf("kafka: not allowed to create topics: %v", err),
 			Fix: "grant CREATE on the cluster or on topics with the prefix, or create the topics yourself"}
