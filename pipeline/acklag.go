@@ -11,21 +11,16 @@ import (
 // is the same idea). The tracker's OnAcked hook writes it, from the
 // goroutine that acked; the reader's progress report takes it.
 type ackLag struct {
-	mu     sync.Mutex
-	last   time.Duration
-	max    time.Duration // since the last take
-	at     time.Time     // when last was measured; zero before the first
-	counts bool          // a transaction was acked since the last take
+	mu   sync.Mutex
+	last time.Duration
+	max  time.Duration // since the last take; 0 if none (lags are never negative)
+	at   time.Time     // when last was measured; zero before the first
 }
 
-// set records a transaction acknowledged lag after its commit.
+// set records a transaction acknowledged lag (>= 0) after its commit.
 func (a *ackLag) set(lag time.Duration) {
 	a.mu.Lock()
-	a.last, a.at = lag, time.Now()
-	if !a.counts || lag > a.max {
-		a.max = lag
-	}
-	a.counts = true
+	a.last, a.at, a.max = lag, time.Now(), max(a.max, lag)
 	a.mu.Unlock()
 }
 
@@ -35,11 +30,8 @@ func (a *ackLag) set(lag time.Duration) {
 func (a *ackLag) take() (last, longest time.Duration, at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	last, at = a.last, a.at
-	if a.counts {
-		longest = a.max
-	}
-	a.max, a.counts = 0, false
+	last, longest, at = a.last, a.max, a.at
+	a.max = 0
 	return last, longest, at
 }
 
