@@ -29,6 +29,12 @@ type Config struct {
 	// streamed transaction with changes on <topic_prefix>.transaction, as
 	// Debezium's provide.transaction.metadata. Default false.
 	TransactionMetadata bool `yaml:"transaction_metadata"`
+	// DecimalHandlingMode is Debezium's decimal.handling.mode for numeric
+	// and money columns: precise (default), double or string.
+	DecimalHandlingMode string `yaml:"decimal_handling_mode"`
+	// BinaryHandlingMode is Debezium's binary.handling.mode for bytea
+	// columns: bytes (default), base64, base64-url-safe or hex.
+	BinaryHandlingMode string `yaml:"binary_handling_mode"`
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`

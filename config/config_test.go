@@ -30,7 +30,8 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Postgres.Slot != "walrelay" || c.TopicPrefix != "walrelay" || c.Format != "avro" {
+	if c.Postgres.Slot != "walrelay" || c.TopicPrefix != "walrelay" || c.Format != "avro" ||
+		c.DecimalHandlingMode != "precise" || c.BinaryHandlingMode != "bytes" {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 	if c.Kafka.DeadLetterTopic != "walrelay.dlq" || !c.Kafka.TombstonesEnabled() || c.Kafka.Linger != 5*time.Millisecond ||
@@ -112,6 +113,10 @@ func TestErrors(t *testing.T) {
 			[]string{"postgres.dsn", "not a valid connection string"}},
 		{"bad env", minimal, []string{"WALRELAY_KAFKA_MAX_ATTEMPTS=many"}, []string{"WALRELAY_KAFKA_MAX_ATTEMPTS"}},
 		{"bad format", minimal + "format: protobuf\n", nil, []string{":5:", "format", "use avro or json"}},
+		{"bad decimal mode", minimal + "decimal_handling_mode: exact\n", nil,
+			[]string{":5:", "decimal_handling_mode", `unknown mode "exact"`, "precise, double, string"}},
+		{"bad binary mode env", minimal, []string{"WALRELAY_BINARY_HANDLING_MODE=base32"},
+			[]string{"binary_handling_mode", "bytes, base64, base64-url-safe, hex"}},
 		{"bad store", minimal + "checkpoint:\n  store: redis\n", nil, []string{"checkpoint.store", "file or postgres"}},
 		{"standby with a file store", "postgres:\n  dsn: postgres://u@h/app\n  standby: true\nkafka:\n  brokers: [a:1]\n", nil, []string{"postgres.standby", "checkpoint.store: postgres"}},
 	}

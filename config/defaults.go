@@ -11,6 +11,8 @@ func (c *Config) applyDefaults() {
 	setStr(&c.Format, "avro")
 	setStr(&c.DataDir, "./walrelay-data")
 	setStr(&c.ToastPlaceholder, DefaultToastPlaceholder)
+	setStr(&c.DecimalHandlingMode, "precise")
+	setStr(&c.BinaryHandlingMode, "bytes")
 	setStr(&c.Postgres.Slot, "walrelay")
 	setStr(&c.Postgres.Publication, "walrelay")
 	setDur(&c.Postgres.StatusInterval, time.Second)

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/walrelay/walrelay/schema"
 )
 
 var identRe = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -14,7 +16,8 @@ var identRe = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // Validate checks the whole config (after defaults) and returns the first
 // problem found as an *Error naming the key, its line and the fix.
 func (c *Config) Validate() error {
-	checks := []func() *Error{c.checkPostgres, c.checkKafka, c.checkKafkaSecurity, c.checkRest, c.checkSchemaRegistry, c.checkFilter, c.checkSnapshot}
+	checks := []func() *Error{c.checkPostgres, c.checkKafka, c.checkKafkaSecurity, c.checkRest, c.checkValueModes,
+		c.checkSchemaRegistry, c.checkFilter, c.checkSnapshot}
 	for _, check := range checks {
 		if err := check(); err != nil {
 			err.File = c.File
@@ -118,6 +121,19 @@ func (c *Config) checkRest() *Error {
 	case c.TopicPrefix == "" || strings.ContainsAny(c.TopicPrefix, " /\\"):
 		return &Error{Key: "topic_prefix", Msg: fmt.Sprintf("%q is not a valid topic prefix", c.TopicPrefix),
 			Fix: "use letters, digits, '.', '_' and '-'"}
+	}
+	return nil
+}
+
+// checkValueModes checks Debezium's decimal and binary handling modes.
+func (c *Config) checkValueModes() *Error {
+	if _, err := schema.ParseDecimalMode(c.DecimalHandlingMode); err != nil {
+		return &Error{Key: "decimal_handling_mode", Msg: err.Error(),
+			Fix: "use " + strings.Join(schema.DecimalModeNames(), ", ") + " (Debezium's decimal.handling.mode)"}
+	}
+	if _, err := schema.ParseBinaryMode(c.BinaryHandlingMode); err != nil {
+		return &Error{Key: "binary_handling_mode", Msg: err.Error(),
+			Fix: "use " + strings.Join(schema.BinaryModeNames(), ", ") + " (Debezium's binary.handling.mode)"}
 	}
 	return nil
 }

@@ -22,6 +22,9 @@ func (s *session) newEncoder(sys replication.System) (schema.Encoder, error) {
 		ToastPlaceholder: cfg.ToastPlaceholder,
 		Version:          s.opts.Version,
 	}
+	// Validate has parsed both modes.
+	opts.DecimalMode, _ = schema.ParseDecimalMode(cfg.DecimalHandlingMode)
+	opts.BinaryMode, _ = schema.ParseBinaryMode(cfg.BinaryHandlingMode)
 	if cfg.Format != "avro" {
 		return schema.NewJSON(opts), nil
 	}

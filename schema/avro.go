@@ -75,7 +75,7 @@ func NewAvro(o Options, ao AvroOptions) (*AvroEncoder, error) {
 		ao:       ao,
 		ceSource: event.CloudEventsSource(o.SystemID, o.Database),
 		msgTopic: MessageTopic(o.TopicPrefix),
-		ph:       newPlaceholders(o.ToastPlaceholder),
+		ph:       newPlaceholders(o.ToastPlaceholder, o.BinaryMode),
 		topics:   newTopicCache(o.TopicPrefix),
 		plans:    planCache{m: map[planKey]*avroPlan{}},
 	}, nil

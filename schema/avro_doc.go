@@ -37,6 +37,10 @@ package schema
 //	numeric                   io.debezium.data.VariableScaleDecimal {scale int, value bytes}
 //	numeric NaN / ±Infinity   null (precise mode cannot carry them)
 //	bytea                     bytes
+//	numeric, money (arrays    with decimal_handling_mode double: double; string:
+//	  too) in other modes     string (see doc.go); no connect.name or parameters
+//	bytea in other modes      string (base64, URL-safe base64 or hex), as
+//	                          Debezium's binary.handling.mode
 //	bit(n), varbit            bytes, io.debezium.data.Bits (connect.parameters length)
 //	date                      int, io.debezium.time.Date; ±infinity as the int range ends
 //	time                      long, io.debezium.time.MicroTime

@@ -21,12 +21,18 @@ type testAvro struct {
 
 func newTestAvro(t testing.TB, level registry.Level) *testAvro {
 	t.Helper()
+	return newTestAvroWith(t, level, testOptions())
+}
+
+// newTestAvroWith is newTestAvro with the encoder options o.
+func newTestAvroWith(t testing.TB, level registry.Level, o Options) *testAvro {
+	t.Helper()
 	store, err := registry.OpenStore(t.TempDir(), level)
 	if err != nil {
 		t.Fatal(err)
 	}
 	client := registry.NewClient(store, level, zerolog.Nop())
-	enc, err := NewAvro(testOptions(), AvroOptions{Registry: client, RegistryURL: "http://registry.test:8081"})
+	enc, err := NewAvro(o, AvroOptions{Registry: client, RegistryURL: "http://registry.test:8081"})
 	if err != nil {
 		t.Fatal(err)
 	}

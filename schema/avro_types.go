@@ -56,7 +56,8 @@ type avroType struct {
 	precision int    // kindDecimal
 	scale     int32  // kindDecimal
 	inf       infinity
-	elem      *avroType // kindArray
+	bin       BinaryMode // kindString holding bytea: its text form
+	elem      *avroType  // kindArray
 }
 
 // PostgreSQL type OIDs the mapping needs beyond pgtype's constants.

@@ -23,14 +23,15 @@ type avroField struct {
 	ph any
 }
 
-// nullish reports whether v is written as null: NULL, a column absent from
-// an old tuple, or a numeric NaN/±Infinity that precise mode cannot carry.
-func nullish(v any) bool {
+// nullish reports whether v is written as null in type t: NULL, a column
+// absent from an old tuple, or a numeric NaN/±Infinity that a decimal
+// (precise mode) cannot carry.
+func nullish(v any, t *avroType) bool {
 	switch x := v.(type) {
 	case nil, event.Absent:
 		return true
 	case event.Decimal:
-		return x.Special != ""
+		return x.Special != "" && (t.kind == kindDecimal || t.kind == kindVarDecimal)
 	}
 	return false
 }
@@ -42,7 +43,7 @@ func (f *avroField) write(w *avro.Writer, v any) error {
 		v = f.ph
 	}
 	switch {
-	case !nullish(v):
+	case !nullish(v, f.t):
 		if f.optional {
 			w.WriteLong(1)
 		}
@@ -101,6 +102,10 @@ func writeValue(w *avro.Writer, t *avroType, v any) error {
 			return nil
 		}
 	case kindString:
+		if b, ok := v.([]byte); ok && t.bin != BinaryBytes {
+			w.WriteString(binaryText(b, t.bin))
+			return nil
+		}
 		if s, ok := stringValue(v); ok {
 			w.WriteString(s)
 			return nil
@@ -177,6 +182,8 @@ func floatValue(v any) (float64, bool) {
 		return x, true
 	case float32:
 		return float64(x), true
+	case event.Decimal: // decimal.handling.mode double
+		return decimalFloat(x), true
 	}
 	return math.NaN(), false
 }
@@ -189,6 +196,8 @@ func stringValue(v any) (string, bool) {
 		return string(x), true
 	case event.Enum:
 		return string(x), true
+	case event.Decimal: // decimal.handling.mode string
+		return decimalText(x), true
 	}
 	return "", false
 }
@@ -280,7 +289,7 @@ func writeBlocks(w *avro.Writer, elem *avroType, a []any) error {
 }
 
 func writeElem(w *avro.Writer, elem *avroType, v any) error {
-	if nullish(v) {
+	if nullish(v, elem) {
 		w.WriteLong(0)
 		return nil
 	}

@@ -34,8 +34,24 @@
 //	                            io.debezium.data.Json)
 //	[]byte, Bits                base64 string
 //	[]any                       array, elements mapped with the column's rules
+//
+// Options.DecimalMode and Options.BinaryMode (Debezium's
+// decimal.handling.mode and binary.handling.mode) change three rows above:
+//
+//	Decimal, mode double        number, the nearest double; NaN/±Infinity as
+//	                            the strings above
+//	Decimal, mode string        string, Java's BigDecimal.toString at the
+//	                            column's scale ("12.50", "0E-10"); NaN/±Infinity
+//	                            as Debezium's "NAN", "POSITIVE_INFINITY",
+//	                            "NEGATIVE_INFINITY"
+//	bytea []byte, other modes   string: base64 (padded), URL-safe base64
+//	                            (padded) or lower-case hex; bit strings stay
+//	                            base64 bytes
+//
 //	Unavailable                 the TOAST placeholder, shaped as Debezium does:
-//	                            bytea/bit/varbit -> base64 of its bytes;
+//	                            bytea/bit/varbit -> base64 of its bytes (bytea
+//	                            in a text binary mode: the string itself, as
+//	                            Debezium's hex mode; its base64 modes give null);
 //	                            _int4/_date/_int8 -> array of its bytes as numbers;
 //	                            other arrays -> ["placeholder"]; else the string
 //

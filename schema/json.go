@@ -31,7 +31,7 @@ func NewJSON(o Options) *JSONEncoder {
 		o:        o,
 		ceSource: event.CloudEventsSource(o.SystemID, o.Database),
 		msgTopic: MessageTopic(o.TopicPrefix),
-		ph:       newPlaceholders(o.ToastPlaceholder),
+		ph:       newPlaceholders(o.ToastPlaceholder, o.BinaryMode),
 		topics:   newTopicCache(o.TopicPrefix),
 	}
 }

@@ -86,10 +86,19 @@ func (e *JSONEncoder) appendValue(dst []byte, col *event.Column, v any) ([]byte,
 	case event.Enum:
 		return appendJSONString(dst, string(x)), nil
 	case []byte:
+		if e.o.BinaryMode != BinaryBytes && isBytea(col) {
+			return appendJSONString(dst, binaryText(x, e.o.BinaryMode)), nil
+		}
 		return appendJSONBase64(dst, x), nil
 	case event.Bits:
 		return appendJSONBase64(dst, x.Bytes), nil
 	case event.Decimal:
+		switch e.o.DecimalMode {
+		case DecimalDouble:
+			return appendJSONFloat(dst, decimalFloat(x), 64), nil
+		case DecimalString:
+			return appendJSONString(dst, decimalText(x)), nil
+		}
 		return appendJSONDecimal(dst, col, x)
 	case event.Date:
 		return strconv.AppendInt(dst, int64(x), 10), nil

@@ -40,6 +40,12 @@ type Options struct {
 	// ToastPlaceholder replaces unchanged TOAST values that Postgres did not
 	// send. Default DefaultToastPlaceholder.
 	ToastPlaceholder string
+	// DecimalMode is decimal.handling.mode for numeric and money columns.
+	// Default DecimalPrecise.
+	DecimalMode DecimalMode
+	// BinaryMode is binary.handling.mode for bytea columns. Default
+	// BinaryBytes.
+	BinaryMode BinaryMode
 	// Version is walrelay's version, printed as source.version.
 	Version string
 	// Now gives the processing time printed as ts_ms/ts_us/ts_ns. Default

@@ -5,7 +5,10 @@ import "github.com/walrelay/walrelay/event"
 // placeholders holds the value an Unavailable (unchanged TOAST) column takes,
 // per column type, following Debezium's UnchangedToastedPlaceholder:
 //
-//	bytea, bit, varbit                    the placeholder's bytes
+//	bytea, bit, varbit                    the placeholder's bytes; for bytea
+//	                                      in a binary mode that writes text,
+//	                                      the placeholder string (as
+//	                                      Debezium's hex mode does)
 //	_text, _varchar, _json, _jsonb        [placeholder]
 //	_int4, _date                          its bytes as int32 numbers (Java's
 //	                                      signed byte values)
@@ -17,6 +20,7 @@ import "github.com/walrelay/walrelay/event"
 //
 // The values are built once and shared; encoders only read them.
 type placeholders struct {
+	byteaText bool // bytea is written as text (BinaryMode)
 	text      string
 	bytes     []byte
 	textArray []any
@@ -24,8 +28,9 @@ type placeholders struct {
 	longArray []any
 }
 
-func newPlaceholders(text string) *placeholders {
+func newPlaceholders(text string, bin BinaryMode) *placeholders {
 	p := &placeholders{
+		byteaText: bin != BinaryBytes,
 		text:      text,
 		bytes:     []byte(text),
 		textArray: []any{text},
@@ -40,7 +45,12 @@ func newPlaceholders(text string) *placeholders {
 // forColumn returns the placeholder value for an unavailable value of col.
 func (p *placeholders) forColumn(col *event.Column) any {
 	switch col.TypeName {
-	case "bytea", "bit", "varbit":
+	case "bytea":
+		if p.byteaText {
+			return p.text
+		}
+		return p.bytes
+	case "bit", "varbit":
 		return p.bytes
 	case "_text", "_varchar", "_json", "_jsonb":
 		return p.textArray

@@ -1,0 +1,195 @@
+package schema
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// DecimalMode is Debezium's decimal.handling.mode: how numeric and money
+// values (and their arrays) are written. The zero value is DecimalPrecise.
+type DecimalMode uint8
+
+const (
+	// DecimalPrecise: Connect's Decimal (bytes at the column's scale), or
+	// VariableScaleDecimal for unconstrained numeric; NaN/±Infinity are null.
+	DecimalPrecise DecimalMode = iota
+	// DecimalDouble: a double, the value rounded to the nearest one;
+	// NaN/±Infinity are the double's NaN/±Infinity.
+	DecimalDouble
+	// DecimalString: a string, Java's BigDecimal.toString of the value at
+	// the column's scale ("12.50", "0E-10" at scale 10), or "NAN",
+	// "POSITIVE_INFINITY", "NEGATIVE_INFINITY" (Debezium's names).
+	DecimalString
+)
+
+// BinaryMode is Debezium's binary.handling.mode: how bytea values (and
+// their arrays) are written. The zero value is BinaryBytes. Bit strings
+// (io.debezium.data.Bits) are bytes in every mode, as in Debezium.
+type BinaryMode uint8
+
+const (
+	// BinaryBytes: Avro bytes; base64 in JSON (JsonConverter's form).
+	BinaryBytes BinaryMode = iota
+	// BinaryBase64: a string, standard base64 with padding.
+	BinaryBase64
+	// BinaryBase64URL: a string, URL-safe base64 with padding.
+	BinaryBase64URL
+	// BinaryHex: a string, lower-case hexadecimal.
+	BinaryHex
+)
+
+var (
+	decimalModeNames = []string{"precise", "double", "string"}
+	binaryModeNames  = []string{"bytes", "base64", "base64-url-safe", "hex"}
+)
+
+// ParseDecimalMode parses a decimal.handling.mode name.
+func ParseDecimalMode(s string) (DecimalMode, error) {
+	i, err := parseMode(s, decimalModeNames)
+	return DecimalMode(i), err
+}
+
+// ParseBinaryMode parses a binary.handling.mode name.
+func ParseBinaryMode(s string) (BinaryMode, error) {
+	i, err := parseMode(s, binaryModeNames)
+	return BinaryMode(i), err
+}
+
+func parseMode(s string, names []string) (int, error) {
+	for i, n := range names {
+		if s == n {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown mode %q", s)
+}
+
+func (m DecimalMode) String() string { return decimalModeNames[m] }
+func (m BinaryMode) String() string  { return binaryModeNames[m] }
+
+// DecimalModeNames and BinaryModeNames list the accepted names, for messages.
+func DecimalModeNames() []string { return decimalModeNames }
+func BinaryModeNames() []string  { return binaryModeNames }
+
+// decimalFloat returns d as the nearest double (BigDecimal.doubleValue),
+// NaN or ±Inf for the special values.
+func decimalFloat(d event.Decimal) float64 {
+	switch d.Special {
+	case "NaN":
+		return math.NaN()
+	case "Infinity":
+		return math.Inf(1)
+	case "-Infinity":
+		return math.Inf(-1)
+	}
+	if d.Unscaled == nil {
+		return 0
+	}
+	if d.Scale == 0 && d.Unscaled.IsInt64() && absBelow(d.Unscaled.Int64(), 1<<53) {
+		return float64(d.Unscaled.Int64())
+	}
+	// ParseFloat rounds correctly, as Java's BigDecimal.doubleValue does; a
+	// value beyond the double range is ±Inf there and here.
+	f, _ := strconv.ParseFloat(d.String(), 64)
+	return f
+}
+
+func absBelow(v, limit int64) bool { return v > -limit && v < limit }
+
+// decimalText returns d as Debezium's string mode does: Java's
+// BigDecimal.toString, or the name of Debezium's special value.
+func decimalText(d event.Decimal) string {
+	switch d.Special {
+	case "NaN":
+		return "NAN"
+	case "Infinity":
+		return "POSITIVE_INFINITY"
+	case "-Infinity":
+		return "NEGATIVE_INFINITY"
+	}
+	var digits string
+	if d.Unscaled == nil {
+		digits = "0"
+	} else {
+		digits = d.Unscaled.String()
+	}
+	return javaDecimalString(digits, d.Scale)
+}
+
+// javaDecimalString renders the unscaled decimal digits (with an optional
+// '-') at scale as Java's BigDecimal.toString: plain notation when the
+// scale is not negative and the adjusted exponent is at least -6, else
+// scientific notation d.dddE±n.
+func javaDecimalString(unscaled string, scale int32) string {
+	sign, coeff := "", unscaled
+	if coeff[0] == '-' {
+		sign, coeff = "-", coeff[1:]
+	}
+	adjusted := int64(len(coeff)) - 1 - int64(scale)
+	if scale >= 0 && adjusted >= -6 {
+		if scale == 0 {
+			return sign + coeff
+		}
+		if pad := int(scale) - len(coeff) + 1; pad > 0 {
+			coeff = strings.Repeat("0", pad) + coeff
+		}
+		point := len(coeff) - int(scale)
+		return sign + coeff[:point] + "." + coeff[point:]
+	}
+	mantissa := coeff[:1]
+	if len(coeff) > 1 {
+		mantissa += "." + coeff[1:]
+	}
+	exp := strconv.FormatInt(adjusted, 10)
+	if adjusted > 0 {
+		exp = "+" + exp
+	}
+	return sign + mantissa + "E" + exp
+}
+
+// binaryText renders b as a string in mode m (not BinaryBytes).
+func binaryText(b []byte, m BinaryMode) string {
+	switch m {
+	case BinaryHex:
+		return hex.EncodeToString(b)
+	case BinaryBase64URL:
+		return base64.URLEncoding.EncodeToString(b)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// isBytea reports whether col holds bytea values (or arrays of them), the
+// columns binary.handling.mode applies to.
+func isBytea(col *event.Column) bool {
+	return col != nil && (col.TypeOID == pgtype.ByteaOID || col.Kind == event.KindArray && col.ElemOID == pgtype.ByteaOID)
+}
+
+// withModes returns t as o's decimal and binary modes write it: numeric and
+// money as double or string, bytea as string; array elements alike. t is
+// not changed.
+func (o *Options) withModes(t *avroType) *avroType {
+	switch {
+	case t.kind == kindArray:
+		if el := o.withModes(t.elem); el != t.elem {
+			return &avroType{kind: kindArray, elem: el}
+		}
+	case t.kind == kindDecimal || t.kind == kindVarDecimal:
+		switch o.DecimalMode {
+		case DecimalDouble:
+			return &avroType{kind: kindDouble}
+		case DecimalString:
+			return &avroType{kind: kindString}
+		}
+	case t.kind == kindBytes && t.name == "" && o.BinaryMode != BinaryBytes:
+		return &avroType{kind: kindString, bin: o.BinaryMode}
+	}
+	return t
+}

@@ -1,0 +1,271 @@
+package schema
+
+import (
+	"encoding/json"
+	"math"
+	"math/big"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hamba/avro/v2"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/schema/registry"
+)
+
+// modeCase is a column, its value as the decoder produces it, and what
+// each mode writes: JSON text, and the value hamba decodes from the Avro.
+type modeCase struct {
+	col  event.Column
+	val  any
+	json string
+	avro any
+}
+
+func decimalModeCases(mode DecimalMode) []modeCase {
+	n122 := avroCol("c_num", pgtype.NumericOID, "numeric", numericTypmodOf(12, 2))
+	free := avroCol("c_free", pgtype.NumericOID, "numeric", -1)
+	money := avroCol("c_money", moneyOID, "money", -1)
+	nan := avroCol("c_nan", pgtype.NumericOID, "numeric", -1)
+	inf := avroCol("c_inf", pgtype.NumericOID, "numeric", numericTypmodOf(12, 2))
+	arr := arrCol("c_arr", pgtype.NumericArrayOID, pgtype.NumericOID, "_numeric", numericTypmodOf(5, 1))
+	arrVal := []any{dec(5, 1), nil, event.Decimal{Special: "NaN"}}
+	big30 := avroCol("c_big", pgtype.NumericOID, "numeric", -1)
+	bigVal := bigDec("123456789012345678901234567890", 10)
+	if mode == DecimalDouble {
+		return []modeCase{
+			{n122, dec(1250, 2), `12.5`, 12.5},
+			{free, dec(-15, 1), `-1.5`, -1.5},
+			{money, dec(123450, 2), `1234.5`, 1234.5},
+			{nan, event.Decimal{Special: "NaN"}, `"NaN"`, math.NaN()},
+			{inf, event.Decimal{Special: "-Infinity"}, `"-Infinity"`, math.Inf(-1)},
+			{arr, arrVal, `[0.5,null,"NaN"]`, []any{0.5, nil, math.NaN()}},
+			{big30, bigVal, `12345678901234567000`, 1.2345678901234567e19},
+		}
+	}
+	return []modeCase{
+		{n122, dec(1250, 2), `"12.50"`, "12.50"},
+		{free, dec(-15, 1), `"-1.5"`, "-1.5"},
+		{money, dec(123450, 2), `"1234.50"`, "1234.50"},
+		// Debezium's names of its special values, not PostgreSQL's.
+		{nan, event.Decimal{Special: "NaN"}, `"NAN"`, "NAN"},
+		{inf, event.Decimal{Special: "-Infinity"}, `"NEGATIVE_INFINITY"`, "NEGATIVE_INFINITY"},
+		{arr, arrVal, `["0.5",null,"NAN"]`, []any{"0.5", nil, "NAN"}},
+		// Java's BigDecimal.toString: scientific below an adjusted exponent of -6.
+		{avroCol("c_zero", pgtype.NumericOID, "numeric", numericTypmodOf(20, 10)), dec(0, 10), `"0E-10"`, "0E-10"},
+		{big30, bigVal, `"12345678901234567890.1234567890"`, "12345678901234567890.1234567890"},
+	}
+}
+
+func binaryModeCases(mode BinaryMode) []modeCase {
+	b := []byte{0xde, 0xad, 0xbe, 0xef, 0xff}
+	bytea := avroCol("c_bytea", pgtype.ByteaOID, "bytea", -1)
+	arr := arrCol("c_arr", pgtype.ByteaArrayOID, pgtype.ByteaOID, "_bytea", -1)
+	bits := avroCol("c_bits", pgtype.VarbitOID, "varbit", 12)
+	bitsVal := event.Bits{Len: 12, Bytes: []byte{0x0f, 0x01}}
+	text := map[BinaryMode]string{BinaryBase64: "3q2+7/8=", BinaryBase64URL: "3q2-7_8=", BinaryHex: "deadbeefff"}[mode]
+	return []modeCase{
+		{bytea, b, `"` + text + `"`, text},
+		{arr, []any{b, nil}, `["` + text + `",null]`, []any{text, nil}},
+		// An unchanged TOAST value not sent: the placeholder string.
+		{avroCol("c_toast", pgtype.ByteaOID, "bytea", -1), event.Unavailable{},
+			`"` + DefaultToastPlaceholder + `"`, DefaultToastPlaceholder},
+		{arrCol("c_toast_arr", pgtype.ByteaArrayOID, pgtype.ByteaOID, "_bytea", -1), event.Unavailable{},
+			`["` + DefaultToastPlaceholder + `"]`, []any{DefaultToastPlaceholder}},
+		// Bit strings stay bytes (io.debezium.data.Bits) in every mode.
+		{bits, bitsVal, `"DwE="`, []byte{0x0f, 0x01}},
+	}
+}
+
+func modesRel(cases []modeCase) (*event.Relation, []any) {
+	rel := &event.Relation{OID: 20001, Schema: "public", Table: "modes", ReplicaIdentity: event.IdentityDefault, Version: 1,
+		Columns: []event.Column{{Name: "id", TypeOID: pgtype.Int4OID, TypeName: "int4", TypeMod: -1, Key: true}}}
+	row := []any{int32(1)}
+	for _, c := range cases {
+		rel.Columns = append(rel.Columns, c.col)
+		row = append(row, c.val)
+	}
+	return rel, row
+}
+
+// TestValueModesJSON: decimal.handling.mode double/string and
+// binary.handling.mode base64/base64-url-safe/hex write the JSON values
+// Debezium's JsonConverter prints.
+func TestValueModesJSON(t *testing.T) {
+	t.Parallel()
+	for _, m := range []DecimalMode{DecimalDouble, DecimalString} {
+		o := testOptions()
+		o.DecimalMode = m
+		checkModesJSON(t, m.String(), o, decimalModeCases(m))
+	}
+	for _, m := range []BinaryMode{BinaryBase64, BinaryBase64URL, BinaryHex} {
+		o := testOptions()
+		o.BinaryMode = m
+		checkModesJSON(t, m.String(), o, binaryModeCases(m))
+	}
+}
+
+func checkModesJSON(t *testing.T, mode string, o Options, cases []modeCase) {
+	t.Helper()
+	rel, row := modesRel(cases)
+	recs := mustEncode(t, NewJSON(o), change(event.OpCreate, rel, nil, row))
+	var v struct{ After map[string]json.RawMessage }
+	if err := json.Unmarshal(recs[0].Value, &v); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if got := string(v.After[c.col.Name]); got != c.json {
+			t.Errorf("%s: %s = %s, want %s", mode, c.col.Name, got, c.json)
+		}
+	}
+}
+
+// TestValueModesAvro: in those modes the columns are Avro double or string
+// fields with no Connect logical type, and decode to the values above.
+func TestValueModesAvro(t *testing.T) {
+	t.Parallel()
+	for _, m := range []DecimalMode{DecimalDouble, DecimalString} {
+		o := testOptions()
+		o.DecimalMode = m
+		want := avro.Double
+		if m == DecimalString {
+			want = avro.String
+		}
+		checkModesAvro(t, m.String(), o, decimalModeCases(m), want)
+	}
+	for _, m := range []BinaryMode{BinaryBase64, BinaryBase64URL, BinaryHex} {
+		o := testOptions()
+		o.BinaryMode = m
+		checkModesAvro(t, m.String(), o, binaryModeCases(m), avro.String)
+	}
+}
+
+func checkModesAvro(t *testing.T, mode string, o Options, cases []modeCase, want avro.Type) {
+	t.Helper()
+	ta := newTestAvroWith(t, registry.Backward, o)
+	rel, row := modesRel(cases)
+	recs := mustEncode(t, ta.enc, change(event.OpCreate, rel, nil, row))
+	after := ta.decodeValue(t, recs[0].Value)["after"].(map[string]any)
+	fields := valueFields(t, ta, recs[0].Value)
+	for _, c := range cases {
+		name := c.col.Name
+		if got := after[name]; !sameModeValue(got, c.avro) {
+			t.Errorf("%s: %s decoded %#v, want %#v", mode, name, got, c.avro)
+		}
+		typ := fields[name].Type().(*avro.UnionSchema).Types()[1]
+		if a, ok := typ.(*avro.ArraySchema); ok {
+			typ = a.Items().(*avro.UnionSchema).Types()[1]
+		}
+		p, ok := typ.(*avro.PrimitiveSchema)
+		if c.col.TypeName == "varbit" {
+			continue // Bits: checked by TestAvroTypes
+		}
+		if !ok || p.Type() != want || p.Logical() != nil || p.Prop("connect.name") != nil {
+			t.Errorf("%s: %s has type %s, want plain %s", mode, name, typ, want)
+		}
+	}
+}
+
+// sameModeValue compares decoded values with NaN equal to NaN.
+func sameModeValue(got, want any) bool {
+	switch w := want.(type) {
+	case float64:
+		g, ok := got.(float64)
+		return ok && (g == w || math.IsNaN(g) && math.IsNaN(w))
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !sameModeValue(g[i], w[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(got, want)
+}
+
+// TestJavaDecimalString: the string mode's text is Java's
+// BigDecimal.toString; the wants were printed by a JDK 25.
+func TestJavaDecimalString(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		unscaled string
+		scale    int32
+		want     string
+	}{
+		{"0", 10, "0E-10"}, {"0", 2, "0.00"}, {"1000", 10, "1.000E-7"}, {"1", -3, "1E+3"},
+		{"123", 5, "0.00123"}, {"5", 1, "0.5"}, {"1250", 2, "12.50"}, {"-15", 1, "-1.5"},
+		{"-1", 7, "-1E-7"}, {"-123456", 7, "-0.0123456"}, {"1", 6, "0.000001"}, {"1", 7, "1E-7"},
+		{"123456789012345678901234567890", 10, "12345678901234567890.1234567890"},
+		{"-5", 0, "-5"}, {"12", -1, "1.2E+2"},
+	} {
+		if got := javaDecimalString(c.unscaled, c.scale); got != c.want {
+			t.Errorf("javaDecimalString(%s, %d) = %s, want %s", c.unscaled, c.scale, got, c.want)
+		}
+	}
+}
+
+// TestValueModeNames: the config names round-trip, unknown names fail.
+func TestValueModeNames(t *testing.T) {
+	t.Parallel()
+	for _, n := range DecimalModeNames() {
+		if m, err := ParseDecimalMode(n); err != nil || m.String() != n {
+			t.Errorf("ParseDecimalMode(%q) = %v, %v", n, m, err)
+		}
+	}
+	for _, n := range BinaryModeNames() {
+		if m, err := ParseBinaryMode(n); err != nil || m.String() != n {
+			t.Errorf("ParseBinaryMode(%q) = %v, %v", n, m, err)
+		}
+	}
+	if _, err := ParseDecimalMode("exact"); err == nil {
+		t.Error("ParseDecimalMode(exact) succeeded")
+	}
+	if _, err := ParseBinaryMode("base32"); err == nil {
+		t.Error("ParseBinaryMode(base32) succeeded")
+	}
+}
+
+// FuzzJavaDecimalString: the string mode's text denotes the decimal exactly,
+// in scientific notation exactly when Java's BigDecimal.toString uses it.
+func FuzzJavaDecimalString(f *testing.F) {
+	f.Add(int64(0), int16(10))
+	f.Add(int64(-123456), int16(7))
+	f.Add(int64(12), int16(-1))
+	f.Fuzz(func(t *testing.T, unscaled int64, scale int16) {
+		digits := strconv.FormatInt(unscaled, 10)
+		s := javaDecimalString(digits, int32(scale))
+		got, ok := new(big.Rat).SetString(s)
+		if !ok {
+			t.Fatalf("javaDecimalString(%s, %d) = %q: not a number", digits, scale, s)
+		}
+		want := new(big.Rat).SetInt64(unscaled)
+		p := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(abs16(scale))), nil))
+		if scale >= 0 {
+			want.Quo(want, p)
+		} else {
+			want.Mul(want, p)
+		}
+		if got.Cmp(want) != 0 {
+			t.Fatalf("javaDecimalString(%s, %d) = %q = %s, want %s", digits, scale, s, got, want)
+		}
+		coeff := strings.TrimPrefix(digits, "-")
+		sci := scale < 0 || len(coeff)-1-int(scale) < -6
+		if strings.Contains(s, "E") != sci {
+			t.Fatalf("javaDecimalString(%s, %d) = %q: scientific notation should be %v", digits, scale, s, sci)
+		}
+	})
+}
+
+func abs16(v int16) int {
+	if v < 0 {
+		return -int(v)
+	}
+	return int(v)
+}
