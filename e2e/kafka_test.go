@@ -19,6 +19,7 @@ type collector struct {
 	t      *testing.T
 	cl     *kgo.Client
 	adm    *kadm.Client
+	opts   []kgo.Opt // how to reach the brokers (seeds, TLS, SASL)
 	topics []string
 	handle func(*kgo.Record)
 	recs   []*rec
@@ -49,7 +50,7 @@ func newCollectorWith(t *testing.T, opts []kgo.Opt, topics ...string) *collector
 	if err != nil {
 		t.Fatalf("kafka consumer: %v", err)
 	}
-	c := &collector{t: t, cl: cl, adm: kadm.NewClient(cl), topics: topics, next: map[string]map[int32]int64{}}
+	c := &collector{t: t, cl: cl, adm: kadm.NewClient(cl), opts: opts, topics: topics, next: map[string]map[int32]int64{}}
 	c.handle = c.keep
 	return c
 }
@@ -108,7 +109,15 @@ func (c *collector) endOffsets() map[string]map[int32]int64 {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	lo, err := c.adm.ListEndOffsets(ctx, c.topics...)
+	// A fresh client: the consumer's cached metadata can still say "no such
+	// topic" for a topic the relay created a moment ago, and its records
+	// would then be skipped.
+	cl, err := kgo.NewClient(c.opts...)
+	if err != nil {
+		c.t.Fatalf("kafka admin client: %v", err)
+	}
+	defer cl.Close()
+	lo, err := kadm.NewClient(cl).ListEndOffsets(ctx, c.topics...)
 	if err != nil {
 		c.t.Fatalf("list end offsets of %v: %v", c.topics, err)
 	}
