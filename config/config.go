@@ -35,6 +35,10 @@ type Config struct {
 	// BinaryHandlingMode is Debezium's binary.handling.mode for bytea
 	// columns: bytes (default), base64, base64-url-safe or hex.
 	BinaryHandlingMode string `yaml:"binary_handling_mode"`
+	// TimePrecisionMode is Debezium's time.precision.mode for time,
+	// timestamp and date columns: adaptive (default),
+	// adaptive_time_microseconds or connect.
+	TimePrecisionMode string `yaml:"time_precision_mode"`
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`

@@ -125,7 +125,8 @@ func (c *Config) checkRest() *Error {
 	return nil
 }
 
-// checkValueModes checks Debezium's decimal and binary handling modes.
+// checkValueModes checks Debezium's decimal and binary handling modes and
+// its time precision mode.
 func (c *Config) checkValueModes() *Error {
 	if _, err := schema.ParseDecimalMode(c.DecimalHandlingMode); err != nil {
 		return &Error{Key: "decimal_handling_mode", Msg: err.Error(),
@@ -134,6 +135,10 @@ func (c *Config) checkValueModes() *Error {
 	if _, err := schema.ParseBinaryMode(c.BinaryHandlingMode); err != nil {
 		return &Error{Key: "binary_handling_mode", Msg: err.Error(),
 			Fix: "use " + strings.Join(schema.BinaryModeNames(), ", ") + " (Debezium's binary.handling.mode)"}
+	}
+	if _, err := schema.ParseTimePrecisionMode(c.TimePrecisionMode); err != nil {
+		return &Error{Key: "time_precision_mode", Msg: err.Error(),
+			Fix: "use " + strings.Join(schema.TimePrecisionModeNames(), ", ") + " (Debezium's time.precision.mode)"}
 	}
 	return nil
 }

@@ -23,6 +23,9 @@ func scalarConverter(td typeDesc, typmod int32) convertFunc {
 	case event.KindEnum:
 		return convEnum
 	case event.KindOther:
+		if td.name == hstoreTypeName {
+			return convHStore
+		}
 		return convString
 	}
 	switch td.oid {
@@ -53,7 +56,7 @@ func scalarConverter(td typeDesc, typmod int32) convertFunc {
 	case pgtype.TimestampOID:
 		return convTimestamp
 	case pgtype.TimestamptzOID:
-		return convTimestamptz
+		return timestamptzConverter(typmod)
 	case pgtype.IntervalOID:
 		return convInterval
 	case pgtype.JSONOID, pgtype.JSONBOID:

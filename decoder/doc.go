@@ -71,7 +71,7 @@
 //	time                     event.MicroTime          03:04:05.123456 -> 11045123456 (µs of day)
 //	timetz                   string, UTC              15:04:05.5+02 -> "13:04:05.5Z"
 //	timestamp                event.MicroTimestamp     2024-01-02 03:04:05.123456 -> 1704164645123456
-//	timestamptz              string, UTC ISO-8601     2024-01-02 03:04:05.5+01 -> "2024-01-02T02:04:05.5Z"
+//	timestamptz              string, UTC ISO-8601     2024-01-02 03:04:05.5+01 -> "2024-01-02T02:04:05.500000Z"
 //	interval                 event.MicroDuration      1 mon -> 2629800000000 (month = 30.4375 days,
 //	                                                  year = 12 months)
 //	date/timestamp(tz)       string                   infinity -> "infinity", -infinity -> "-infinity"
@@ -94,12 +94,14 @@
 //
 // Choices where Debezium is ambiguous or version-dependent:
 //
-//   - timestamptz and timetz: the fraction has its trailing zeros trimmed and
-//     is left out when zero ("…T03:04:05Z"), as java.time's
-//     ISO_OFFSET_DATE_TIME prints (Debezium's ZonedTimestamp.FORMATTER). Years
-//     are at least four digits, '+' before years past 9999 and astronomical
-//     negative years for BC ("0044-03-15 … BC" -> "-0043-03-15T…Z"). Newer
-//     Debezium releases may pad the fraction to the column's precision.
+//   - timestamptz: the fraction has exactly the column's precision in
+//     digits (6 when unqualified: "…T03:04:05.500000Z"), as Debezium 2.2 and
+//     later format a ZonedDateTime at the column's scale; timestamptz(0) has
+//     none. timetz: trailing zeros trimmed, left out when zero
+//     ("13:04:05Z"), as java.time's ISO_OFFSET_TIME prints. Years are at
+//     least four digits, '+' before years past 9999 and astronomical negative
+//     years for BC ("0044-03-15 … BC" -> "-0043-03-15T…Z"). Debezium before
+//     2.2 trimmed the timestamptz fraction too.
 //   - Bits: bit i of the value is the i-th character from the right, stored
 //     in byte i/8 at position i%8 (little-endian), with high zero bytes
 //     dropped as java.util.BitSet.toByteArray does, so an all-zero value has

@@ -179,7 +179,7 @@ func TestUserTypes(t *testing.T) {
 		}
 	}
 	want := []any{int32(1), event.Enum("happy"), []any{event.Enum("sad"), nil}, dec("950", 2),
-		[]any{dec("125", 2)}, `"a"=>"b"`, "x", int32(5)}
+		[]any{dec("125", 2)}, event.HStore{{Key: "a", Value: "b"}}, "x", int32(5)}
 	if got := rs[3].Changes[0].After; !equalValue(got, want) {
 		t.Fatalf("After = %#v\nwant %#v", got, want)
 	}

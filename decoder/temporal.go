@@ -91,23 +91,37 @@ func convTimestamp(src []byte) (any, error) {
 	return event.MicroTimestamp(us), nil
 }
 
-// convTimestamptz yields the instant in UTC as an ISO-8601 string with the
-// fraction's trailing zeros trimmed, like java.time's ISO_OFFSET_DATE_TIME
-// (Debezium's ZonedTimestamp): "2024-01-02T03:04:05.5Z",
-// "2024-01-02T03:04:05Z". ±infinity yields "infinity" / "-infinity".
-func convTimestamptz(src []byte) (any, error) {
-	if s, ok := infinityString(src); ok {
-		return s, nil
+// timestamptzConverter returns the converter of timestamptz(p): the instant
+// in UTC as an ISO-8601 string with exactly p fraction digits (6 for an
+// unqualified column), as Debezium's ZonedTimestamp formats a ZonedDateTime
+// at the column's scale: "2024-01-02T03:04:05.500000Z". With p = 0 it is
+// java.time's ISO_OFFSET_DATE_TIME, which prints no fraction for a whole
+// second. ±infinity yields "infinity" / "-infinity".
+func timestamptzConverter(typmod int32) convertFunc {
+	digits := timePrecision(typmod)
+	return func(src []byte) (any, error) {
+		if s, ok := infinityString(src); ok {
+			return s, nil
+		}
+		us, rest, err := parseTimestamp(src)
+		if err != nil {
+			return nil, fmt.Errorf("invalid timestamptz %q", src)
+		}
+		off, rest, err := parseOffset(rest)
+		if err != nil || len(rest) != 0 {
+			return nil, fmt.Errorf("invalid timestamptz %q", src)
+		}
+		return formatInstant(us-off*usPerSecond, digits), nil
 	}
-	us, rest, err := parseTimestamp(src)
-	if err != nil {
-		return nil, fmt.Errorf("invalid timestamptz %q", src)
+}
+
+// timePrecision is the fraction digits of a time or timestamp typmod: 6
+// when unqualified (-1), as pgjdbc's TypeInfoCache.getScale reports it.
+func timePrecision(typmod int32) int {
+	if typmod < 0 || typmod > 6 {
+		return 6
 	}
-	off, rest, err := parseOffset(rest)
-	if err != nil || len(rest) != 0 {
-		return nil, fmt.Errorf("invalid timestamptz %q", src)
-	}
-	return formatInstant(us - off*usPerSecond), nil
+	return int(typmod)
 }
 
 // parseTimestamp parses "date time", with " BC" at the very end (after a
@@ -126,13 +140,14 @@ func parseTimestamp(src []byte) (int64, []byte, error) {
 	return days*usPerDay + us, rest, nil
 }
 
-// formatInstant formats microseconds since the epoch as UTC ISO-8601.
-func formatInstant(us int64) string {
+// formatInstant formats microseconds since the epoch as UTC ISO-8601 with
+// digits fraction digits (0: none).
+func formatInstant(us int64, digits int) string {
 	days := floorDiv(us, usPerDay)
 	y, m, d := civilFromDays(days)
 	var buf [48]byte
 	b := appendISODate(buf[:0], y, m, d)
 	b = append(b, 'T')
-	b = appendClock(b, us-days*usPerDay)
+	b = appendClockDigits(b, us-days*usPerDay, digits)
 	return string(append(b, 'Z'))
 }

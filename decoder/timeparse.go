@@ -199,6 +199,22 @@ func appendClock(b []byte, us int64) []byte {
 	return appendPadded(b, frac, digits)
 }
 
+// appendClockDigits appends hh:mm:ss and, when digits > 0, exactly digits
+// fraction digits (the value never has more: PostgreSQL rounds to the
+// column's precision).
+func appendClockDigits(b []byte, us int64, digits int) []byte {
+	b = appendClock(b, us-us%usPerSecond)
+	if digits == 0 {
+		return b
+	}
+	frac := us % usPerSecond
+	for i := digits; i < 6; i++ {
+		frac /= 10
+	}
+	b = append(b, '.')
+	return appendPadded(b, frac, digits)
+}
+
 func appendPadded(b []byte, v int64, width int) []byte {
 	var tmp [20]byte
 	s := strconv.AppendInt(tmp[:0], v, 10)

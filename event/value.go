@@ -24,6 +24,7 @@ import "math/big"
 //	uuid                                   string (lower-case, hyphenated)
 //	json, jsonb                            JSON (the document's text)
 //	enum types                             Enum (the label)
+//	hstore (extension, by type name)       HStore (its pairs in stored order)
 //	bit(1)                                 bool
 //	bit(n), varbit                         Bits
 //	inet, cidr, macaddr, macaddr8          string (Postgres' text form)
@@ -81,6 +82,18 @@ type Enum string
 type Bits struct {
 	Len   int
 	Bytes []byte
+}
+
+// HStore is an hstore value: its pairs in the order PostgreSQL stores them
+// (by key length, then bytes). Debezium's default hstore.handling.mode=json
+// writes it as a JSON object (io.debezium.data.Json).
+type HStore []HStorePair
+
+// HStorePair is one key of an hstore and its value; Null marks a NULL
+// value (Value is then "").
+type HStorePair struct {
+	Key, Value string
+	Null       bool
 }
 
 // Unavailable marks an unchanged TOAST value that Postgres did not send and no

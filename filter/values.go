@@ -50,6 +50,16 @@ func exprValue(v any, typeName string) any {
 		return time.Duration(x) * time.Microsecond
 	case event.Bits:
 		return bitsText(x)
+	case event.HStore:
+		m := make(map[string]any, len(x))
+		for _, p := range x {
+			if p.Null {
+				m[p.Key] = nil
+			} else {
+				m[p.Key] = p.Value
+			}
+		}
+		return m
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
@@ -153,6 +163,8 @@ func textOf(v any) (string, bool) {
 		return strconv.FormatInt(reflectInt(x), 10), true
 	case event.Bits:
 		return bitsText(x), true
+	case event.HStore:
+		return hstoreText(x), true
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
@@ -165,6 +177,37 @@ func textOf(v any) (string, bool) {
 		return "{" + strings.Join(parts, ",") + "}", true
 	}
 	return fmt.Sprint(v), true
+}
+
+// hstoreText renders an hstore as PostgreSQL's text form.
+func hstoreText(h event.HStore) string {
+	var b strings.Builder
+	for i, p := range h {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		writeHStoreQuoted(&b, p.Key)
+		b.WriteString("=>")
+		if p.Null {
+			b.WriteString("NULL")
+		} else {
+			writeHStoreQuoted(&b, p.Value)
+		}
+	}
+	return b.String()
+}
+
+// writeHStoreQuoted writes s in double quotes, '"' and '\' escaped, as
+// hstore_out does.
+func writeHStoreQuoted(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte('"')
 }
 
 func reflectInt(v any) int64 {

@@ -43,10 +43,18 @@ package schema
 //	                          Debezium's binary.handling.mode
 //	bit(n), varbit            bytes, io.debezium.data.Bits (connect.parameters length)
 //	date                      int, io.debezium.time.Date; ±infinity as the int range ends
-//	time                      long, io.debezium.time.MicroTime
+//	time                      long, io.debezium.time.MicroTime; time(0..3): int,
+//	                          io.debezium.time.Time (ms of day)
 //	timetz                    string, io.debezium.time.ZonedTime
 //	timestamp                 long, io.debezium.time.MicroTimestamp; ±infinity as
-//	                          9223372036825200000 / -9223372036832400000 (as Debezium)
+//	                          9223372036825200000 / -9223372036832400000 (as Debezium);
+//	                          timestamp(0..3): long, io.debezium.time.Timestamp (ms,
+//	                          ±infinity those constants / 1000)
+//	time, timestamp, date     time_precision_mode adaptive_time_microseconds: time is
+//	  in other modes          always MicroTime; connect: Kafka Connect's Time (int,
+//	                          time-millis), Timestamp (long, timestamp-millis) and
+//	                          Date (int, date), with connect.name, connect.version 1
+//	                          and logicalType, values truncated to ms
 //	timestamptz               string, io.debezium.time.ZonedTimestamp
 //	interval                  long, io.debezium.time.MicroDuration
 //	json, jsonb               string, io.debezium.data.Json
@@ -70,7 +78,6 @@ package schema
 // io.debezium.connector.postgresql.MessageKey {prefix} and MessageValue
 // {op, ts_ms, source, message {prefix, content bytes}}.
 //
-// Known differences from Debezium: time(p)/timestamp(p) with p <= 3 keep
-// microseconds (Debezium's adaptive mode uses milliseconds there); geometric
-// types are their text form rather than Debezium's Point struct; varbit
-// without a length has no length parameter.
+// Known differences from Debezium: geometric types are their text form
+// rather than Debezium's Point struct; varbit without a length has no length
+// parameter.

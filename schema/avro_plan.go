@@ -103,7 +103,7 @@ func (e *AvroEncoder) buildPlan(rel *event.Relation, topic string) *avroPlan {
 	p.value = make([]avroField, len(rel.Columns))
 	for i := range rel.Columns {
 		col := &rel.Columns[i]
-		t := e.o.withModes(columnType(col))
+		t := e.o.withModes(columnType(col), col)
 		p.value[i] = avroField{name: fnames[i], col: i, column: col, t: t, optional: !col.Key,
 			ph: placeholderFor(t, e.ph)}
 		if col.Key {

@@ -55,6 +55,9 @@ func (b *schemaBuilder) node(t *avroType) any {
 	if t.kind == kindDecimal {
 		o = o.set("logicalType", "decimal")
 	}
+	if t.logical != "" {
+		o = o.set("logicalType", t.logical)
+	}
 	return o
 }
 

@@ -57,6 +57,8 @@ type avroType struct {
 	scale     int32  // kindDecimal
 	inf       infinity
 	bin       BinaryMode // kindString holding bytea: its text form
+	milli     bool       // a time or timestamp in ms (values are µs)
+	logical   string     // Avro logicalType, besides kindDecimal's
 	elem      *avroType  // kindArray
 }
 
@@ -93,6 +95,9 @@ func columnType(col *event.Column) *avroType {
 		}
 		return t
 	case event.KindOther:
+		if col.TypeName == "hstore" {
+			return &avroType{kind: kindString, name: nameJSON} // hstore.handling.mode=json
+		}
 		return &avroType{kind: kindString}
 	case event.KindArray:
 		return &avroType{kind: kindArray, elem: baseType(col.ElemOID, col.TypeMod)}

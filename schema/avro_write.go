@@ -82,12 +82,12 @@ func writeValue(w *avro.Writer, t *avroType, v any) error {
 			return nil
 		}
 	case kindInt:
-		if n, ok := intValue(v, t.inf); ok {
+		if n, ok := intValue(v, t); ok {
 			w.WriteInt(n)
 			return nil
 		}
 	case kindLong:
-		if n, ok := longValue(v, t.inf); ok {
+		if n, ok := longValue(v, t); ok {
 			w.WriteLong(n)
 			return nil
 		}
@@ -122,8 +122,12 @@ func writeValue(w *avro.Writer, t *avroType, v any) error {
 	return fmt.Errorf("%T value for Avro %s: %w", v, t.kind, ErrUnsupportedValue)
 }
 
-func intValue(v any, inf infinity) (int32, bool) {
+func intValue(v any, t *avroType) (int32, bool) {
 	switch x := v.(type) {
+	case event.MicroTime:
+		if t.milli {
+			return int32(microsToMillis(int64(x))), true
+		}
 	case int32:
 		return x, true
 	case int16:
@@ -133,7 +137,7 @@ func intValue(v any, inf infinity) (int32, bool) {
 	case int8:
 		return int32(x), true
 	case string:
-		if inf == infDate {
+		if t.inf == infDate {
 			switch x {
 			case "infinity":
 				return DatePositiveInfinity, true
@@ -145,11 +149,14 @@ func intValue(v any, inf infinity) (int32, bool) {
 	return 0, false
 }
 
-func longValue(v any, inf infinity) (int64, bool) {
+func longValue(v any, t *avroType) (int64, bool) {
 	switch x := v.(type) {
 	case int64:
 		return x, true
 	case event.MicroTimestamp:
+		if t.milli {
+			return microsToMillis(int64(x)), true
+		}
 		return int64(x), true
 	case event.MicroTime:
 		return int64(x), true
@@ -164,16 +171,29 @@ func longValue(v any, inf infinity) (int64, bool) {
 	case int:
 		return int64(x), true
 	case string:
-		if inf == infTimestamp {
-			switch x {
-			case "infinity":
-				return TimestampPositiveInfinity, true
-			case "-infinity":
-				return TimestampNegativeInfinity, true
-			}
+		if t.inf == infTimestamp {
+			return timestampInfinity(x, t.milli)
 		}
 	}
 	return 0, false
+}
+
+// timestampInfinity returns Debezium's value of a ±infinity timestamp: the
+// µs constants, or those divided by 1000 (rounding down) for a ms type.
+func timestampInfinity(s string, milli bool) (int64, bool) {
+	var v int64
+	switch s {
+	case "infinity":
+		v = TimestampPositiveInfinity
+	case "-infinity":
+		v = TimestampNegativeInfinity
+	default:
+		return 0, false
+	}
+	if milli {
+		v = microsToMillis(v)
+	}
+	return v, true
 }
 
 func floatValue(v any) (float64, bool) {
@@ -198,6 +218,8 @@ func stringValue(v any) (string, bool) {
 		return string(x), true
 	case event.Decimal: // decimal.handling.mode string
 		return decimalText(x), true
+	case event.HStore:
+		return hstoreJSON(x), true
 	}
 	return "", false
 }

@@ -28,8 +28,9 @@
 //	Decimal with Special        null: precise mode cannot carry NaN/±Infinity
 //	                            (Debezium fails the connector here; walrelay
 //	                            emits null rather than halt the pipeline)
-//	Date, MicroTime,            number
-//	MicroTimestamp, MicroDuration
+//	Date, MicroTime,            number; MicroTime and MicroTimestamp in ms
+//	MicroTimestamp, MicroDuration for time(0..3)/timestamp(0..3), and per
+//	                            Options.TimePrecision (see avro_doc.go)
 //	string, JSON, Enum          string (json documents as a string, as
 //	                            io.debezium.data.Json)
 //	[]byte, Bits                base64 string

@@ -85,6 +85,8 @@ func (e *JSONEncoder) appendValue(dst []byte, col *event.Column, v any) ([]byte,
 		return appendJSONString(dst, string(x)), nil
 	case event.Enum:
 		return appendJSONString(dst, string(x)), nil
+	case event.HStore:
+		return appendJSONString(dst, hstoreJSON(x)), nil
 	case []byte:
 		if e.o.BinaryMode != BinaryBytes && isBytea(col) {
 			return appendJSONString(dst, binaryText(x, e.o.BinaryMode)), nil
@@ -103,9 +105,9 @@ func (e *JSONEncoder) appendValue(dst []byte, col *event.Column, v any) ([]byte,
 	case event.Date:
 		return strconv.AppendInt(dst, int64(x), 10), nil
 	case event.MicroTime:
-		return strconv.AppendInt(dst, int64(x), 10), nil
+		return appendMicros(dst, int64(x), e.o.TimePrecision.millis(col, true)), nil
 	case event.MicroTimestamp:
-		return strconv.AppendInt(dst, int64(x), 10), nil
+		return appendMicros(dst, int64(x), e.o.TimePrecision.millis(col, false)), nil
 	case event.MicroDuration:
 		return strconv.AppendInt(dst, int64(x), 10), nil
 	case []any:
@@ -158,6 +160,14 @@ func appendJSONDecimal(dst []byte, col *event.Column, d event.Decimal) ([]byte, 
 		dst = append(dst, '}')
 	}
 	return dst, nil
+}
+
+// appendMicros appends a time or timestamp in µs, or in ms when millis.
+func appendMicros(dst []byte, us int64, millis bool) []byte {
+	if millis {
+		us = microsToMillis(us)
+	}
+	return strconv.AppendInt(dst, us, 10)
 }
 
 // appendOtherInt appends integer types outside value.go's contract that are

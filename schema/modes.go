@@ -172,13 +172,14 @@ func isBytea(col *event.Column) bool {
 	return col != nil && (col.TypeOID == pgtype.ByteaOID || col.Kind == event.KindArray && col.ElemOID == pgtype.ByteaOID)
 }
 
-// withModes returns t as o's decimal and binary modes write it: numeric and
-// money as double or string, bytea as string; array elements alike. t is
-// not changed.
-func (o *Options) withModes(t *avroType) *avroType {
+// withModes returns t (the type of col, or of its elements) as o's
+// decimal, binary and time precision modes write it: numeric and money as
+// double or string, bytea as string, time and timestamp in ms; array
+// elements alike. t is not changed.
+func (o *Options) withModes(t *avroType, col *event.Column) *avroType {
 	switch {
 	case t.kind == kindArray:
-		if el := o.withModes(t.elem); el != t.elem {
+		if el := o.withModes(t.elem, col); el != t.elem {
 			return &avroType{kind: kindArray, elem: el}
 		}
 	case t.kind == kindDecimal || t.kind == kindVarDecimal:
@@ -190,6 +191,8 @@ func (o *Options) withModes(t *avroType) *avroType {
 		}
 	case t.kind == kindBytes && t.name == "" && o.BinaryMode != BinaryBytes:
 		return &avroType{kind: kindString, bin: o.BinaryMode}
+	default:
+		return o.TimePrecision.temporalType(t, col)
 	}
 	return t
 }

@@ -46,6 +46,9 @@ type Options struct {
 	// BinaryMode is binary.handling.mode for bytea columns. Default
 	// BinaryBytes.
 	BinaryMode BinaryMode
+	// TimePrecision is time.precision.mode for time, timestamp and date
+	// columns. Default TimeAdaptive.
+	TimePrecision TimePrecisionMode
 	// Version is walrelay's version, printed as source.version.
 	Version string
 	// Now gives the processing time printed as ts_ms/ts_us/ts_ns. Default

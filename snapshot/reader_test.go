@@ -165,7 +165,7 @@ func TestReadPlansEveryShape(t *testing.T) {
 		}
 	}
 	first := rows[single.Base]
-	if fmt.Sprint(first.vals) != fmt.Sprint([]any{int64(1), "v1", dec(1, 2), "2024-01-01T00:00:01Z"}) {
+	if fmt.Sprint(first.vals) != fmt.Sprint([]any{int64(1), "v1", dec(1, 2), "2024-01-01T00:00:01.000000Z"}) {
 		t.Errorf("first row of single: %#v", first)
 	}
 }
