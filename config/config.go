@@ -35,6 +35,10 @@ type Config struct {
 	// BinaryHandlingMode is Debezium's binary.handling.mode for bytea
 	// columns: bytes (default), base64, base64-url-safe or hex.
 	BinaryHandlingMode string `yaml:"binary_handling_mode"`
+	// IntervalHandlingMode is Debezium's interval.handling.mode for
+	// interval columns: numeric (default, io.debezium.time.MicroDuration
+	// µs) or string (io.debezium.time.Interval, "P1Y2M3DT4H5M6.78S").
+	IntervalHandlingMode string `yaml:"interval_handling_mode"`
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`

@@ -13,6 +13,7 @@ func (c *Config) applyDefaults() {
 	setStr(&c.ToastPlaceholder, DefaultToastPlaceholder)
 	setStr(&c.DecimalHandlingMode, "precise")
 	setStr(&c.BinaryHandlingMode, "bytes")
+	setStr(&c.IntervalHandlingMode, "numeric")
 	setStr(&c.Postgres.Slot, "walrelay")
 	setStr(&c.Postgres.Publication, "walrelay")
 	setDur(&c.Postgres.StatusInterval, time.Second)

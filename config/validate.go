@@ -125,7 +125,8 @@ func (c *Config) checkRest() *Error {
 	return nil
 }
 
-// checkValueModes checks Debezium's decimal and binary handling modes.
+// checkValueModes checks Debezium's decimal, binary and interval handling
+// modes.
 func (c *Config) checkValueModes() *Error {
 	if _, err := schema.ParseDecimalMode(c.DecimalHandlingMode); err != nil {
 		return &Error{Key: "decimal_handling_mode", Msg: err.Error(),
@@ -134,6 +135,10 @@ func (c *Config) checkValueModes() *Error {
 	if _, err := schema.ParseBinaryMode(c.BinaryHandlingMode); err != nil {
 		return &Error{Key: "binary_handling_mode", Msg: err.Error(),
 			Fix: "use " + strings.Join(schema.BinaryModeNames(), ", ") + " (Debezium's binary.handling.mode)"}
+	}
+	if _, err := schema.ParseIntervalMode(c.IntervalHandlingMode); err != nil {
+		return &Error{Key: "interval_handling_mode", Msg: err.Error(),
+			Fix: "use " + strings.Join(schema.IntervalModeNames(), ", ") + " (Debezium's interval.handling.mode)"}
 	}
 	return nil
 }

@@ -22,9 +22,10 @@ func (s *session) newEncoder(sys replication.System) (schema.Encoder, error) {
 		ToastPlaceholder: cfg.ToastPlaceholder,
 		Version:          s.opts.Version,
 	}
-	// Validate has parsed both modes.
+	// Validate has parsed the modes.
 	opts.DecimalMode, _ = schema.ParseDecimalMode(cfg.DecimalHandlingMode)
 	opts.BinaryMode, _ = schema.ParseBinaryMode(cfg.BinaryHandlingMode)
+	opts.IntervalMode, _ = schema.ParseIntervalMode(cfg.IntervalHandlingMode)
 	if cfg.Format != "avro" {
 		return schema.NewJSON(opts), nil
 	}

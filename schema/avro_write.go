@@ -155,6 +155,8 @@ func longValue(v any, inf infinity) (int64, bool) {
 		return int64(x), true
 	case event.MicroDuration:
 		return int64(x), true
+	case event.Interval: // interval.handling.mode numeric
+		return int64(x.MicroDuration()), true
 	case int32:
 		return int64(x), true
 	case int16:
@@ -198,6 +200,8 @@ func stringValue(v any) (string, bool) {
 		return string(x), true
 	case event.Decimal: // decimal.handling.mode string
 		return decimalText(x), true
+	case event.Interval: // interval.handling.mode string
+		return intervalText(x), true
 	}
 	return "", false
 }

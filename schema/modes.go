@@ -172,9 +172,9 @@ func isBytea(col *event.Column) bool {
 	return col != nil && (col.TypeOID == pgtype.ByteaOID || col.Kind == event.KindArray && col.ElemOID == pgtype.ByteaOID)
 }
 
-// withModes returns t as o's decimal and binary modes write it: numeric and
-// money as double or string, bytea as string; array elements alike. t is
-// not changed.
+// withModes returns t as o's decimal, binary and interval modes write it:
+// numeric and money as double or string, bytea as string, interval as
+// io.debezium.time.Interval string; array elements alike. t is not changed.
 func (o *Options) withModes(t *avroType) *avroType {
 	switch {
 	case t.kind == kindArray:
@@ -190,6 +190,8 @@ func (o *Options) withModes(t *avroType) *avroType {
 		}
 	case t.kind == kindBytes && t.name == "" && o.BinaryMode != BinaryBytes:
 		return &avroType{kind: kindString, bin: o.BinaryMode}
+	case t.name == nameMicroDur && o.IntervalMode == IntervalString:
+		return &avroType{kind: kindString, name: nameInterval}
 	}
 	return t
 }

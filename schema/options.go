@@ -46,6 +46,9 @@ type Options struct {
 	// BinaryMode is binary.handling.mode for bytea columns. Default
 	// BinaryBytes.
 	BinaryMode BinaryMode
+	// IntervalMode is interval.handling.mode for interval columns. Default
+	// IntervalNumeric.
+	IntervalMode IntervalMode
 	// Version is walrelay's version, printed as source.version.
 	Version string
 	// Now gives the processing time printed as ts_ms/ts_us/ts_ns. Default
