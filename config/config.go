@@ -39,6 +39,10 @@ type Config struct {
 	// timestamp and date columns: adaptive (default),
 	// adaptive_time_microseconds or connect.
 	TimePrecisionMode string `yaml:"time_precision_mode"`
+	// IntervalHandlingMode is Debezium's interval.handling.mode for
+	// interval columns: numeric (default, io.debezium.time.MicroDuration
+	// µs) or string (io.debezium.time.Interval, "P1Y2M3DT4H5M6.78S").
+	IntervalHandlingMode string `yaml:"interval_handling_mode"`
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`

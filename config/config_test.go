@@ -31,7 +31,8 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Postgres.Slot != "walrelay" || c.TopicPrefix != "walrelay" || c.Format != "avro" ||
-		c.DecimalHandlingMode != "precise" || c.BinaryHandlingMode != "bytes" || c.TimePrecisionMode != "adaptive" {
+		c.DecimalHandlingMode != "precise" || c.BinaryHandlingMode != "bytes" || c.TimePrecisionMode != "adaptive" ||
+		c.IntervalHandlingMode != "numeric" {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 	if c.Kafka.DeadLetterTopic != "walrelay.dlq" || !c.Kafka.TombstonesEnabled() || c.Kafka.Linger != 5*time.Millisecond ||
@@ -119,6 +120,10 @@ func TestErrors(t *testing.T) {
 			[]string{"binary_handling_mode", "bytes, base64, base64-url-safe, hex"}},
 		{"bad time mode", minimal + "time_precision_mode: micro\n", nil,
 			[]string{":5:", "time_precision_mode", "adaptive, adaptive_time_microseconds, connect"}},
+		{"bad interval mode", minimal + "interval_handling_mode: iso_8601\n", nil,
+			[]string{":5:", "interval_handling_mode", `unknown mode "iso_8601"`, "numeric, string", "interval.handling.mode"}},
+		{"bad interval mode env", minimal, []string{"WALRELAY_INTERVAL_HANDLING_MODE=iso"},
+			[]string{"interval_handling_mode", `unknown mode "iso"`, "numeric, string"}},
 		{"bad store", minimal + "checkpoint:\n  store: redis\n", nil, []string{"checkpoint.store", "file or postgres"}},
 		{"standby with a file store", "postgres:\n  dsn: postgres://u@h/app\n  standby: true\nkafka:\n  brokers: [a:1]\n", nil, []string{"postgres.standby", "checkpoint.store: postgres"}},
 	}

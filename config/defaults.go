@@ -14,6 +14,7 @@ func (c *Config) applyDefaults() {
 	setStr(&c.DecimalHandlingMode, "precise")
 	setStr(&c.BinaryHandlingMode, "bytes")
 	setStr(&c.TimePrecisionMode, "adaptive")
+	setStr(&c.IntervalHandlingMode, "numeric")
 	setStr(&c.Postgres.Slot, "walrelay")
 	setStr(&c.Postgres.Publication, "walrelay")
 	setDur(&c.Postgres.StatusInterval, time.Second)

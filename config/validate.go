@@ -125,8 +125,8 @@ func (c *Config) checkRest() *Error {
 	return nil
 }
 
-// checkValueModes checks Debezium's decimal and binary handling modes and
-// its time precision mode.
+// checkValueModes checks Debezium's decimal, binary and interval handling
+// modes and its time precision mode.
 func (c *Config) checkValueModes() *Error {
 	if _, err := schema.ParseDecimalMode(c.DecimalHandlingMode); err != nil {
 		return &Error{Key: "decimal_handling_mode", Msg: err.Error(),
@@ -139,6 +139,10 @@ func (c *Config) checkValueModes() *Error {
 	if _, err := schema.ParseTimePrecisionMode(c.TimePrecisionMode); err != nil {
 		return &Error{Key: "time_precision_mode", Msg: err.Error(),
 			Fix: "use " + strings.Join(schema.TimePrecisionModeNames(), ", ") + " (Debezium's time.precision.mode)"}
+	}
+	if _, err := schema.ParseIntervalMode(c.IntervalHandlingMode); err != nil {
+		return &Error{Key: "interval_handling_mode", Msg: err.Error(),
+			Fix: "use " + strings.Join(schema.IntervalModeNames(), ", ") + " (Debezium's interval.handling.mode)"}
 	}
 	return nil
 }

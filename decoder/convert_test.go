@@ -206,31 +206,6 @@ func TestConvertTemporal(t *testing.T) {
 	})
 }
 
-func TestConvertInterval(t *testing.T) {
-	t.Parallel()
-	iv := conv(pgtype.IntervalOID, -1)
-	const (
-		s   = int64(1_000_000)
-		day = 86400 * s
-		mon = 2_629_800 * s // 30.4375 days
-	)
-	runConvCases(t, []convCase{
-		{"zero", iv, "00:00:00", event.MicroDuration(0), false},
-		{"full", iv, "1 year 2 mons 3 days 04:05:06.789", event.MicroDuration(14*mon + 3*day + 4*3600*s + 5*60*s + 6789000), false},
-		{"month is 30.4375 days", iv, "1 mon", event.MicroDuration(30*day + 37800*s), false},
-		{"years", iv, "2 years", event.MicroDuration(24 * mon), false},
-		{"mixed signs", iv, "-1 days +02:00:00", event.MicroDuration(-day + 2*3600*s), false},
-		{"negative clock", iv, "-00:00:01.5", event.MicroDuration(-1500000), false},
-		{"negative parts", iv, "-1 years -2 mons", event.MicroDuration(-14 * mon), false},
-		{"big hours", iv, "1000:00:00", event.MicroDuration(1000 * 3600 * s), false},
-		{"saturates", iv, "178000000 years", event.MicroDuration(9223372036854775807), false},
-		{"unknown unit", iv, "1 week", nil, true},
-		{"empty", iv, "", nil, true},
-		{"dangling number", iv, "3", nil, true},
-		{"iso style rejected", iv, "P1Y", nil, true},
-	})
-}
-
 func TestConvertBits(t *testing.T) {
 	t.Parallel()
 	runConvCases(t, []convCase{

@@ -72,8 +72,8 @@
 //	timetz                   string, UTC              15:04:05.5+02 -> "13:04:05.5Z"
 //	timestamp                event.MicroTimestamp     2024-01-02 03:04:05.123456 -> 1704164645123456
 //	timestamptz              string, UTC ISO-8601     2024-01-02 03:04:05.5+01 -> "2024-01-02T02:04:05.500000Z"
-//	interval                 event.MicroDuration      1 mon -> 2629800000000 (month = 30.4375 days,
-//	                                                  year = 12 months)
+//	interval                 event.Interval           1 year 2 mons -3 days +04:05:06.78 ->
+//	                                                  {Months: 14, Days: -3, Micros: 14706780000}
 //	date/timestamp(tz)       string                   infinity -> "infinity", -infinity -> "-infinity"
 //	±infinity
 //	uuid                     string                   as sent (lower-case, hyphenated)
@@ -106,9 +106,9 @@
 //     in byte i/8 at position i%8 (little-endian), with high zero bytes
 //     dropped as java.util.BitSet.toByteArray does, so an all-zero value has
 //     no bytes. Len is the number of bits in the value.
-//   - interval: exact integer arithmetic. Debezium computes in double and may
-//     differ by a microsecond on fractional seconds; totals beyond int64
-//     saturate, as Java's (long) cast does.
+//   - interval: PostgreSQL's three fields (months, days, µs), exactly; the
+//     encoders derive Debezium's MicroDuration or Interval string from them
+//     (schema.IntervalMode). Only IntervalStyle=postgres output is accepted.
 //   - money: scale 2; more fraction digits (exotic lc_monetary) round half up.
 //
 // # Errors

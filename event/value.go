@@ -1,6 +1,9 @@
 package event
 
-import "math/big"
+import (
+	"math"
+	"math/big"
+)
 
 // Column values in Change.Before/After use these Go types, chosen so that each
 // maps directly onto Debezium's default representation (decimal.handling.mode
@@ -20,7 +23,7 @@ import "math/big"
 //	timetz                                 string, ISO-8601 in UTC: "15:04:05.999999Z"
 //	timestamp                              MicroTimestamp (µs since epoch, wall clock)
 //	timestamptz                            string, ISO-8601 in UTC: "2006-01-02T15:04:05.999999Z"
-//	interval                               MicroDuration (µs; a month counts 30.4375 days)
+//	interval                               Interval (months, days, µs, as PostgreSQL keeps them)
 //	uuid                                   string (lower-case, hyphenated)
 //	json, jsonb                            JSON (the document's text)
 //	enum types                             Enum (the label)
@@ -69,7 +72,63 @@ type MicroTime int64
 type MicroTimestamp int64
 
 // MicroDuration is an interval in microseconds (io.debezium.time.MicroDuration).
+// The decoder produces Interval for interval columns; encoders accept both.
 type MicroDuration int64
+
+// Interval is an interval value as PostgreSQL stores it: Months (a year is
+// 12), Days and Micros (the time part in µs, hours unbounded), each with its
+// own sign. "1 year 2 mons -3 days +04:05:06.78" is {14, -3, 14706780000};
+// "-00:00:01.5" is {0, 0, -1500000}. Encoders write it as
+// io.debezium.time.MicroDuration (see MicroDuration) or, with
+// interval_handling_mode string, as io.debezium.time.Interval
+// ("P1Y2M-3DT4H5M6.78S").
+type Interval struct {
+	Months int32
+	Days   int32
+	Micros int64
+}
+
+// MicroDuration returns iv in microseconds as Debezium's
+// io.debezium.time.MicroDuration counts it: a month is 30.4375 days
+// (365.25 / 12), a day 24 hours. Exact (Debezium sums in double and may be
+// a microsecond off on fractional seconds). Each product and sum saturates
+// at the int64 range instead of wrapping; Java's (long) cast saturates
+// Debezium's double total alike, except where a saturated part meets a
+// large one of the other sign.
+func (iv Interval) MicroDuration() MicroDuration {
+	const (
+		usPerDay   = 86_400_000_000
+		usPerMonth = 2_629_800_000_000 // 30.4375 days
+	)
+	us := satAdd(satMul(int64(iv.Months), usPerMonth), satMul(int64(iv.Days), usPerDay))
+	return MicroDuration(satAdd(us, iv.Micros))
+}
+
+// satAdd and satMul are int64 arithmetic that saturates instead of wrapping.
+func satAdd(a, b int64) int64 {
+	s := a + b
+	switch {
+	case a > 0 && b > 0 && s < 0:
+		return math.MaxInt64
+	case a < 0 && b < 0 && s >= 0:
+		return math.MinInt64
+	}
+	return s
+}
+
+func satMul(a, b int64) int64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	p := a * b
+	if p/b != a || (a == -1 && b == math.MinInt64) || (b == -1 && a == math.MinInt64) {
+		if (a < 0) != (b < 0) {
+			return math.MinInt64
+		}
+		return math.MaxInt64
+	}
+	return p
+}
 
 // JSON is the text of a json or jsonb value (io.debezium.data.Json).
 type JSON string

@@ -48,6 +48,8 @@ func exprValue(v any, typeName string) any {
 		return time.Duration(x) * time.Microsecond
 	case event.MicroDuration:
 		return time.Duration(x) * time.Microsecond
+	case event.Interval: // as MicroDuration: a month counts 30.4375 days
+		return time.Duration(x.MicroDuration()) * time.Microsecond
 	case event.Bits:
 		return bitsText(x)
 	case event.HStore:
@@ -159,7 +161,7 @@ func textOf(v any) (string, bool) {
 		return time.Unix(int64(x)*86400, 0).UTC().Format("2006-01-02"), true
 	case event.MicroTimestamp:
 		return time.UnixMicro(int64(x)).UTC().Format("2006-01-02T15:04:05.999999"), true
-	case event.MicroTime, event.MicroDuration:
+	case event.MicroTime, event.MicroDuration, event.Interval:
 		return strconv.FormatInt(reflectInt(x), 10), true
 	case event.Bits:
 		return bitsText(x), true
@@ -216,6 +218,8 @@ func reflectInt(v any) int64 {
 		return int64(x)
 	case event.MicroDuration:
 		return int64(x)
+	case event.Interval:
+		return int64(x.MicroDuration())
 	}
 	return 0
 }

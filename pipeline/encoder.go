@@ -22,10 +22,11 @@ func (s *session) newEncoder(sys replication.System) (schema.Encoder, error) {
 		ToastPlaceholder: cfg.ToastPlaceholder,
 		Version:          s.opts.Version,
 	}
-	// config.Validate has parsed the three modes.
+	// config.Validate has parsed the modes.
 	opts.DecimalMode, _ = schema.ParseDecimalMode(cfg.DecimalHandlingMode)
 	opts.BinaryMode, _ = schema.ParseBinaryMode(cfg.BinaryHandlingMode)
 	opts.TimePrecision, _ = schema.ParseTimePrecisionMode(cfg.TimePrecisionMode)
+	opts.IntervalMode, _ = schema.ParseIntervalMode(cfg.IntervalHandlingMode)
 	if cfg.Format != "avro" {
 		return schema.NewJSON(opts), nil
 	}

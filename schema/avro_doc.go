@@ -5,7 +5,8 @@ package schema
 // Schemas follow what Debezium's PostgreSQL connector produces through
 // Confluent's AvroConverter (AvroData with connect.meta.data on) with its
 // defaults (decimal.handling.mode=precise, time.precision.mode=adaptive,
-// binary.handling.mode=bytes, schema.name.adjustment.mode=avro):
+// binary.handling.mode=bytes, interval.handling.mode=numeric,
+// schema.name.adjustment.mode=avro):
 //
 //	topic <prefix>.<schema>.<table>, subjects <topic>-key and <topic>-value
 //	Key       record <prefix>.<schema>.<table>.Key: the key columns, required
@@ -56,7 +57,9 @@ package schema
 //	                          Date (int, date), with connect.name, connect.version 1
 //	                          and logicalType, values truncated to ms
 //	timestamptz               string, io.debezium.time.ZonedTimestamp
-//	interval                  long, io.debezium.time.MicroDuration
+//	interval                  long, io.debezium.time.MicroDuration; with
+//	                          interval_handling_mode string: string,
+//	                          io.debezium.time.Interval (see doc.go), connect.version 1
 //	json, jsonb               string, io.debezium.data.Json
 //	uuid                      string, io.debezium.data.Uuid
 //	xml                       string, io.debezium.data.Xml

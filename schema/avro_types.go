@@ -14,7 +14,7 @@ type avroKind uint8
 const (
 	kindBoolean    avroKind = iota + 1
 	kindInt                 // int: int2, int4, date
-	kindLong                // long: int8, oid, time, timestamp, interval
+	kindLong                // long: int8, oid, time, timestamp, interval (numeric mode)
 	kindFloat               // float4
 	kindDouble              // float8
 	kindString              // text types, uuid, json, temporal with zone, enums, anything unknown
@@ -72,7 +72,7 @@ const (
 	nameMicroTS     = "io.debezium.time.MicroTimestamp"
 	nameZonedTS     = "io.debezium.time.ZonedTimestamp"
 	nameZonedTime   = "io.debezium.time.ZonedTime"
-	nameMicroDur    = "io.debezium.time.MicroDuration"
+	nameMicroDur    = "io.debezium.time.MicroDuration" // interval; nameInterval in string mode
 	nameJSON        = "io.debezium.data.Json"
 	nameUUID        = "io.debezium.data.Uuid"
 	nameXML         = "io.debezium.data.Xml"

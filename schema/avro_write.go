@@ -162,6 +162,8 @@ func longValue(v any, t *avroType) (int64, bool) {
 		return int64(x), true
 	case event.MicroDuration:
 		return int64(x), true
+	case event.Interval: // interval.handling.mode numeric
+		return int64(x.MicroDuration()), true
 	case int32:
 		return int64(x), true
 	case int16:
@@ -220,6 +222,8 @@ func stringValue(v any) (string, bool) {
 		return decimalText(x), true
 	case event.HStore:
 		return hstoreJSON(x), true
+	case event.Interval: // interval.handling.mode string
+		return intervalText(x), true
 	}
 	return "", false
 }

@@ -4,8 +4,8 @@
 // The JSON encoder (NewJSON) prints exactly what Kafka Connect's JsonConverter
 // with schemas.enable=false prints for the Debezium PostgreSQL connector with
 // its defaults (decimal.handling.mode=precise, time.precision.mode=adaptive,
-// binary.handling.mode=bytes), so a consumer of Debezium JSON topics reads
-// walrelay's topics unchanged. The parts that do not depend on the wire format
+// binary.handling.mode=bytes, interval.handling.mode=numeric), so a consumer
+// of Debezium JSON topics reads walrelay's topics unchanged. The parts that do not depend on the wire format
 // (topic names, the source and transaction blocks, CloudEvents headers, decimal
 // bytes, TOAST placeholders) live in their own files so the Avro encoder reuses
 // them.
@@ -31,13 +31,17 @@
 //	Date, MicroTime,            number; MicroTime and MicroTimestamp in ms
 //	MicroTimestamp, MicroDuration for time(0..3)/timestamp(0..3), and per
 //	                            Options.TimePrecision (see avro_doc.go)
+//	Interval                    number: io.debezium.time.MicroDuration µs, a
+//	                            month counted as 30.4375 days, saturating at
+//	                            the int64 range
 //	string, JSON, Enum          string (json documents as a string, as
 //	                            io.debezium.data.Json)
 //	[]byte, Bits                base64 string
 //	[]any                       array, elements mapped with the column's rules
 //
-// Options.DecimalMode and Options.BinaryMode (Debezium's
-// decimal.handling.mode and binary.handling.mode) change three rows above:
+// Options.DecimalMode, Options.BinaryMode and Options.IntervalMode
+// (Debezium's decimal.handling.mode, binary.handling.mode and
+// interval.handling.mode) change four rows above:
 //
 //	Decimal, mode double        number, the nearest double; NaN/±Infinity as
 //	                            the strings above
@@ -48,6 +52,10 @@
 //	bytea []byte, other modes   string: base64 (padded), URL-safe base64
 //	                            (padded) or lower-case hex; bit strings stay
 //	                            base64 bytes
+//	Interval, mode string       string, io.debezium.time.Interval:
+//	                            "P1Y2M3DT4H5M6.78S", all six components, each
+//	                            with its own sign ("P-1Y-2M3DT-4H-5M-6.78S";
+//	                            zero "P0Y0M0DT0H0M0S"), seconds exact to the µs
 //
 //	Unavailable                 the TOAST placeholder, shaped as Debezium does:
 //	                            bytea/bit/varbit -> base64 of its bytes (bytea

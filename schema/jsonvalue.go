@@ -110,6 +110,12 @@ func (e *JSONEncoder) appendValue(dst []byte, col *event.Column, v any) ([]byte,
 		return appendMicros(dst, int64(x), e.o.TimePrecision.millis(col, false)), nil
 	case event.MicroDuration:
 		return strconv.AppendInt(dst, int64(x), 10), nil
+	case event.Interval:
+		if e.o.IntervalMode == IntervalString {
+			dst = append(dst, '"')
+			return append(appendIntervalText(dst, x), '"'), nil
+		}
+		return strconv.AppendInt(dst, int64(x.MicroDuration()), 10), nil
 	case []any:
 		return e.appendArray(dst, col, x)
 	case event.Unavailable:

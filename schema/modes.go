@@ -173,8 +173,9 @@ func isBytea(col *event.Column) bool {
 }
 
 // withModes returns t (the type of col, or of its elements) as o's
-// decimal, binary and time precision modes write it: numeric and money as
-// double or string, bytea as string, time and timestamp in ms; array
+// decimal, binary, interval and time precision modes write it: numeric and
+// money as double or string, bytea as string, interval as
+// io.debezium.time.Interval string, time and timestamp in ms; array
 // elements alike. t is not changed.
 func (o *Options) withModes(t *avroType, col *event.Column) *avroType {
 	switch {
@@ -191,6 +192,8 @@ func (o *Options) withModes(t *avroType, col *event.Column) *avroType {
 		}
 	case t.kind == kindBytes && t.name == "" && o.BinaryMode != BinaryBytes:
 		return &avroType{kind: kindString, bin: o.BinaryMode}
+	case t.name == nameMicroDur && o.IntervalMode == IntervalString:
+		return &avroType{kind: kindString, name: nameInterval}
 	default:
 		return o.TimePrecision.temporalType(t, col)
 	}

@@ -49,6 +49,9 @@ type Options struct {
 	// TimePrecision is time.precision.mode for time, timestamp and date
 	// columns. Default TimeAdaptive.
 	TimePrecision TimePrecisionMode
+	// IntervalMode is interval.handling.mode for interval columns. Default
+	// IntervalNumeric.
+	IntervalMode IntervalMode
 	// Version is walrelay's version, printed as source.version.
 	Version string
 	// Now gives the processing time printed as ts_ms/ts_us/ts_ns. Default
