@@ -61,6 +61,8 @@ func scalarConverter(td typeDesc, typmod int32) convertFunc {
 		return convInterval
 	case pgtype.JSONOID, pgtype.JSONBOID:
 		return convJSON
+	case pgtype.PointOID:
+		return convPoint
 	case pgtype.BitOID, pgtype.VarbitOID:
 		if typmod == 1 {
 			return convBit1

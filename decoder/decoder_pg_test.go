@@ -187,7 +187,7 @@ func TestPGAllTypes(t *testing.T) {
 		"c_macaddr": "08:00:2b:01:02:03", "c_bit1": true,
 		"c_bit5": event.Bits{Len: 5, Bytes: []byte{0x16}}, "c_varbit": event.Bits{Len: 10, Bytes: []byte{0x01, 0x02}},
 		"c_int4range": "[1,10)", "c_tstzrange": `["2024-01-01 00:00:00+00","2024-01-02 00:00:00+00")`,
-		"c_point": "(1,2)", "c_box": "(2,2),(0,0)", "c_circle": "<(1,2),3>", "c_xml": "<a>b</a>",
+		"c_point": event.Point{X: 1, Y: 2}, "c_box": "(2,2),(0,0)", "c_circle": "<(1,2),3>", "c_xml": "<a>b</a>",
 		"c_moods": []any{event.Enum("happy"), event.Enum("sad")}, "c_price": dec("950", 2), "c_null": nil,
 	}
 	cols := c.Relation.Columns

@@ -86,9 +86,10 @@
 //	inet, cidr, macaddr,     string                   as sent
 //	macaddr8
 //	ranges, multiranges      string                   [1,10) -> "[1,10)"
-//	point, box, circle,      string                   box -> "(2,2),(0,0)" (Debezium emits structs
-//	line, lseg, path,                                 for geometric types; schema must map these)
-//	polygon
+//	point                    event.Point              (1.5,-2) -> {X: 1.5, Y: -2}
+//	box, circle, line,       string                   box -> "(2,2),(0,0)"
+//	lseg, path, polygon
+//	hstore (extension)       event.HStore             "a"=>"1", "b"=>NULL -> pairs in stored order
 //	xml, tsvector, others    string                   as sent
 //	unknown / not found      string (KindOther)       as sent
 //

@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 	"testing"
@@ -79,7 +82,7 @@ func typeCases() []typeCase {
 		{"c_bit5", "bit(5)", [3]string{"B'10110'", "B'00001'", ""}, [3]any{b64(0x16), b64(0x01), nil}},
 		{"c_varbit", "varbit", [3]string{"B'1010101010'", "B'110000001'", ""}, [3]any{b64(0xaa, 0x02), b64(0x81, 0x01), nil}},
 		{"c_int4range", "int4range", [3]string{"'[1,10)'", "'empty'", ""}, [3]any{textForm, textForm, nil}},
-		{"c_point", "point", [3]string{"'(1.5,-2)'", "'(0,0)'", ""}, [3]any{textForm, textForm, nil}},
+		{"c_point", "point", [3]string{"'(1.5,-2)'", "'(0,0)'", ""}, [3]any{debeziumPoint(1.5, -2), debeziumPoint(0, 0), nil}},
 		{"c_box", "box", [3]string{"'((0,0),(1,1))'", "'((-1,-2),(3,4))'", ""}, [3]any{textForm, textForm, nil}},
 		{"c_circle", "circle", [3]string{"'<(0,0),2.5>'", "'<(1,-1),0>'", ""}, [3]any{textForm, textForm, nil}},
 		{"c_xml", "xml", [3]string{`'<a x="1">b &amp; c</a>'`, "'text only'", ""}, [3]any{textForm, textForm, nil}},
@@ -169,6 +172,17 @@ func checkTypeRow(t *testing.T, key string, got map[string]json.RawMessage, case
 			t.Errorf("alltypes %s column %s (%s) = %s, want %s", key, c.col, c.typ, got[c.col], wantJSON)
 		}
 	}
+}
+
+// debeziumPoint is io.debezium.data.geometry.Point {x, y, wkb, srid} in
+// JSON: wkb is the little-endian OGC WKB of the point (Point.buildWKBPoint).
+func debeziumPoint(x, y float64) map[string]any {
+	wkb := make([]byte, 21)
+	wkb[0] = 1
+	binary.LittleEndian.PutUint32(wkb[1:], 1)
+	binary.LittleEndian.PutUint64(wkb[5:], math.Float64bits(x))
+	binary.LittleEndian.PutUint64(wkb[13:], math.Float64bits(y))
+	return map[string]any{"x": x, "y": y, "wkb": base64.StdEncoding.EncodeToString(wkb), "srid": nil}
 }
 
 // textForms reads Postgres' text form (the type's output function, as

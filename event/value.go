@@ -28,10 +28,11 @@ import (
 //	json, jsonb                            JSON (the document's text)
 //	enum types                             Enum (the label)
 //	hstore (extension, by type name)       HStore (its pairs in stored order)
+//	point                                  Point
 //	bit(1)                                 bool
 //	bit(n), varbit                         Bits
 //	inet, cidr, macaddr, macaddr8          string (Postgres' text form)
-//	ranges, geometric, xml, others         string (Postgres' text form)
+//	ranges, other geometric, xml, others   string (Postgres' text form)
 //	arrays                                 []any of the element's Go type
 //	infinity dates/timestamps              string "infinity" / "-infinity"
 //	numeric NaN/±Infinity                  Decimal with Special set
@@ -142,6 +143,9 @@ type Bits struct {
 	Len   int
 	Bytes []byte
 }
+
+// Point is a point's coordinates (io.debezium.data.geometry.Point).
+type Point struct{ X, Y float64 }
 
 // HStore is an hstore value: its pairs in the order PostgreSQL stores them
 // (by key length, then bytes). Debezium's default hstore.handling.mode=json

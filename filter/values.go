@@ -52,6 +52,8 @@ func exprValue(v any, typeName string) any {
 		return time.Duration(x.MicroDuration()) * time.Microsecond
 	case event.Bits:
 		return bitsText(x)
+	case event.Point:
+		return map[string]any{"x": x.X, "y": x.Y}
 	case event.HStore:
 		m := make(map[string]any, len(x))
 		for _, p := range x {
@@ -167,6 +169,8 @@ func textOf(v any) (string, bool) {
 		return bitsText(x), true
 	case event.HStore:
 		return hstoreText(x), true
+	case event.Point:
+		return "(" + strconv.FormatFloat(x.X, 'g', -1, 64) + "," + strconv.FormatFloat(x.Y, 'g', -1, 64) + ")", true
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {

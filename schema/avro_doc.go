@@ -38,6 +38,10 @@ package schema
 //	numeric                   io.debezium.data.VariableScaleDecimal {scale int, value bytes}
 //	numeric NaN / ±Infinity   null (precise mode cannot carry them)
 //	bytea                     bytes
+//	point                     io.debezium.data.geometry.Point {x double, y double,
+//	                          wkb ["null","bytes"] (little-endian OGC WKB), srid
+//	                          ["null","int"] (null)}
+//	hstore                    string, io.debezium.data.Json (the pairs as a JSON object)
 //	numeric, money (arrays    with decimal_handling_mode double: double; string:
 //	  too) in other modes     string (see doc.go); no connect.name or parameters
 //	bytea in other modes      string (base64, URL-safe base64 or hex), as
@@ -81,6 +85,5 @@ package schema
 // io.debezium.connector.postgresql.MessageKey {prefix} and MessageValue
 // {op, ts_ms, source, message {prefix, content bytes}}.
 //
-// Known differences from Debezium: geometric types are their text form
-// rather than Debezium's Point struct; varbit without a length has no length
-// parameter.
+// Known differences from Debezium: box, circle, line, lseg, path and polygon
+// are their text form; varbit without a length has no length parameter.

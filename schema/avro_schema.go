@@ -30,6 +30,8 @@ func (b *schemaBuilder) node(t *avroType) any {
 	switch t.kind {
 	case kindVarDecimal:
 		return b.named(nameVarDecimal, varDecimalRecord)
+	case kindPoint:
+		return b.named(namePoint, pointRecord)
 	case kindArray:
 		return jobj{{"type", "array"}, {"items", jarr{"null", b.node(t.elem)}}}
 	}

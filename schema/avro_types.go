@@ -21,6 +21,7 @@ const (
 	kindBytes               // bytea, bit(n), varbit
 	kindDecimal             // bytes with the decimal logical type at a fixed scale
 	kindVarDecimal          // io.debezium.data.VariableScaleDecimal {scale, value}
+	kindPoint               // io.debezium.data.geometry.Point {x, y, wkb, srid}
 	kindArray               // array of optional elements
 )
 
@@ -142,6 +143,8 @@ func baseType(oid uint32, typmod int32) *avroType {
 		return &avroType{kind: kindLong, name: nameMicroDur}
 	case pgtype.JSONOID, pgtype.JSONBOID:
 		return &avroType{kind: kindString, name: nameJSON}
+	case pgtype.PointOID:
+		return &avroType{kind: kindPoint, name: namePoint}
 	case pgtype.UUIDOID:
 		return &avroType{kind: kindString, name: nameUUID}
 	case pgtype.XMLOID:
@@ -189,7 +192,7 @@ func (k avroKind) String() string {
 		return "string"
 	case kindBytes, kindDecimal:
 		return "bytes"
-	case kindVarDecimal:
+	case kindVarDecimal, kindPoint:
 		return "record"
 	case kindArray:
 		return "array"

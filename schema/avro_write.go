@@ -114,6 +114,15 @@ func writeValue(w *avro.Writer, t *avroType, v any) error {
 		return writeBytes(w, v)
 	case kindDecimal, kindVarDecimal:
 		return writeDecimal(w, t, v)
+	case kindPoint:
+		if p, ok := v.(event.Point); ok {
+			w.WriteDouble(p.X)
+			w.WriteDouble(p.Y)
+			w.WriteLong(1) // wkb: the bytes branch
+			w.WriteBytes(pointWKB(p))
+			w.WriteLong(0) // srid: null
+			return nil
+		}
 	case kindArray:
 		if a, ok := v.([]any); ok {
 			return writeArray(w, t.elem, a)

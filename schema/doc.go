@@ -37,6 +37,10 @@
 //	string, JSON, Enum          string (json documents as a string, as
 //	                            io.debezium.data.Json)
 //	[]byte, Bits                base64 string
+//	Point                       {"x":x,"y":y,"wkb":base64 WKB,"srid":null}
+//	                            (io.debezium.data.geometry.Point)
+//	HStore                      string: the JSON text of an object, {"k":"v"}
+//	                            (hstore.handling.mode=json)
 //	[]any                       array, elements mapped with the column's rules
 //
 // Options.DecimalMode, Options.BinaryMode and Options.IntervalMode
