@@ -3,6 +3,7 @@ package event
 import (
 	"math"
 	"math/big"
+	"strconv"
 )
 
 // Column values in Change.Before/After use these Go types, chosen so that each
@@ -60,6 +61,30 @@ func (d Decimal) String() string {
 	}
 	r := new(big.Rat).SetFrac(d.Unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale)), nil))
 	return r.FloatString(int(max(d.Scale, 0)))
+}
+
+// Float64 returns d as the nearest float64, as Java's
+// BigDecimal.doubleValue does (correctly rounded; ±Inf beyond the range),
+// and NaN or ±Inf for the special values.
+func (d Decimal) Float64() float64 {
+	switch d.Special {
+	case "NaN":
+		return math.NaN()
+	case "Infinity":
+		return math.Inf(1)
+	case "-Infinity":
+		return math.Inf(-1)
+	}
+	if d.Unscaled == nil {
+		return 0
+	}
+	if d.Scale == 0 && d.Unscaled.IsInt64() {
+		if v := d.Unscaled.Int64(); v > -1<<53 && v < 1<<53 {
+			return float64(v) // exact
+		}
+	}
+	f, _ := strconv.ParseFloat(d.String(), 64) // correctly rounded
+	return f
 }
 
 // Date is a date as days since 1970-01-01 (io.debezium.time.Date).

@@ -2,8 +2,6 @@ package filter
 
 import (
 	"fmt"
-	"math"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +31,7 @@ func exprValue(v any, typeName string) any {
 	case float32:
 		return float64(x)
 	case event.Decimal:
-		return decimalFloat(x)
+		return x.Float64()
 	case event.JSON:
 		return string(x)
 	case event.Enum:
@@ -74,23 +72,6 @@ func exprValue(v any, typeName string) any {
 		return nil
 	}
 	return v
-}
-
-func decimalFloat(d event.Decimal) float64 {
-	switch d.Special {
-	case "NaN":
-		return math.NaN()
-	case "Infinity":
-		return math.Inf(1)
-	case "-Infinity":
-		return math.Inf(-1)
-	}
-	if d.Unscaled == nil {
-		return 0
-	}
-	r := new(big.Rat).SetFrac(d.Unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(max(d.Scale, 0))), nil))
-	f, _ := r.Float64()
-	return f
 }
 
 // bitsText renders a bit string as '0'/'1' characters, bit 0 first.

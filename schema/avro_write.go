@@ -214,7 +214,7 @@ func floatValue(v any) (float64, bool) {
 	case float32:
 		return float64(x), true
 	case event.Decimal: // decimal.handling.mode double
-		return decimalFloat(x), true
+		return x.Float64(), true
 	}
 	return math.NaN(), false
 }

@@ -99,7 +99,7 @@ func (e *JSONEncoder) appendValue(dst []byte, col *event.Column, v any) ([]byte,
 	case event.Decimal:
 		switch e.o.DecimalMode {
 		case DecimalDouble:
-			return appendJSONFloat(dst, decimalFloat(x), 64), nil
+			return appendJSONFloat(dst, x.Float64(), 64), nil
 		case DecimalString:
 			return appendJSONString(dst, decimalText(x)), nil
 		}

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
@@ -78,31 +77,6 @@ func (m BinaryMode) String() string  { return binaryModeNames[m] }
 // DecimalModeNames and BinaryModeNames list the accepted names, for messages.
 func DecimalModeNames() []string { return decimalModeNames }
 func BinaryModeNames() []string  { return binaryModeNames }
-
-// decimalFloat returns d as the nearest double (BigDecimal.doubleValue),
-// NaN or ±Inf for the special values.
-func decimalFloat(d event.Decimal) float64 {
-	switch d.Special {
-	case "NaN":
-		return math.NaN()
-	case "Infinity":
-		return math.Inf(1)
-	case "-Infinity":
-		return math.Inf(-1)
-	}
-	if d.Unscaled == nil {
-		return 0
-	}
-	if d.Scale == 0 && d.Unscaled.IsInt64() && absBelow(d.Unscaled.Int64(), 1<<53) {
-		return float64(d.Unscaled.Int64())
-	}
-	// ParseFloat rounds correctly, as Java's BigDecimal.doubleValue does; a
-	// value beyond the double range is ±Inf there and here.
-	f, _ := strconv.ParseFloat(d.String(), 64)
-	return f
-}
-
-func absBelow(v, limit int64) bool { return v > -limit && v < limit }
 
 // decimalText returns d as Debezium's string mode does: Java's
 // BigDecimal.toString, or the name of Debezium's special value.
