@@ -42,6 +42,24 @@ install_pg() {
   return 0
 }
 
+# ensure_postgis installs the PostGIS extension for the server in $1 when it
+# is missing (Debian's postgresql-<major>-postgis-3, without recommends).
+# Only TestPostGIS needs it; without it that test skips, and this says why.
+ensure_postgis() {
+  local major
+  major=$("$1/postgres" --version | sed -E 's/[^0-9]*([0-9]+).*/\1/')
+  [[ -f /usr/share/postgresql/$major/extension/postgis.control ]] && return 0
+  if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
+    log "PostGIS not installed for PostgreSQL $major (TestPostGIS will skip): apt-get install postgresql-$major-postgis-3"
+    return 0
+  fi
+  log "installing PostGIS for PostgreSQL $major (postgresql-$major-postgis-3)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "postgresql-$major-postgis-3" >&2 \
+    || { DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "postgresql-$major-postgis-3" >&2; } \
+    || log "WARNING: apt-get install postgresql-$major-postgis-3 failed: TestPostGIS will skip"
+}
+
 # server_cert turns TLS on for the cluster in $1 (plaintext stays allowed):
 # a self-signed certificate for 127.0.0.1 and localhost, which is also the
 # clients' root ($1/root.crt, for sslmode=verify-full). Skipped with a note
@@ -70,6 +88,7 @@ CONF
 start() {
   local dir=$1 bindir port
   bindir=$(pg_bindir) || { install_pg; bindir=$(pg_bindir) || die "PostgreSQL installed but initdb still not found"; }
+  ensure_postgis "$bindir"
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   if [[ $(id -u) == 0 ]]; then

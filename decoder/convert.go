@@ -23,8 +23,13 @@ func scalarConverter(td typeDesc, typmod int32) convertFunc {
 	case event.KindEnum:
 		return convEnum
 	case event.KindOther:
-		if td.name == hstoreTypeName {
+		switch td.name {
+		case hstoreTypeName:
 			return convHStore
+		case geometryTypeName:
+			return convGeometry
+		case geographyTypeName:
+			return convGeography
 		}
 		return convString
 	}

@@ -90,6 +90,8 @@
 //	box, circle, line,       string                   box -> "(2,2),(0,0)"
 //	lseg, path, polygon
 //	hstore (extension)       event.HStore             "a"=>"1", "b"=>NULL -> pairs in stored order
+//	PostGIS geometry,        event.Geometry           hex EWKB -> its bytes and SRID (0 if none)
+//	geography (extension)
 //	xml, tsvector, others    string                   as sent
 //	unknown / not found      string (KindOther)       as sent
 //

@@ -30,6 +30,7 @@ import (
 //	enum types                             Enum (the label)
 //	hstore (extension, by type name)       HStore (its pairs in stored order)
 //	point                                  Point
+//	PostGIS geometry, geography (by name)  Geometry (EWKB and its SRID)
 //	bit(1)                                 bool
 //	bit(n), varbit                         Bits
 //	inet, cidr, macaddr, macaddr8          string (Postgres' text form)
@@ -171,6 +172,16 @@ type Bits struct {
 
 // Point is a point's coordinates (io.debezium.data.geometry.Point).
 type Point struct{ X, Y float64 }
+
+// Geometry is a PostGIS geometry or geography value: its EWKB (as
+// PostgreSQL prints it, hex-decoded) and the SRID read from it (0 when it
+// has none), as Debezium's PostgisGeometry keeps them
+// (io.debezium.data.geometry.Geometry / Geography).
+type Geometry struct {
+	WKB       []byte
+	SRID      int32
+	Geography bool
+}
 
 // HStore is an hstore value: its pairs in the order PostgreSQL stores them
 // (by key length, then bytes). Debezium's default hstore.handling.mode=json

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -52,6 +53,8 @@ func exprValue(v any, typeName string) any {
 		return bitsText(x)
 	case event.Point:
 		return map[string]any{"x": x.X, "y": x.Y}
+	case event.Geometry:
+		return map[string]any{"wkb": string(x.WKB), "srid": int(x.SRID)}
 	case event.HStore:
 		m := make(map[string]any, len(x))
 		for _, p := range x {
@@ -150,6 +153,8 @@ func textOf(v any) (string, bool) {
 		return bitsText(x), true
 	case event.HStore:
 		return hstoreText(x), true
+	case event.Geometry:
+		return strings.ToUpper(hex.EncodeToString(x.WKB)), true
 	case event.Point:
 		return "(" + strconv.FormatFloat(x.X, 'g', -1, 64) + "," + strconv.FormatFloat(x.Y, 'g', -1, 64) + ")", true
 	case []any:

@@ -42,6 +42,9 @@ package schema
 //	                          wkb ["null","bytes"] (little-endian OGC WKB), srid
 //	                          ["null","int"] (null)}
 //	hstore                    string, io.debezium.data.Json (the pairs as a JSON object)
+//	PostGIS geometry          io.debezium.data.geometry.Geometry {wkb bytes (the EWKB),
+//	                          srid ["null","int"]}; geography: ...Geography {wkb, srid
+//	                          int}; arrays of either: strings of hex EWKB
 //	numeric, money (arrays    with decimal_handling_mode double: double; string:
 //	  too) in other modes     string (see doc.go); no connect.name or parameters
 //	bytea in other modes      string (base64, URL-safe base64 or hex), as

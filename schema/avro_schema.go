@@ -32,6 +32,11 @@ func (b *schemaBuilder) node(t *avroType) any {
 		return b.named(nameVarDecimal, varDecimalRecord)
 	case kindPoint:
 		return b.named(namePoint, pointRecord)
+	case kindGeometry:
+		if t.name == nameGeography {
+			return b.named(nameGeography, geographyRecord)
+		}
+		return b.named(nameGeometry, geometryRecord)
 	case kindArray:
 		return jobj{{"type", "array"}, {"items", jarr{"null", b.node(t.elem)}}}
 	}
@@ -64,15 +69,18 @@ func (b *schemaBuilder) node(t *avroType) any {
 }
 
 func varDecimalRecord() jobj {
-	return jobj{
-		{"type", "record"}, {"name", "VariableScaleDecimal"}, {"namespace", "io.debezium.data"},
-		{"fields", jarr{
-			jobj{{"name", "scale"}, {"type", "int"}},
-			jobj{{"name", "value"}, {"type", "bytes"}},
-		}},
-		{"connect.doc", "Variable scaled decimal"}, {"connect.version", connectVersion1},
-		{"connect.name", nameVarDecimal},
-	}
+	return structRecord(nameVarDecimal, "Variable scaled decimal", jarr{
+		jobj{{"name", "scale"}, {"type", "int"}},
+		jobj{{"name", "value"}, {"type", "bytes"}},
+	})
+}
+
+// structRecord renders one of Debezium's version-1 struct types as AvroData
+// does: the record, then connect.doc, connect.version and connect.name.
+func structRecord(full, doc string, fields jarr) jobj {
+	ns, name := splitFullName(full)
+	return jobj{{"type", "record"}, {"name", name}, {"namespace", ns}, {"fields", fields},
+		{"connect.doc", doc}, {"connect.version", connectVersion1}, {"connect.name", full}}
 }
 
 // field renders a record field; an optional one is ["null", T] with

@@ -22,6 +22,7 @@ const (
 	kindDecimal             // bytes with the decimal logical type at a fixed scale
 	kindVarDecimal          // io.debezium.data.VariableScaleDecimal {scale, value}
 	kindPoint               // io.debezium.data.geometry.Point {x, y, wkb, srid}
+	kindGeometry            // io.debezium.data.geometry.Geometry / Geography {wkb, srid}
 	kindArray               // array of optional elements
 )
 
@@ -98,6 +99,9 @@ func columnType(col *event.Column) *avroType {
 	case event.KindOther:
 		if col.TypeName == "hstore" {
 			return &avroType{kind: kindString, name: nameJSON} // hstore.handling.mode=json
+		}
+		if t := postgisType(col.TypeName); t != nil {
+			return t
 		}
 		return &avroType{kind: kindString}
 	case event.KindArray:
@@ -192,7 +196,7 @@ func (k avroKind) String() string {
 		return "string"
 	case kindBytes, kindDecimal:
 		return "bytes"
-	case kindVarDecimal, kindPoint:
+	case kindVarDecimal, kindPoint, kindGeometry:
 		return "record"
 	case kindArray:
 		return "array"

@@ -114,6 +114,15 @@ func writeValue(w *avro.Writer, t *avroType, v any) error {
 		return writeBytes(w, v)
 	case kindDecimal, kindVarDecimal:
 		return writeDecimal(w, t, v)
+	case kindGeometry:
+		if g, ok := v.(event.Geometry); ok {
+			w.WriteBytes(g.WKB)
+			if t.name == nameGeometry {
+				w.WriteLong(1) // srid: optional, always set
+			}
+			w.WriteInt(g.SRID)
+			return nil
+		}
 	case kindPoint:
 		if p, ok := v.(event.Point); ok {
 			w.WriteDouble(p.X)
@@ -231,6 +240,8 @@ func stringValue(v any) (string, bool) {
 		return decimalText(x), true
 	case event.HStore:
 		return hstoreJSON(x), true
+	case event.Geometry: // an element of a PostGIS array
+		return geometryText(x), true
 	case event.Interval: // interval.handling.mode string
 		return intervalText(x), true
 	}

@@ -39,6 +39,8 @@
 //	[]byte, Bits                base64 string
 //	Point                       {"x":x,"y":y,"wkb":base64 WKB,"srid":null}
 //	                            (io.debezium.data.geometry.Point)
+//	Geometry                    {"wkb":base64 EWKB,"srid":n} (Debezium's Geometry
+//	                            and Geography); in an array, the hex EWKB string
 //	HStore                      string: the JSON text of an object, {"k":"v"}
 //	                            (hstore.handling.mode=json)
 //	[]any                       array, elements mapped with the column's rules

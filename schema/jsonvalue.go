@@ -89,6 +89,8 @@ func (e *JSONEncoder) appendValue(dst []byte, col *event.Column, v any) ([]byte,
 		return appendJSONString(dst, hstoreJSON(x)), nil
 	case event.Point:
 		return appendJSONPoint(dst, x), nil
+	case event.Geometry:
+		return appendJSONGeometry(dst, col, x), nil
 	case []byte:
 		if e.o.BinaryMode != BinaryBytes && isBytea(col) {
 			return appendJSONString(dst, binaryText(x, e.o.BinaryMode)), nil

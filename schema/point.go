@@ -37,13 +37,10 @@ func appendJSONPoint(dst []byte, p event.Point) []byte {
 // pointRecord is io.debezium.data.geometry.Point as AvroData renders
 // Point.builder(): x, y, optional wkb and srid.
 func pointRecord() jobj {
-	o := record(namePoint, jarr{
+	return structRecord(namePoint, "Geometry (POINT)", jarr{
 		jobj{{"name", "x"}, {"type", "double"}},
 		jobj{{"name", "y"}, {"type", "double"}},
 		optionalField("wkb", "bytes"),
 		optionalField("srid", "int"),
-	}, 0)
-	// AvroData's order: fields, connect.doc, connect.version, connect.name.
-	name := o[len(o)-1]
-	return append(o[:len(o)-1], jkv{"connect.doc", "Geometry (POINT)"}, jkv{"connect.version", connectVersion1}, name)
+	})
 }
