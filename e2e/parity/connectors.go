@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"gopkg.in/yaml.v3"
+)
+
+// Where Debezium Server 3.6.1 and a Java 21+ runtime are expected; override
+// with --debezium-dir and --java.
+const (
+	defaultDbzDir = "/root/.cache/walrelay/debezium-3.6.1.Final/debezium-server"
+	defaultJava   = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
+)
+
+// modeSet is one combination of Debezium's value-mode settings, applied to
+// both connectors (walrelay's config keys and Debezium's property names).
+type modeSet struct {
+	name     string
+	relay    map[string]string // walrelay top-level config key -> value
+	debezium map[string]string // debezium.source.<key> -> value
+}
+
+// modeSets are the combinations --modes chooses from.
+var modeSets = map[string]modeSet{
+	"default": {name: "default"},
+	"string": {name: "string",
+		relay: map[string]string{"decimal_handling_mode": "string", "binary_handling_mode": "hex",
+			"interval_handling_mode": "string", "time_precision_mode": "connect"},
+		debezium: map[string]string{"decimal.handling.mode": "string", "binary.handling.mode": "hex",
+			"interval.handling.mode": "string", "time.precision.mode": "connect"},
+	},
+}
+
+// buildRelay builds walrelay from the module root into dir/walrelay.
+func buildRelay(ctx context.Context, root, dir string) (string, error) {
+	path := filepath.Join(dir, "walrelay")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", path, ".")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build -o %s . (in %s): %w\n%s", path, root, err, out)
+	}
+	return path, nil
+}
+
+// relayConfigYAML is walrelay's config for a pass: JSON, stream only (no
+// snapshot), the pass's slot, the existing publication used as it is,
+// transaction metadata on (Debezium's provide.transaction.metadata is set
+// too), and the pass's modes.
+func relayConfigYAML(p *pass, brokers []string, registryPort int) ([]byte, error) {
+	c := map[string]any{
+		"postgres":             map[string]any{"dsn": p.dsn, "slot": p.slotRelay(), "publication": pubName, "tables": tables},
+		"publication":          map[string]any{"manage": false},
+		"kafka":                map[string]any{"brokers": brokers},
+		"topic_prefix":         p.relayPrefix(),
+		"format":               p.format,
+		"data_dir":             filepath.Join(p.dir, "walrelay-data"),
+		"snapshot":             map[string]any{"mode": "never"},
+		"transaction_metadata": true,
+		"schema_registry":      map[string]any{"listen": fmt.Sprintf("127.0.0.1:%d", registryPort)},
+		"log":                  map[string]any{"level": "info"},
+	}
+	if p.format == "avro" {
+		c["schema_registry"] = map[string]any{"url": p.registryURL}
+	}
+	for k, v := range p.modes.relay {
+		c[k] = v
+	}
+	return yaml.Marshal(c)
+}
+
+// startRelay writes the config into p.dir and starts `walrelay run`.
+func startRelay(ctx context.Context, bin string, p *pass, brokers []string) (*proc, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	data, err := relayConfigYAML(p, brokers, port)
+	if err != nil {
+		return nil, fmt.Errorf("walrelay config: %w", err)
+	}
+	cfg := filepath.Join(p.dir, "walrelay.yaml")
+	if err := os.WriteFile(cfg, data, 0o600); err != nil {
+		return nil, fmt.Errorf("walrelay config: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, bin, "run", "--config", cfg)
+	cmd.Env = childEnv()
+	return startProc("walrelay", cmd, filepath.Join(p.dir, "walrelay.log"))
+}
+
+// debeziumProps is Debezium Server's application.properties for a pass, as
+// e2e/bench/debezium.go writes it (pgoutput on an existing slot and
+// publication, no snapshot, Kafka sink, JSON without schemas), plus
+// truncates (skipped.operations=none), transaction metadata, the tables of
+// the pass and its modes.
+func debeziumProps(p *pass, brokers []string) (map[string]string, error) {
+	pc, err := pgconn.ParseConfig(p.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("debezium: parse DSN: %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	props := map[string]string{
+		"debezium.sink.type":                             "kafka",
+		"debezium.sink.kafka.producer.bootstrap.servers": strings.Join(brokers, ","),
+		"debezium.sink.kafka.producer.key.serializer":    "org.apache.kafka.common.serialization.StringSerializer",
+		"debezium.sink.kafka.producer.value.serializer":  "org.apache.kafka.common.serialization.StringSerializer",
+		"debezium.sink.kafka.producer.acks":              "all",
+		"debezium.source.connector.class":                "io.debezium.connector.postgresql.PostgresConnector",
+		"debezium.source.offset.storage.file.filename":   filepath.Join(p.dir, "offsets.dat"),
+		"debezium.source.offset.flush.interval.ms":       "1000",
+		"debezium.source.database.hostname":              pc.Host,
+		"debezium.source.database.port":                  strconv.Itoa(int(pc.Port)),
+		"debezium.source.database.user":                  pc.User,
+		"debezium.source.database.password":              pc.Password,
+		"debezium.source.database.dbname":                pc.Database,
+		"debezium.source.topic.prefix":                   p.dbzPrefix(),
+		"debezium.source.plugin.name":                    "pgoutput",
+		"debezium.source.slot.name":                      p.slotDbz(),
+		"debezium.source.publication.name":               pubName,
+		"debezium.source.publication.autocreate.mode":    "disabled",
+		"debezium.source.snapshot.mode":                  "no_data",
+		"debezium.source.table.include.list":             `public\\.(alltypes|toasty|marker)`,
+		"debezium.source.skipped.operations":             "none",
+		"debezium.source.provide.transaction.metadata":   "true",
+		"debezium.format.key":                            "json",
+		"debezium.format.value":                          "json",
+		"debezium.format.key.schemas.enable":             "false",
+		"debezium.format.value.schemas.enable":           "false",
+		"quarkus.http.port":                              strconv.Itoa(port),
+		"quarkus.log.console.json":                       "false",
+		"quarkus.log.level":                              "INFO",
+	}
+	for k, v := range p.modes.debezium {
+		props["debezium.source."+k] = v
+	}
+	return props, nil
+}
+
+// avroProps turns the JSON properties into Avro ones with Apicurio 2.x's
+// AvroConverter (as e2e/bench/debezium_avro.go does), registering schemas
+// in the registry at registryURL (its native v2 API).
+func avroProps(props map[string]string, registryURL string) {
+	delete(props, "debezium.format.key.schemas.enable")
+	delete(props, "debezium.format.value.schemas.enable")
+	props["debezium.sink.kafka.producer.key.serializer"] = "org.apache.kafka.common.serialization.ByteArraySerializer"
+	props["debezium.sink.kafka.producer.value.serializer"] = "org.apache.kafka.common.serialization.ByteArraySerializer"
+	for _, side := range []string{"key", "value"} {
+		k := "debezium.format." + side
+		props[k] = "avro"
+		props[k+".apicurio.registry.url"] = registryURL
+		props[k+".apicurio.registry.auto-register"] = "true"
+		props[k+".apicurio.registry.find-latest"] = "true"
+	}
+}
+
+// startDebezium writes p.dir/config/application.properties and starts the
+// JVM as run.sh does, with libCP ("" = the distribution's lib/*).
+func startDebezium(ctx context.Context, java, dist string, p *pass, props map[string]string, libCP string) (*proc, error) {
+	if err := os.MkdirAll(filepath.Join(p.dir, "config"), 0o755); err != nil {
+		return nil, fmt.Errorf("debezium run directory: %w", err)
+	}
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var sb strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&sb, "%s=%s\n", k, props[k])
+	}
+	if err := os.WriteFile(filepath.Join(p.dir, "config", "application.properties"), []byte(sb.String()), 0o600); err != nil {
+		return nil, fmt.Errorf("debezium config: %w", err)
+	}
+	runners, _ := filepath.Glob(filepath.Join(dist, "debezium-server-*runner.jar"))
+	if len(runners) != 1 {
+		return nil, fmt.Errorf("debezium: want one debezium-server-*runner.jar in %s, found %d", dist, len(runners))
+	}
+	if libCP == "" {
+		libCP = filepath.Join(dist, "lib", "*")
+	}
+	cp := strings.Join([]string{runners[0], filepath.Join(dist, "config", "lib"), libCP}, ":")
+	cmd := exec.CommandContext(ctx, java, "-Xmx512m", "-cp", cp, "io.debezium.server.Main")
+	cmd.Dir = p.dir
+	cmd.Env = childEnv()
+	return startProc("debezium", cmd, filepath.Join(p.dir, "debezium.log"))
+}
+
+// withDatabase returns dsn (a URL) with its database replaced by db.
+func withDatabase(dsn, db string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
+// redact hides a DSN's password for error messages.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable DSN)"
+	}
+	return u.Redacted()
+}

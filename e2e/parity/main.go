@@ -1,0 +1,199 @@
+// Command parity runs walrelay and Debezium Server 3.6.1 on the same
+// PostgreSQL changes and reports, value by value, where their Kafka output
+// differs: keys, ops, every column of before and after, the source and
+// transaction blocks, tombstones, truncate and message events, transaction
+// BEGIN/END records and headers. With --avro it also compares the Avro value
+// schemas both register.
+//
+//	eval "$(bash .ci/services.sh start)"
+//	go run ./e2e/parity [--modes default,string] [--avro] [--json-out parity.json]
+//
+// It needs WALRELAY_TEST_PG_DSN (a superuser DSN, wal_level=logical) and
+// WALRELAY_TEST_KAFKA_BROKERS (and WALRELAY_TEST_REGISTRY_URL for --avro).
+// Each pass creates a fresh database parity_<pass>_<time> with its own
+// slots, topic prefixes wr<run>_<pass> and dbz<run>_<pass>. The exit status
+// is 0 whatever the differences (it is a report), 1 when a pass could not
+// be set up.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// options are the command-line flags.
+type options struct {
+	jsonOut  string
+	dump     string
+	modes    []string
+	avro     bool
+	work     string
+	dbzDir   string
+	java     string
+	timeout  time.Duration
+	settle   time.Duration
+	pgDSN    string
+	brokers  []string
+	registry string
+}
+
+func main() {
+	o, err := parseFlags()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "parity:", err)
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := run(ctx, o)
+	if rep != nil {
+		printTable(os.Stdout, rep)
+		if o.jsonOut != "" {
+			if werr := writeJSON(o.jsonOut, rep); werr != nil {
+				fmt.Fprintln(os.Stderr, "parity:", werr)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "parity:", err)
+		os.Exit(1)
+	}
+}
+
+// parseFlags reads the flags and the services' environment variables.
+func parseFlags() (options, error) {
+	var o options
+	var modes string
+	flag.StringVar(&o.jsonOut, "json-out", "", "also write the differences as JSON to this file")
+	flag.StringVar(&o.dump, "dump", "", "also append every record of both connectors to this file (JSON lines)")
+	flag.StringVar(&modes, "modes", "default", "comma-separated value-mode passes: default (Debezium's defaults), "+
+		"string (decimal string, binary hex, interval string, time connect)")
+	flag.BoolVar(&o.avro, "avro", false, "also compare the Avro value schemas both connectors register (needs WALRELAY_TEST_REGISTRY_URL)")
+	flag.StringVar(&o.work, "work", "", "work directory for binaries, configs and logs (default: a new temporary one)")
+	flag.StringVar(&o.dbzDir, "debezium-dir", defaultDbzDir, "unpacked Debezium Server 3.6.1 distribution")
+	flag.StringVar(&o.java, "java", defaultJava, "java binary (21 or newer) for Debezium Server")
+	flag.DurationVar(&o.timeout, "timeout", 4*time.Minute, "how long to wait for both connectors to publish the workload, per pass")
+	flag.DurationVar(&o.settle, "settle", 5*time.Second, "how long to read on after both published the end marker")
+	flag.Parse()
+	for _, m := range strings.Split(modes, ",") {
+		if m = strings.TrimSpace(m); m == "" {
+			continue
+		}
+		if _, ok := modeSets[m]; !ok {
+			return o, fmt.Errorf("--modes: unknown pass %q (default, string)", m)
+		}
+		o.modes = append(o.modes, m)
+	}
+	o.pgDSN = os.Getenv("WALRELAY_TEST_PG_DSN")
+	if b := os.Getenv("WALRELAY_TEST_KAFKA_BROKERS"); b != "" {
+		o.brokers = strings.Split(b, ",")
+	}
+	o.registry = os.Getenv("WALRELAY_TEST_REGISTRY_URL")
+	if o.pgDSN == "" || len(o.brokers) == 0 {
+		return o, fmt.Errorf("WALRELAY_TEST_PG_DSN and WALRELAY_TEST_KAFKA_BROKERS must be set: " +
+			`run eval "$(bash .ci/services.sh start)" first`)
+	}
+	if o.avro && o.registry == "" {
+		return o, fmt.Errorf("--avro needs WALRELAY_TEST_REGISTRY_URL: run eval \"$(bash .ci/services.sh start)\" first")
+	}
+	return o, nil
+}
+
+// pass is one run of both connectors over the workload in a fresh database.
+type pass struct {
+	tag         string // "default", "string", "avro"
+	format      string // json | avro
+	modes       modeSet
+	runID       string
+	dir         string // configs, offsets, data dir and logs of this pass
+	dsn         string // the pass's database
+	registryURL string // avro: walrelay's (ccompat) URL; Debezium's is derived
+}
+
+func (p *pass) slotRelay() string   { return "parity_" + p.tag + "_wr" }
+func (p *pass) slotDbz() string     { return "parity_" + p.tag + "_dbz" }
+func (p *pass) relayPrefix() string { return "wr" + p.runID + "_" + p.tag }
+func (p *pass) dbzPrefix() string   { return "dbz" + p.runID + "_" + p.tag }
+
+// run builds walrelay and runs every pass; a pass that fails is reported
+// in the summary and makes run return an error after the others ran.
+func run(ctx context.Context, o options) (*report, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+	if o.work == "" {
+		if o.work, err = os.MkdirTemp("", "walrelay-parity-"); err != nil {
+			return nil, fmt.Errorf("work directory: %w", err)
+		}
+	}
+	progress("work directory %s; building walrelay from %s", o.work, root)
+	bin, err := buildRelay(ctx, root, o.work)
+	if err != nil {
+		return nil, err
+	}
+	rep := &report{Notes: notes()}
+	runID := strconv.FormatInt(time.Now().Unix()%1_000_000, 36)
+	var failed []string
+	tags := append([]string{}, o.modes...)
+	if o.avro {
+		tags = append(tags, "avro")
+	}
+	for _, tag := range tags {
+		p := &pass{tag: tag, format: "json", modes: modeSets[tag], runID: runID, dir: filepath.Join(o.work, tag)}
+		if tag == "avro" {
+			p.format, p.modes, p.registryURL = "avro", modeSets["default"], o.registry
+		}
+		sum, rows, err := runPass(ctx, o, bin, p)
+		if err != nil {
+			sum.Error = err.Error()
+			failed = append(failed, tag)
+			progress("pass %s failed: %v", tag, err)
+		}
+		rep.Passes = append(rep.Passes, sum)
+		rep.Rows = append(rep.Rows, rows...)
+	}
+	rep.ByField = countByField(rep.Rows)
+	if len(failed) > 0 {
+		return rep, fmt.Errorf("passes %v could not be run (see the summary)", failed)
+	}
+	return rep, nil
+}
+
+// moduleRoot finds the directory of walrelay's go.mod, from the working
+// directory up.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.Contains(string(data), "module github.com/walrelay/walrelay\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("not inside the walrelay module: run from its checkout")
+		}
+		dir = parent
+	}
+}
+
+// notes says what the comparison leaves out on purpose.
+func notes() []string {
+	return []string{
+		"values not compared (only presence): top-level ts_ms/ts_us/ts_ns (processing time), source.version",
+		"source.name is compared with each connector's own topic prefix replaced by <prefix>",
+		"headers only one connector sets are listed once per topic with a count; values of headers both set are compared per record",
+		"records are paired per topic and key (semantic JSON) in offset order",
+	}
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// runPass sets up a fresh database and slots for p, starts walrelay and
+// Debezium Server, applies the workload, reads both connectors' topics and
+// compares them. An error means the pass could not be run (setup, a
+// connector that died, a timeout); rows then holds what was compared, if
+// anything.
+func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, []diffRow, error) {
+	sum := passSummary{Pass: p.tag, WalrelayPrefix: p.relayPrefix(), DebeziumPrefix: p.dbzPrefix(), ConnectorLogsDir: p.dir}
+	progress("pass %s: %s vs %s", p.tag, p.relayPrefix(), p.dbzPrefix())
+	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+		return sum, nil, fmt.Errorf("pass directory: %w", err)
+	}
+	cols := columns()
+	dsn, err := setupDatabase(ctx, o.pgDSN, cols, p)
+	if err != nil {
+		return sum, nil, err
+	}
+	p.dsn = dsn
+	sum.Database = redact(dsn)
+	defer dropSlots(context.Background(), dsn, p)
+	if err := createTopics(ctx, o.brokers, p.relayPrefix(), p.dbzPrefix()); err != nil {
+		return sum, nil, err
+	}
+	var libCP string
+	if p.format == "avro" {
+		if libCP, err = avroSetup(o, p); err != nil {
+			return sum, nil, err
+		}
+	}
+	wr, err := startRelay(ctx, bin, p, o.brokers)
+	if err != nil {
+		return sum, nil, err
+	}
+	defer wr.stop(15 * time.Second)
+	props, err := debeziumProps(p, o.brokers)
+	if err != nil {
+		return sum, nil, err
+	}
+	if p.format == "avro" {
+		avroProps(props, dbzRegistryURL(p.registryURL))
+	}
+	dbz, err := startDebezium(ctx, o.java, o.dbzDir, p, props, libCP)
+	if err != nil {
+		return sum, nil, err
+	}
+	defer dbz.stop(30 * time.Second)
+	if err := applyWorkload(ctx, dsn, cols); err != nil {
+		return sum, nil, err
+	}
+	alive := func() error {
+		for _, pr := range []*proc{wr, dbz} {
+			if pr.done() {
+				return pr.failure()
+			}
+		}
+		return nil
+	}
+	prefixes := map[string]string{"walrelay": p.relayPrefix(), "debezium": p.dbzPrefix()}
+	recs, err := collect(ctx, o.brokers, prefixes, o.timeout, o.settle, alive)
+	for _, r := range recs {
+		if r.Side == "walrelay" {
+			sum.WalrelayRecords++
+		} else {
+			sum.DebeziumRecords++
+		}
+	}
+	if o.dump != "" {
+		if derr := dumpRecords(o.dump, p.tag, recs); derr != nil {
+			progress("%v", derr)
+		}
+	}
+	if err != nil {
+		return sum, nil, err
+	}
+	progress("pass %s: %d walrelay and %d debezium records", p.tag, sum.WalrelayRecords, sum.DebeziumRecords)
+	var rows []diffRow
+	if p.format == "avro" {
+		rows, err = compareAvroSchemas(ctx, p, o)
+		if err != nil {
+			return sum, rows, err
+		}
+	} else {
+		c := &comparer{pass: p.tag, prefixes: prefixes}
+		c.compareRecords(recs)
+		rows = c.rows
+	}
+	sum.Differences = len(rows)
+	return sum, rows, nil
+}
+
+// applyWorkload connects to the pass's database and runs the workload.
+func applyWorkload(ctx context.Context, dsn string, cols []column) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("connect %s: %w", redact(dsn), err)
+	}
+	defer conn.Close(context.Background())
+	return runWorkload(ctx, conn, workload(cols))
+}
