@@ -17,7 +17,7 @@ import (
 
 // defaultConverterLib holds Apicurio 2.4.2's Kafka Connect Avro converter
 // and its dependencies (e2e/bench/debezium_avro.go fetches it there).
-const defaultConverterLib = "/root/.cache/walrelay/apicurio-converter-2.4.2.Final/lib"
+var defaultConverterLib = filepath.Join(cacheDir(), "apicurio-converter-2.4.2.Final", "lib")
 
 // avroSetup returns the Debezium classpath of the Avro pass: Debezium's lib
 // jars without its bundled Apicurio 3.x ones, plus the 2.x converter's.

@@ -15,12 +15,48 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Where Debezium Server 3.6.1 and a Java 21+ runtime are expected; override
-// with --debezium-dir and --java.
-const (
-	defaultDbzDir = "/root/.cache/walrelay/debezium-3.6.1.Final/debezium-server"
-	defaultJava   = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
-)
+// cacheDir is where the bench keeps Debezium Server and the Apicurio
+// converter ($WALRELAY_CACHE, default ~/.cache/walrelay): `go run ./e2e/bench
+// --with-debezium` fetches them there once.
+func cacheDir() string {
+	if c := os.Getenv("WALRELAY_CACHE"); c != "" {
+		return c
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "walrelay")
+}
+
+// defaultJava is $JAVA_HOME/bin/java, else the newest JDK under
+// /usr/lib/jvm (Debezium Server 3.x needs Java 21+), else java on PATH.
+func defaultJava() string {
+	if h := os.Getenv("JAVA_HOME"); h != "" {
+		return filepath.Join(h, "bin", "java")
+	}
+	jvms, _ := filepath.Glob("/usr/lib/jvm/*/bin/java")
+	sort.Strings(jvms)
+	best, bestV := "java", 0
+	for _, j := range jvms {
+		if v := jdkRelease(j); v > bestV {
+			best, bestV = j, v
+		}
+	}
+	return best
+}
+
+// jdkRelease reads the feature release from a JDK's release file (0 if
+// unreadable): JAVA_VERSION="25.0.1" -> 25.
+func jdkRelease(java string) int {
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(java)), "release"))
+	if err != nil {
+		return 0
+	}
+	_, v, ok := strings.Cut(string(b), `JAVA_VERSION="`)
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.Split(strings.Split(v, `"`)[0], ".")[0])
+	return n
+}
 
 // modeSet is one combination of Debezium's value-mode settings, applied to
 // both connectors (walrelay's config keys and Debezium's property names).

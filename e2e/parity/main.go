@@ -78,8 +78,9 @@ func parseFlags() (options, error) {
 		"string (decimal string, binary hex, interval string, time connect)")
 	flag.BoolVar(&o.avro, "avro", false, "also compare the Avro value schemas both connectors register (needs WALRELAY_TEST_REGISTRY_URL)")
 	flag.StringVar(&o.work, "work", "", "work directory for binaries, configs and logs (default: a new temporary one)")
-	flag.StringVar(&o.dbzDir, "debezium-dir", defaultDbzDir, "unpacked Debezium Server 3.6.1 distribution")
-	flag.StringVar(&o.java, "java", defaultJava, "java binary (21 or newer) for Debezium Server")
+	flag.StringVar(&o.dbzDir, "debezium-dir", filepath.Join(cacheDir(), "debezium-3.6.1.Final", "debezium-server"),
+		"unpacked Debezium Server 3.6.1 distribution (go run ./e2e/bench --with-debezium fetches it there)")
+	flag.StringVar(&o.java, "java", defaultJava(), "java binary (21 or newer) for Debezium Server")
 	flag.DurationVar(&o.timeout, "timeout", 4*time.Minute, "how long to wait for both connectors to publish the workload, per pass")
 	flag.DurationVar(&o.settle, "settle", 5*time.Second, "how long to read on after both published the end marker")
 	flag.Parse()
