@@ -61,7 +61,8 @@
 //	float4 / float8          float32 / float64        1.5 -> float32(1.5); NaN, Infinity as floats
 //	numeric(p,s)             event.Decimal, Scale s   1234.50 -> {123450, 2}; a negative s counts as 0
 //	numeric                  event.Decimal, Scale as  3.14000 -> {314000, 5} (Debezium's
-//	                         sent                     VariableScaleDecimal strips trailing zeros)
+//	                         sent                     VariableScaleDecimal strips trailing zeros; the
+//	                                                  encoders do)
 //	numeric NaN/±Infinity    event.Decimal{Special}   NaN -> {Special: "NaN"}
 //	money                    event.Decimal, Scale 2   $1,234.56 -> {123456, 2}; -$1.00, ($1.00) negative
 //	text, varchar, bpchar,   string                   char(3) 'ab' -> "ab " (padding kept)

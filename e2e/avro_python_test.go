@@ -186,7 +186,7 @@ func checkPyValues(t *testing.T, got map[string]*pyRecord, topic string) {
 		t.Fatalf("Python saw no insert of py_a id=1")
 	}
 	want := map[string]any{
-		"n": "12345.678", "v": map[string]any{"scale": 2.0, "value": "/2o="}, "m": "1234.56",
+		"n": "12345.678", "v": map[string]any{"scale": 1.0, "value": "8Q=="}, "m": "1234.56",
 		"ts": 1704164645123456.0, "tz": "2024-01-02T01:04:05.500000Z", "d": 19782.0, "t": 11045250000.0,
 		"iv": 93600000000.0, "j": `{"k": [1, 2]}`, "u": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
 		"arr": []any{1.0, nil, 3.0}, "e": "happy", "b": "3q0=", "bits": "Fg==", "f": "nan", "note": "first",

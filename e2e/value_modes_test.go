@@ -48,7 +48,7 @@ func TestValueModesJSON(t *testing.T) {
 		t.Fatalf("%d records, want 3", len(recs))
 	}
 	want := []map[string]string{
-		{"n": `"12.50"`, "z": `"0E-10"`, "f": `"1.50"`, "m": `"1234.50"`, "na": `["0.5",null]`,
+		{"n": `"12.50"`, "z": `"0.0000000000"`, "f": `"1.50"`, "m": `"1234.50"`, "na": `["0.5",null]`,
 			"b": `"deadbeefff"`, "ba": `["01",null]`},
 		{"n": `"NAN"`, "f": `"NEGATIVE_INFINITY"`, "b": `null`},
 		{"n": `"1.00"`, "b": `"deadbeefff"`, "big": `"__debezium_unavailable_value"`},

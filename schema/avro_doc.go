@@ -50,7 +50,8 @@ package schema
 //	bytea in other modes      string (base64, URL-safe base64 or hex), as
 //	                          Debezium's binary.handling.mode
 //	bit(n), varbit            bytes, io.debezium.data.Bits (connect.parameters length)
-//	date                      int, io.debezium.time.Date; ±infinity as the int range ends
+//	date                      int, io.debezium.time.Date; ±infinity as Debezium's
+//	                          -2147472692 / -2147472691 (DatePositiveInfinity)
 //	time                      long, io.debezium.time.MicroTime; time(0..3): int,
 //	                          io.debezium.time.Time (ms of day)
 //	timetz                    string, io.debezium.time.ZonedTime

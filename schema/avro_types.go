@@ -38,13 +38,39 @@ const (
 
 // Debezium's values for ±infinity timestamps (PostgreSQL JDBC's
 // PGStatement.DATE_POSITIVE_INFINITY / DATE_NEGATIVE_INFINITY, passed
-// through unconverted), and the int range ends for ±infinity dates.
+// through unconverted) and dates: PostgreSQL's internal day numbers of
+// ±infinity (INT_MAX / INT_MIN days from 2000-01-01) moved to the 1970
+// epoch in int arithmetic, which wraps (what Debezium Server 3.6.1 printed
+// in the e2e/parity run).
 const (
 	TimestampPositiveInfinity int64 = 9223372036825200000
 	TimestampNegativeInfinity int64 = -9223372036832400000
-	DatePositiveInfinity      int32 = 1<<31 - 1
-	DateNegativeInfinity      int32 = -1 << 31
+	DatePositiveInfinity      int32 = -1<<31 + 10956 // INT_MAX + 10957, wrapped
+	DateNegativeInfinity      int32 = -1<<31 + 10957 // INT_MIN + 10957
 )
+
+// infinityNumber returns what a ±infinity date or timestamp (s) of col is
+// in Debezium's output, a number in every format; ok is false for other
+// columns and values. millis says whether col's timestamps are in ms.
+func infinityNumber(col *event.Column, s string, millis bool) (int64, bool) {
+	if col == nil || s != "infinity" && s != "-infinity" {
+		return 0, false
+	}
+	oid := col.TypeOID
+	if col.Kind == event.KindArray {
+		oid = col.ElemOID
+	}
+	switch oid {
+	case pgtype.DateOID:
+		if s == "infinity" {
+			return int64(DatePositiveInfinity), true
+		}
+		return int64(DateNegativeInfinity), true
+	case pgtype.TimestampOID:
+		return timestampInfinity(s, millis)
+	}
+	return 0, false
+}
 
 // avroType is the Avro type of a column or array element: how values are
 // written (kind, scale, infinity, elem) and the Kafka Connect properties

@@ -268,7 +268,8 @@ func writeBytes(w *avro.Writer, v any) error {
 }
 
 // writeDecimal writes a Decimal as bytes at t's fixed scale, or as a
-// VariableScaleDecimal {scale, value} at its own scale.
+// VariableScaleDecimal {scale, value} at its own scale without trailing
+// zeros.
 func writeDecimal(w *avro.Writer, t *avroType, v any) error {
 	d, ok := v.(event.Decimal)
 	if !ok {
@@ -276,6 +277,7 @@ func writeDecimal(w *avro.Writer, t *avroType, v any) error {
 	}
 	scale := t.scale
 	if t.kind == kindVarDecimal {
+		d = stripTrailingZeros(d)
 		scale = d.Scale
 		w.WriteInt(scale)
 	}

@@ -35,6 +35,37 @@ func decimalReprOf(col *event.Column) decimalRepr {
 	return decimalRepr{variable: true}
 }
 
+// stripTrailingZeros returns d without the fraction's trailing zeros, as
+// Debezium writes a VariableScaleDecimal (BigDecimal.stripTrailingZeros,
+// then a negative scale set to 0): 3.14000 -> 3.14, 1.00 -> 1, 0.00 -> 0;
+// 100 keeps its zeros.
+func stripTrailingZeros(d event.Decimal) event.Decimal {
+	if d.Unscaled == nil || d.Scale <= 0 {
+		return d
+	}
+	if d.Unscaled.IsInt64() {
+		v, s := d.Unscaled.Int64(), d.Scale
+		for s > 0 && v%10 == 0 {
+			v, s = v/10, s-1
+		}
+		if s == d.Scale {
+			return d
+		}
+		return event.Decimal{Unscaled: big.NewInt(v), Scale: s}
+	}
+	u, s := new(big.Int).Set(d.Unscaled), d.Scale
+	ten, q, r := big.NewInt(10), new(big.Int), new(big.Int)
+	for s > 0 {
+		q.QuoRem(u, ten, r)
+		if r.Sign() != 0 {
+			break
+		}
+		u, q = q, u
+		s--
+	}
+	return event.Decimal{Unscaled: u, Scale: s}
+}
+
 // numericTypmod decodes a numeric column's atttypmod into precision and scale
 // (ok false when unconstrained). Scale may be negative from PostgreSQL 15 on.
 func numericTypmod(typmod int32) (precision, scale int32, ok bool) {

@@ -154,3 +154,27 @@ func TestNumericTypmod(t *testing.T) {
 		t.Errorf("money = %+v, want fixed scale 2", r)
 	}
 }
+
+// TestStripTrailingZeros: VariableScaleDecimal values lose their fraction's
+// trailing zeros, as BigDecimal.stripTrailingZeros, on both integer paths.
+func TestStripTrailingZeros(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in, want event.Decimal
+	}{
+		{dec(314000, 5), dec(314, 2)},
+		{dec(-150, 2), dec(-15, 1)},
+		{dec(0, 3), dec(0, 0)},
+		{dec(100, 0), dec(100, 0)},
+		{dec(7, 2), dec(7, 2)},
+		{bigDec("1234567890123456789012345678900000", 5), bigDec("12345678901234567890123456789", 0)},
+		{bigDec("1234567890123456789012345678900010", 5), bigDec("123456789012345678901234567890001", 4)},
+		{bigDec("-1000000000000000000000000000000", 30), dec(-1, 0)},
+	} {
+		got := stripTrailingZeros(c.in)
+		if got.Scale != c.want.Scale || got.Unscaled.Cmp(c.want.Unscaled) != 0 {
+			t.Errorf("stripTrailingZeros(%s at scale %d) = %s at scale %d, want %s at scale %d",
+				c.in.Unscaled, c.in.Scale, got.Unscaled, got.Scale, c.want.Unscaled, c.want.Scale)
+		}
+	}
+}

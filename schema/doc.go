@@ -34,6 +34,8 @@
 //	Interval                    number: io.debezium.time.MicroDuration µs, a
 //	                            month counted as 30.4375 days, saturating at
 //	                            the int64 range
+//	"infinity", "-infinity"     in a date or timestamp column: Debezium's
+//	                            numbers, as in Avro (see avro_doc.go)
 //	string, JSON, Enum          string (json documents as a string, as
 //	                            io.debezium.data.Json)
 //	[]byte, Bits                base64 string
@@ -51,8 +53,8 @@
 //
 //	Decimal, mode double        number, the nearest double; NaN/±Infinity as
 //	                            the strings above
-//	Decimal, mode string        string, Java's BigDecimal.toString at the
-//	                            column's scale ("12.50", "0E-10"); NaN/±Infinity
+//	Decimal, mode string        string, plain notation at the column's scale
+//	                            ("12.50", "0.0000000000"); NaN/±Infinity
 //	                            as Debezium's "NAN", "POSITIVE_INFINITY",
 //	                            "NEGATIVE_INFINITY"
 //	bytea []byte, other modes   string: base64 (padded), URL-safe base64

@@ -80,6 +80,11 @@ func (e *JSONEncoder) appendValue(dst []byte, col *event.Column, v any) ([]byte,
 	case float64:
 		return appendJSONFloat(dst, x, 64), nil
 	case string:
+		if x == "infinity" || x == "-infinity" {
+			if n, ok := infinityNumber(col, x, e.o.TimePrecision.millis(col, false)); ok {
+				return strconv.AppendInt(dst, n, 10), nil
+			}
+		}
 		return appendJSONString(dst, x), nil
 	case event.JSON:
 		return appendJSONString(dst, string(x)), nil
@@ -146,7 +151,8 @@ func (e *JSONEncoder) appendArray(dst []byte, col *event.Column, a []any) ([]byt
 }
 
 // appendJSONDecimal appends a Decimal in precise mode: base64 bytes at the
-// column's fixed scale, or {"scale":s,"value":base64} for variable scale, or
+// column's fixed scale, or {"scale":s,"value":base64} for variable scale
+// (trailing zeros stripped, as Debezium does), or
 // null for NaN/±Infinity, which precise mode cannot carry.
 func appendJSONDecimal(dst []byte, col *event.Column, d event.Decimal) ([]byte, error) {
 	if d.Special != "" {
@@ -155,6 +161,7 @@ func appendJSONDecimal(dst []byte, col *event.Column, d event.Decimal) ([]byte, 
 	repr := decimalReprOf(col)
 	scale := repr.scale
 	if repr.variable {
+		d = stripTrailingZeros(d)
 		scale = d.Scale
 		dst = append(dst, `{"scale":`...)
 		dst = strconv.AppendInt(dst, int64(scale), 10)

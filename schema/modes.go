@@ -4,8 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -23,9 +21,9 @@ const (
 	// DecimalDouble: a double, the value rounded to the nearest one;
 	// NaN/±Infinity are the double's NaN/±Infinity.
 	DecimalDouble
-	// DecimalString: a string, Java's BigDecimal.toString of the value at
-	// the column's scale ("12.50", "0E-10" at scale 10), or "NAN",
-	// "POSITIVE_INFINITY", "NEGATIVE_INFINITY" (Debezium's names).
+	// DecimalString: a string in plain notation at the column's scale
+	// ("12.50", "0.0000000000" at scale 10), or "NAN", "POSITIVE_INFINITY",
+	// "NEGATIVE_INFINITY" (Debezium's names).
 	DecimalString
 )
 
@@ -78,8 +76,10 @@ func (m BinaryMode) String() string  { return binaryModeNames[m] }
 func DecimalModeNames() []string { return decimalModeNames }
 func BinaryModeNames() []string  { return binaryModeNames }
 
-// decimalText returns d as Debezium's string mode does: Java's
-// BigDecimal.toString, or the name of Debezium's special value.
+// decimalText returns d as Debezium 3.6's string mode does: plain notation
+// at the column's scale ("12.50", "0.0000000000" in numeric(20,10), as
+// the parity run against Debezium Server 3.6.1 printed), or the name of
+// Debezium's special value.
 func decimalText(d event.Decimal) string {
 	switch d.Special {
 	case "NaN":
@@ -89,44 +89,7 @@ func decimalText(d event.Decimal) string {
 	case "-Infinity":
 		return "NEGATIVE_INFINITY"
 	}
-	var digits string
-	if d.Unscaled == nil {
-		digits = "0"
-	} else {
-		digits = d.Unscaled.String()
-	}
-	return javaDecimalString(digits, d.Scale)
-}
-
-// javaDecimalString renders the unscaled decimal digits (with an optional
-// '-') at scale as Java's BigDecimal.toString: plain notation when the
-// scale is not negative and the adjusted exponent is at least -6, else
-// scientific notation d.dddE±n.
-func javaDecimalString(unscaled string, scale int32) string {
-	sign, coeff := "", unscaled
-	if coeff[0] == '-' {
-		sign, coeff = "-", coeff[1:]
-	}
-	adjusted := int64(len(coeff)) - 1 - int64(scale)
-	if scale >= 0 && adjusted >= -6 {
-		if scale == 0 {
-			return sign + coeff
-		}
-		if pad := int(scale) - len(coeff) + 1; pad > 0 {
-			coeff = strings.Repeat("0", pad) + coeff
-		}
-		point := len(coeff) - int(scale)
-		return sign + coeff[:point] + "." + coeff[point:]
-	}
-	mantissa := coeff[:1]
-	if len(coeff) > 1 {
-		mantissa += "." + coeff[1:]
-	}
-	exp := strconv.FormatInt(adjusted, 10)
-	if adjusted > 0 {
-		exp = "+" + exp
-	}
-	return sign + mantissa + "E" + exp
+	return d.String()
 }
 
 // binaryText renders b as a string in mode m (not BinaryBytes).
