@@ -43,8 +43,8 @@ func TestHStore(t *testing.T) {
 					after = append(after, r.Env.After)
 				}
 			}
-			// hstore stores keys by length, then bytes.
-			want := []any{`{"gone":null,"color":"red","with \"quote\"":"a\\b"}`, `{}`, nil}
+			// Keys in java.util.HashMap's order, as Debezium prints them.
+			want := []any{`{"color":"red","with \"quote\"":"a\\b","gone":null}`, `{}`, nil}
 			if len(after) != len(want) {
 				t.Fatalf("%d records, want %d", len(after), len(want))
 			}

@@ -204,11 +204,17 @@ func (e *AvroEncoder) writeEnvelope(w *avro.Writer, p *avroPlan, ch *event.Chang
 	writeOp(w, ch.Op)
 	writeTimes(w, now, true)
 	w.WriteLong(1) // transaction: event.block
+	writeBlock(w, ch)
+	return nil
+}
+
+// writeBlock writes ch's transaction block (event.block): id, total_order,
+// data_collection_order.
+func writeBlock(w *avro.Writer, ch *event.Change) {
 	var tmp [32]byte
 	w.WriteBytes(appendTxID(tmp[:0], ch.Tx))
 	w.WriteLong(int64(ch.Ordinal))
 	w.WriteLong(int64(ch.CollectionOrder))
-	return nil
 }
 
 // writeOp writes op as a one-letter string.
@@ -258,6 +264,8 @@ func writeSource(w *avro.Writer, s *source) {
 	w.WriteLong(1)
 	w.WriteLong(int64(s.lsn))
 	w.WriteLong(0) // xmin
+	w.WriteLong(0) // origin
+	w.WriteLong(0) // origin_lsn
 }
 
 // maxPooledWriter bounds the writers kept for reuse (see maxPooledScratch).

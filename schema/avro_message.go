@@ -33,7 +33,7 @@ func (e *AvroEncoder) msgPlan() (*messagePlan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema: registering the logical message key schema: %w", err)
 	}
-	valueID, err := e.ao.Registry.ID(ctx, e.msgTopic+"-value", messageValueSchema())
+	valueID, err := e.ao.Registry.ID(ctx, e.msgTopic+"-value", messageValueSchema(e.o.BinaryMode))
 	if err != nil {
 		return nil, fmt.Errorf("schema: registering the logical message value schema: %w", err)
 	}
@@ -44,7 +44,8 @@ func (e *AvroEncoder) msgPlan() (*messagePlan, error) {
 
 // encodeMessage writes the record of a logical decoding message, shaped as
 // Debezium's MessageKey {prefix} and MessageValue {op "m", ts_ms
-// (processing time), source (schema and table empty), message {prefix,
+// (processing time), source (schema and table empty), transaction (the
+// block of a transactional message, else null), message {prefix,
 // content}}.
 func (e *AvroEncoder) encodeMessage(w *avro.Writer, ls *[2]recordLayout, ch *event.Change, now, ct time.Time) (int, error) {
 	p, err := e.msgPlan()
@@ -66,11 +67,20 @@ func (e *AvroEncoder) encodeMessage(w *avro.Writer, ls *[2]recordLayout, ch *eve
 	writeTimes(w, now, false)
 	src := sourceOf(&e.o, ch, ct)
 	writeSource(w, &src)
-	w.WriteLong(1) // message
-	w.WriteLong(1)
+	if transactional(ch) {
+		w.WriteLong(1)
+		writeBlock(w, ch)
+	} else {
+		w.WriteLong(0)
+	}
+	w.WriteLong(1) // message.prefix
 	w.WriteString(m.Prefix)
-	w.WriteLong(1)
-	w.WriteBytes(m.Content)
+	w.WriteLong(1) // message.content
+	if e.o.BinaryMode != BinaryBytes {
+		w.WriteString(binaryText(m.Content, e.o.BinaryMode))
+	} else {
+		w.WriteBytes(m.Content)
+	}
 	l.value.end, l.hasValue = w.Buffered(), true
 	return 1, nil
 }

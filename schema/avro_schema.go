@@ -158,11 +158,12 @@ func optionalField(name string, typ any) jobj {
 }
 
 // sourceRecord is io.debezium.connector.postgresql.Source as AvroData
-// renders it; snapshot is an optional Enum with default "false", so its
-// union lists the string first.
+// renders Debezium 3.6's (connect.version 1, origin and origin_lsn after
+// xmin, always null here); snapshot is an optional Enum with default
+// "false", so its union lists the string first.
 func sourceRecord() jobj {
 	snapshot := jobj{{"type", "string"}, {"connect.version", connectVersion1},
-		{"connect.parameters", jobj{{"allowed", "true,last,false,incremental"}}},
+		{"connect.parameters", jobj{{"allowed", "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"}}},
 		{"connect.default", "false"}, {"connect.name", nameEnum}}
 	return record("io.debezium.connector.postgresql.Source", jarr{
 		jobj{{"name", "version"}, {"type", "string"}},
@@ -179,7 +180,9 @@ func sourceRecord() jobj {
 		optionalField("txId", "long"),
 		optionalField("lsn", "long"),
 		optionalField("xmin", "long"),
-	}, 0)
+		optionalField("origin", "string"),
+		optionalField("origin_lsn", "long"),
+	}, connectVersion1)
 }
 
 // blockRecord is Debezium's transaction block, event.block.
@@ -199,17 +202,25 @@ const (
 	messageBlockName = "io.debezium.connector.postgresql.Message"
 )
 
-// messageKeySchema and messageValueSchema are the schemas of <prefix>.message.
+// messageKeySchema and messageValueSchema are the schemas of <prefix>.message,
+// as Debezium 3.6 registers them (connect.version 1; the value has a
+// transaction block and a required message, whose content follows
+// binary.handling.mode).
 func messageKeySchema() string {
-	return jsonText(record(messageKeyName, jarr{optionalField("prefix", "string")}, 0))
+	return jsonText(record(messageKeyName, jarr{optionalField("prefix", "string")}, connectVersion1))
 }
 
-func messageValueSchema() string {
-	msg := record(messageBlockName, jarr{optionalField("prefix", "string"), optionalField("content", "bytes")}, 0)
+func messageValueSchema(bin BinaryMode) string {
+	content := "bytes"
+	if bin != BinaryBytes {
+		content = "string"
+	}
+	msg := record(messageBlockName, jarr{optionalField("prefix", "string"), optionalField("content", content)}, connectVersion1)
 	return jsonText(record(messageValueName, jarr{
 		jobj{{"name", "op"}, {"type", "string"}},
 		optionalField("ts_ms", "long"),
 		jobj{{"name", "source"}, {"type", sourceRecord()}},
-		jobj{{"name", "message"}, {"type", jarr{"null", msg}}, {"default", nil}},
-	}, 0))
+		jobj{{"name", "transaction"}, {"type", jarr{"null", blockRecord()}}, {"default", nil}},
+		jobj{{"name", "message"}, {"type", msg}},
+	}, connectVersion1))
 }

@@ -85,7 +85,7 @@ func TestAvroEnvelope(t *testing.T) {
 		"version": "0.1.0", "connector": "postgresql", "name": "app", "ts_ms": testCommit.UnixMilli(),
 		"snapshot": "last", "db": "appdb", "sequence": `["23803720","23803648"]`,
 		"ts_us": testCommit.UnixMicro(), "ts_ns": testCommit.UnixNano(),
-		"schema": "public", "table": "orders", "txId": int64(771), "lsn": int64(0x16B3700), "xmin": nil,
+		"schema": "public", "table": "orders", "txId": int64(771), "lsn": int64(0x16B3700), "xmin": nil, "origin": nil, "origin_lsn": nil,
 	}
 	if !reflect.DeepEqual(v["source"], wantSource) {
 		t.Errorf("source\n got %#v\nwant %#v", v["source"], wantSource)

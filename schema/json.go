@@ -142,19 +142,33 @@ func (e *JSONEncoder) appendEnvelope(buf []byte, ch *event.Change, now, ct time.
 	buf = appendJSONSource(buf, &src)
 	buf = appendJSONOp(buf, ch.Op)
 	buf = appendJSONTimes(buf, now, true)
-	buf = append(buf, `,"transaction":{"id":"`...)
+	buf = append(buf, `,"transaction":`...)
+	buf = appendJSONBlock(buf, ch)
+	return append(buf, '}'), nil
+}
+
+// appendJSONBlock appends ch's transaction block: {"id", "total_order",
+// "data_collection_order"}.
+func appendJSONBlock(buf []byte, ch *event.Change) []byte {
+	buf = append(buf, `{"id":"`...)
 	buf = appendTxID(buf, ch.Tx)
 	buf = append(buf, `","total_order":`...)
 	buf = strconv.AppendUint(buf, uint64(ch.Ordinal), 10)
 	buf = append(buf, `,"data_collection_order":`...)
 	buf = strconv.AppendUint(buf, uint64(ch.CollectionOrder), 10)
-	return append(buf, "}}"...), nil
+	return append(buf, '}')
 }
+
+// transactional reports whether a logical decoding message was emitted in
+// a transaction, and so has a transaction block as in Debezium.
+func transactional(ch *event.Change) bool { return ch.Message != nil && ch.Message.Transactional }
 
 // encodeMessage writes the record of a logical decoding message, shaped as
 // Debezium's io.debezium.connector.postgresql.MessageValue: op "m", ts_ms
 // (processing time), source (schema and table empty; txId null and ts_ms the
-// processing time when the message is not transactional), message {prefix, content as base64}.
+// processing time when the message is not transactional), transaction (the
+// block of a transactional message, else null), message {prefix, content as
+// base64, or as binary.handling.mode's text}.
 func (e *JSONEncoder) encodeMessage(buf []byte, ls *[2]recordLayout, ch *event.Change) ([]byte, int) {
 	m := ch.Message
 	now := e.o.Now()
@@ -173,10 +187,20 @@ func (e *JSONEncoder) encodeMessage(buf []byte, ls *[2]recordLayout, ch *event.C
 	buf = append(buf, `,"source":`...)
 	src := sourceOf(&e.o, ch, ct)
 	buf = appendJSONSource(buf, &src)
+	buf = append(buf, `,"transaction":`...)
+	if transactional(ch) {
+		buf = appendJSONBlock(buf, ch)
+	} else {
+		buf = append(buf, "null"...)
+	}
 	buf = append(buf, `,"message":{"prefix":`...)
 	buf = appendJSONString(buf, m.Prefix)
 	buf = append(buf, `,"content":`...)
-	buf = appendJSONBase64(buf, m.Content)
+	if e.o.BinaryMode > BinaryBase64 {
+		buf = appendJSONString(buf, binaryText(m.Content, e.o.BinaryMode))
+	} else {
+		buf = appendJSONBase64(buf, m.Content)
+	}
 	buf = append(buf, "}}"...)
 	l.value.end, l.hasValue = len(buf), true
 
@@ -241,5 +265,5 @@ func appendJSONSource(buf []byte, s *source) []byte {
 	}
 	buf = append(buf, `,"lsn":`...)
 	buf = strconv.AppendUint(buf, s.lsn, 10)
-	return append(buf, `,"xmin":null}`...)
+	return append(buf, `,"xmin":null,"origin":null,"origin_lsn":null}`...)
 }

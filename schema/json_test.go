@@ -17,7 +17,7 @@ const goldenInsertValue = `{"before":null,` +
 	`"after":{"id":1,"qty":3,"note":"hi \"you\"","price":"BOI=","doc":"{\"a\": [1, 2]}","created":"2024-01-02T03:04:05.123456Z"},` +
 	`"source":{"version":"0.1.0","connector":"postgresql","name":"app","ts_ms":1704164645123,"snapshot":"false","db":"appdb",` +
 	`"sequence":"[\"23803720\",\"23803648\"]","ts_us":1704164645123456,"ts_ns":1704164645123456000,` +
-	`"schema":"public","table":"orders","txId":771,"lsn":23803648,"xmin":null},` +
+	`"schema":"public","table":"orders","txId":771,"lsn":23803648,"xmin":null,"origin":null,"origin_lsn":null},` +
 	`"op":"c","ts_ms":1714979289123,"ts_us":1714979289123456,"ts_ns":1714979289123456789,` +
 	`"transaction":{"id":"771:23803720","total_order":5,"data_collection_order":2}}`
 
@@ -81,11 +81,13 @@ func TestEncodeInsertFields(t *testing.T) {
 			t.Errorf("source.%s = %q, want %q", k, got, want)
 		}
 	}
-	if x, ok := src["xmin"]; !ok || x != nil {
-		t.Errorf("source.xmin = %v (present %v), want null", x, ok)
+	for _, k := range []string{"xmin", "origin", "origin_lsn"} {
+		if x, ok := src[k]; !ok || x != nil {
+			t.Errorf("source.%s = %v (present %v), want null", k, x, ok)
+		}
 	}
-	if len(src) != len(wantSrc)+1 {
-		t.Errorf("source has %d fields, want %d", len(src), len(wantSrc)+1)
+	if len(src) != len(wantSrc)+3 {
+		t.Errorf("source has %d fields, want %d", len(src), len(wantSrc)+3)
 	}
 	tx := v["transaction"].(map[string]any)
 	if toString(tx["id"]) != ch.Tx.ID() || toString(tx["total_order"]) != "5" || toString(tx["data_collection_order"]) != "2" {
@@ -273,8 +275,13 @@ func TestEncodeMessage(t *testing.T) {
 			t.Errorf("topic %q key %s", r.Topic, r.Key)
 		}
 		v := decodeObj(t, r.Value)
-		if len(v) != 4 || v["op"] != "m" || toString(v["ts_ms"]) != "1714979289123" {
+		if len(v) != 5 || v["op"] != "m" || toString(v["ts_ms"]) != "1714979289123" {
 			t.Errorf("value = %s", r.Value)
+		}
+		// Debezium's transaction block, only for a transactional message.
+		if tx, ok := v["transaction"].(map[string]any); transactional != ok ||
+			ok && (tx["id"] != "771:23803720" || toString(tx["total_order"]) != "1") {
+			t.Errorf("transaction = %v (transactional %v)", v["transaction"], transactional)
 		}
 		m := v["message"].(map[string]any)
 		if m["prefix"] != "heart\"beat" || m["content"] != "YmFyAA==" {

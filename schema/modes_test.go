@@ -208,3 +208,22 @@ func TestValueModeNames(t *testing.T) {
 		t.Error("ParseBinaryMode(base32) succeeded")
 	}
 }
+
+// TestMessageContentBinaryMode: a logical message's content follows
+// binary.handling.mode like a bytea column, as in Debezium (JSON and Avro).
+func TestMessageContentBinaryMode(t *testing.T) {
+	t.Parallel()
+	o := testOptions()
+	o.BinaryMode = BinaryHex
+	ch := &event.Change{Op: event.OpMessage, Tx: testTx(), Ordinal: 1, LSN: 0x16B3700,
+		Message: &event.LogicalMessage{Transactional: true, Prefix: "p", Content: []byte{0xde, 0xad}}}
+	v := decodeObj(t, mustEncode(t, NewJSON(o), ch)[0].Value)
+	if got := v["message"].(map[string]any)["content"]; got != "dead" {
+		t.Errorf("JSON content = %v, want dead", got)
+	}
+	ta := newTestAvroWith(t, registry.Backward, o)
+	av := ta.decodeValue(t, mustEncode(t, ta.enc, ch)[0].Value)
+	if got := av["message"].(map[string]any)["content"]; got != "dead" {
+		t.Errorf("Avro content = %#v, want dead", got)
+	}
+}

@@ -13,7 +13,8 @@ const Connector = "postgresql"
 // source is the Debezium PostgreSQL source block of a change
 // (io.debezium.connector.postgresql.Source): in field order version,
 // connector, name, ts_ms, snapshot, db, sequence, ts_us, ts_ns, schema, table,
-// txId, lsn, xmin. xmin is always null (Debezium fills it only with
+// txId, lsn, xmin, origin, origin_lsn. origin and origin_lsn (Debezium 3's
+// replication origin) are always null; xmin is always null (Debezium fills it only with
 // xmin.fetch.interval.ms set). Encoders of every format build it with
 // sourceOf and print its fields in this order.
 type source struct {
