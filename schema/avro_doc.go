@@ -49,7 +49,10 @@ package schema
 //	  too) in other modes     string (see doc.go); no connect.name or parameters
 //	bytea in other modes      string (base64, URL-safe base64 or hex), as
 //	                          Debezium's binary.handling.mode
-//	bit(n), varbit            bytes, io.debezium.data.Bits (connect.parameters length)
+//	bit(n), varbit            bytes, io.debezium.data.Bits (connect.parameters length;
+//	                          2147483647 for an unlimited varbit, as Debezium)
+//	tsvector                  string, io.debezium.data.Tsvector
+//	ltree (extension)         string, io.debezium.data.Ltree
 //	date                      int, io.debezium.time.Date; ±infinity as Debezium's
 //	                          -2147472692 / -2147472691 (DatePositiveInfinity)
 //	time                      long, io.debezium.time.MicroTime; time(0..3): int,
@@ -90,4 +93,6 @@ package schema
 // {op, ts_ms, source, message {prefix, content bytes}}.
 //
 // Known differences from Debezium: box, circle, line, lseg, path and polygon
-// are their text form; varbit without a length has no length parameter.
+// are their text form (Debezium leaves such columns out); enum arrays' items
+// are plain nullable strings; the envelope lists transaction last (field
+// order changes nothing for a reader).

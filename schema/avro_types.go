@@ -91,7 +91,10 @@ type avroType struct {
 }
 
 // PostgreSQL type OIDs the mapping needs beyond pgtype's constants.
-const moneyOID = 790
+const (
+	moneyOID    = 790
+	tsvectorOID = 3614
+)
 
 // Debezium semantic type names.
 const (
@@ -104,6 +107,8 @@ const (
 	nameJSON        = "io.debezium.data.Json"
 	nameUUID        = "io.debezium.data.Uuid"
 	nameXML         = "io.debezium.data.Xml"
+	nameTsvector    = "io.debezium.data.Tsvector"
+	nameLtree       = "io.debezium.data.Ltree"
 	nameEnum        = "io.debezium.data.Enum"
 	nameBits        = "io.debezium.data.Bits"
 	nameVarDecimal  = "io.debezium.data.VariableScaleDecimal"
@@ -128,6 +133,9 @@ func columnType(col *event.Column) *avroType {
 		}
 		if t := postgisType(col.TypeName); t != nil {
 			return t
+		}
+		if col.TypeName == "ltree" {
+			return &avroType{kind: kindString, name: nameLtree}
 		}
 		return &avroType{kind: kindString}
 	case event.KindArray:
@@ -179,13 +187,18 @@ func baseType(oid uint32, typmod int32) *avroType {
 		return &avroType{kind: kindString, name: nameUUID}
 	case pgtype.XMLOID:
 		return &avroType{kind: kindString, name: nameXML}
+	case tsvectorOID:
+		return &avroType{kind: kindString, name: nameTsvector}
 	case pgtype.BitOID, pgtype.VarbitOID:
 		if typmod == 1 {
 			return &avroType{kind: kindBoolean}
 		}
 		t := &avroType{kind: kindBytes, name: nameBits}
-		if typmod > 0 {
+		switch {
+		case typmod > 0:
 			t.params = jobj{{"length", strconv.Itoa(int(typmod))}}
+		case oid == pgtype.VarbitOID: // unlimited: Debezium's column length
+			t.params = jobj{{"length", "2147483647"}}
 		}
 		return t
 	}

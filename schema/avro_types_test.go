@@ -254,3 +254,23 @@ func TestEnumAllowedParameter(t *testing.T) {
 		t.Fatalf("labels unknown, yet %s", got)
 	}
 }
+
+// TestDebeziumNamedStrings: the semantic names and parameters Debezium 3.6
+// registers for tsvector, ltree and an unlimited varbit (found by e2e/parity).
+func TestDebeziumNamedStrings(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		col  event.Column
+		want string
+	}{
+		{avroCol("v", 3614, "tsvector", -1), `{"type":"string","connect.version":1,"connect.name":"io.debezium.data.Tsvector"}`},
+		{event.Column{Name: "l", TypeOID: 17500, TypeName: "ltree", TypeMod: -1, Kind: event.KindOther},
+			`{"type":"string","connect.version":1,"connect.name":"io.debezium.data.Ltree"}`},
+		{avroCol("b", pgtype.VarbitOID, "varbit", -1),
+			`{"type":"bytes","connect.version":1,"connect.parameters":{"length":"2147483647"},"connect.name":"io.debezium.data.Bits"}`},
+	} {
+		if got := appendJSONNode(nil, newSchemaBuilder().node(columnType(&c.col))); string(got) != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.col.TypeName, got, c.want)
+		}
+	}
+}
