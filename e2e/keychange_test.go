@@ -57,3 +57,56 @@ func field(r *rec) any {
 	}
 	return r.Env.After["v"]
 }
+
+// TestKeyChangeTransactionOrder: in one transaction, a key change is two
+// events of the transaction and of its table, as Debezium numbers them:
+// the delete has total_order N, the create N+1, and every later event of
+// the transaction (a message included) counts on from there; another
+// table's data_collection_order is not moved.
+func TestKeyChangeTransactionOrder(t *testing.T) {
+	t.Parallel()
+	dsn, brokers, conn := newTestDB(t, `CREATE TABLE keyed (id int PRIMARY KEY, v text NOT NULL);
+		CREATE TABLE other (id int PRIMARY KEY);`+markerDDL)
+	cfg := newRelayConfig(t, dsn, brokers, "public.keyed", "public.other", markerTable)
+	startRelay(t, cfg)
+	mustExec(t, conn, "INSERT INTO keyed VALUES (1, 'a'), (5, 'x')")
+	mustExec(t, conn, `BEGIN;
+		INSERT INTO other VALUES (1);
+		UPDATE keyed SET id = 2 WHERE id = 1;
+		UPDATE keyed SET v = 'y' WHERE id = 5;
+		INSERT INTO other VALUES (2);
+		SELECT pg_logical_emit_message(true, 'order', 'm');
+		COMMIT`)
+
+	col := newCollector(t, brokers, append(cfg.topics(), cfg.topic("message"))...)
+	catchUp(t, cfg, conn, col, col, 2*time.Minute)
+	got := map[string]string{}
+	for _, r := range col.recs {
+		if r.Tombstone || r.Env == nil || r.Env.Transaction == nil || r.Env.Op == "r" {
+			continue
+		}
+		what := r.Topic[len(cfg.TopicPrefix)+1:] + " " + r.Env.Op + " " + r.Key
+		got[what] = fmt.Sprintf("%d/%d", r.Env.Transaction.TotalOrder, r.Env.Transaction.DataCollectionOrder)
+	}
+	want := map[string]string{
+		"public.other c id=1": "1/1",
+		"public.keyed d id=1": "2/1",
+		"public.keyed c id=2": "3/2",
+		"public.keyed u id=5": "4/3",
+		"public.other c id=2": "5/2",
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: total_order/data_collection_order %q, want %q", k, got[k], w)
+		}
+	}
+	var msgOrder int64
+	for _, r := range col.recs {
+		if r.Env != nil && r.Env.Op == "m" && r.Env.Transaction != nil {
+			msgOrder = r.Env.Transaction.TotalOrder
+		}
+	}
+	if msgOrder != 6 {
+		t.Errorf("the message's total_order is %d, want 6", msgOrder)
+	}
+}

@@ -68,6 +68,11 @@ type Change struct {
 	// Snapshot is "true", "last", "incremental" (a chunk of an incremental
 	// snapshot) or "" (streaming), as in Debezium's source.snapshot.
 	Snapshot string
+	// OrderShift and CollectionShift are added to Ordinal and
+	// CollectionOrder in the event's transaction block (not in its ID): the
+	// pipeline counts each earlier key change of the transaction as two
+	// events, as Debezium numbers them.
+	OrderShift, CollectionShift uint32
 	// IDSuffix tells apart the parts of a change published as two events: an
 	// update that changes the key becomes a delete of the old key (no suffix)
 	// and a create of the new one ("-C"), as Debezium does.

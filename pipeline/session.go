@@ -45,6 +45,7 @@ type session struct {
 	catchup *checkpoint.Catchup // the catch-up whose boundary the stream has not passed (catchup.go)
 	inc     *incremental        // the incremental catch-up running with the stream, if any (incremental.go)
 	ackLag  ackLag              // commit-to-Kafka time of the newest acknowledged transaction (acklag.go)
+	shift   orderShift          // key changes of the transaction being published (keychange.go)
 	// live is set while the session streams with its committer running;
 	// catchupRestart asks the reader to end the session (catchup.go).
 	live           atomic.Bool
