@@ -102,9 +102,11 @@ func writeValue(w *avro.Writer, t *avroType, v any) error {
 			return nil
 		}
 	case kindString:
-		if b, ok := v.([]byte); ok && t.bin != BinaryBytes {
-			w.WriteString(binaryText(b, t.bin))
-			return nil
+		if t.bin != BinaryBytes {
+			if b, ok := v.([]byte); ok {
+				w.WriteString(binaryText(b, t.bin))
+				return nil
+			}
 		}
 		if s, ok := stringValue(v); ok {
 			w.WriteString(s)
