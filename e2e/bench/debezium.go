@@ -6,12 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/walrelay/walrelay/internal/dbzserver"
 )
 
 // debeziumCacheDir is where Debezium Server is unpacked:
@@ -73,7 +74,7 @@ func (b *bench) debeziumProps(dir, slot, pub, prefix, include string) (map[strin
 	if err != nil {
 		return nil, fmt.Errorf("debezium: parse DSN: %w", err)
 	}
-	port, err := freePort()
+	port, err := dbzserver.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -113,37 +114,14 @@ func (b *bench) debeziumProps(dir, slot, pub, prefix, include string) (map[strin
 // dir as working directory, so the process is the JVM itself. libCP, when
 // not "", replaces lib/* (the Avro pass's classpath).
 func (b *bench) startDebezium(ctx context.Context, name, dir string, props map[string]string, libCP string) (*proc, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "config"), 0o755); err != nil {
-		return nil, fmt.Errorf("debezium run directory: %w", err)
-	}
 	for _, kv := range b.o.dbzProps {
 		k, v, _ := strings.Cut(kv, "=")
 		props[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
-	keys := make([]string, 0, len(props))
-	for k := range props {
-		keys = append(keys, k)
+	cmd, err := dbzserver.Command(ctx, b.javaBin, b.dbzDist, dir, strings.Fields(b.o.dbzJavaOpt), props, libCP)
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(keys)
-	var sb strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&sb, "%s=%s\n", k, props[k])
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config", "application.properties"), []byte(sb.String()), 0o600); err != nil {
-		return nil, fmt.Errorf("debezium config: %w", err)
-	}
-	runners, _ := filepath.Glob(filepath.Join(b.dbzDist, "debezium-server-*runner.jar"))
-	if len(runners) != 1 {
-		return nil, fmt.Errorf("debezium: want one debezium-server-*runner.jar in %s, found %d", b.dbzDist, len(runners))
-	}
-	if libCP == "" {
-		libCP = filepath.Join(b.dbzDist, "lib", "*")
-	}
-	cp := strings.Join([]string{runners[0], filepath.Join(b.dbzDist, "config", "lib"), libCP}, ":")
-	args := append(strings.Fields(b.o.dbzJavaOpt), "-cp", cp, "io.debezium.server.Main")
-	cmd := exec.CommandContext(ctx, b.javaBin, args...)
-	cmd.Dir = dir
-	cmd.Env = childEnv()
 	return startProc(name, cmd, filepath.Join(dir, "debezium.log"))
 }
 

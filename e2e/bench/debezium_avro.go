@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/walrelay/walrelay/internal/dbzserver"
 )
 
 // apicurioConverterVersion is the Apicurio Registry release whose Kafka
@@ -170,24 +172,6 @@ func startApicurio(ctx context.Context, root, dir string) (*registry, error) {
 	return &registry{url: base + "/apis/registry/v2", stop: stop}, nil
 }
 
-// avroProps turns the JSON pass's properties into the Avro pass's: Apicurio
-// 2.x's AvroConverter for key and value (Debezium picks it when
-// apicurio.registry.url is set), schemas registered on first use, the Kafka
-// producer sending the converter's bytes as they are.
-func avroProps(props map[string]string, registryURL string) {
-	delete(props, "debezium.format.key.schemas.enable")
-	delete(props, "debezium.format.value.schemas.enable")
-	props["debezium.sink.kafka.producer.key.serializer"] = "org.apache.kafka.common.serialization.ByteArraySerializer"
-	props["debezium.sink.kafka.producer.value.serializer"] = "org.apache.kafka.common.serialization.ByteArraySerializer"
-	for _, side := range []string{"key", "value"} {
-		p := "debezium.format." + side
-		props[p] = "avro"
-		props[p+".apicurio.registry.url"] = registryURL
-		props[p+".apicurio.registry.auto-register"] = "true"
-		props[p+".apicurio.registry.find-latest"] = "true"
-	}
-}
-
 // debeziumAvroPass runs Debezium Server once with Avro values and keys over
 // the backlog from slot: the registry is started for the pass and stopped
 // after it. Only the backlog is measured (throughput, CPU, peak RSS), the
@@ -216,7 +200,7 @@ func (b *bench) debeziumAvroPass(ctx context.Context, slot string) (r RunResult,
 	if err != nil {
 		return fail(err)
 	}
-	avroProps(props, reg.url)
+	dbzserver.AvroProps(props, reg.url)
 	p, err := b.startDebezium(ctx, name, dir, props, b.dbzAvro.classpath)
 	if err != nil {
 		return fail(err)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/walrelay/walrelay/internal/dbzserver"
 )
 
 func TestJarArtifact(t *testing.T) {
@@ -86,7 +88,7 @@ func TestAvroProps(t *testing.T) {
 		"debezium.format.key.schemas.enable":   "false",
 		"debezium.format.value.schemas.enable": "false",
 	}
-	avroProps(p, "http://127.0.0.1:1/apis/registry/v2")
+	dbzserver.AvroProps(p, "http://127.0.0.1:1/apis/registry/v2")
 	for k, want := range map[string]string{
 		"debezium.format.key":                                 "avro",
 		"debezium.format.value":                               "avro",

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/walrelay/walrelay/internal/dbzserver"
 )
 
 // slotNames are the slots created before the backlog, one per pass, so
@@ -165,7 +167,7 @@ func (b *bench) relayLatency(ctx context.Context, name, slot, format string, rat
 	if err != nil {
 		return fail(err)
 	}
-	port, err := freePort()
+	port, err := dbzserver.FreePort()
 	if err != nil {
 		return fail(err)
 	}

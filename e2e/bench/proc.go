@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -122,27 +121,4 @@ func (p *proc) logTail(n int) string {
 // failure describes an unexpected exit with the log's tail.
 func (p *proc) failure() error {
 	return fmt.Errorf("%s exited early (%v); log %s ends with:\n%s", p.name, p.err, p.logPath, p.logTail(15))
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// childEnv is the bench's environment without WALRELAY_* variables (a
-// developer's WALRELAY_POSTGRES_DSN would otherwise override the bench's
-// config), plus extra.
-func childEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "WALRELAY_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
 }

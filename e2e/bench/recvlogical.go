@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
+
+	"github.com/walrelay/walrelay/internal/dbzserver"
 )
 
 // runRecvlogical measures the physical limit: pg_recvlogical with pgoutput
@@ -28,7 +30,7 @@ func (b *bench) runRecvlogical(ctx context.Context, slot string, binary bool) Ru
 		args = append(args, "-o", "binary=true")
 	}
 	cmd := exec.CommandContext(ctx, b.svc.recvBin, args...)
-	cmd.Env = childEnv()
+	cmd.Env = dbzserver.ChildEnv()
 	p, err := startProc(name, cmd, filepath.Join(b.work, slot+".log"))
 	if err != nil {
 		return RunResult{Consumer: name, Slot: slot, Error: err.Error()}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/jackc/pglogrepl"
 	"gopkg.in/yaml.v3"
+
+	"github.com/walrelay/walrelay/internal/dbzserver"
 )
 
 // relayBinary is a walrelay binary under test.
@@ -90,12 +92,12 @@ func (b *bench) writeRelayConfig(dir, slot, pub, prefix, format string, tables [
 // build without snapshot support ignores the variable), a private port for
 // the embedded schema registry (Avro), and --walrelay-env's variables.
 func (b *bench) relayEnv() []string {
-	port, err := freePort()
+	port, err := dbzserver.FreePort()
 	if err != nil {
 		port = 18081
 	}
 	env := []string{"WALRELAY_SNAPSHOT_MODE=never", fmt.Sprintf("WALRELAY_SCHEMA_REGISTRY_LISTEN=127.0.0.1:%d", port)}
-	return childEnv(append(env, b.o.relayEnv...)...)
+	return dbzserver.ChildEnv(append(env, b.o.relayEnv...)...)
 }
 
 // startRelay starts `bin run` with the config at cfgPath, env added to

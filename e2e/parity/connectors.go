@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"gopkg.in/yaml.v3"
+
+	"github.com/walrelay/walrelay/internal/dbzserver"
 )
 
 // cacheDir is where the bench keeps Debezium Server and the Apicurio
@@ -116,7 +118,7 @@ func relayConfigYAML(p *pass, brokers []string, registryPort int) ([]byte, error
 
 // startRelay writes the config into p.dir and starts `walrelay run`.
 func startRelay(ctx context.Context, bin string, p *pass, brokers []string) (*proc, error) {
-	port, err := freePort()
+	port, err := dbzserver.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +131,7 @@ func startRelay(ctx context.Context, bin string, p *pass, brokers []string) (*pr
 		return nil, fmt.Errorf("walrelay config: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, bin, "run", "--config", cfg)
-	cmd.Env = childEnv()
+	cmd.Env = dbzserver.ChildEnv()
 	return startProc("walrelay", cmd, filepath.Join(p.dir, "walrelay.log"))
 }
 
@@ -143,7 +145,7 @@ func debeziumProps(p *pass, brokers []string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("debezium: parse DSN: %w", err)
 	}
-	port, err := freePort()
+	port, err := dbzserver.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -184,52 +186,13 @@ func debeziumProps(p *pass, brokers []string) (map[string]string, error) {
 	return props, nil
 }
 
-// avroProps turns the JSON properties into Avro ones with Apicurio 2.x's
-// AvroConverter (as e2e/bench/debezium_avro.go does), registering schemas
-// in the registry at registryURL (its native v2 API).
-func avroProps(props map[string]string, registryURL string) {
-	delete(props, "debezium.format.key.schemas.enable")
-	delete(props, "debezium.format.value.schemas.enable")
-	props["debezium.sink.kafka.producer.key.serializer"] = "org.apache.kafka.common.serialization.ByteArraySerializer"
-	props["debezium.sink.kafka.producer.value.serializer"] = "org.apache.kafka.common.serialization.ByteArraySerializer"
-	for _, side := range []string{"key", "value"} {
-		k := "debezium.format." + side
-		props[k] = "avro"
-		props[k+".apicurio.registry.url"] = registryURL
-		props[k+".apicurio.registry.auto-register"] = "true"
-		props[k+".apicurio.registry.find-latest"] = "true"
-	}
-}
-
 // startDebezium writes p.dir/config/application.properties and starts the
 // JVM as run.sh does, with libCP ("" = the distribution's lib/*).
 func startDebezium(ctx context.Context, java, dist string, p *pass, props map[string]string, libCP string) (*proc, error) {
-	if err := os.MkdirAll(filepath.Join(p.dir, "config"), 0o755); err != nil {
-		return nil, fmt.Errorf("debezium run directory: %w", err)
+	cmd, err := dbzserver.Command(ctx, java, dist, p.dir, []string{"-Xmx512m"}, props, libCP)
+	if err != nil {
+		return nil, err
 	}
-	keys := make([]string, 0, len(props))
-	for k := range props {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var sb strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&sb, "%s=%s\n", k, props[k])
-	}
-	if err := os.WriteFile(filepath.Join(p.dir, "config", "application.properties"), []byte(sb.String()), 0o600); err != nil {
-		return nil, fmt.Errorf("debezium config: %w", err)
-	}
-	runners, _ := filepath.Glob(filepath.Join(dist, "debezium-server-*runner.jar"))
-	if len(runners) != 1 {
-		return nil, fmt.Errorf("debezium: want one debezium-server-*runner.jar in %s, found %d", dist, len(runners))
-	}
-	if libCP == "" {
-		libCP = filepath.Join(dist, "lib", "*")
-	}
-	cp := strings.Join([]string{runners[0], filepath.Join(dist, "config", "lib"), libCP}, ":")
-	cmd := exec.CommandContext(ctx, java, "-Xmx512m", "-cp", cp, "io.debezium.server.Main")
-	cmd.Dir = p.dir
-	cmd.Env = childEnv()
 	return startProc("debezium", cmd, filepath.Join(p.dir, "debezium.log"))
 }
 

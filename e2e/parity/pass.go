@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/walrelay/walrelay/internal/dbzserver"
 )
 
 // runPass sets up a fresh database and slots for p, starts walrelay and
@@ -47,7 +49,7 @@ func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, 
 		return sum, nil, err
 	}
 	if p.format == "avro" {
-		avroProps(props, dbzRegistryURL(p.registryURL))
+		dbzserver.AvroProps(props, dbzRegistryURL(p.registryURL))
 	}
 	dbz, err := startDebezium(ctx, o.java, o.dbzDir, p, props, libCP)
 	if err != nil {
