@@ -137,16 +137,34 @@ func (p *snapshotPublisher) change(t *snapshot.TablePlan, idx uint64, row []any)
 	}
 	return &event.Change{
 		Op: event.OpRead, Tx: tx, Ordinal: ord, CollectionOrder: uint32(min(idx+1, math.MaxUint32)),
-		LSN: p.lsn, Relation: t.Relation, After: row, Snapshot: "true",
+		LSN: p.lsn, Relation: t.Relation, After: row, Snapshot: snapshotMark(t.Base+idx, p.rd.Total(), idx, t.Rows),
 	}, nil
+}
+
+// snapshotMark is a read event's source.snapshot, as Debezium 2+ marks a
+// snapshot's records (RelationalSnapshotChangeEventSource.setSnapshotMarker):
+// "last" for the snapshot's last row, "first" for its first,
+// "last_in_data_collection" / "first_in_data_collection" for a table's last
+// and first rows, "true" for the others. pos is the row's position in the
+// whole snapshot (of total rows), idx in its table (of rows), both 0-based
+// in chunk-key order.
+func snapshotMark(pos, total, idx, rows uint64) string {
+	switch {
+	case pos == total-1:
+		return "last"
+	case pos == 0:
+		return "first"
+	case idx == rows-1:
+		return "last_in_data_collection"
+	case idx == 0:
+		return "first_in_data_collection"
+	}
+	return "true"
 }
 
 // publish routes one change and sends its records, each tracked in the
 // snapshot's transaction.
 func (p *snapshotPublisher) publish(ctx context.Context, ch *event.Change) error {
-	if ch == p.last {
-		ch.Snapshot = "last"
-	}
 	recs, err := p.s.route(ch)
 	if err != nil {
 		return fmt.Errorf("encoding snapshot row %s of %s: %w", ch.ID(), ch.Relation.QualifiedName(), err)
