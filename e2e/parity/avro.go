@@ -78,7 +78,7 @@ func avroClasspath(dbzLib, convLib string) (string, error) {
 // compares them field by field (flattenSchema).
 func compareAvroSchemas(ctx context.Context, p *pass, o options) ([]diffRow, error) {
 	var rows []diffRow
-	for _, suffix := range topicSuffixes() {
+	for _, suffix := range topicSuffixes(p) {
 		for _, part := range []string{"key", "value"} {
 			wr, errW := latestSchema(ctx, p.registryURL, p.relayPrefix()+"."+suffix+"-"+part)
 			dbz, errD := latestSchema(ctx, p.registryURL, p.dbzPrefix()+"."+suffix+"-"+part)

@@ -91,18 +91,19 @@ func buildRelay(ctx context.Context, root, dir string) (string, error) {
 }
 
 // relayConfigYAML is walrelay's config for a pass: JSON, stream only (no
-// snapshot), the pass's slot, the existing publication used as it is,
+// snapshot; the snapshot pass: snapshot.mode initial with the default
+// parallelism), the pass's slot, the existing publication used as it is,
 // transaction metadata on (Debezium's provide.transaction.metadata is set
 // too), and the pass's modes.
 func relayConfigYAML(p *pass, brokers []string, registryPort int) ([]byte, error) {
 	c := map[string]any{
-		"postgres":             map[string]any{"dsn": p.dsn, "slot": p.slotRelay(), "publication": pubName, "tables": tables},
+		"postgres":             map[string]any{"dsn": p.dsn, "slot": p.slotRelay(), "publication": pubName, "tables": p.tables()},
 		"publication":          map[string]any{"manage": false},
 		"kafka":                map[string]any{"brokers": brokers},
 		"topic_prefix":         p.relayPrefix(),
 		"format":               p.format,
 		"data_dir":             filepath.Join(p.dir, "walrelay-data"),
-		"snapshot":             map[string]any{"mode": "never"},
+		"snapshot":             map[string]any{"mode": relaySnapshotMode(p)},
 		"transaction_metadata": true,
 		"schema_registry":      map[string]any{"listen": fmt.Sprintf("127.0.0.1:%d", registryPort)},
 		"log":                  map[string]any{"level": "info"},
@@ -114,6 +115,15 @@ func relayConfigYAML(p *pass, brokers []string, registryPort int) ([]byte, error
 		c[k] = v
 	}
 	return yaml.Marshal(c)
+}
+
+// relaySnapshotMode is walrelay's snapshot.mode for p: initial for the
+// snapshot pass, else never.
+func relaySnapshotMode(p *pass) string {
+	if p.snapshot {
+		return "initial"
+	}
+	return "never"
 }
 
 // startRelay writes the config into p.dir and starts `walrelay run`.
@@ -139,7 +149,9 @@ func startRelay(ctx context.Context, bin string, p *pass, brokers []string) (*pr
 // e2e/bench/debezium.go writes it (pgoutput on an existing slot and
 // publication, no snapshot, Kafka sink, JSON without schemas), plus
 // truncates (skipped.operations=none), transaction metadata, the tables of
-// the pass and its modes.
+// the pass and its modes. The snapshot pass takes snapshot.mode initial
+// (its slot, which setupDatabase leaves to the connector, is created by
+// Debezium with an exported snapshot).
 func debeziumProps(p *pass, brokers []string) (map[string]string, error) {
 	pc, err := pgconn.ParseConfig(p.dsn)
 	if err != nil {
@@ -169,7 +181,7 @@ func debeziumProps(p *pass, brokers []string) (map[string]string, error) {
 		"debezium.source.publication.name":               pubName,
 		"debezium.source.publication.autocreate.mode":    "disabled",
 		"debezium.source.snapshot.mode":                  "no_data",
-		"debezium.source.table.include.list":             `public\\.(alltypes|toasty|marker)`,
+		"debezium.source.table.include.list":             strings.ReplaceAll(includeList(p.tables()), `\`, `\\`),
 		"debezium.source.skipped.operations":             "none",
 		"debezium.source.provide.transaction.metadata":   "true",
 		"debezium.format.key":                            "json",
@@ -179,6 +191,9 @@ func debeziumProps(p *pass, brokers []string) (map[string]string, error) {
 		"quarkus.http.port":                              strconv.Itoa(port),
 		"quarkus.log.console.json":                       "false",
 		"quarkus.log.level":                              "INFO",
+	}
+	if p.snapshot {
+		props["debezium.source.snapshot.mode"] = "initial"
 	}
 	for k, v := range p.modes.debezium {
 		props["debezium.source."+k] = v

@@ -28,24 +28,24 @@ type record struct {
 	Headers   []kgo.RecordHeader
 }
 
-// topicSuffixes are the topics a pass expects under each prefix.
-func topicSuffixes() []string {
-	return append(append([]string{}, tables...), "transaction", "message")
+// topicSuffixes are the topics pass p expects under each prefix.
+func topicSuffixes(p *pass) []string {
+	return append(p.tables(), "transaction", "message")
 }
 
-// createTopics creates <prefix>.<suffix> for both prefixes with
+// createTopics creates <prefix>.<suffix> for p's prefixes and topics with
 // topicPartitions partitions (Debezium Server relies on auto-creation
 // otherwise, which would give the broker's default of 1).
-func createTopics(ctx context.Context, brokers []string, prefixes ...string) error {
+func createTopics(ctx context.Context, brokers []string, p *pass) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
 		return fmt.Errorf("kafka client for %v: %w", brokers, err)
 	}
 	defer cl.Close()
 	var topics []string
-	for _, p := range prefixes {
-		for _, s := range topicSuffixes() {
-			topics = append(topics, p+"."+s)
+	for _, prefix := range []string{p.relayPrefix(), p.dbzPrefix()} {
+		for _, s := range topicSuffixes(p) {
+			topics = append(topics, prefix+"."+s)
 		}
 	}
 	resp, err := kadm.NewClient(cl).CreateTopics(ctx, topicPartitions, 1, nil, topics...)
@@ -60,13 +60,26 @@ func createTopics(ctx context.Context, brokers []string, prefixes ...string) err
 	return nil
 }
 
+// until says when collect has read enough of one side: done is called for
+// every record read, in order, and a side is finished once it returned true
+// for one of that side's records; what names the condition in messages.
+type until struct {
+	what string
+	done func(record) bool
+}
+
+// endMarker is the usual until: the side published the end marker.
+var endMarker = until{what: "the end marker", done: func(r record) bool {
+	return r.Topic == "public.marker" && isEndMarker(r.Value)
+}}
+
 // collect reads every record of both prefixes' topics from the start until
-// both published the end marker (marker id markerEndID), then for settle
-// more, or until timeout; alive is asked every poll and stops the wait with
-// its error (a connector that exited). It returns the records in topic,
-// partition and offset order.
+// both sides met u (usually endMarker), then for settle more, or until
+// timeout; alive is asked every poll and stops the wait with its error (a
+// connector that exited). It returns the records in topic, partition and
+// offset order.
 func collect(ctx context.Context, brokers []string, prefixes map[string]string, timeout, settle time.Duration,
-	alive func() error) ([]record, error) {
+	alive func() error, u until) ([]record, error) {
 	var alts []string
 	for _, p := range prefixes {
 		alts = append(alts, regexp.QuoteMeta(p))
@@ -85,13 +98,13 @@ func collect(ctx context.Context, brokers []string, prefixes map[string]string, 
 	for {
 		if doneAt.IsZero() && len(seen) == len(prefixes) {
 			doneAt = time.Now()
-			progress("both connectors published the end marker; reading %s more", settle)
+			progress("both connectors published %s; reading %s more", u.what, settle)
 		}
 		if !doneAt.IsZero() && time.Since(doneAt) > settle {
 			break
 		}
 		if time.Now().After(deadline) {
-			return recs, fmt.Errorf("end marker not seen from %v within %s", missing(prefixes, seen), timeout)
+			return recs, fmt.Errorf("%s not seen from %v within %s", u.what, missing(prefixes, seen), timeout)
 		}
 		if err := alive(); err != nil {
 			return recs, err
@@ -110,7 +123,7 @@ func collect(ctx context.Context, brokers []string, prefixes map[string]string, 
 				rec := record{Side: side, Topic: strings.TrimPrefix(r.Topic, p+"."), Partition: r.Partition,
 					Offset: r.Offset, Key: r.Key, Value: r.Value, Headers: r.Headers}
 				recs = append(recs, rec)
-				if rec.Topic == "public.marker" && isEndMarker(rec.Value) {
+				if u.done(rec) {
 					seen[side] = true
 				}
 			}

@@ -6,7 +6,10 @@
 // schemas both register.
 //
 //	eval "$(bash .ci/services.sh start)"
-//	go run ./e2e/parity [--modes default,string] [--avro] [--json-out parity.json]
+//	go run ./e2e/parity [--modes default,string,snapshot] [--avro] [--json-out parity.json]
+//
+// The snapshot pass compares initial snapshots (read events) instead of a
+// streamed workload: see snapshot.go.
 //
 // It needs WALRELAY_TEST_PG_DSN (a superuser DSN, wal_level=logical) and
 // WALRELAY_TEST_KAFKA_BROKERS (and WALRELAY_TEST_REGISTRY_URL for --avro).
@@ -75,7 +78,8 @@ func parseFlags() (options, error) {
 	flag.StringVar(&o.jsonOut, "json-out", "", "also write the differences as JSON to this file")
 	flag.StringVar(&o.dump, "dump", "", "also append every record of both connectors to this file (JSON lines)")
 	flag.StringVar(&modes, "modes", "default", "comma-separated value-mode passes: default (Debezium's defaults), "+
-		"string (decimal string, binary hex, interval string, time connect)")
+		"string (decimal string, binary hex, interval string, time connect), "+
+		"snapshot (default modes; both connectors take an initial snapshot of filled tables, read events compared)")
 	flag.BoolVar(&o.avro, "avro", false, "also compare the Avro value schemas both connectors register (needs WALRELAY_TEST_REGISTRY_URL)")
 	flag.StringVar(&o.work, "work", "", "work directory for binaries, configs and logs (default: a new temporary one)")
 	flag.StringVar(&o.dbzDir, "debezium-dir", filepath.Join(cacheDir(), "debezium-3.6.1.Final", "debezium-server"),
@@ -88,8 +92,8 @@ func parseFlags() (options, error) {
 		if m = strings.TrimSpace(m); m == "" {
 			continue
 		}
-		if _, ok := modeSets[m]; !ok {
-			return o, fmt.Errorf("--modes: unknown pass %q (default, string)", m)
+		if _, ok := modeSets[m]; !ok && m != "snapshot" {
+			return o, fmt.Errorf("--modes: unknown pass %q (default, string, snapshot)", m)
 		}
 		o.modes = append(o.modes, m)
 	}
@@ -110,9 +114,10 @@ func parseFlags() (options, error) {
 
 // pass is one run of both connectors over the workload in a fresh database.
 type pass struct {
-	tag         string // "default", "string", "avro"
+	tag         string // "default", "string", "snapshot", "avro"
 	format      string // json | avro
 	modes       modeSet
+	snapshot    bool // initial snapshot of filled tables instead of stream only
 	runID       string
 	dir         string // configs, offsets, data dir and logs of this pass
 	dsn         string // the pass's database
@@ -123,6 +128,16 @@ func (p *pass) slotRelay() string   { return "parity_" + p.tag + "_wr" }
 func (p *pass) slotDbz() string     { return "parity_" + p.tag + "_dbz" }
 func (p *pass) relayPrefix() string { return "wr" + p.runID + "_" + p.tag }
 func (p *pass) dbzPrefix() string   { return "dbz" + p.runID + "_" + p.tag }
+
+// tables are the pass's captured tables, schema-qualified: the snapshot
+// pass adds snapshotTables.
+func (p *pass) tables() []string {
+	out := append([]string{}, tables...)
+	if p.snapshot {
+		out = append(out, snapshotTables...)
+	}
+	return out
+}
 
 // run builds walrelay and runs every pass; a pass that fails is reported
 // in the summary and makes run return an error after the others ran.
@@ -150,8 +165,11 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	for _, tag := range tags {
 		p := &pass{tag: tag, format: "json", modes: modeSets[tag], runID: runID, dir: filepath.Join(o.work, tag)}
-		if tag == "avro" {
+		switch tag {
+		case "avro":
 			p.format, p.modes, p.registryURL = "avro", modeSets["default"], o.registry
+		case "snapshot":
+			p.modes, p.snapshot = modeSets["default"], true
 		}
 		sum, rows, err := runPass(ctx, o, bin, p)
 		if err != nil {
@@ -196,5 +214,8 @@ func notes() []string {
 		"source.name is compared with each connector's own topic prefix replaced by <prefix>",
 		"headers only one connector sets are listed once per topic with a count; values of headers both set are compared per record",
 		"records are paired per topic and key (semantic JSON) in offset order",
+		"snapshot pass: tables filled before both connectors start; each creates its own slot and takes an initial snapshot " +
+			"(walrelay snapshot.mode initial, default snapshot.parallelism 2; Debezium snapshot.mode initial), " +
+			"then the end marker is streamed; read events (op r) pair by topic and key, so table order does not matter",
 	}
 }

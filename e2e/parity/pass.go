@@ -12,8 +12,9 @@ import (
 )
 
 // runPass sets up a fresh database and slots for p, starts walrelay and
-// Debezium Server, applies the workload, reads both connectors' topics and
-// compares them. An error means the pass could not be run (setup, a
+// Debezium Server, applies the workload (the snapshot pass: waits until
+// both published their snapshot, then streams the end marker), reads both
+// connectors' topics and compares them. An error means the pass could not be run (setup, a
 // connector that died, a timeout); rows then holds what was compared, if
 // anything.
 func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, []diffRow, error) {
@@ -30,7 +31,7 @@ func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, 
 	p.dsn = dsn
 	sum.Database = redact(dsn)
 	defer dropSlots(context.Background(), dsn, p)
-	if err := createTopics(ctx, o.brokers, p.relayPrefix(), p.dbzPrefix()); err != nil {
+	if err := createTopics(ctx, o.brokers, p); err != nil {
 		return sum, nil, err
 	}
 	var libCP string
@@ -56,9 +57,6 @@ func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, 
 		return sum, nil, err
 	}
 	defer dbz.stop(30 * time.Second)
-	if err := applyWorkload(ctx, dsn, cols); err != nil {
-		return sum, nil, err
-	}
 	alive := func() error {
 		for _, pr := range []*proc{wr, dbz} {
 			if pr.done() {
@@ -68,7 +66,18 @@ func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, 
 		return nil
 	}
 	prefixes := map[string]string{"walrelay": p.relayPrefix(), "debezium": p.dbzPrefix()}
-	recs, err := collect(ctx, o.brokers, prefixes, o.timeout, o.settle, alive)
+	steps := workload(cols)
+	if p.snapshot {
+		if _, err := collect(ctx, o.brokers, prefixes, o.timeout, 0, alive,
+			until{what: fmt.Sprintf("%d snapshot reads", snapshotRows), done: readCounter(snapshotRows)}); err != nil {
+			return sum, nil, fmt.Errorf("waiting for the snapshots: %w", err)
+		}
+		steps = snapshotStream()
+	}
+	if err := applyWorkload(ctx, dsn, steps); err != nil {
+		return sum, nil, err
+	}
+	recs, err := collect(ctx, o.brokers, prefixes, o.timeout, o.settle, alive, endMarker)
 	for _, r := range recs {
 		if r.Side == "walrelay" {
 			sum.WalrelayRecords++
@@ -100,12 +109,12 @@ func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, 
 	return sum, rows, nil
 }
 
-// applyWorkload connects to the pass's database and runs the workload.
-func applyWorkload(ctx context.Context, dsn string, cols []column) error {
+// applyWorkload connects to the pass's database and runs steps.
+func applyWorkload(ctx context.Context, dsn string, steps []step) error {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("connect %s: %w", redact(dsn), err)
 	}
 	defer conn.Close(context.Background())
-	return runWorkload(ctx, conn, workload(cols))
+	return runWorkload(ctx, conn, steps)
 }

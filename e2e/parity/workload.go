@@ -71,7 +71,10 @@ func runWorkload(ctx context.Context, conn *pgx.Conn, steps []step) error {
 
 // setupDatabase creates a fresh database parity_<tag>_<unix time> on the
 // server of adminDSN, the tables and publication of setupSQL, and the two
-// logical slots of p, and returns the new database's DSN.
+// logical slots of p, and returns the new database's DSN. For the snapshot
+// pass it adds snapshotSetupSQL's tables, writes snapshotFill, and creates
+// no slot: each connector creates its own with an exported snapshot, as on
+// a first start.
 func setupDatabase(ctx context.Context, adminDSN string, cols []column, p *pass) (string, error) {
 	admin, err := pgx.Connect(ctx, adminDSN)
 	if err != nil {
@@ -95,6 +98,16 @@ func setupDatabase(ctx context.Context, adminDSN string, cols []column, p *pass)
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, setupSQL(cols)); err != nil {
 		return "", fmt.Errorf("create tables in %s: %w", db, err)
+	}
+	if p.snapshot {
+		if _, err := conn.Exec(ctx, snapshotSetupSQL()); err != nil {
+			return "", fmt.Errorf("create snapshot tables in %s: %w", db, err)
+		}
+		if err := runWorkload(ctx, conn, snapshotFill(cols)); err != nil {
+			return "", fmt.Errorf("fill %s before the snapshot: %w", db, err)
+		}
+		progress("database %s: tables filled, publication %s; the connectors create their slots", db, pubName)
+		return dsn, nil
 	}
 	for _, slot := range []string{p.slotRelay(), p.slotDbz()} {
 		if _, err := conn.Exec(ctx, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", slot); err != nil {
