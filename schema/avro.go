@@ -203,6 +203,10 @@ func (e *AvroEncoder) writeEnvelope(w *avro.Writer, p *avroPlan, ch *event.Chang
 	writeSource(w, &src)
 	writeOp(w, ch.Op)
 	writeTimes(w, now, true)
+	if ch.Op == event.OpRead { // a snapshot read is in no transaction, as in Debezium
+		w.WriteLong(0)
+		return nil
+	}
 	w.WriteLong(1) // transaction: event.block
 	writeBlock(w, ch)
 	return nil

@@ -143,7 +143,11 @@ func (e *JSONEncoder) appendEnvelope(buf []byte, ch *event.Change, now, ct time.
 	buf = appendJSONOp(buf, ch.Op)
 	buf = appendJSONTimes(buf, now, true)
 	buf = append(buf, `,"transaction":`...)
-	buf = appendJSONBlock(buf, ch)
+	if ch.Op == event.OpRead { // a snapshot read is in no transaction, as in Debezium
+		buf = append(buf, "null"...)
+	} else {
+		buf = appendJSONBlock(buf, ch)
+	}
 	return append(buf, '}'), nil
 }
 
@@ -245,9 +249,13 @@ func appendJSONSource(buf []byte, s *source) []byte {
 	buf = append(buf, `,"db":`...)
 	buf = appendJSONString(buf, s.db)
 	// sequence is the JSON text of appendSequence as a JSON string.
-	buf = append(buf, `,"sequence":"[\"`...)
-	buf = strconv.AppendUint(buf, s.commitLSN, 10)
-	buf = append(buf, `\",\"`...)
+	if s.read {
+		buf = append(buf, `,"sequence":"[null,\"`...)
+	} else {
+		buf = append(buf, `,"sequence":"[\"`...)
+		buf = strconv.AppendUint(buf, s.commitLSN, 10)
+		buf = append(buf, `\",\"`...)
+	}
 	buf = strconv.AppendUint(buf, s.lsn, 10)
 	buf = append(buf, `\"]","ts_us":`...)
 	buf = append(buf, ts.us...)

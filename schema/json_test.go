@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/schema/registry"
 )
 
 // goldenInsertValue is the exact value of an insert into public.orders, as
@@ -255,6 +256,18 @@ func TestEncodeSnapshotRead(t *testing.T) {
 		v := decodeObj(t, mustEncode(t, NewJSON(testOptions()), ch)[0].Value)
 		if v["op"] != "r" || v["source"].(map[string]any)["snapshot"] != snap {
 			t.Errorf("snapshot %q: value %v", snap, v)
+		}
+		// As in Debezium: no transaction, and no commit in the sequence.
+		if tx, ok := v["transaction"]; !ok || tx != nil {
+			t.Errorf("snapshot read: transaction %v, want null", tx)
+		}
+		if seq := v["source"].(map[string]any)["sequence"]; seq != `[null,"23803648"]` {
+			t.Errorf("snapshot read: sequence %v, want [null,\"23803648\"]", seq)
+		}
+		ta := newTestAvro(t, registry.Backward)
+		av := ta.decodeValue(t, mustEncode(t, ta.enc, ch)[0].Value)
+		if av["transaction"] != nil || av["source"].(map[string]any)["sequence"] != `[null,"23803648"]` {
+			t.Errorf("Avro snapshot read: transaction %v, source %v", av["transaction"], av["source"])
 		}
 	}
 }

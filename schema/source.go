@@ -30,6 +30,7 @@ type source struct {
 	txID      int64
 	hasTxID   bool   // false for non-transactional logical messages: txId null
 	commitLSN uint64 // first element of sequence
+	read      bool   // a snapshot read: sequence's first element is null
 	lsn       uint64 // the change's own LSN: source.lsn, second element of sequence
 }
 
@@ -58,6 +59,7 @@ func sourceOf(o *Options, ch *event.Change, ct time.Time) source {
 		hasTxID:   true,
 		commitLSN: uint64(ch.Tx.CommitLSN),
 		lsn:       uint64(ch.LSN),
+		read:      ch.Op == event.OpRead,
 	}
 	if s.snapshot == "" {
 		s.snapshot = "false"
@@ -75,10 +77,15 @@ func sourceOf(o *Options, ch *event.Change, ct time.Time) source {
 // of two decimal strings: ["<commit LSN>","<change LSN>"]. Debezium's first
 // element is the previous transaction's commit LSN; walrelay uses this
 // transaction's, which is known for every change and orders the same way.
+// A snapshot read has none, null as in Debezium: [null,"<snapshot LSN>"].
 func (s *source) appendSequence(dst []byte) []byte {
-	dst = append(dst, `["`...)
-	dst = strconv.AppendUint(dst, s.commitLSN, 10)
-	dst = append(dst, `","`...)
+	if s.read {
+		dst = append(dst, `[null,"`...)
+	} else {
+		dst = append(dst, `["`...)
+		dst = strconv.AppendUint(dst, s.commitLSN, 10)
+		dst = append(dst, `","`...)
+	}
 	dst = strconv.AppendUint(dst, s.lsn, 10)
 	return append(dst, `"]`...)
 }
