@@ -24,8 +24,9 @@ func convGeography(src []byte) (any, error) { return parseEWKB(src, true) }
 
 // parseEWKB decodes hex EWKB and reads its SRID as Debezium's
 // PostgisGeometry.parseSrid does: byte-order mark, type word, and the SRID
-// right after it when the type has the SRID flag; 0 otherwise. Fewer than 9
-// bytes is an error, as there.
+// right after it when the type has the SRID flag; none otherwise (Debezium
+// Server 3.6.1 then writes srid null). Fewer than 9 bytes is an error, as
+// there.
 func parseEWKB(src []byte, geography bool) (any, error) {
 	what := geometryTypeName
 	if geography {
@@ -44,7 +45,7 @@ func parseEWKB(src []byte, geography bool) (any, error) {
 	}
 	g := event.Geometry{WKB: wkb, Geography: geography}
 	if order.Uint32(wkb[1:5])&ewkbSRIDFlag != 0 {
-		g.SRID = int32(order.Uint32(wkb[5:9]))
+		g.SRID, g.HasSRID = int32(order.Uint32(wkb[5:9])), true
 	}
 	return g, nil
 }

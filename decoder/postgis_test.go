@@ -35,7 +35,7 @@ func TestEWKB(t *testing.T) {
 		}
 		g := v.(event.Geometry)
 		want, _ := hex.DecodeString(c.in)
-		if !bytes.Equal(g.WKB, want) || g.SRID != c.srid || g.Geography != c.geog {
+		if !bytes.Equal(g.WKB, want) || g.SRID != c.srid || g.HasSRID != (c.srid != 0) || g.Geography != c.geog {
 			t.Errorf("%s: got %+v, want WKB %x SRID %d geography %v", c.name, g, want, c.srid, c.geog)
 		}
 	}

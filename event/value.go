@@ -174,12 +174,13 @@ type Bits struct {
 type Point struct{ X, Y float64 }
 
 // Geometry is a PostGIS geometry or geography value: its EWKB (as
-// PostgreSQL prints it, hex-decoded) and the SRID read from it (0 when it
-// has none), as Debezium's PostgisGeometry keeps them
+// PostgreSQL prints it, hex-decoded) and the SRID read from it (HasSRID
+// false when it has none), as Debezium keeps them
 // (io.debezium.data.geometry.Geometry / Geography).
 type Geometry struct {
 	WKB       []byte
 	SRID      int32
+	HasSRID   bool
 	Geography bool
 }
 

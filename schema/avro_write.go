@@ -119,9 +119,11 @@ func writeValue(w *avro.Writer, t *avroType, v any) error {
 	case kindGeometry:
 		if g, ok := v.(event.Geometry); ok {
 			w.WriteBytes(g.WKB)
-			if t.name == nameGeometry {
-				w.WriteLong(1) // srid: optional, always set
+			if !g.HasSRID {
+				w.WriteLong(0) // srid: null
+				return nil
 			}
+			w.WriteLong(1)
 			w.WriteInt(g.SRID)
 			return nil
 		}

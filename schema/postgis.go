@@ -27,7 +27,7 @@ func postgisType(typeName string) *avroType {
 }
 
 // appendJSONGeometry appends g as Debezium's struct, {"wkb":base64 EWKB,
-// "srid":n}. Elements of an array column have no struct type in Debezium;
+// "srid":n} (null without an SRID). Elements of an array column have no struct type in Debezium;
 // they are PostgreSQL's text form (hex EWKB), as in Avro.
 func appendJSONGeometry(dst []byte, col *event.Column, g event.Geometry) []byte {
 	if col != nil && col.Kind == event.KindArray {
@@ -36,6 +36,9 @@ func appendJSONGeometry(dst []byte, col *event.Column, g event.Geometry) []byte 
 	dst = append(dst, `{"wkb":`...)
 	dst = appendJSONBase64(dst, g.WKB)
 	dst = append(dst, `,"srid":`...)
+	if !g.HasSRID {
+		return append(dst, "null}"...)
+	}
 	dst = strconv.AppendInt(dst, int64(g.SRID), 10)
 	return append(dst, '}')
 }
@@ -43,19 +46,12 @@ func appendJSONGeometry(dst []byte, col *event.Column, g event.Geometry) []byte 
 // geometryText is g in PostgreSQL's text form: upper-case hex EWKB.
 func geometryText(g event.Geometry) string { return strings.ToUpper(hex.EncodeToString(g.WKB)) }
 
-// geometryRecord and geographyRecord are Geometry.builder() and
-// Geography.builder() as AvroData renders them: wkb bytes and srid, which
-// is optional for a geometry and required for a geography.
-func geometryRecord() jobj {
-	return geoRecord(nameGeometry, "Geometry", jarr{"null", "int"})
-}
+// geometryRecord and geographyRecord are Debezium 3.6's Geometry.builder()
+// and Geography.builder() as AvroData renders them: wkb bytes and an
+// optional srid.
+func geometryRecord() jobj  { return geoRecord(nameGeometry, "Geometry") }
+func geographyRecord() jobj { return geoRecord(nameGeography, "Geography") }
 
-func geographyRecord() jobj { return geoRecord(nameGeography, "Geography", "int") }
-
-func geoRecord(name, doc string, srid any) jobj {
-	sridField := jobj{{"name", "srid"}, {"type", srid}}
-	if _, optional := srid.(jarr); optional {
-		sridField = sridField.set("default", nil)
-	}
-	return structRecord(name, doc, jarr{jobj{{"name", "wkb"}, {"type", "bytes"}}, sridField})
+func geoRecord(name, doc string) jobj {
+	return structRecord(name, doc, jarr{jobj{{"name", "wkb"}, {"type", "bytes"}}, optionalField("srid", "int")})
 }

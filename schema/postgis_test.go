@@ -19,8 +19,9 @@ func TestPostGIS(t *testing.T) {
 	geom := event.Column{Name: "geom", TypeOID: 17001, TypeName: "geometry", TypeMod: -1, Kind: event.KindOther}
 	geog := event.Column{Name: "geog", TypeOID: 17002, TypeName: "geography", TypeMod: -1, Kind: event.KindOther}
 	arr := event.Column{Name: "geoms", TypeOID: 17003, TypeName: "_geometry", TypeMod: -1, Kind: event.KindArray, ElemOID: 17001}
-	g := event.Geometry{WKB: ewkb, SRID: 4326}
-	rel, row := modesRel([]modeCase{{col: geom, val: g}, {col: geog, val: event.Geometry{WKB: ewkb, SRID: 4326, Geography: true}},
+	g := event.Geometry{WKB: ewkb, SRID: 4326, HasSRID: true}
+	noSRID := event.Column{Name: "plain", TypeOID: 17001, TypeName: "geometry", TypeMod: -1, Kind: event.KindOther}
+	rel, row := modesRel([]modeCase{{col: geom, val: g}, {col: noSRID, val: event.Geometry{WKB: ewkb[:5]}}, {col: geog, val: event.Geometry{WKB: ewkb, SRID: 4326, HasSRID: true, Geography: true}},
 		{col: arr, val: []any{g, nil}}})
 	ch := change(event.OpCreate, rel, nil, row)
 
@@ -32,6 +33,7 @@ func TestPostGIS(t *testing.T) {
 	for col, want := range map[string]string{
 		"geom": `{"wkb":"` + b64 + `","srid":4326}`, "geog": `{"wkb":"` + b64 + `","srid":4326}`,
 		"geoms": `["0101000020E6100000000000000000F03F0000000000000040",null]`,
+		"plain": `{"wkb":"AQEAACA=","srid":null}`,
 	} {
 		if got := string(v.After[col]); got != want {
 			t.Errorf("JSON %s = %s, want %s", col, got, want)
@@ -52,7 +54,7 @@ func TestPostGIS(t *testing.T) {
 		"geom": `{"type":"record","name":"Geometry","namespace":"io.debezium.data.geometry","fields":[{"name":"wkb","type":"bytes"},` +
 			`{"name":"srid","type":["null","int"],"default":null}],"connect.doc":"Geometry","connect.version":1,"connect.name":"io.debezium.data.geometry.Geometry"}`,
 		"geog": `{"type":"record","name":"Geography","namespace":"io.debezium.data.geometry","fields":[{"name":"wkb","type":"bytes"},` +
-			`{"name":"srid","type":"int"}],"connect.doc":"Geography","connect.version":1,"connect.name":"io.debezium.data.geometry.Geography"}`,
+			`{"name":"srid","type":["null","int"],"default":null}],"connect.doc":"Geography","connect.version":1,"connect.name":"io.debezium.data.geometry.Geography"}`,
 	} {
 		if fields[col] == nil {
 			t.Fatalf("no field %s", col)

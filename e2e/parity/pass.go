@@ -24,6 +24,9 @@ func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, 
 		return sum, nil, fmt.Errorf("pass directory: %w", err)
 	}
 	cols := columns()
+	if hasPostGIS(ctx, o.pgDSN) {
+		cols = append(cols, postgisColumns()...)
+	}
 	dsn, err := setupDatabase(ctx, o.pgDSN, cols, p)
 	if err != nil {
 		return sum, nil, err

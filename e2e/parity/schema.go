@@ -94,6 +94,26 @@ func columns() []column {
 	}
 }
 
+// postgisColumns are PostGIS geometry and geography columns, added when the
+// server has the extension (the values are EWKT).
+func postgisColumns() []column {
+	return []column{
+		{"c_geom", "geometry", [3]string{"'LINESTRING(0 0, 1 1)'", "'POINT EMPTY'", "'SRID=3857;POINT(1 2)'"}},
+		{"c_geom_pt", "geometry(Point, 4326)", [3]string{"'SRID=4326;POINT(1 2)'", "'SRID=4326;POINT(-180 90)'", "'SRID=4326;POINT(0 0)'"}},
+		{"c_geog", "geography", [3]string{"'SRID=4326;POINT(13.4 52.5)'", "'POINT(0 0)'", "'SRID=4326;LINESTRING(0 0, 1 1)'"}},
+	}
+}
+
+// usesPostGIS reports whether cols have a PostGIS column.
+func usesPostGIS(cols []column) bool {
+	for _, c := range cols {
+		if strings.HasPrefix(c.typ, "geometry") || c.typ == "geography" {
+			return true
+		}
+	}
+	return false
+}
+
 // setupSQL creates the types and tables of a parity run in a fresh database:
 // alltypes (REPLICA IDENTITY FULL, every column above), toasty (an
 // EXTERNAL-storage text column, REPLICA IDENTITY DEFAULT), and marker (the
@@ -104,8 +124,12 @@ func setupSQL(cols []column) string {
 	for _, c := range cols {
 		defs = append(defs, c.name+" "+c.typ)
 	}
+	ext := "CREATE EXTENSION IF NOT EXISTS hstore"
+	if usesPostGIS(cols) {
+		ext += ";\nCREATE EXTENSION IF NOT EXISTS postgis"
+	}
 	return strings.Join([]string{
-		"CREATE EXTENSION IF NOT EXISTS hstore",
+		ext,
 		"CREATE EXTENSION IF NOT EXISTS ltree",
 		"CREATE EXTENSION IF NOT EXISTS citext",
 		"CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",

@@ -138,3 +138,16 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// hasPostGIS reports whether the server at dsn can create the postgis
+// extension (the PostGIS columns are compared only then).
+func hasPostGIS(ctx context.Context, dsn string) bool {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return false
+	}
+	defer conn.Close(ctx)
+	var ok bool
+	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis')").Scan(&ok)
+	return err == nil && ok
+}
