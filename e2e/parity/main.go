@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -114,7 +115,7 @@ func parseFlags() (options, error) {
 
 // pass is one run of both connectors over the workload in a fresh database.
 type pass struct {
-	tag         string // "default", "string", "snapshot", "avro"
+	tag         string // "default", "string", "snapshot", "avro", "avro_string"
 	format      string // json | avro
 	modes       modeSet
 	snapshot    bool // initial snapshot of filled tables instead of stream only
@@ -162,12 +163,17 @@ func run(ctx context.Context, o options) (*report, error) {
 	tags := append([]string{}, o.modes...)
 	if o.avro {
 		tags = append(tags, "avro")
+		if slices.Contains(o.modes, "string") {
+			tags = append(tags, "avro_string") // the modes' Avro schemas too
+		}
 	}
 	for _, tag := range tags {
 		p := &pass{tag: tag, format: "json", modes: modeSets[tag], runID: runID, dir: filepath.Join(o.work, tag)}
 		switch tag {
 		case "avro":
 			p.format, p.modes, p.registryURL = "avro", modeSets["default"], o.registry
+		case "avro_string":
+			p.format, p.modes, p.registryURL = "avro", modeSets["string"], o.registry
 		case "snapshot":
 			p.modes, p.snapshot = modeSets["default"], true
 		}
