@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/hamba/avro/v2"
 	"github.com/jackc/pgx/v5"
@@ -12,6 +11,13 @@ import (
 
 // intervalModeDDL is a table with an interval and an interval[] column.
 const intervalModeDDL = `CREATE TABLE ivmode (id int PRIMARY KEY, iv interval, ivs interval[]);`
+
+// intervalModes is the interval tests' table and rows, with
+// interval_handling_mode string.
+func intervalModes() modeRun {
+	return modeRun{ddl: intervalModeDDL, table: "public.ivmode",
+		set: map[string]string{"interval_handling_mode": "string"}, rows: intervalModeRows}
+}
 
 // intervalModeRows inserts the forms interval_handling_mode string must
 // print: mixed and negative components, a fraction, zero, hours past 24,
@@ -46,18 +52,7 @@ var intervalModeWant = []struct {
 // numeric, writes MicroDuration numbers, so this fails without the key).
 func TestIntervalModeJSON(t *testing.T) {
 	t.Parallel()
-	dsn, brokers, conn := newTestDB(t, intervalModeDDL+markerDDL)
-	cfg := newRelayConfig(t, dsn, brokers, "public.ivmode", markerTable)
-	cfg.set("interval_handling_mode", "string")
-	startRelay(t, cfg)
-	intervalModeRows(t, conn)
-	col := newCollector(t, brokers, cfg.topics()...)
-	catchUp(t, cfg, conn, col, col, 2*time.Minute)
-
-	recs := byTopic(col.recs)[cfg.topic("public.ivmode")]
-	if len(recs) != len(intervalModeWant) {
-		t.Fatalf("%d records, want %d", len(recs), len(intervalModeWant))
-	}
+	recs := intervalModes().jsonRecords(t, len(intervalModeWant))
 	for i, r := range recs {
 		var v struct{ After map[string]json.RawMessage }
 		if err := json.Unmarshal(r.Value, &v); err != nil {
@@ -78,19 +73,7 @@ func TestIntervalModeJSON(t *testing.T) {
 // Debezium's Interval.builder()) and hold the same strings as in JSON.
 func TestIntervalModeAvro(t *testing.T) {
 	t.Parallel()
-	dsn, brokers, conn := newTestDB(t, intervalModeDDL+markerDDL)
-	cfg := newRelayConfig(t, dsn, brokers, "public.ivmode", markerTable)
-	url := avroConfig(t, cfg)
-	cfg.set("interval_handling_mode", "string")
-	startRelay(t, cfg)
-	intervalModeRows(t, conn)
-	col := newAvroCollector(t, brokers, url, cfg.topics()...)
-	catchUp(t, cfg, conn, col.collector, col.collector, 2*time.Minute)
-
-	recs := col.byTopic(cfg.topic("public.ivmode"))
-	if len(recs) != len(intervalModeWant) {
-		t.Fatalf("%d records, want %d", len(recs), len(intervalModeWant))
-	}
+	recs := intervalModes().avroRecords(t, len(intervalModeWant))
 	for i, r := range recs {
 		want := intervalModeWant[i]
 		for k, w := range map[string]any{"iv": want.iv, "ivs": want.ivs} {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -14,6 +13,11 @@ import (
 const timeModesDDL = `CREATE TABLE times (id int PRIMARY KEY, t3 time(3), t time, ts0 timestamp(0),
 	ts3 timestamp(3), ts timestamp, tz timestamptz, tz3 timestamptz(3), tz0 timestamptz(0),
 	tsa timestamp(3)[], d date);`
+
+// timeModes is the time precision tests' table and rows with the settings.
+func timeModes(set map[string]string) modeRun {
+	return modeRun{ddl: timeModesDDL, table: "public.times", set: set, rows: timeModesRows}
+}
 
 func timeModesRows(t *testing.T, conn *pgx.Conn) {
 	t.Helper()
@@ -31,34 +35,14 @@ func timeModesRows(t *testing.T, conn *pgx.Conn) {
 // fraction digits, as Debezium 2.2+ writes them.
 func TestTimePrecisionAdaptive(t *testing.T) {
 	t.Parallel()
-	dsn, brokers, conn := newTestDB(t, timeModesDDL+markerDDL)
-	cfg := newRelayConfig(t, dsn, brokers, "public.times", markerTable)
-	startRelay(t, cfg)
-	timeModesRows(t, conn)
-	col := newCollector(t, brokers, cfg.topics()...)
-	catchUp(t, cfg, conn, col, col, 2*time.Minute)
-
-	recs := byTopic(col.recs)[cfg.topic("public.times")]
-	if len(recs) != 2 {
-		t.Fatalf("%d records, want 2", len(recs))
-	}
+	recs := timeModes(nil).jsonRecords(t, 2)
 	want := []map[string]string{
 		{"t3": `36001123`, "t": `36001123456`, "ts0": `1704164645000`, "ts3": `1704164645123`, "ts": `-1500`,
 			"tz": `"2024-01-02T03:04:05.500000Z"`, "tz3": `"2024-01-02T03:04:05.500Z"`, "tz0": `"2024-01-02T03:04:05Z"`,
 			"tsa": `[1704164645123,null]`, "d": `19724`},
 		{"ts3": `9223372036825200`},
 	}
-	for i, r := range recs {
-		var v struct{ After map[string]json.RawMessage }
-		if err := json.Unmarshal(r.Value, &v); err != nil {
-			t.Fatal(err)
-		}
-		for k, w := range want[i] {
-			if got := string(v.After[k]); got != w {
-				t.Errorf("record %d (%s): after.%s = %s, want %s", i, r.ID, k, got, w)
-			}
-		}
-	}
+	checkAfterJSON(t, recs, want)
 }
 
 // TestTimePrecisionConnectAvro: time_precision_mode connect registers Kafka
@@ -66,19 +50,7 @@ func TestTimePrecisionAdaptive(t *testing.T) {
 // (a pre-1970 microsecond value rounds down).
 func TestTimePrecisionConnectAvro(t *testing.T) {
 	t.Parallel()
-	dsn, brokers, conn := newTestDB(t, timeModesDDL+markerDDL)
-	cfg := newRelayConfig(t, dsn, brokers, "public.times", markerTable)
-	url := avroConfig(t, cfg)
-	cfg.set("time_precision_mode", "connect")
-	startRelay(t, cfg)
-	timeModesRows(t, conn)
-	col := newAvroCollector(t, brokers, url, cfg.topics()...)
-	catchUp(t, cfg, conn, col.collector, col.collector, 2*time.Minute)
-
-	recs := col.byTopic(cfg.topic("public.times"))
-	if len(recs) != 2 {
-		t.Fatalf("%d records, want 2", len(recs))
-	}
+	recs := timeModes(map[string]string{"time_precision_mode": "connect"}).avroRecords(t, 2)
 	clock := 10*time.Hour + time.Second + 123*time.Millisecond
 	want := map[string]any{
 		"t3": clock, "t": clock, "ts0": time.UnixMilli(1704164645000).UTC(), "ts3": time.UnixMilli(1704164645123).UTC(),

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hamba/avro/v2"
 	"github.com/jackc/pgx/v5"
@@ -18,6 +17,11 @@ import (
 const valueModesDDL = `CREATE TABLE modes (id int PRIMARY KEY, n numeric(12,2), z numeric(20,10),
 	f numeric, m money, na numeric(5,1)[], b bytea, ba bytea[], big bytea);
 	ALTER TABLE modes ALTER COLUMN big SET STORAGE EXTERNAL;`
+
+// valueModes is the value-mode test's table and rows with the given settings.
+func valueModes(set map[string]string) modeRun {
+	return modeRun{ddl: valueModesDDL, table: "public.modes", set: set, rows: valueModesRows}
+}
 
 // valueModesRows inserts two rows (the second with NaN and -Infinity) and
 // updates the first so that big is not sent.
@@ -34,36 +38,15 @@ func valueModesRows(t *testing.T, conn *pgx.Conn) {
 // string and hex modes do, the unchanged TOAST bytea as the placeholder.
 func TestValueModesJSON(t *testing.T) {
 	t.Parallel()
-	dsn, brokers, conn := newTestDB(t, valueModesDDL+markerDDL)
-	cfg := newRelayConfig(t, dsn, brokers, "public.modes", markerTable)
-	cfg.set("decimal_handling_mode", "string")
-	cfg.set("binary_handling_mode", "hex")
-	startRelay(t, cfg)
-	valueModesRows(t, conn)
-	col := newCollector(t, brokers, cfg.topics()...)
-	catchUp(t, cfg, conn, col, col, 2*time.Minute)
-
-	recs := byTopic(col.recs)[cfg.topic("public.modes")]
-	if len(recs) != 3 {
-		t.Fatalf("%d records, want 3", len(recs))
-	}
+	recs := valueModes(map[string]string{"decimal_handling_mode": "string", "binary_handling_mode": "hex"}).
+		jsonRecords(t, 3)
 	want := []map[string]string{
 		{"n": `"12.50"`, "z": `"0.0000000000"`, "f": `"1.50"`, "m": `"1234.50"`, "na": `["0.5",null]`,
 			"b": `"deadbeefff"`, "ba": `["01",null]`},
 		{"n": `"NAN"`, "f": `"NEGATIVE_INFINITY"`, "b": `null`},
 		{"n": `"1.00"`, "b": `"deadbeefff"`, "big": `"__debezium_unavailable_value"`},
 	}
-	for i, r := range recs {
-		var v struct{ After map[string]json.RawMessage }
-		if err := json.Unmarshal(r.Value, &v); err != nil {
-			t.Fatal(err)
-		}
-		for k, w := range want[i] {
-			if got := string(v.After[k]); got != w {
-				t.Errorf("record %d (%s): after.%s = %s, want %s", i, r.ID, k, got, w)
-			}
-		}
-	}
+	checkAfterJSON(t, recs, want)
 	var v struct{ After map[string]any }
 	_ = json.Unmarshal(recs[0].Value, &v)
 	if big, _ := v.After["big"].(string); len(big) != 32000 || strings.Trim(big, "0123456789abcdef") != "" {
@@ -77,20 +60,8 @@ func TestValueModesJSON(t *testing.T) {
 // modes give.
 func TestValueModesAvro(t *testing.T) {
 	t.Parallel()
-	dsn, brokers, conn := newTestDB(t, valueModesDDL+markerDDL)
-	cfg := newRelayConfig(t, dsn, brokers, "public.modes", markerTable)
-	url := avroConfig(t, cfg)
-	cfg.set("decimal_handling_mode", "double")
-	cfg.set("binary_handling_mode", "base64-url-safe")
-	startRelay(t, cfg)
-	valueModesRows(t, conn)
-	col := newAvroCollector(t, brokers, url, cfg.topics()...)
-	catchUp(t, cfg, conn, col.collector, col.collector, 2*time.Minute)
-
-	recs := col.byTopic(cfg.topic("public.modes"))
-	if len(recs) != 3 {
-		t.Fatalf("%d records, want 3", len(recs))
-	}
+	recs := valueModes(map[string]string{"decimal_handling_mode": "double", "binary_handling_mode": "base64-url-safe"}).
+		avroRecords(t, 3)
 	want := []map[string]any{
 		{"n": 12.5, "z": 0.0, "f": 1.5, "m": 1234.5, "na": []any{0.5, nil}, "b": "3q2-7_8=", "ba": []any{"AQ==", nil}},
 		{"n": math.NaN(), "f": math.Inf(-1), "b": nil},
