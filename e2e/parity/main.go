@@ -119,6 +119,7 @@ type pass struct {
 	format      string // json | avro
 	modes       modeSet
 	snapshot    bool // initial snapshot of filled tables instead of stream only
+	postgis     bool // the server has PostGIS: PostGIS columns and toasty_geo
 	runID       string
 	dir         string // configs, offsets, data dir and logs of this pass
 	dsn         string // the pass's database
@@ -136,6 +137,9 @@ func (p *pass) tables() []string {
 	out := append([]string{}, tables...)
 	if p.snapshot {
 		out = append(out, snapshotTables...)
+	}
+	if p.postgis {
+		out = append(out, "public.toasty_geo")
 	}
 	return out
 }

@@ -24,7 +24,7 @@ func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, 
 		return sum, nil, fmt.Errorf("pass directory: %w", err)
 	}
 	cols := columns()
-	if hasPostGIS(ctx, o.pgDSN) {
+	if p.postgis = hasPostGIS(ctx, o.pgDSN); p.postgis {
 		cols = append(cols, postgisColumns()...)
 	}
 	dsn, err := setupDatabase(ctx, o.pgDSN, cols, p)
@@ -70,6 +70,9 @@ func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, 
 	}
 	prefixes := map[string]string{"walrelay": p.relayPrefix(), "debezium": p.dbzPrefix()}
 	steps := workload(cols)
+	if p.postgis {
+		steps = append(steps[:len(steps)-1:len(steps)-1], append(geoToastSteps(), steps[len(steps)-1])...)
+	}
 	if p.snapshot {
 		if _, err := collect(ctx, o.brokers, prefixes, o.timeout, 0, alive,
 			until{what: fmt.Sprintf("%d snapshot reads", snapshotRows), done: readCounter(snapshotRows)}); err != nil {

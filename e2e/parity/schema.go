@@ -104,6 +104,27 @@ func postgisColumns() []column {
 	}
 }
 
+// bigNumeric is a 5,000-digit numeric (about 2.5 kB, stored out of line in
+// toasty.bn), so an update of another column leaves it an unchanged TOAST
+// value.
+const bigNumeric = "(repeat('9', 5000) || '.5')::numeric"
+
+// geoToastSQL creates toasty_geo: a geometry stored out of line, for an
+// unchanged-TOAST geometry (large polygons are TOASTed).
+const geoToastSQL = `CREATE TABLE toasty_geo (id int PRIMARY KEY, g geometry, n int);
+ALTER TABLE toasty_geo ALTER COLUMN g SET STORAGE EXTERNAL;
+ALTER PUBLICATION ` + pubName + ` ADD TABLE toasty_geo`
+
+// geoToastSteps insert a polygon of 8,000 points (about 128 kB, out of
+// line) and update another column, so the geometry is an unchanged TOAST
+// value that PostgreSQL does not send.
+func geoToastSteps() []step {
+	return []step{
+		{"toasty_geo insert (a 128 kB polygon)", []string{"INSERT INTO toasty_geo VALUES (1, ST_Buffer(ST_MakePoint(0, 0), 10, 2000), 0)"}},
+		{"toasty_geo update leaving the geometry unchanged", []string{"UPDATE toasty_geo SET n = 1 WHERE id = 1"}},
+	}
+}
+
 // usesPostGIS reports whether cols have a PostGIS column.
 func usesPostGIS(cols []column) bool {
 	for _, c := range cols {
@@ -137,8 +158,9 @@ func setupSQL(cols []column) string {
 		"CREATE DOMAIN short_text AS text CHECK (length(VALUE) < 100)",
 		"CREATE TABLE alltypes (" + strings.Join(defs, ", ") + ")",
 		"ALTER TABLE alltypes REPLICA IDENTITY FULL",
-		"CREATE TABLE toasty (id int PRIMARY KEY, big text, n int)",
+		"CREATE TABLE toasty (id int PRIMARY KEY, big text, n int, bn numeric)",
 		"ALTER TABLE toasty ALTER COLUMN big SET STORAGE EXTERNAL",
+		"ALTER TABLE toasty ALTER COLUMN bn SET STORAGE EXTERNAL",
 		"CREATE TABLE marker (id int PRIMARY KEY, note text)",
 		"CREATE PUBLICATION " + pubName + " FOR TABLE alltypes, toasty, marker",
 	}, ";\n")

@@ -45,7 +45,7 @@ func snapshotFill(cols []column) []step {
 			insertSQL(cols, 1, 0), insertSQL(cols, 2, 1), insertSQL(cols, 3, 2), insertSQL(cols, 4, -1),
 		}},
 		{"toasty rows 1 (12.8 kB external text) and 2", []string{
-			"INSERT INTO toasty VALUES (1, " + bigText + ", 0)",
+			"INSERT INTO toasty VALUES (1, " + bigText + ", 0, " + bigNumeric + ")",
 			"INSERT INTO toasty VALUES (2, 'small', 0)",
 		}},
 		{"marker row 1", []string{"INSERT INTO marker VALUES (1, 'before the snapshot')"}},

@@ -36,7 +36,7 @@ func workload(cols []column) []step {
 		{"delete id 4 (all NULL)", []string{"DELETE FROM alltypes WHERE id = 4"}},
 		{"primary-key change id 3 -> 10", []string{"UPDATE alltypes SET id = 10 WHERE id = 3"}},
 		{"toasty inserts (12.8 kB external text)", []string{
-			"INSERT INTO toasty VALUES (1, " + bigText + ", 0)",
+			"INSERT INTO toasty VALUES (1, " + bigText + ", 0, " + bigNumeric + ")",
 			"INSERT INTO toasty VALUES (2, 'small', 0)",
 		}},
 		{"toasty update leaving the TOAST value unchanged", []string{"UPDATE toasty SET n = n + 1 WHERE id = 1"}},
@@ -98,6 +98,11 @@ func setupDatabase(ctx context.Context, adminDSN string, cols []column, p *pass)
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, setupSQL(cols)); err != nil {
 		return "", fmt.Errorf("create tables in %s: %w", db, err)
+	}
+	if p.postgis {
+		if _, err := conn.Exec(ctx, geoToastSQL); err != nil {
+			return "", fmt.Errorf("create toasty_geo in %s: %w", db, err)
+		}
 	}
 	if p.snapshot {
 		if _, err := conn.Exec(ctx, snapshotSetupSQL()); err != nil {
