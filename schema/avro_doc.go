@@ -85,8 +85,9 @@ package schema
 //
 // Unchanged TOAST values take the placeholder where the type can hold it
 // (strings, bytes, arrays of strings, bytes or numbers, as the JSON format
-// does); in other types (numeric, temporal) the column is null. Columns
-// absent from an old tuple are null.
+// does); in other types (numeric, temporal, Point, PostGIS) the column is
+// null, in JSON too, as Debezium Server 3.6.1 writes them. Columns absent
+// from an old tuple are null.
 //
 // Logical decoding messages go to <prefix>.message with Debezium's
 // io.debezium.connector.postgresql.MessageKey {prefix} and MessageValue

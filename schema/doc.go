@@ -70,7 +70,10 @@
 //	                            in a text binary mode: the string itself, as
 //	                            Debezium's hex mode; its base64 modes give null);
 //	                            _int4/_date/_int8 -> array of its bytes as numbers;
-//	                            other arrays -> ["placeholder"]; else the string
+//	                            other arrays -> ["placeholder"]; null in a column
+//	                            whose type cannot hold it (numeric in precise or
+//	                            double mode, Point, PostGIS), as Debezium and the
+//	                            Avro format; else the string
 //
 // Absent columns (not part of an old tuple's replica identity) are printed as
 // null: Debezium's Struct carries every column and JsonConverter prints

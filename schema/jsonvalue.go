@@ -128,11 +128,26 @@ func (e *JSONEncoder) appendValue(dst []byte, col *event.Column, v any) ([]byte,
 	case []any:
 		return e.appendArray(dst, col, x)
 	case event.Unavailable:
+		if !e.placeholderFits(col) {
+			return append(dst, "null"...), nil
+		}
 		return e.appendValue(dst, col, e.ph.forColumn(col))
 	case int8, int, uint8, uint16, uint32, uint64, uint:
 		return appendOtherInt(dst, x), nil
 	}
 	return dst, fmt.Errorf("%T: %w", v, ErrUnsupportedValue)
+}
+
+// placeholderFits reports whether an unchanged TOAST value of col is the
+// placeholder in JSON: not for a column whose type cannot hold it (a
+// numeric, a PostGIS struct), which Debezium writes as null there, as the
+// Avro format does (placeholderFor). Arrays keep their placeholder shapes.
+// Called for unchanged TOAST values only.
+func (e *JSONEncoder) placeholderFits(col *event.Column) bool {
+	if col == nil || col.Kind == event.KindArray {
+		return true
+	}
+	return placeholderFor(e.o.withModes(columnType(col), col), e.ph) != nil
 }
 
 // appendArray appends an array; nested arrays (multi-dimensional) recurse.
