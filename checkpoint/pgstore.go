@@ -171,9 +171,20 @@ func (s *PostgresStore) Save(ctx context.Context, p Position) error {
 	var refused bool
 	var held *int32
 	err = s.do(ctx, func(ctx context.Context, conn *pgx.Conn) error {
-		tag, err := conn.Exec(ctx, saveSQL, s.slot, p.LSN.String(), p.UpdatedAt, catchupText, int32(s.holder.Load()))
-		if refused = err == nil && tag.RowsAffected() == 0; refused {
-			err = conn.QueryRow(ctx, holderSQL, s.slot).Scan(&held)
+		save := func() (bool, error) {
+			tag, err := conn.Exec(ctx, saveSQL, s.slot, p.LSN.String(), p.UpdatedAt, catchupText, int32(s.holder.Load()))
+			return err == nil && tag.RowsAffected() == 0, err
+		}
+		var err error
+		if refused, err = save(); err != nil || !refused {
+			return err
+		}
+		err = conn.QueryRow(ctx, holderSQL, s.slot).Scan(&held)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// The slot was dropped between the two statements (a temporary
+			// slot ends with its session): nothing holds it now, so the
+			// fence lets the save through.
+			refused, err = save()
 		}
 		return err
 	})
