@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hamba/avro/v2"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -79,4 +80,15 @@ func checkAfterJSON(t *testing.T, recs []*rec, want []map[string]string) {
 			}
 		}
 	}
+}
+
+// afterRecord returns the Value record of an envelope schema (the type of
+// its nullable after field).
+func afterRecord(s avro.Schema) *avro.RecordSchema {
+	for _, f := range s.(*avro.RecordSchema).Fields() {
+		if f.Name() == "after" {
+			return resolveRef(f.Type().(*avro.UnionSchema).Types()[1]).(*avro.RecordSchema)
+		}
+	}
+	panic("envelope schema without an after field: " + s.String())
 }

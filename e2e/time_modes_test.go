@@ -76,13 +76,7 @@ func TestTimePrecisionConnectAvro(t *testing.T) {
 // the value's after record.
 func checkLogicalTypes(t *testing.T, s avro.Schema, want map[string][2]string) {
 	t.Helper()
-	var after *avro.RecordSchema
-	for _, f := range s.(*avro.RecordSchema).Fields() {
-		if f.Name() == "after" {
-			after = resolveRef(f.Type().(*avro.UnionSchema).Types()[1]).(*avro.RecordSchema)
-		}
-	}
-	for _, f := range after.Fields() {
+	for _, f := range afterRecord(s).Fields() {
 		w, ok := want[f.Name()]
 		if !ok {
 			continue

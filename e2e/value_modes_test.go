@@ -105,14 +105,7 @@ func sameFloatOrDeep(got, want any) bool {
 // record is ["null", T] (arrays: of ["null", T]) with T a plain primitive.
 func checkModeFieldTypes(t *testing.T, s avro.Schema, want map[string]avro.Type) {
 	t.Helper()
-	env := s.(*avro.RecordSchema)
-	var after *avro.RecordSchema
-	for _, f := range env.Fields() {
-		if f.Name() == "after" {
-			after = resolveRef(f.Type().(*avro.UnionSchema).Types()[1]).(*avro.RecordSchema)
-		}
-	}
-	for _, f := range after.Fields() {
+	for _, f := range afterRecord(s).Fields() {
 		w, ok := want[f.Name()]
 		if !ok {
 			continue
