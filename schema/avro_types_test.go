@@ -109,10 +109,16 @@ func avroTypeCases() []avroTypeCase {
 
 func javaBytesOf(n *big.Int) []byte { return appendBigBytes(nil, n) }
 
-func allTypesRel(cases []avroTypeCase) (*event.Relation, []any) {
-	rel := &event.Relation{OID: 20000, Schema: "public", Table: "all types", ReplicaIdentity: event.IdentityDefault, Version: 1,
+// keyedRel is public.<table> with only its int4 key column id, and a row
+// holding id; callers append their columns and values.
+func keyedRel(oid uint32, table string, id int32) (*event.Relation, []any) {
+	rel := &event.Relation{OID: oid, Schema: "public", Table: table, ReplicaIdentity: event.IdentityDefault, Version: 1,
 		Columns: []event.Column{{Name: "id", TypeOID: pgtype.Int4OID, TypeName: "int4", TypeMod: -1, Key: true}}}
-	row := []any{int32(42)}
+	return rel, []any{id}
+}
+
+func allTypesRel(cases []avroTypeCase) (*event.Relation, []any) {
+	rel, row := keyedRel(20000, "all types", 42)
 	for _, c := range cases {
 		rel.Columns = append(rel.Columns, c.col)
 		row = append(row, c.val)

@@ -79,9 +79,7 @@ func binaryModeCases(mode BinaryMode) []modeCase {
 }
 
 func modesRel(cases []modeCase) (*event.Relation, []any) {
-	rel := &event.Relation{OID: 20001, Schema: "public", Table: "modes", ReplicaIdentity: event.IdentityDefault, Version: 1,
-		Columns: []event.Column{{Name: "id", TypeOID: pgtype.Int4OID, TypeName: "int4", TypeMod: -1, Key: true}}}
-	row := []any{int32(1)}
+	rel, row := keyedRel(20001, "modes", 1)
 	for _, c := range cases {
 		rel.Columns = append(rel.Columns, c.col)
 		row = append(row, c.val)
