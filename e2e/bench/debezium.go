@@ -6,11 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/walrelay/walrelay/internal/dbzserver"
 )
@@ -70,43 +67,8 @@ func ensureDebezium(ctx context.Context, version string) (string, error) {
 // snapshot, Kafka sink with acks=all, JSON without schemas (the shape of
 // walrelay's JSON).
 func (b *bench) debeziumProps(dir, slot, pub, prefix, include string) (map[string]string, error) {
-	pc, err := pgconn.ParseConfig(b.svc.dsn)
-	if err != nil {
-		return nil, fmt.Errorf("debezium: parse DSN: %w", err)
-	}
-	port, err := dbzserver.FreePort()
-	if err != nil {
-		return nil, err
-	}
-	return map[string]string{
-		"debezium.sink.type":                             "kafka",
-		"debezium.sink.kafka.producer.bootstrap.servers": strings.Join(b.svc.brokers, ","),
-		"debezium.sink.kafka.producer.key.serializer":    "org.apache.kafka.common.serialization.StringSerializer",
-		"debezium.sink.kafka.producer.value.serializer":  "org.apache.kafka.common.serialization.StringSerializer",
-		"debezium.sink.kafka.producer.acks":              "all",
-		"debezium.source.connector.class":                "io.debezium.connector.postgresql.PostgresConnector",
-		"debezium.source.offset.storage.file.filename":   filepath.Join(dir, "offsets.dat"),
-		"debezium.source.offset.flush.interval.ms":       "1000",
-		"debezium.source.database.hostname":              pc.Host,
-		"debezium.source.database.port":                  strconv.Itoa(int(pc.Port)),
-		"debezium.source.database.user":                  pc.User,
-		"debezium.source.database.password":              pc.Password,
-		"debezium.source.database.dbname":                pc.Database,
-		"debezium.source.topic.prefix":                   prefix,
-		"debezium.source.plugin.name":                    "pgoutput",
-		"debezium.source.slot.name":                      slot,
-		"debezium.source.publication.name":               pub,
-		"debezium.source.publication.autocreate.mode":    "disabled",
-		"debezium.source.snapshot.mode":                  "no_data",
-		"debezium.source.table.include.list":             include,
-		"debezium.format.key":                            "json",
-		"debezium.format.value":                          "json",
-		"debezium.format.key.schemas.enable":             "false",
-		"debezium.format.value.schemas.enable":           "false",
-		"quarkus.http.port":                              strconv.Itoa(port),
-		"quarkus.log.console.json":                       "false",
-		"quarkus.log.level":                              "INFO",
-	}, nil
+	return dbzserver.Props(dbzserver.Source{DSN: b.svc.dsn, Brokers: b.svc.brokers, Dir: dir,
+		Prefix: prefix, Slot: slot, Publication: pub, Include: include})
 }
 
 // startDebezium writes dir/config/application.properties and starts the

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"gopkg.in/yaml.v3"
 
 	"github.com/walrelay/walrelay/internal/dbzserver"
@@ -153,45 +152,13 @@ func startRelay(ctx context.Context, bin string, p *pass, brokers []string) (*pr
 // (its slot, which setupDatabase leaves to the connector, is created by
 // Debezium with an exported snapshot).
 func debeziumProps(p *pass, brokers []string) (map[string]string, error) {
-	pc, err := pgconn.ParseConfig(p.dsn)
-	if err != nil {
-		return nil, fmt.Errorf("debezium: parse DSN: %w", err)
-	}
-	port, err := dbzserver.FreePort()
+	props, err := dbzserver.Props(dbzserver.Source{DSN: p.dsn, Brokers: brokers, Dir: p.dir, Prefix: p.dbzPrefix(),
+		Slot: p.slotDbz(), Publication: pubName, Include: strings.ReplaceAll(includeList(p.tables()), `\`, `\\`)})
 	if err != nil {
 		return nil, err
 	}
-	props := map[string]string{
-		"debezium.sink.type":                             "kafka",
-		"debezium.sink.kafka.producer.bootstrap.servers": strings.Join(brokers, ","),
-		"debezium.sink.kafka.producer.key.serializer":    "org.apache.kafka.common.serialization.StringSerializer",
-		"debezium.sink.kafka.producer.value.serializer":  "org.apache.kafka.common.serialization.StringSerializer",
-		"debezium.sink.kafka.producer.acks":              "all",
-		"debezium.source.connector.class":                "io.debezium.connector.postgresql.PostgresConnector",
-		"debezium.source.offset.storage.file.filename":   filepath.Join(p.dir, "offsets.dat"),
-		"debezium.source.offset.flush.interval.ms":       "1000",
-		"debezium.source.database.hostname":              pc.Host,
-		"debezium.source.database.port":                  strconv.Itoa(int(pc.Port)),
-		"debezium.source.database.user":                  pc.User,
-		"debezium.source.database.password":              pc.Password,
-		"debezium.source.database.dbname":                pc.Database,
-		"debezium.source.topic.prefix":                   p.dbzPrefix(),
-		"debezium.source.plugin.name":                    "pgoutput",
-		"debezium.source.slot.name":                      p.slotDbz(),
-		"debezium.source.publication.name":               pubName,
-		"debezium.source.publication.autocreate.mode":    "disabled",
-		"debezium.source.snapshot.mode":                  "no_data",
-		"debezium.source.table.include.list":             strings.ReplaceAll(includeList(p.tables()), `\`, `\\`),
-		"debezium.source.skipped.operations":             "none",
-		"debezium.source.provide.transaction.metadata":   "true",
-		"debezium.format.key":                            "json",
-		"debezium.format.value":                          "json",
-		"debezium.format.key.schemas.enable":             "false",
-		"debezium.format.value.schemas.enable":           "false",
-		"quarkus.http.port":                              strconv.Itoa(port),
-		"quarkus.log.console.json":                       "false",
-		"quarkus.log.level":                              "INFO",
-	}
+	props["debezium.source.skipped.operations"] = "none"
+	props["debezium.source.provide.transaction.metadata"] = "true"
 	if p.snapshot {
 		props["debezium.source.snapshot.mode"] = "initial"
 	}
