@@ -1,14 +1,18 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
 
 // TestKeyChangingUpdate: an UPDATE that changes the primary key is published
 // as Debezium does, a delete of the old key (with its tombstone) and a create
-// of the new key, so a compacted topic does not keep the old key alive.
+// of the new key, so a compacted topic does not keep the old key alive; the
+// delete and its tombstone name the new key in __debezium.newkey, the create
+// the old key in __debezium.oldkey.
 func TestKeyChangingUpdate(t *testing.T) {
 	t.Parallel()
 	dsn, brokers, conn := newTestDB(t, `CREATE TABLE keyed (id int PRIMARY KEY, v text NOT NULL);`+markerDDL)
@@ -30,17 +34,17 @@ func TestKeyChangingUpdate(t *testing.T) {
 		}
 		switch {
 		case r.Tombstone:
-			got[r.Key] = append(got[r.Key], "tombstone")
+			got[r.Key] = append(got[r.Key], "tombstone"+keyHeader(t, r))
 		case r.KeyChangeCreate:
-			got[r.Key] = append(got[r.Key], fmt.Sprintf("%s -C v=%v", r.Env.Op, r.Env.After["v"]))
+			got[r.Key] = append(got[r.Key], fmt.Sprintf("%s -C v=%v%s", r.Env.Op, r.Env.After["v"], keyHeader(t, r)))
 			update = r
 		default:
-			got[r.Key] = append(got[r.Key], fmt.Sprintf("%s v=%v", r.Env.Op, field(r)))
+			got[r.Key] = append(got[r.Key], fmt.Sprintf("%s v=%v%s", r.Env.Op, field(r), keyHeader(t, r)))
 		}
 	}
 	want := map[string][]string{
-		"id=1": {"c v=a", "d v=<nil>", "tombstone"},
-		"id=2": {"c -C v=b", "u v=c"},
+		"id=1": {"c v=a", `d v=<nil> newkey={"id":2}`, `tombstone newkey={"id":2}`},
+		"id=2": {`c -C v=b oldkey={"id":1}`, "u v=c"},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("records per key:\n got %q\nwant %q", got, want)
@@ -48,6 +52,31 @@ func TestKeyChangingUpdate(t *testing.T) {
 	if update.Env.Before != nil {
 		t.Errorf("the create half has a before image: %v", update.Env.Before)
 	}
+}
+
+// keyHeader describes r's Debezium key-change header (" newkey=<payload>"
+// or " oldkey=<payload>"), "" when it has none; it fails the test when the
+// header is not {"schema": the Key struct, "payload": ...}.
+func keyHeader(t *testing.T, r *rec) string {
+	t.Helper()
+	out := ""
+	for name, h := range map[string]string{"newkey": "__debezium.newkey", "oldkey": "__debezium.oldkey"} {
+		v, ok := r.Headers[h]
+		if !ok {
+			continue
+		}
+		var hv struct {
+			Schema struct {
+				Type, Name string
+			}
+			Payload json.RawMessage
+		}
+		if err := json.Unmarshal([]byte(v), &hv); err != nil || hv.Schema.Type != "struct" || !strings.HasSuffix(hv.Schema.Name, ".public.keyed.Key") {
+			t.Errorf("%s header of %s: %s (%v)", h, r.ID, v, err)
+		}
+		out += " " + name + "=" + string(hv.Payload)
+	}
+	return out
 }
 
 // field is after.v, or before.v for deletes.

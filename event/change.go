@@ -77,6 +77,11 @@ type Change struct {
 	// update that changes the key becomes a delete of the old key (no suffix)
 	// and a create of the new one ("-C"), as Debezium does.
 	IDSuffix string
+	// KeyPeer is set on the halves of a key-changing update: the row whose
+	// key Debezium names in a header, the new row on the delete half (header
+	// __debezium.newkey) and the old row on the create half
+	// (__debezium.oldkey). nil on every other change.
+	KeyPeer []any
 	// Topic is set by the filter when a rule routes the change to a topic of
 	// its own; "" means the default <prefix>.<schema>.<table>. Encoders name
 	// Avro subjects after it.

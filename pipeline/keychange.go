@@ -13,16 +13,17 @@ const createSuffix = "-C"
 // the old key followed by a create of the new one, as Debezium does: records
 // are keyed, so a single update under the new key would leave the old key
 // alive forever in a compacted topic. The delete keeps the change's event ID
-// (and gets its tombstone); the create's ID ends in "-C". Any other change is
-// returned alone.
+// (and gets its tombstone); the create's ID ends in "-C". Each half's KeyPeer
+// is the other row, for Debezium's __debezium.newkey / oldkey headers. Any
+// other change is returned alone.
 func splitKeyChange(ch *event.Change) []*event.Change {
 	if ch.Op != event.OpUpdate || ch.Before == nil || ch.Relation == nil || !keyChanged(ch) {
 		return []*event.Change{ch}
 	}
 	del := *ch
-	del.Op, del.After = event.OpDelete, nil
+	del.Op, del.After, del.KeyPeer = event.OpDelete, nil, ch.After
 	ins := *ch
-	ins.Op, ins.Before, ins.IDSuffix = event.OpCreate, nil, createSuffix
+	ins.Op, ins.Before, ins.IDSuffix, ins.KeyPeer = event.OpCreate, nil, createSuffix, ch.Before
 	return []*event.Change{&del, &ins}
 }
 

@@ -55,7 +55,8 @@ type AvroEncoder struct {
 	plans    planCache
 	msg      atomic.Pointer[messagePlan]
 	msgMu    sync.Mutex
-	txMeta   txPlanCache // transaction metadata schemas per topic (txmeta_avro.go)
+	txMeta   txPlanCache  // transaction metadata schemas per topic (txmeta_avro.go)
+	keyJSON  *JSONEncoder // the JSON of key-change headers (appendKeyHeader)
 }
 
 var _ Encoder = (*AvroEncoder)(nil)
@@ -78,6 +79,7 @@ func NewAvro(o Options, ao AvroOptions) (*AvroEncoder, error) {
 		ph:       newPlaceholders(o.ToastPlaceholder, o.BinaryMode),
 		topics:   newTopicCache(o.TopicPrefix),
 		plans:    planCache{m: map[planKey]*avroPlan{}},
+		keyJSON:  NewJSON(o),
 	}, nil
 }
 
@@ -109,15 +111,24 @@ func (e *AvroEncoder) Encode(ch *event.Change) ([]event.Record, error) {
 		n, err = e.encodeRow(w, &layouts, ch, now, ct)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("schema: encode %s %s at LSN %s (event %s): %w",
-			ch.Op, relName(ch), ch.LSN, ch.ID(), err)
+		return nil, encodeError(ch, err)
 	}
 	buf := w.Buffer()
 	for i := range n {
 		l := &layouts[i]
 		buf = appendCloudEvents(buf, &l.headers, ch, ct, e.ceSource, ContentTypeAvro, i == 1)
 	}
+	if ch.KeyPeer != nil {
+		if buf, err = appendKeyHeader(buf, layouts[:n], e.keyJSON, ch, e.o.TopicPrefix); err != nil {
+			return nil, encodeError(ch, err)
+		}
+	}
 	return build(&e.arena, buf, layouts[:n]), nil
+}
+
+// encodeError wraps an encoding failure of ch with its table, LSN and event ID.
+func encodeError(ch *event.Change, err error) error {
+	return fmt.Errorf("schema: encode %s %s at LSN %s (event %s): %w", ch.Op, relName(ch), ch.LSN, ch.ID(), err)
 }
 
 func relName(ch *event.Change) string {

@@ -22,6 +22,16 @@ type jref string
 // set returns o with key k set to v (appended).
 func (o jobj) set(k string, v any) jobj { return append(o, jkv{k, v}) }
 
+// get returns the value of key k, nil when o has none.
+func (o jobj) get(k string) any {
+	for _, kv := range o {
+		if kv.k == k {
+			return kv.v
+		}
+	}
+	return nil
+}
+
 // appendJSONNode appends v as JSON.
 func appendJSONNode(dst []byte, v any) []byte {
 	switch x := v.(type) {

@@ -101,13 +101,19 @@ func (e *JSONEncoder) encodeRow(buf []byte, ls *[2]recordLayout, ch *event.Chang
 	}
 	l.value.end, l.hasValue = len(buf), true
 	buf = appendCloudEvents(buf, &l.headers, ch, ct, e.ceSource, ContentTypeJSON, false)
-	if ch.Op != event.OpDelete || !e.o.Tombstones || !l.hasKey {
-		return buf, 1, nil
+	n := 1
+	if ch.Op == event.OpDelete && e.o.Tombstones && l.hasKey {
+		t := &ls[1]
+		t.topic, t.key, t.hasKey = l.topic, l.key, true
+		buf = appendCloudEvents(buf, &t.headers, ch, ct, e.ceSource, ContentTypeJSON, true)
+		n = 2
 	}
-	t := &ls[1]
-	t.topic, t.key, t.hasKey = l.topic, l.key, true
-	buf = appendCloudEvents(buf, &t.headers, ch, ct, e.ceSource, ContentTypeJSON, true)
-	return buf, 2, nil
+	if ch.KeyPeer != nil {
+		if buf, err = appendKeyHeader(buf, ls[:n], e, ch, e.o.TopicPrefix); err != nil {
+			return buf, 0, err
+		}
+	}
+	return buf, n, nil
 }
 
 // hasKey reports whether rel has key columns (without KeyColumns' allocation).

@@ -30,6 +30,10 @@ type recordLayout struct {
 	value    span
 	hasValue bool
 	headers  [numHeaders]span
+	// extraKey names a header after the CloudEvents ones, valued extra:
+	// only the key-change headers (see appendKeyHeader); "" for none.
+	extraKey string
+	extra    span
 }
 
 // recordBlock1 and recordBlock2 hold the records of one change and their
@@ -61,7 +65,8 @@ func newRecords(n int) ([]event.Record, []event.Header) {
 // build makes the records of layouts (one or two) from scratch with one
 // allocation for the records and their headers, and the bytes of every key,
 // value and header value copied into a; records share no mutable memory
-// with scratch or with each other.
+// with scratch or with each other. A layout's extra header follows the
+// CloudEvents ones.
 func build(a *arena, scratch []byte, layouts []recordLayout) []event.Record {
 	out := a.copyOf(scratch)
 	recs, hdrs := newRecords(len(layouts))
@@ -78,6 +83,9 @@ func build(a *arena, scratch []byte, layouts []recordLayout) []event.Record {
 		h := hdrs[i*numHeaders : (i+1)*numHeaders : (i+1)*numHeaders]
 		for j := range h {
 			h[j] = event.Header{Key: headerKeys[j], Value: l.headers[j].slice(out)}
+		}
+		if l.extraKey != "" { // rare: a fresh slice, the block stays sized for the common case
+			h = append(h, event.Header{Key: l.extraKey, Value: l.extra.slice(out)})
 		}
 		r.Headers = h
 	}

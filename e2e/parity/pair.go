@@ -301,15 +301,23 @@ func (c *comparer) compareHeaders(recs []record) {
 }
 
 // compareHeaderValues reports, for one record pair, each header both set
-// with different values.
+// with different values, once each side's topic prefix in a schema name
+// (the key-change headers' Key struct) reads "<prefix>".
 func (c *comparer) compareHeaderValues(wr, dbz record) {
 	theirs := map[string]string{}
 	for _, h := range dbz.Headers {
-		theirs[h.Key] = string(h.Value)
+		theirs[h.Key] = c.unprefixName("debezium", string(h.Value))
 	}
 	for _, h := range wr.Headers {
-		if v, ok := theirs[h.Key]; ok && v != string(h.Value) {
-			c.add(wr, "header "+h.Key, strconv.Quote(string(h.Value)), strconv.Quote(v))
+		mine := c.unprefixName("walrelay", string(h.Value))
+		if v, ok := theirs[h.Key]; ok && v != mine {
+			c.add(wr, "header "+h.Key, strconv.Quote(mine), strconv.Quote(v))
 		}
 	}
+}
+
+// unprefixName replaces the side's topic prefix where it starts a JSON
+// string (a schema name such as "<prefix>.public.t.Key") by "<prefix>".
+func (c *comparer) unprefixName(side, v string) string {
+	return strings.ReplaceAll(v, `"`+c.prefixes[side]+`.`, `"<prefix>.`)
 }

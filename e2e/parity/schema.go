@@ -162,12 +162,19 @@ func setupSQL(cols []column) string {
 		"ALTER TABLE toasty ALTER COLUMN big SET STORAGE EXTERNAL",
 		"ALTER TABLE toasty ALTER COLUMN bn SET STORAGE EXTERNAL",
 		"CREATE TABLE marker (id int PRIMARY KEY, note text)",
-		"CREATE PUBLICATION " + pubName + " FOR TABLE alltypes, toasty, marker",
+		keyedSQL,
+		"CREATE PUBLICATION " + pubName + " FOR TABLE alltypes, toasty, marker, keyed",
 	}, ";\n")
 }
 
+// keyedSQL creates a table whose key has five columns of types with
+// Connect logical names, so that a key change's __debezium.newkey and
+// oldkey headers show how each connector describes them.
+const keyedSQL = `CREATE TABLE keyed (u uuid, p numeric(12,2), n numeric, d date, s smallint, v text,
+	PRIMARY KEY (u, p, n, d, s))`
+
 // tables are the captured tables, schema-qualified.
-var tables = []string{"public.alltypes", "public.toasty", "public.marker"}
+var tables = []string{"public.alltypes", "public.toasty", "public.marker", "public.keyed"}
 
 // insertSQL inserts row id with the literals of vals index row (0..2) in
 // every column, cast to the column's type; row -1 inserts NULLs.

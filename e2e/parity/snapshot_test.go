@@ -10,7 +10,7 @@ import (
 // TestIncludeList: the snapshot pass's tables give one regex that matches
 // each of them and nothing else; the default pass keeps its old property.
 func TestIncludeList(t *testing.T) {
-	if got := includeList(tables); got != `public\.(alltypes|toasty|marker)` {
+	if got := includeList(tables); got != `public\.(alltypes|toasty|marker|keyed)` {
 		t.Errorf("includeList(%v) = %q", tables, got)
 	}
 	snap := &pass{snapshot: true}
@@ -34,15 +34,15 @@ func TestPassTables(t *testing.T) {
 		t.Errorf("default tables = %v, want %v", def.tables(), tables)
 	}
 	snap := &pass{snapshot: true}
-	want := []string{"public.alltypes", "public.toasty", "public.marker", "public.snap_a", "public.snap_b", "public.snap_empty", "public.zz_empty"}
+	want := []string{"public.alltypes", "public.toasty", "public.marker", "public.keyed", "public.snap_a", "public.snap_b", "public.snap_empty", "public.zz_empty"}
 	if !reflect.DeepEqual(snap.tables(), want) {
 		t.Errorf("snapshot tables = %v, want %v", snap.tables(), want)
 	}
 	_ = append(def.tables(), "x")
-	if len(tables) != 3 {
+	if len(tables) != 4 {
 		t.Errorf("shared tables changed: %v", tables)
 	}
-	if got := topicSuffixes(snap); len(got) != 9 || got[7] != "transaction" || got[8] != "message" {
+	if got := topicSuffixes(snap); len(got) != 10 || got[8] != "transaction" || got[9] != "message" {
 		t.Errorf("topicSuffixes(snapshot) = %v", got)
 	}
 }

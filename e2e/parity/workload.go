@@ -22,7 +22,8 @@ type step struct {
 
 // workload is the sequence of transactions both connectors see: inserts of
 // every value, an update of every column, an update of one non-key column,
-// a delete, a primary-key change, the unchanged-TOAST update, a delete
+// a delete, a primary-key change (also of a five-column key), the
+// unchanged-TOAST update, a delete
 // under REPLICA IDENTITY DEFAULT, a TRUNCATE, a transactional logical
 // decoding message, and the end marker.
 func workload(cols []column) []step {
@@ -35,6 +36,10 @@ func workload(cols []column) []step {
 		{"update c_text only of id 2", []string{"UPDATE alltypes SET c_text = 'changed' WHERE id = 2"}},
 		{"delete id 4 (all NULL)", []string{"DELETE FROM alltypes WHERE id = 4"}},
 		{"primary-key change id 3 -> 10", []string{"UPDATE alltypes SET id = 10 WHERE id = 3"}},
+		{"five-column key: insert, then change two of its columns", []string{
+			"INSERT INTO keyed VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 12.50, 1.5, '2024-02-29', 7, 'x')",
+			"UPDATE keyed SET p = 99.99, n = 2.250 WHERE s = 7",
+		}},
 		{"toasty inserts (12.8 kB external text)", []string{
 			"INSERT INTO toasty VALUES (1, " + bigText + ", 0, " + bigNumeric + ")",
 			"INSERT INTO toasty VALUES (2, 'small', 0)",
