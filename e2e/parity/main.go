@@ -224,6 +224,9 @@ func notes() []string {
 		"source.name is compared with each connector's own topic prefix replaced by <prefix>",
 		"headers only one connector sets are listed once per topic with a count; values of headers both set are compared per record",
 		"records are paired per topic and key (semantic JSON) in offset order",
+		"Avro passes: records are decoded with each side's latest schema of their subject and compared as JSON; " +
+			"partitions are not compared, since a key's bytes carry its registry's schema ID " +
+			"(walrelay 4 bytes, Debezium's Apicurio converter an 8-byte global ID) and the partitioner hashes those bytes",
 		"snapshot pass: tables filled before both connectors start; each creates its own slot and takes an initial snapshot " +
 			"(walrelay snapshot.mode initial, default snapshot.parallelism 2; Debezium snapshot.mode initial), " +
 			"then the end marker is streamed; read events (op r) pair by topic and key, so table order does not matter",

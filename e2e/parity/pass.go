@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/hamba/avro/v2"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/walrelay/walrelay/internal/dbzserver"
@@ -84,6 +85,11 @@ func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, 
 		return sum, nil, err
 	}
 	recs, err := collect(ctx, o.brokers, prefixes, o.timeout, o.settle, alive, endMarker)
+	var rows []diffRow
+	if p.format == "avro" { // decoded for the dump and the comparison
+		d := &avroDecoder{ctx: ctx, registry: p.registryURL, prefixes: prefixes, schemas: map[string]avro.Schema{}}
+		recs, rows = d.asJSON(p.tag, recs)
+	}
 	for _, r := range recs {
 		if r.Side == "walrelay" {
 			sum.WalrelayRecords++
@@ -100,17 +106,16 @@ func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, 
 		return sum, nil, err
 	}
 	progress("pass %s: %d walrelay and %d debezium records", p.tag, sum.WalrelayRecords, sum.DebeziumRecords)
-	var rows []diffRow
 	if p.format == "avro" {
-		rows, err = compareAvroSchemas(ctx, p, o)
+		schemaRows, err := compareAvroSchemas(ctx, p, o)
+		rows = append(rows, schemaRows...)
 		if err != nil {
 			return sum, rows, err
 		}
-	} else {
-		c := &comparer{pass: p.tag, prefixes: prefixes}
-		c.compareRecords(recs)
-		rows = c.rows
 	}
+	c := &comparer{pass: p.tag, prefixes: prefixes, avro: p.format == "avro"}
+	c.compareRecords(recs)
+	rows = append(rows, c.rows...)
 	sum.Differences = len(rows)
 	return sum, rows, nil
 }
