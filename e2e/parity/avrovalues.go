@@ -62,6 +62,24 @@ func (d *avroDecoder) asJSON(pass string, recs []record) ([]record, []diffRow) {
 	return out, rows
 }
 
+// viaJSON returns u reading an Avro pass's records: each value is decoded
+// (see decode) before u's check sees it; a value that cannot be decoded
+// does not satisfy it.
+func (d *avroDecoder) viaJSON(u until) until {
+	done := u.done
+	u.done = func(r record) bool {
+		if r.Value != nil {
+			js, _, err := d.decode(r.Side, d.prefixes[r.Side]+"."+r.Topic+"-value", r.Value)
+			if err != nil {
+				return false
+			}
+			r.Value = js
+		}
+		return done(r)
+	}
+	return u
+}
+
 // decode decodes one wire-format message of side under subject into JSON
 // and returns the schema ID of its header (hex).
 func (d *avroDecoder) decode(side, subject string, b []byte) ([]byte, string, error) {

@@ -142,14 +142,10 @@ func collect(ctx context.Context, brokers []string, prefixes map[string]string, 
 	return recs, nil
 }
 
-// isEndMarker reports whether a marker value (JSON or Avro) is the end
-// marker's insert: JSON with after.id = markerEndID; for Avro the record
-// bytes are opaque, so any marker record counts only once both markers are
-// in (the workload writes two).
+// isEndMarker reports whether a marker value (JSON; an Avro pass's values
+// are decoded first, see avroDecoder.viaJSON) is the end marker's insert:
+// after.id = markerEndID.
 func isEndMarker(v []byte) bool {
-	if len(v) > 0 && v[0] == 0 { // registry-framed Avro
-		return true
-	}
 	d, err := decodeJSON(v)
 	if err != nil {
 		return false

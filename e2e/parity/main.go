@@ -2,8 +2,8 @@
 // PostgreSQL changes and reports, value by value, where their Kafka output
 // differs: keys, ops, every column of before and after, the source and
 // transaction blocks, tombstones, truncate and message events, transaction
-// BEGIN/END records and headers. With --avro it also compares the Avro value
-// schemas both register.
+// BEGIN/END records and headers. With --avro it repeats each pass in Avro,
+// comparing the schemas both register and the decoded records.
 //
 //	eval "$(bash .ci/services.sh start)"
 //	go run ./e2e/parity [--modes default,string,snapshot] [--avro] [--json-out parity.json]
@@ -81,7 +81,7 @@ func parseFlags() (options, error) {
 	flag.StringVar(&modes, "modes", "default", "comma-separated value-mode passes: default (Debezium's defaults), "+
 		"string (decimal string, binary hex, interval string, time connect), "+
 		"snapshot (default modes; both connectors take an initial snapshot of filled tables, read events compared)")
-	flag.BoolVar(&o.avro, "avro", false, "also compare the Avro value schemas both connectors register (needs WALRELAY_TEST_REGISTRY_URL)")
+	flag.BoolVar(&o.avro, "avro", false, "repeat the passes in Avro: the schemas both connectors register and the decoded records (needs WALRELAY_TEST_REGISTRY_URL)")
 	flag.StringVar(&o.work, "work", "", "work directory for binaries, configs and logs (default: a new temporary one)")
 	flag.StringVar(&o.dbzDir, "debezium-dir", filepath.Join(cacheDir(), "debezium-3.6.1.Final", "debezium-server"),
 		"unpacked Debezium Server 3.6.1 distribution (go run ./e2e/bench --with-debezium fetches it there)")
@@ -115,7 +115,7 @@ func parseFlags() (options, error) {
 
 // pass is one run of both connectors over the workload in a fresh database.
 type pass struct {
-	tag         string // "default", "string", "snapshot", "avro", "avro_string"
+	tag         string // "default", "string", "snapshot", "avro", "avro_string", "avro_snapshot"
 	format      string // json | avro
 	modes       modeSet
 	snapshot    bool // initial snapshot of filled tables instead of stream only
@@ -170,6 +170,9 @@ func run(ctx context.Context, o options) (*report, error) {
 		if slices.Contains(o.modes, "string") {
 			tags = append(tags, "avro_string") // the modes' Avro schemas too
 		}
+		if slices.Contains(o.modes, "snapshot") {
+			tags = append(tags, "avro_snapshot")
+		}
 	}
 	for _, tag := range tags {
 		p := &pass{tag: tag, format: "json", modes: modeSets[tag], runID: runID, dir: filepath.Join(o.work, tag)}
@@ -178,6 +181,8 @@ func run(ctx context.Context, o options) (*report, error) {
 			p.format, p.modes, p.registryURL = "avro", modeSets["default"], o.registry
 		case "avro_string":
 			p.format, p.modes, p.registryURL = "avro", modeSets["string"], o.registry
+		case "avro_snapshot":
+			p.format, p.modes, p.registryURL, p.snapshot = "avro", modeSets["default"], o.registry, true
 		case "snapshot":
 			p.modes, p.snapshot = modeSets["default"], true
 		}

@@ -74,9 +74,15 @@ func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, 
 	if p.postgis {
 		steps = append(steps[:len(steps)-1:len(steps)-1], append(geoToastSteps(), steps[len(steps)-1])...)
 	}
+	var dec *avroDecoder
+	view := func(u until) until { return u }
+	if p.format == "avro" {
+		dec = &avroDecoder{ctx: ctx, registry: p.registryURL, prefixes: prefixes, schemas: map[string]avro.Schema{}}
+		view = dec.viaJSON
+	}
 	if p.snapshot {
 		if _, err := collect(ctx, o.brokers, prefixes, o.timeout, 0, alive,
-			until{what: fmt.Sprintf("%d snapshot reads", snapshotRows), done: readCounter(snapshotRows)}); err != nil {
+			view(until{what: fmt.Sprintf("%d snapshot reads", snapshotRows), done: readCounter(snapshotRows)})); err != nil {
 			return sum, nil, fmt.Errorf("waiting for the snapshots: %w", err)
 		}
 		steps = snapshotStream()
@@ -84,11 +90,10 @@ func runPass(ctx context.Context, o options, bin string, p *pass) (passSummary, 
 	if err := applyWorkload(ctx, dsn, steps); err != nil {
 		return sum, nil, err
 	}
-	recs, err := collect(ctx, o.brokers, prefixes, o.timeout, o.settle, alive, endMarker)
+	recs, err := collect(ctx, o.brokers, prefixes, o.timeout, o.settle, alive, view(endMarker))
 	var rows []diffRow
-	if p.format == "avro" { // decoded for the dump and the comparison
-		d := &avroDecoder{ctx: ctx, registry: p.registryURL, prefixes: prefixes, schemas: map[string]avro.Schema{}}
-		recs, rows = d.asJSON(p.tag, recs)
+	if dec != nil { // decoded for the dump and the comparison
+		recs, rows = dec.asJSON(p.tag, recs)
 	}
 	for _, r := range recs {
 		if r.Side == "walrelay" {
