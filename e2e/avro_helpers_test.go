@@ -19,6 +19,7 @@ import (
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/walrelay/walrelay/internal/avrogeneric"
 	"github.com/walrelay/walrelay/schema"
 	"github.com/walrelay/walrelay/schema/registry"
 )
@@ -102,7 +103,7 @@ func (d *avroDecoder) decode(b []byte) (uint32, avro.Schema, map[string]any, err
 	if err := avro.Unmarshal(s, payload, &v); err != nil {
 		return id, s, nil, fmt.Errorf("decode with schema %d: %w", id, err)
 	}
-	m, _ := unwrapUnions(v).(map[string]any)
+	m, _ := avrogeneric.Unwrap(v).(map[string]any)
 	return id, s, m, nil
 }
 
@@ -188,33 +189,6 @@ func (ac *avroCollector) byTopic(topic string) []*avroRec {
 		out[i] = idx[r]
 	}
 	return out
-}
-
-// unwrapUnions replaces hamba's {"<full type name>": v} and {"array": [...]}
-// union wrappers by v (named types have dotted names; field names never do).
-func unwrapUnions(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if len(x) == 1 {
-			for k, inner := range x {
-				if _, isArr := inner.([]any); strings.Contains(k, ".") || k == "array" && isArr {
-					return unwrapUnions(inner)
-				}
-			}
-		}
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = unwrapUnions(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = unwrapUnions(e)
-		}
-		return out
-	}
-	return v
 }
 
 // asDebeziumJSON converts a decoded Avro value of schema s into the value

@@ -7,6 +7,7 @@ import (
 	"github.com/hamba/avro/v2"
 	"github.com/rs/zerolog"
 
+	"github.com/walrelay/walrelay/internal/avrogeneric"
 	"github.com/walrelay/walrelay/schema/registry"
 )
 
@@ -74,46 +75,9 @@ func (ta *testAvro) schema(t testing.TB, id uint32) avro.Schema {
 	return s
 }
 
-// unwrap replaces hamba's {"<full type name>": v} union wrappers (named
-// types only; their names contain a dot, field names never do) by v,
-// recursively.
-func unwrap(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if len(x) == 1 {
-			for k, inner := range x {
-				if _, isArr := inner.([]any); containsDot(k) || k == "array" && isArr {
-					return unwrap(inner)
-				}
-			}
-		}
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = unwrap(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = unwrap(e)
-		}
-		return out
-	}
-	return v
-}
-
-func containsDot(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			return true
-		}
-	}
-	return false
-}
-
 // decodeValue decodes a record value and unwraps its unions.
 func (ta *testAvro) decodeValue(t testing.TB, b []byte) map[string]any {
 	t.Helper()
 	_, v := ta.decodeWire(t, b)
-	return unwrap(v).(map[string]any)
+	return avrogeneric.Unwrap(v).(map[string]any)
 }

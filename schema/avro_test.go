@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/avrogeneric"
 	"github.com/walrelay/walrelay/schema/registry"
 )
 
@@ -126,7 +127,7 @@ func TestAvroMessage(t *testing.T) {
 		t.Fatalf("records %v", recs)
 	}
 	_, k := ta.decodeWire(t, recs[0].Key)
-	if !reflect.DeepEqual(unwrap(k), map[string]any{"prefix": "events"}) {
+	if !reflect.DeepEqual(avrogeneric.Unwrap(k), map[string]any{"prefix": "events"}) {
 		t.Errorf("key %#v", k)
 	}
 	v := ta.decodeValue(t, recs[0].Value)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hamba/avro/v2"
+
+	"github.com/walrelay/walrelay/internal/avrogeneric"
 )
 
 // Wire-format header lengths: the Confluent format walrelay writes (magic
@@ -95,7 +97,7 @@ func (d *avroDecoder) decode(side, subject string, b []byte) ([]byte, string, er
 	if err := avro.Unmarshal(s, b[n:], &v); err != nil {
 		return nil, "", fmt.Errorf("decode %s: %w", subject, err)
 	}
-	js, err := json.Marshal(jsonable(v))
+	js, err := json.Marshal(jsonable(avrogeneric.Unwrap(v)))
 	return js, fmt.Sprintf("%x", b[1:n]), err
 }
 
@@ -127,22 +129,14 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// jsonable turns a value hamba decoded generically into one json.Marshal
-// renders as Debezium's JSON would: union wrappers of named types, arrays
-// and maps ({"<full name>": v}) removed; bytes as base64 (Marshal's
-// default); decimals as exact decimal text; logical-type times as RFC 3339
+// jsonable turns a value hamba decoded generically, its union wrappers
+// removed (avrogeneric.Unwrap), into one json.Marshal renders as Debezium's
+// JSON would: bytes as base64 (Marshal's default); decimals as exact decimal text; logical-type times as RFC 3339
 // (time.Time) or nanoseconds (time.Duration); NaN and infinities as
 // strings, which JSON cannot hold as numbers.
 func jsonable(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		if len(x) == 1 {
-			for k, inner := range x {
-				if isUnionWrapper(k, inner) {
-					return jsonable(inner)
-				}
-			}
-		}
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			out[k] = jsonable(e)
@@ -166,28 +160,6 @@ func jsonable(v any) any {
 		return int64(x)
 	}
 	return v
-}
-
-// isUnionWrapper reports whether {k: inner} is hamba's wrapper of a union
-// branch: a named type (its full name has a dot, a field name has none),
-// an array or a map.
-func isUnionWrapper(k string, inner any) bool {
-	switch inner.(type) {
-	case []any:
-		if k == "array" {
-			return true
-		}
-	case map[string]any:
-		if k == "map" {
-			return true
-		}
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] == '.' {
-			return true
-		}
-	}
-	return false
 }
 
 // floatValue keeps a finite float and names a non-finite one.
