@@ -1,22 +1,26 @@
 package e2e
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/walrelay/walrelay/internal/testenv"
 )
 
-// Environment variables of TestChaos: how long faults go on (a Go duration,
-// default chaosDefault) and the seed of their order and timing (default:
-// the clock; the seed is logged so a failing run can be replayed).
+// Environment variables of TestChaos: how long faults go on in each format
+// (a Go duration, default chaosDefault) and the seed of their order and
+// timing (default: the clock; each run logs its seed so that a failing run
+// can be replayed).
 const (
 	envChaosDuration = "WALRELAY_CHAOS_DURATION"
 	envChaosSeed     = "WALRELAY_CHAOS_SEED"
-	chaosDefault     = 45 * time.Second
+	chaosDefault     = 25 * time.Second
 )
 
 // fault is one kind of failure TestChaos injects.
@@ -39,21 +43,35 @@ var faults = []fault{faultKill, faultTerm, faultPGFast, faultPGCrash, faultBroke
 // again, PostgreSQL restarted fast or crashed, the Kafka broker stopped for
 // a few seconds, and walrelay killed while the broker is down. Every kind
 // comes once in a shuffled first round, then kinds are drawn at random;
-// 0.5-3 s of normal streaming separate them. Afterwards every committed
-// change is in Kafka in commit order per key (duplicates dropped by ce_id),
-// the ledger matches the tables, and walrelay stops with exit code 0.
+// 0.5-3 s of normal streaming separate them. It runs once per format, JSON
+// and Avro (the embedded registry then goes down and up with walrelay).
+// Afterwards every committed change is in Kafka in commit order per key
+// (duplicates dropped by ce_id), the ledger matches the tables, and
+// walrelay stops with exit code 0.
 //
 // Not parallel: it stops the outage broker, which TestResilienceBrokerOutage
 // also uses (Go runs non-parallel tests alone).
 func TestChaos(t *testing.T) {
 	duration, seed := chaosSettings(t)
-	t.Logf("chaos: %s of faults, seed %d (%s=%d replays it)", duration, seed, envChaosSeed, seed)
+	for _, format := range []string{"json", "avro"} {
+		t.Run(format, func(t *testing.T) { runChaos(t, format, duration, seed) })
+	}
+}
+
+// runChaos is one TestChaos run: faults for duration, drawn with seed, on
+// a relay writing format (both formats get the same seed, so the same faults).
+func runChaos(t *testing.T, format string, duration time.Duration, seed uint64) {
+	t.Logf("chaos: %s of faults, seed %d (%s=%d replays this order)", duration, seed, envChaosSeed, seed)
 	rng := rand.New(rand.NewPCG(seed, 11))
 	pg := testenv.PrivatePG(t)
 	broker := newOutageBroker(t)
 	dsn := pg.NewDatabase(t)
 	testenv.ExecDSN(t, dsn, wlDDL+txlogDDL)
 	cfg := newRelayConfig(t, dsn, broker.brokers, wlCaptured...)
+	registryURL := ""
+	if format == "avro" {
+		registryURL = avroConfig(t, cfg)
+	}
 	r := startRelay(t, cfg)
 	w := newWorkload(dsn)
 	rw := startRetryWriter(w, 2, 2*time.Millisecond)
@@ -86,12 +104,47 @@ func TestChaos(t *testing.T) {
 
 	conn := connect(t, dsn)
 	col := newCollector(t, broker.brokers, cfg.topics()...)
+	if format == "avro" {
+		asJSON(t, col, registryURL)
+	}
 	catchUp(t, cfg, conn, col, col, 3*time.Minute)
 	st := verifyWorkload(t, cfg, col, w)
 	checkWorkloadDB(t, dsn, w)
 	t.Logf("stream: %+v", st)
 	if code, took := r.term(); code != 0 {
 		t.Errorf("walrelay exit code %d %s after SIGTERM, want 0", code, took)
+	}
+}
+
+// asJSON makes col read an Avro relay's records: each key and value is
+// decoded with its schema from the registry at registryURL and handed to
+// the JSON parser as walrelay's JSON format writes it (asDebeziumJSON), so
+// the JSON verifiers check Avro output unchanged.
+func asJSON(t *testing.T, col *collector, registryURL string) {
+	dec := newAvroDecoder(registryURL)
+	col.handle = func(kr *kgo.Record) {
+		j := *kr
+		for _, part := range []*[]byte{&j.Key, &j.Value} {
+			if *part == nil {
+				continue
+			}
+			_, s, m, err := dec.decode(*part)
+			if err == nil {
+				*part, err = json.Marshal(asDebeziumJSON(s, m))
+			}
+			if err != nil {
+				col.bad++
+				if col.bad <= 10 {
+					t.Errorf("undecodable record %s[%d]@%d: %v", kr.Topic, kr.Partition, kr.Offset, err)
+				}
+				return
+			}
+		}
+		n := len(col.recs)
+		col.keep(&j)
+		if len(col.recs) > n {
+			col.recs[n].WireKey = kr.Key
+		}
 	}
 }
 

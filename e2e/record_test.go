@@ -28,9 +28,12 @@ type rec struct {
 	KeyChangeCreate bool
 	Key             string // canonical key, e.g. "id=5,tenant=3"
 	KeyRaw          []byte
-	Value           []byte // the raw value, nil for tombstones
-	Headers         map[string]string
-	Env             *envelope // nil for tombstones
+	// WireKey is the key's bytes as Kafka holds them, which the partition
+	// follows: KeyRaw itself, or the Avro bytes KeyRaw was decoded from.
+	WireKey []byte
+	Value   []byte // the raw value, nil for tombstones
+	Headers map[string]string
+	Env     *envelope // nil for tombstones
 }
 
 // envelope is the Debezium JSON envelope of a change.
@@ -63,7 +66,7 @@ type source struct {
 // parseRecord parses a record's headers, key and value (numbers in before
 // and after stay json.Number, so large integers keep every digit).
 func parseRecord(kr *kgo.Record) (*rec, error) {
-	r := &rec{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, KeyRaw: kr.Key, Value: kr.Value, Headers: map[string]string{}}
+	r := &rec{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, KeyRaw: kr.Key, WireKey: kr.Key, Value: kr.Value, Headers: map[string]string{}}
 	for _, h := range kr.Headers {
 		r.Headers[h.Key] = string(h.Value)
 	}

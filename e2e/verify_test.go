@@ -116,7 +116,7 @@ func groupByKey(p *problems, col *collector, uniq []*rec, tableOf map[string]int
 		if _, ok := parts[r.Topic]; !ok {
 			parts[r.Topic] = col.partitions(r.Topic)
 		}
-		if want := javaPartition(r.Topic, r.KeyRaw, parts[r.Topic]); int(r.Partition) != want {
+		if want := javaPartition(r.Topic, r.WireKey, parts[r.Topic]); int(r.Partition) != want {
 			p.add("%s key %s in partition %d, murmur2 gives %d", r.Topic, r.KeyRaw, r.Partition, want)
 		}
 		g := gk{tableOf[r.Topic], r.Key}
