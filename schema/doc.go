@@ -1,5 +1,7 @@
 // Package schema turns decoded changes (event.Change) into Kafka records
-// (event.Record): topic, key, value and CloudEvents headers.
+// (event.Record): topic, key, value and CloudEvents headers (and, on the
+// halves of a key-changing update, Debezium's __debezium.newkey and
+// __debezium.oldkey: see keyheader.go).
 //
 // The JSON encoder (NewJSON) prints exactly what Kafka Connect's JsonConverter
 // with schemas.enable=false prints for the Debezium PostgreSQL connector with
