@@ -53,8 +53,14 @@ func (d *avroDecoder) asJSON(pass string, recs []record) ([]record, []diffRow) {
 				err = fmt.Errorf("schema %s after %s in one subject", id, ids[subject])
 			}
 			if err != nil {
-				rows = append(rows, diffRow{Pass: pass, Table: r.Topic, Key: "*", Op: "*",
-					Field: "avro " + part.name, Walrelay: r.Side, Debezium: err.Error()})
+				row := diffRow{Pass: pass, Table: r.Topic, Key: "*", Op: "*", Field: "avro " + part.name + " undecodable",
+					Walrelay: "decoded", Debezium: "decoded"}
+				if r.Side == "walrelay" {
+					row.Walrelay = err.Error()
+				} else {
+					row.Debezium = err.Error()
+				}
+				rows = append(rows, row)
 				continue
 			}
 			ids[subject] = id
