@@ -107,7 +107,9 @@ func runChaos(t *testing.T, format string, duration time.Duration, seed uint64) 
 	if format == "avro" {
 		asJSON(t, col, registryURL)
 	}
-	catchUp(t, cfg, conn, col, col, 3*time.Minute)
+	// Reading back takes time in proportion to what was written (an 8-minute
+	// Avro soak under -race read about 2,000 records a second).
+	catchUp(t, cfg, conn, col, col, 3*time.Minute+2*duration)
 	st := verifyWorkload(t, cfg, col, w)
 	checkWorkloadDB(t, dsn, w)
 	t.Logf("stream: %+v", st)
