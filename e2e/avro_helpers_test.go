@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"math/big"
 	"net"
 	"net/http"
@@ -244,13 +243,8 @@ func asDebeziumJSON(s avro.Schema, v any) any {
 }
 
 func floatJSON(f float64, bits int) any {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
+	if name, ok := avrogeneric.FloatName(f); ok {
+		return name
 	}
 	return json.Number(strconv.FormatFloat(f, 'g', -1, bits))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/big"
 	"time"
 
@@ -170,13 +169,8 @@ func jsonable(v any) any {
 
 // floatValue keeps a finite float and names a non-finite one.
 func floatValue(f float64) any {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
+	if name, ok := avrogeneric.FloatName(f); ok {
+		return name
 	}
 	return f
 }

@@ -2,6 +2,8 @@
 // generic Go values (map[string]any, []any, ...), as tests and tools do.
 package avrogeneric
 
+import "math"
+
 // Unwrap returns v with hamba's union wrappers removed, recursively: a
 // union branch of a named type decodes as {"<full name>": value}, of an
 // array as {"array": [...]} and of a map as {"map": {...}}; Unwrap replaces
@@ -51,4 +53,19 @@ func isWrapper(k string, inner any) bool {
 		}
 	}
 	return false
+}
+
+// FloatName returns the name Jackson (and so Debezium's JSON) gives a
+// non-finite float: "NaN", "Infinity" or "-Infinity"; ok is false for a
+// finite f.
+func FloatName(f float64) (name string, ok bool) {
+	switch {
+	case math.IsNaN(f):
+		return "NaN", true
+	case math.IsInf(f, 1):
+		return "Infinity", true
+	case math.IsInf(f, -1):
+		return "-Infinity", true
+	}
+	return "", false
 }

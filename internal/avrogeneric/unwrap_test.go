@@ -1,6 +1,7 @@
 package avrogeneric
 
 import (
+	"math"
 	"reflect"
 	"testing"
 
@@ -40,5 +41,18 @@ func TestUnwrap(t *testing.T) {
 	}
 	if got := Unwrap(v); !reflect.DeepEqual(got, want) {
 		t.Errorf("Unwrap:\n got %#v\nwant %#v", got, want)
+	}
+}
+
+// TestFloatName: Jackson's names for the three non-finite values; none for
+// a finite one.
+func TestFloatName(t *testing.T) {
+	for f, want := range map[float64]string{math.Inf(1): "Infinity", math.Inf(-1): "-Infinity", 1.5: ""} {
+		if got, ok := FloatName(f); got != want || ok != (want != "") {
+			t.Errorf("FloatName(%v) = %q, %v", f, got, ok)
+		}
+	}
+	if got, ok := FloatName(math.NaN()); got != "NaN" || !ok {
+		t.Errorf("FloatName(NaN) = %q, %v", got, ok)
 	}
 }
