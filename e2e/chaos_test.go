@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/walrelay/walrelay/internal/testenv"
 )
@@ -115,38 +112,6 @@ func runChaos(t *testing.T, format string, duration time.Duration, seed uint64) 
 	t.Logf("stream: %+v", st)
 	if code, took := r.term(); code != 0 {
 		t.Errorf("walrelay exit code %d %s after SIGTERM, want 0", code, took)
-	}
-}
-
-// asJSON makes col read an Avro relay's records: each key and value is
-// decoded with its schema from the registry at registryURL and handed to
-// the JSON parser as walrelay's JSON format writes it (asDebeziumJSON), so
-// the JSON verifiers check Avro output unchanged.
-func asJSON(t *testing.T, col *collector, registryURL string) {
-	dec := newAvroDecoder(registryURL)
-	col.handle = func(kr *kgo.Record) {
-		j := *kr
-		for _, part := range []*[]byte{&j.Key, &j.Value} {
-			if *part == nil {
-				continue
-			}
-			_, s, m, err := dec.decode(*part)
-			if err == nil {
-				*part, err = json.Marshal(asDebeziumJSON(s, m))
-			}
-			if err != nil {
-				col.bad++
-				if col.bad <= 10 {
-					t.Errorf("undecodable record %s[%d]@%d: %v", kr.Topic, kr.Partition, kr.Offset, err)
-				}
-				return
-			}
-		}
-		n := len(col.recs)
-		col.keep(&j)
-		if len(col.recs) > n {
-			col.recs[n].WireKey = kr.Key
-		}
 	}
 }
 
