@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/walrelay/walrelay/internal/dbzserver"
+	"github.com/walrelay/walrelay/devenv"
 )
 
 // slotNames are the slots created before the backlog, one per pass, so
@@ -167,7 +167,7 @@ func (b *bench) relayLatency(ctx context.Context, name, slot, format string, rat
 	if err != nil {
 		return fail(err)
 	}
-	port, err := dbzserver.FreePort()
+	port, err := devenv.FreePort()
 	if err != nil {
 		return fail(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pglogrepl"
 	"gopkg.in/yaml.v3"
 
+	"github.com/walrelay/walrelay/devenv"
 	"github.com/walrelay/walrelay/internal/dbzserver"
 )
 
@@ -92,7 +93,7 @@ func (b *bench) writeRelayConfig(dir, slot, pub, prefix, format string, tables [
 // build without snapshot support ignores the variable), a private port for
 // the embedded schema registry (Avro), and --walrelay-env's variables.
 func (b *bench) relayEnv() []string {
-	port, err := dbzserver.FreePort()
+	port, err := devenv.FreePort()
 	if err != nil {
 		port = 18081
 	}

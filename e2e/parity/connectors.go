@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/walrelay/walrelay/devenv"
 	"github.com/walrelay/walrelay/internal/dbzserver"
 )
 
@@ -127,7 +128,7 @@ func relaySnapshotMode(p *pass) string {
 
 // startRelay writes the config into p.dir and starts `walrelay run`.
 func startRelay(ctx context.Context, bin string, p *pass, brokers []string) (*proc, error) {
-	port, err := dbzserver.FreePort()
+	port, err := devenv.FreePort()
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ package dbzserver
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,16 +66,6 @@ func AvroProps(props map[string]string, registryURL string) {
 		props[p+".apicurio.registry.auto-register"] = "true"
 		props[p+".apicurio.registry.find-latest"] = "true"
 	}
-}
-
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // ChildEnv is this process's environment without WALRELAY_* variables (a

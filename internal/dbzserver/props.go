@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/walrelay/walrelay/devenv"
 )
 
 // Source names what one Debezium Server run reads and where it writes.
@@ -30,7 +32,7 @@ func Props(s Source) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("debezium: parse DSN: %w", err)
 	}
-	port, err := FreePort()
+	port, err := devenv.FreePort()
 	if err != nil {
 		return nil, err
 	}
