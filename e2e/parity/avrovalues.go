@@ -117,11 +117,11 @@ func (d *avroDecoder) schema(subject string) (avro.Schema, error) {
 	}
 	cache := &avro.SchemaCache{}
 	for _, ref := range rs.refs {
-		if _, err := avro.ParseWithCache(jsonText(ref), "", cache); err != nil {
+		if _, err := avro.ParseWithCache(render(ref), "", cache); err != nil {
 			return nil, fmt.Errorf("subject %s: reference: %w", subject, err)
 		}
 	}
-	s, err := avro.ParseWithCache(jsonText(rs.schema), "", cache)
+	s, err := avro.ParseWithCache(render(rs.schema), "", cache)
 	if err != nil {
 		return nil, fmt.Errorf("subject %s: %w", subject, err)
 	}
@@ -129,16 +129,12 @@ func (d *avroDecoder) schema(subject string) (avro.Schema, error) {
 	return s, nil
 }
 
-func jsonText(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
 // jsonable turns a value hamba decoded generically, its union wrappers
 // removed (avrogeneric.Unwrap), into one json.Marshal renders as Debezium's
-// JSON would: bytes as base64 (Marshal's default); decimals as exact decimal text; logical-type times as RFC 3339
-// (time.Time) or nanoseconds (time.Duration); NaN and infinities as
-// strings, which JSON cannot hold as numbers.
+// JSON would: bytes as base64 (Marshal's default); decimals as exact
+// decimal text; logical-type times as RFC 3339 (time.Time) or nanoseconds
+// (time.Duration); NaN and infinities as strings, which JSON cannot hold
+// as numbers.
 func jsonable(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
