@@ -177,6 +177,7 @@ func (b *bench) prepare(ctx context.Context) error {
 		b.rep.note("BROKER IS KFAKE (in-process, inside the bench): quick check only, not comparable with a real broker")
 	}
 	b.rep.note("the backlog's slots were created before it was written; every pass reads the same WAL from its own slot")
+	b.rep.note("every process measured (walrelay, pg_recvlogical, Debezium Server) runs in a session of its own, as a service manager starts a service; with CPU autogroups on, the kernel shares a busy CPU between sessions before threads")
 	return nil
 }
 

@@ -30,7 +30,12 @@ func startProc(name string, cmd *exec.Cmd, logPath string) (*proc, error) {
 		return nil, fmt.Errorf("%s: log file: %w", name, err)
 	}
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A session of its own, as a service manager gives a service: with
+	// sched_autogroup_enabled (the default of many kernels), CFS shares a
+	// busy CPU between sessions, and in the bench's session the process
+	// measured would share one share with the bench's writer and consumer.
+	// A new session is also a new process group, which stop signals.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	p := &proc{name: name, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
 	p.started = time.Now()
 	if err := cmd.Start(); err != nil {

@@ -23,6 +23,11 @@ type Machine struct {
 	PGVersion   string  `json:"postgres_version"`
 	Broker      string  `json:"broker"`
 	PostgresSrc string  `json:"postgres"`
+	// Autogroup is the kernel's sched_autogroup_enabled (nil: unknown).
+	// When on, CFS shares a busy CPU between sessions first: the writer's
+	// backend, the walsender, the broker and the consumer measured are
+	// each a session, and each gets an equal share whatever its threads.
+	Autogroup *bool `json:"sched_autogroup,omitempty"`
 }
 
 // readMachine collects nproc, memory, CPU model, kernel and the load average.
@@ -42,7 +47,22 @@ func readMachine() Machine {
 	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(data))
 	}
+	if data, err := os.ReadFile("/proc/sys/kernel/sched_autogroup_enabled"); err == nil {
+		on := strings.TrimSpace(string(data)) == "1"
+		m.Autogroup = &on
+	}
 	return m
+}
+
+// autogroupText describes m.Autogroup for the report's machine line.
+func (m Machine) autogroupText() string {
+	if m.Autogroup == nil {
+		return "CPU autogroups unknown"
+	}
+	if *m.Autogroup {
+		return "CPU autogroups on"
+	}
+	return "CPU autogroups off"
 }
 
 // loadAvg returns the 1-minute load average, or -1 when unknown.

@@ -137,8 +137,8 @@ func summaryOf(name string, runs []RunResult) Summary {
 func printReport(w io.Writer, r *Report) {
 	m := r.Machine
 	fmt.Fprintf(w, "\nwalrelay bench, %s\n", r.StartedAt.Format(time.RFC3339))
-	fmt.Fprintf(w, "machine:  %d CPUs (%s), %d MB RAM, load average %.1f at start, %.1f at end, Linux %s, %s\n",
-		m.NProc, m.CPUModel, m.MemTotalMB, m.LoadStart, m.LoadEnd, m.Kernel, m.GoVersion)
+	fmt.Fprintf(w, "machine:  %d CPUs (%s), %d MB RAM, load average %.1f at start, %.1f at end, Linux %s (%s), %s\n",
+		m.NProc, m.CPUModel, m.MemTotalMB, m.LoadStart, m.LoadEnd, m.Kernel, m.autogroupText(), m.GoVersion)
 	fmt.Fprintf(w, "postgres: %s, %s\nbroker:   %s\n", m.PGVersion, m.PostgresSrc, m.Broker)
 	b := r.Backlog
 	fmt.Fprintf(w, "backlog:  %d rows in %d transactions of up to %d rows over %d table(s), %.1f MB of WAL (%s..%s), written in %.1fs\n\n",
@@ -325,7 +325,9 @@ func printTargets(w io.Writer, r *Report) {
 		if t.Met != nil {
 			verdict = map[bool]string{true: "MET", false: "MISSED"}[*t.Met]
 		}
-		fmt.Fprintf(tw, "  %s\twant %s\tgot %s\t%s\n", t.Name, t.Want, t.Got, verdict)
+		// The verdict before what was reached: a long "got" (the latency
+		// target's explains itself) is last and pads no other column.
+		fmt.Fprintf(tw, "  %s\twant %s\t%s\tgot %s\n", t.Name, t.Want, verdict, t.Got)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
