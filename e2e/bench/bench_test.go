@@ -94,6 +94,12 @@ func TestTargets(t *testing.T) {
 			t.Errorf("target %q: met %v, want %v (got %s)", tg.Name, tg.Met, want[i], tg.Got)
 		}
 	}
+	// The verdict comes before what was reached, which may be long.
+	var out strings.Builder
+	printTargets(&out, r)
+	if line := strings.Split(out.String(), "\n")[4]; !strings.Contains(line, "want <= 50 ms  MET  got 40 ms") {
+		t.Errorf("latency target printed as %q", line)
+	}
 	// Below half the max rate the latency target gets no verdict.
 	r.Latency[0].OfferedRate = 10
 	computeTargets(r)
