@@ -135,20 +135,11 @@ func (d *avroDecoder) schema(subject string) (avro.Schema, error) {
 // decimal text; logical-type times as RFC 3339 (time.Time) or nanoseconds
 // (time.Duration); NaN and infinities as strings, which JSON cannot hold
 // as numbers.
-func jsonable(v any) any {
+func jsonable(v any) any { return mapLeaves(v, jsonLeaf) }
+
+// jsonLeaf is jsonable for one value that is neither a map nor a slice.
+func jsonLeaf(v any) any {
 	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = jsonable(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = jsonable(e)
-		}
-		return out
 	case float32:
 		return floatValue(float64(x))
 	case float64:

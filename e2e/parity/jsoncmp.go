@@ -180,23 +180,32 @@ func canonical(b []byte) string {
 
 // normalize replaces every number by its exact rational text.
 func normalize(v any) any {
+	return mapLeaves(v, func(leaf any) any {
+		if n, ok := leaf.(json.Number); ok {
+			if r, ok := new(big.Rat).SetString(string(n)); ok {
+				return json.Number(r.RatString())
+			}
+		}
+		return leaf
+	})
+}
+
+// mapLeaves returns a copy of v, a decoded JSON-like tree of maps and
+// slices, with every other value replaced by leaf's result for it.
+func mapLeaves(v any, leaf func(any) any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		m := make(map[string]any, len(x))
 		for k, e := range x {
-			m[k] = normalize(e)
+			m[k] = mapLeaves(e, leaf)
 		}
 		return m
 	case []any:
 		s := make([]any, len(x))
 		for i, e := range x {
-			s[i] = normalize(e)
+			s[i] = mapLeaves(e, leaf)
 		}
 		return s
-	case json.Number:
-		if r, ok := new(big.Rat).SetString(string(x)); ok {
-			return json.Number(r.RatString())
-		}
 	}
-	return v
+	return leaf(v)
 }
