@@ -38,3 +38,16 @@ func BenchmarkDecodeInsert(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTimestamptz converts one timestamptz text value, as every change
+// of a table with a timestamptz column does.
+func BenchmarkTimestamptz(b *testing.B) {
+	conv := timestamptzConverter(-1)
+	src := []byte("2024-01-02 03:04:05.123456+00")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := conv(src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

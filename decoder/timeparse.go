@@ -215,7 +215,23 @@ func appendClockDigits(b []byte, us int64, digits int) []byte {
 	return appendPadded(b, frac, digits)
 }
 
+// appendPadded appends v (not negative: a date, clock or fraction field) in
+// decimal with leading zeros to at least width digits. A value that fits
+// width is written digit by digit, without strconv: this runs for every
+// temporal value of every row.
 func appendPadded(b []byte, v int64, width int) []byte {
+	switch {
+	case width == 2 && v >= 0 && v < 100:
+		return append(b, byte('0'+v/10), byte('0'+v%10))
+	case width >= 1 && width <= 9 && v >= 0 && v < padLimit[width]:
+		var tmp [9]byte
+		u := uint32(v)
+		for i := width - 1; i >= 0; i-- {
+			tmp[i] = byte('0' + u%10)
+			u /= 10
+		}
+		return append(b, tmp[:width]...)
+	}
 	var tmp [20]byte
 	s := strconv.AppendInt(tmp[:0], v, 10)
 	for i := len(s); i < width; i++ {
@@ -223,3 +239,7 @@ func appendPadded(b []byte, v int64, width int) []byte {
 	}
 	return append(b, s...)
 }
+
+// padLimit[i] is 10 to the power i: the values appendPadded writes in i
+// digits without strconv.
+var padLimit = [10]int64{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000}
