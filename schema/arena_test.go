@@ -2,7 +2,10 @@ package schema
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
+
+	"github.com/walrelay/walrelay/event"
 )
 
 // TestArenaCopies: every copy holds its bytes, survives later copies and
@@ -43,5 +46,43 @@ func TestBuildNoLayouts(t *testing.T) {
 	var a arena
 	if recs := build(&a, []byte("x"), nil); len(recs) != 0 {
 		t.Fatalf("got %d records", len(recs))
+	}
+}
+
+// TestArenaRecords: single records come from the slab, each distinct and
+// with its own headers, across slab boundaries; appending a header to one
+// never writes into the next; two records come as one fresh block.
+func TestArenaRecords(t *testing.T) {
+	var a arena
+	seen := map[*event.Record]bool{}
+	var all [][]event.Header
+	for i := 0; i < 3*slabBlocks; i++ {
+		recs, hdrs := a.records(1)
+		if len(recs) != 1 || len(hdrs) != numHeaders || cap(hdrs) != numHeaders {
+			t.Fatalf("block %d: %d records, %d headers (cap %d)", i, len(recs), len(hdrs), cap(hdrs))
+		}
+		if seen[&recs[0]] {
+			t.Fatalf("block %d: record handed out twice", i)
+		}
+		seen[&recs[0]] = true
+		for j := range hdrs {
+			hdrs[j].Key = fmt.Sprint(i, "/", j)
+		}
+		_ = append(hdrs, event.Header{Key: "extra"}) // must reallocate
+		all = append(all, hdrs)
+	}
+	for i, hdrs := range all {
+		for j := range hdrs {
+			if want := fmt.Sprint(i, "/", j); hdrs[j].Key != want {
+				t.Fatalf("block %d header %d = %q, want %q", i, j, hdrs[j].Key, want)
+			}
+		}
+	}
+	recs, hdrs := a.records(2)
+	if len(recs) != 2 || len(hdrs) != 2*numHeaders {
+		t.Fatalf("two records: got %d records, %d headers", len(recs), len(hdrs))
+	}
+	if recs, hdrs := a.records(0); recs != nil || hdrs != nil {
+		t.Fatal("no records: got some")
 	}
 }

@@ -17,8 +17,10 @@ type JSONEncoder struct {
 	ceSource string
 	msgTopic string
 	ph       *placeholders
-	topics   *topicCache
-	arena    arena // the bytes of the records Encode returns
+	plans    *jsonPlans
+	srcHead  string // the source block up to its ts_ms, escaped once
+	srcDB    string // the source block's db field, escaped once
+	arena    arena  // the bytes of the records Encode returns
 }
 
 var _ Encoder = (*JSONEncoder)(nil)
@@ -32,7 +34,9 @@ func NewJSON(o Options) *JSONEncoder {
 		ceSource: event.CloudEventsSource(o.SystemID, o.Database),
 		msgTopic: MessageTopic(o.TopicPrefix),
 		ph:       newPlaceholders(o.ToastPlaceholder, o.BinaryMode),
-		topics:   newTopicCache(o.TopicPrefix),
+		plans:    newJSONPlans(o.TopicPrefix),
+		srcHead:  jsonSourceHead(o.Version, o.TopicPrefix),
+		srcDB:    string(appendJSONString([]byte(`,"db":`), o.Database)),
 	}
 }
 
@@ -77,8 +81,9 @@ func (e *JSONEncoder) encodeRow(buf []byte, ls *[2]recordLayout, ch *event.Chang
 	rel := ch.Relation
 	now := e.o.Now()
 	ct := eventTime(ch, now)
+	p := e.plans.get(rel)
 	l := &ls[0]
-	l.topic = e.topics.forChange(ch)
+	l.topic = cmp.Or(ch.Topic, p.topic)
 	if ch.Op != event.OpTruncate && hasKey(rel) {
 		row := ch.After
 		if ch.Op == event.OpDelete {
@@ -89,14 +94,14 @@ func (e *JSONEncoder) encodeRow(buf []byte, ls *[2]recordLayout, ch *event.Chang
 		}
 		var err error
 		l.key.start = len(buf)
-		if buf, err = e.appendKey(buf, rel, row); err != nil {
+		if buf, err = e.appendKey(buf, rel, p.names, row); err != nil {
 			return buf, 0, err
 		}
 		l.key.end, l.hasKey = len(buf), true
 	}
 	var err error
 	l.value.start = len(buf)
-	if buf, err = e.appendEnvelope(buf, ch, now, ct); err != nil {
+	if buf, err = e.appendEnvelope(buf, ch, p, now, ct); err != nil {
 		return buf, 0, err
 	}
 	l.value.end, l.hasValue = len(buf), true
@@ -128,24 +133,25 @@ func hasKey(rel *event.Relation) bool {
 
 // appendEnvelope appends the Debezium envelope of a row change or truncate:
 // before, after, source, op, ts_ms, ts_us, ts_ns, transaction. A truncate has
-// before and after null. now is the processing time, ct the event time.
-func (e *JSONEncoder) appendEnvelope(buf []byte, ch *event.Change, now, ct time.Time) ([]byte, error) {
+// before and after null. p is the plan of ch.Relation, now the processing
+// time, ct the event time.
+func (e *JSONEncoder) appendEnvelope(buf []byte, ch *event.Change, p *jsonPlan, now, ct time.Time) ([]byte, error) {
 	before, after := ch.Before, ch.After
 	if ch.Op == event.OpTruncate {
 		before, after = nil, nil
 	}
 	var err error
 	buf = append(buf, `{"before":`...)
-	if buf, err = e.appendRow(buf, ch.Relation, before); err != nil {
+	if buf, err = e.appendRow(buf, ch.Relation, p.names, before); err != nil {
 		return buf, fmt.Errorf("before: %w", err)
 	}
 	buf = append(buf, `,"after":`...)
-	if buf, err = e.appendRow(buf, ch.Relation, after); err != nil {
+	if buf, err = e.appendRow(buf, ch.Relation, p.names, after); err != nil {
 		return buf, fmt.Errorf("after: %w", err)
 	}
 	buf = append(buf, `,"source":`...)
 	src := sourceOf(&e.o, ch, ct)
-	buf = appendJSONSource(buf, &src)
+	buf = e.appendJSONSource(buf, &src, p.tables)
 	buf = appendJSONOp(buf, ch.Op)
 	buf = appendJSONTimes(buf, now, true)
 	buf = append(buf, `,"transaction":`...)
@@ -196,7 +202,7 @@ func (e *JSONEncoder) encodeMessage(buf []byte, ls *[2]recordLayout, ch *event.C
 	buf = appendJSONTimes(buf, now, false)
 	buf = append(buf, `,"source":`...)
 	src := sourceOf(&e.o, ch, ct)
-	buf = appendJSONSource(buf, &src)
+	buf = e.appendJSONSource(buf, &src, messageTables)
 	buf = append(buf, `,"transaction":`...)
 	if transactional(ch) {
 		buf = appendJSONBlock(buf, ch)
@@ -240,20 +246,29 @@ func appendJSONTimes(buf []byte, t time.Time, fine bool) []byte {
 	return append(buf, d.ns...)
 }
 
-// appendJSONSource appends the source block in Debezium's field order.
-func appendJSONSource(buf []byte, s *source) []byte {
-	buf = append(buf, `{"version":`...)
-	buf = appendJSONString(buf, s.version)
+// messageTables is the schema and table of a logical message's source
+// block: both empty.
+const messageTables = `,"schema":"","table":""`
+
+// jsonSourceHead is the start of every source block of an encoder: version,
+// connector and name, up to the ts_ms field.
+func jsonSourceHead(version, name string) string {
+	buf := appendJSONString([]byte(`{"version":`), version)
 	buf = append(buf, `,"connector":"`+Connector+`","name":`...)
-	buf = appendJSONString(buf, s.name)
+	return string(appendJSONString(buf, name))
+}
+
+// appendJSONSource appends the source block in Debezium's field order; tables
+// is s's schema and table as appendJSONTables prints them.
+func (e *JSONEncoder) appendJSONSource(buf []byte, s *source, tables string) []byte {
+	buf = append(buf, e.srcHead...)
 	var tsTmp [64]byte
 	ts := timeDigitsOf(tsTmp[:0], s.tsMs, s.tsUs, s.tsNs)
 	buf = append(buf, `,"ts_ms":`...)
 	buf = append(buf, ts.ms...)
 	buf = append(buf, `,"snapshot":`...)
 	buf = appendJSONString(buf, s.snapshot)
-	buf = append(buf, `,"db":`...)
-	buf = appendJSONString(buf, s.db)
+	buf = append(buf, e.srcDB...)
 	// sequence is the JSON text of appendSequence as a JSON string.
 	if s.read {
 		buf = append(buf, `,"sequence":"[null,\"`...)
@@ -267,10 +282,7 @@ func appendJSONSource(buf []byte, s *source) []byte {
 	buf = append(buf, ts.us...)
 	buf = append(buf, `,"ts_ns":`...)
 	buf = append(buf, ts.ns...)
-	buf = append(buf, `,"schema":`...)
-	buf = appendJSONString(buf, s.schema)
-	buf = append(buf, `,"table":`...)
-	buf = appendJSONString(buf, s.table)
+	buf = append(buf, tables...)
 	buf = append(buf, `,"txId":`...)
 	if s.hasTxID {
 		buf = strconv.AppendInt(buf, s.txID, 10)

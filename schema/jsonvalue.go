@@ -9,8 +9,9 @@ import (
 
 // appendRow appends a row (one value per column of rel) as a JSON object in
 // column order, or null for a nil row. Every column is printed; Absent ones as
-// null. A failing column is named in the error.
-func (e *JSONEncoder) appendRow(dst []byte, rel *event.Relation, row []any) ([]byte, error) {
+// null. names are the columns' escaped names (jsonPlan.names). A failing
+// column is named in the error.
+func (e *JSONEncoder) appendRow(dst []byte, rel *event.Relation, names []string, row []any) ([]byte, error) {
 	if row == nil {
 		return append(dst, "null"...), nil
 	}
@@ -24,8 +25,7 @@ func (e *JSONEncoder) appendRow(dst []byte, rel *event.Relation, row []any) ([]b
 			dst = append(dst, ',')
 		}
 		var err error
-		dst = appendJSONString(dst, col.Name)
-		dst = append(dst, ':')
+		dst = append(dst, names[i]...)
 		if dst, err = e.appendValue(dst, col, row[i]); err != nil {
 			return dst, fmt.Errorf("column %q (%s): %w", col.Name, col.TypeName, err)
 		}
@@ -34,8 +34,9 @@ func (e *JSONEncoder) appendRow(dst []byte, rel *event.Relation, row []any) ([]b
 }
 
 // appendKey appends the key object of a row: the columns with Key set, in
-// column order. The caller has checked that rel has key columns.
-func (e *JSONEncoder) appendKey(dst []byte, rel *event.Relation, row []any) ([]byte, error) {
+// column order; names as appendRow's. The caller has checked that rel has
+// key columns.
+func (e *JSONEncoder) appendKey(dst []byte, rel *event.Relation, names []string, row []any) ([]byte, error) {
 	if len(row) != len(rel.Columns) {
 		return dst, fmt.Errorf("key: %d values for %d columns: %w", len(row), len(rel.Columns), ErrRowShape)
 	}
@@ -51,8 +52,7 @@ func (e *JSONEncoder) appendKey(dst []byte, rel *event.Relation, row []any) ([]b
 		}
 		first = false
 		var err error
-		dst = appendJSONString(dst, col.Name)
-		dst = append(dst, ':')
+		dst = append(dst, names[i]...)
 		if dst, err = e.appendValue(dst, col, row[i]); err != nil {
 			return dst, fmt.Errorf("key column %q (%s): %w", col.Name, col.TypeName, err)
 		}

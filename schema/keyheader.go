@@ -42,7 +42,7 @@ func appendKeyHeader(buf []byte, ls []recordLayout, j *JSONEncoder, ch *event.Ch
 	buf = appendJSONNode(buf, connectKeySchema(&j.o, prefix, ch.Relation))
 	buf = append(buf, `,"payload":`...)
 	var err error
-	if buf, err = j.appendKey(buf, ch.Relation, ch.KeyPeer); err != nil {
+	if buf, err = j.appendKey(buf, ch.Relation, j.plans.get(ch.Relation).names, ch.KeyPeer); err != nil {
 		return buf, err
 	}
 	buf = append(buf, '}')

@@ -62,14 +62,14 @@ func newRecords(n int) ([]event.Record, []event.Header) {
 	return b.recs[:], b.hdrs[:]
 }
 
-// build makes the records of layouts (one or two) from scratch with one
-// allocation for the records and their headers, and the bytes of every key,
-// value and header value copied into a; records share no mutable memory
+// build makes the records of layouts (one or two) from scratch, with the
+// records and their headers and the bytes of every key, value and header
+// value taken from a; records share no mutable memory
 // with scratch or with each other. A layout's extra header follows the
 // CloudEvents ones.
 func build(a *arena, scratch []byte, layouts []recordLayout) []event.Record {
 	out := a.copyOf(scratch)
-	recs, hdrs := newRecords(len(layouts))
+	recs, hdrs := a.records(len(layouts))
 	for i := range layouts {
 		l := &layouts[i]
 		r := &recs[i]
