@@ -34,10 +34,10 @@ func appendJSONTables(buf []byte, schema, table string) []byte {
 	return appendJSONString(buf, table)
 }
 
-// jsonPlans holds the newest plan per relation OID. A plan serves a
-// relation that is the one it was made for, or the same version with the
-// same columns (a relation rebuilt with the same content, as a snapshot
-// does). Safe for concurrent use.
+// jsonPlans holds the newest plan per relation OID. A plan serves the
+// relation it was made for and any other with the same schema, table and
+// column names (what it holds), whatever their versions: a snapshot's
+// relation and the stream's then share it. Safe for concurrent use.
 type jsonPlans struct {
 	prefix string
 	mu     sync.RWMutex
@@ -53,7 +53,7 @@ func (c *jsonPlans) get(rel *event.Relation) *jsonPlan {
 	c.mu.RLock()
 	p := c.m[rel.OID]
 	c.mu.RUnlock()
-	if p != nil && (p.rel == rel || p.rel.Version == rel.Version && sameRelation(p.rel, rel)) {
+	if p != nil && (p.rel == rel || sameNames(p.rel, rel)) {
 		return p
 	}
 	p = newJSONPlan(c.prefix, rel)
@@ -61,4 +61,18 @@ func (c *jsonPlans) get(rel *event.Relation) *jsonPlan {
 	c.m[rel.OID] = p
 	c.mu.Unlock()
 	return p
+}
+
+// sameNames reports whether a and b have the same schema, table and column
+// names, in order.
+func sameNames(a, b *event.Relation) bool {
+	if a.Schema != b.Schema || a.Table != b.Table || len(a.Columns) != len(b.Columns) {
+		return false
+	}
+	for i := range a.Columns {
+		if a.Columns[i].Name != b.Columns[i].Name {
+			return false
+		}
+	}
+	return true
 }

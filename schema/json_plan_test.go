@@ -9,8 +9,9 @@ import (
 
 // TestJSONPlanFollowsRelation: the names the JSON encoder escapes once per
 // relation follow a new version of the relation (a renamed column, a
-// renamed table) and are escaped; a relation rebuilt with the same content
-// gets the same output.
+// renamed table) and are escaped; a relation with the same names shares
+// the plan whatever its version; a relation rebuilt with the first
+// version's content gets the first output again.
 func TestJSONPlanFollowsRelation(t *testing.T) {
 	t.Parallel()
 	e := NewJSON(testOptions())
@@ -39,6 +40,11 @@ func TestJSONPlanFollowsRelation(t *testing.T) {
 	}
 	if want := Topic(testOptions().TopicPrefix, renamed); recs[0].Topic != want {
 		t.Fatalf("topic %q, want %q", recs[0].Topic, want)
+	}
+
+	if p1, p2 := e.plans.get(renamed), e.plans.get(&event.Relation{OID: renamed.OID, Version: 9,
+		Schema: renamed.Schema, Table: renamed.Table, Columns: renamed.Columns}); p1 != p2 {
+		t.Fatal("a relation with the same names under another version got a new plan (snapshot and stream would alternate)")
 	}
 
 	rebuilt := ordersRel() // version 1 again, a new pointer with v1's content
