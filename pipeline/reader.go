@@ -175,7 +175,7 @@ func (r *reader) step(ctx context.Context, committerErr <-chan error) error {
 
 // due reports whether step checks the stages and the clock: when checkNow
 // is set (at the start, and after a wait on the socket ended empty), else
-// every checkEvery messages. The status update is not late for it: once
+// every checkEvery steps (a step receives at most one message). The status update is not late for it: once
 // the status deadline passes, the next read that has to wait on the socket
 // fails at once with a timeout (the deadline is the socket's), ends empty
 // and sets checkNow; only messages already read ahead come first. A stage's
