@@ -100,6 +100,7 @@ type Decoder struct {
 	msgOrder []prefixCount
 
 	rowBuf rowMsg // reused by every Insert, Update and Delete
+	slabs  slabs  // changes and row values (slab.go)
 }
 
 // prefixCount is the CollectionOrder counter of one logical-message prefix
@@ -197,7 +198,7 @@ func (d *Decoder) commit(lsn event.LSN, m *pglogrepl.CommitMessage) (Result, err
 // a logical message) with its ordinals set, and a one-element slice holding it
 // in the same allocation.
 func (d *Decoder) nextChange(op event.Op, lsn event.LSN, e *relEntry) (*event.Change, []*event.Change) {
-	h := new(changeHolder)
+	h := d.slabs.change()
 	c := &h.c
 	d.ordinal++
 	c.Op, c.Tx, c.Ordinal, c.LSN = op, d.tx, d.ordinal, lsn

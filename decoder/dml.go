@@ -29,7 +29,7 @@ func (d *Decoder) insert(ctx context.Context, lsn event.LSN, m *rowMsg) (Result,
 	if err != nil {
 		return Result{}, err
 	}
-	vals := make([]any, len(e.convs))
+	vals := d.slabs.row(len(e.convs))
 	if err := e.decodeNew(vals, m.new, nil); err != nil {
 		return Result{}, fmt.Errorf("decoder: Insert into %s at LSN %s: %w", e.rel.QualifiedName(), lsn, err)
 	}
@@ -49,13 +49,13 @@ func (d *Decoder) update(ctx context.Context, lsn event.LSN, m *rowMsg) (Result,
 	n := len(e.convs)
 	var before, after []any
 	if m.oldKind != 0 {
-		vals := make([]any, 2*n)
+		vals := d.slabs.row(2 * n)
 		before, after = vals[:n:n], vals[n:]
 		if err := e.decodeOld(before, m.oldKind, m.old); err != nil {
 			return Result{}, fmt.Errorf("decoder: Update of %s at LSN %s, old tuple: %w", e.rel.QualifiedName(), lsn, err)
 		}
 	} else {
-		after = make([]any, n)
+		after = d.slabs.row(n)
 	}
 	if err := e.decodeNew(after, m.new, before); err != nil {
 		return Result{}, fmt.Errorf("decoder: Update of %s at LSN %s: %w", e.rel.QualifiedName(), lsn, err)
@@ -73,7 +73,7 @@ func (d *Decoder) delete(ctx context.Context, lsn event.LSN, m *rowMsg) (Result,
 	if err != nil {
 		return Result{}, err
 	}
-	before := make([]any, len(e.convs))
+	before := d.slabs.row(len(e.convs))
 	if err := e.decodeOld(before, m.oldKind, m.old); err != nil {
 		return Result{}, fmt.Errorf("decoder: Delete from %s at LSN %s: %w", e.rel.QualifiedName(), lsn, err)
 	}

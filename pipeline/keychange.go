@@ -14,17 +14,18 @@ const createSuffix = "-C"
 // are keyed, so a single update under the new key would leave the old key
 // alive forever in a compacted topic. The delete keeps the change's event ID
 // (and gets its tombstone); the create's ID ends in "-C". Each half's KeyPeer
-// is the other row, for Debezium's __debezium.newkey / oldkey headers. Any
-// other change is returned alone.
-func splitKeyChange(ch *event.Change) []*event.Change {
+// is the other row, for Debezium's __debezium.newkey / oldkey headers. For
+// any other change split is false (and nothing is allocated: this runs for
+// every change).
+func splitKeyChange(ch *event.Change) (del, ins *event.Change, split bool) {
 	if ch.Op != event.OpUpdate || ch.Before == nil || ch.Relation == nil || !keyChanged(ch) {
-		return []*event.Change{ch}
+		return nil, nil, false
 	}
-	del := *ch
-	del.Op, del.After, del.KeyPeer = event.OpDelete, nil, ch.After
-	ins := *ch
-	ins.Op, ins.Before, ins.IDSuffix, ins.KeyPeer = event.OpCreate, nil, createSuffix, ch.Before
-	return []*event.Change{&del, &ins}
+	d := *ch
+	d.Op, d.After, d.KeyPeer = event.OpDelete, nil, ch.After
+	i := *ch
+	i.Op, i.Before, i.IDSuffix, i.KeyPeer = event.OpCreate, nil, createSuffix, ch.Before
+	return &d, &i, true
 }
 
 // keyChanged reports whether any key column differs between Before and After.
@@ -64,17 +65,17 @@ func (s *session) encode(ch *event.Change) ([]event.Record, error) {
 	if streamed {
 		s.shift.apply(ch)
 	}
-	parts := splitKeyChange(ch)
-	if len(parts) == 1 {
+	del, ins, split := splitKeyChange(ch)
+	if !split {
 		return s.enc.Encode(ch)
 	}
-	parts[1].OrderShift++
-	parts[1].CollectionShift++
+	ins.OrderShift++
+	ins.CollectionShift++
 	if streamed {
 		s.shift.split(ch)
 	}
 	var out []event.Record
-	for _, p := range parts {
+	for _, p := range [2]*event.Change{del, ins} {
 		recs, err := s.enc.Encode(p)
 		if err != nil {
 			return nil, err

@@ -29,7 +29,12 @@ func TestSplitKeyChange(t *testing.T) {
 		{"bytea key changed", upd([]any{[]byte{1}, "a"}, []any{[]byte{2}, "a"}), []event.Op{event.OpDelete, event.OpCreate}},
 	}
 	for _, tc := range cases {
-		parts := splitKeyChange(tc.ch)
+		parts := []*event.Change{tc.ch}
+		if del, ins, split := splitKeyChange(tc.ch); split {
+			parts = []*event.Change{del, ins}
+		} else if del != nil || ins != nil {
+			t.Errorf("%s: not split, yet halves returned", tc.name)
+		}
 		if len(parts) != len(tc.wantOp) {
 			t.Errorf("%s: %d parts, want %d", tc.name, len(parts), len(tc.wantOp))
 			continue
