@@ -34,3 +34,22 @@ func BenchmarkEncodeJSONDelete(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendJSONString escapes a jsonb document (quotes to escape), a
+// short text and a longer plain text, as the JSON encoder does per row.
+func BenchmarkAppendJSONString(b *testing.B) {
+	inputs := []string{`{"channel": "web", "priority": 2, "tags": ["a", "b"]}`, "ACME Corporation",
+		"a short note about the order that runs on for a while, as notes do"}
+	n := 0
+	for _, s := range inputs {
+		n += len(s)
+	}
+	b.SetBytes(int64(n))
+	buf := make([]byte, 0, 512)
+	for b.Loop() {
+		buf = buf[:0]
+		for _, s := range inputs {
+			buf = appendJSONString(buf, s)
+		}
+	}
+}

@@ -14,49 +14,86 @@ import (
 // becomes \ufffd, so the output is always valid JSON and decodes to what
 // ranging over s yields.
 func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789ABCDEF"
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+		if i+8 <= len(s) && plainWord(load64(s, i)) {
+			i += 8
+			continue
+		}
+		// Byte by byte to the end of this word (a rune may run past it).
+		for end := min(i+8, len(s)); i < end; {
+			c := s[i]
+			switch {
+			case c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\':
 				i++
 				continue
+			case c < utf8.RuneSelf:
+				dst = appendJSONEscape(append(dst, s[start:i]...), c)
+				i++
+				start = i
+				continue
 			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = append(append(dst, s[start:i]...), `\ufffd`...)
+				i++
+				start = i
+				continue
 			}
-			i++
-			start = i
-			continue
+			i += size
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// appendJSONEscape appends the escape of an ASCII byte that needs one: '"',
+// '\\' or a control character.
+func appendJSONEscape(dst []byte, c byte) []byte {
+	const hex = "0123456789ABCDEF"
+	switch c {
+	case '"', '\\':
+		return append(dst, '\\', c)
+	case '\b':
+		return append(dst, '\\', 'b')
+	case '\t':
+		return append(dst, '\\', 't')
+	case '\n':
+		return append(dst, '\\', 'n')
+	case '\f':
+		return append(dst, '\\', 'f')
+	case '\r':
+		return append(dst, '\\', 'r')
+	}
+	return append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+}
+
+// Masks for plainWord: every byte 0x01, 0x80, or a byte value repeated.
+const (
+	ones   = 0x0101010101010101
+	highs  = 0x8080808080808080
+	quotes = '"' * ones
+	slashs = '\\' * ones
+	spaces = ' ' * ones
+)
+
+// plainWord reports whether none of the eight bytes of w needs attention in
+// appendJSONString: each is ASCII, at least ' ', and neither '"' nor '\\'.
+// (The classic test for a zero byte, x-ones & ^x & highs, flags every zero
+// byte, and may flag a 0x01 byte just above one; a false "not plain" only
+// sends the word down the byte-by-byte path.)
+func plainWord(w uint64) bool {
+	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	below := (w - spaces) & ^w & highs // a byte below ' ' (or above it by borrow from one)
+	return w&highs == 0 && below == 0 && hasZero(w^quotes) == 0 && hasZero(w^slashs) == 0
+}
+
+// load64 returns the eight bytes of s at i as a little-endian word.
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 }
 
 // appendJSONBase64 appends b as a JSON string of its standard, padded base64
