@@ -39,51 +39,28 @@ func TestPlainWord(t *testing.T) {
 }
 
 // appendJSONStringByte is appendJSONString as it was before it skipped
-// plain words: one byte at a time. The reference of FuzzAppendJSONString.
+// plain words: one byte at a time (escapes by the same appendJSONEscape,
+// which TestAppendJSONString checks). The reference of FuzzAppendJSONString.
 func appendJSONStringByte(dst []byte, s string) []byte {
-	const hex = "0123456789ABCDEF"
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			if c < 0x20 || c == '"' || c == '\\' {
+				dst = appendJSONEscape(append(dst, s[start:i]...), c)
+				start = i + 1
 			}
 			i++
-			start = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
+			dst = append(append(dst, s[start:i]...), `\ufffd`...)
+			start = i + 1
 		}
 		i += size
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
-
-// appendJSONBase64 appends b as a JSON string of its standard, padded base64
