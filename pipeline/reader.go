@@ -32,7 +32,7 @@ type reader struct {
 	batch      []item        // decoded, not yet handed to the publisher
 	batchBytes int           // WAL bytes of batch
 	tickTimer  *time.Timer
-	unchecked  int  // messages received since the last stage and clock check (due)
+	unchecked  int  // steps since the last stage and clock check (due)
 	checkNow   bool // the next step checks, whatever unchecked says
 	quiet      int  // status intervals waited on the socket with nothing received (silence.go)
 	pinged     bool // a reply was asked for during this silence
@@ -40,8 +40,8 @@ type reader struct {
 
 const reportEvery = 10 * time.Second
 
-// checkEvery is how many messages, at most, the reader receives between two
-// checks of the other stages and the clock (for the status update and
+// checkEvery is how many steps (messages), at most, the reader takes between
+// two checks of the other stages and the clock (for the status update and
 // progress report). Doing both for every message was a twentieth of
 // walrelay's CPU on a backlog: a time.Now and a four-way select per row.
 // (A ticker's channel is no cheaper: each poll of it checks the timer.)
@@ -175,12 +175,14 @@ func (r *reader) step(ctx context.Context, committerErr <-chan error) error {
 
 // due reports whether step checks the stages and the clock: when checkNow
 // is set (at the start, and after a wait on the socket ended empty), else
-// every checkEvery steps (a step receives at most one message). The status update is not late for it: once
-// the status deadline passes, the next read that has to wait on the socket
-// fails at once with a timeout (the deadline is the socket's), ends empty
-// and sets checkNow; only messages already read ahead come first. A stage's
-// failure is seen within checkEvery messages, at the next hand-off (which
-// checks the stages while it waits), or at the status deadline.
+// every checkEvery steps (a step receives at most one message).
+//
+// The status update is not late for it: once the status deadline passes,
+// the next read that has to wait on the socket fails at once with a timeout
+// (the deadline is the socket's), ends empty and sets checkNow; only
+// messages already read ahead come first. A stage's failure is seen within
+// checkEvery steps, at the next hand-off (which checks the stages while it
+// waits), or at the status deadline.
 func (r *reader) due() bool {
 	r.unchecked++
 	if r.checkNow || r.unchecked >= checkEvery {
