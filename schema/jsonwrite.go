@@ -71,11 +71,11 @@ func appendJSONEscape(dst []byte, c byte) []byte {
 
 // Masks for plainWord: every byte 0x01, 0x80, or a byte value repeated.
 const (
-	ones   = 0x0101010101010101
-	highs  = 0x8080808080808080
-	quotes = '"' * ones
-	slashs = '\\' * ones
-	spaces = ' ' * ones
+	ones        = 0x0101010101010101
+	highs       = 0x8080808080808080
+	quotes      = '"' * ones
+	backslashes = '\\' * ones
+	spaces      = ' ' * ones
 )
 
 // plainWord reports whether none of the eight bytes of w needs attention in
@@ -86,7 +86,7 @@ const (
 func plainWord(w uint64) bool {
 	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
 	below := (w - spaces) & ^w & highs // a byte below ' ' (or above it by borrow from one)
-	return w&highs == 0 && below == 0 && hasZero(w^quotes) == 0 && hasZero(w^slashs) == 0
+	return w&highs == 0 && below == 0 && hasZero(w^quotes) == 0 && hasZero(w^backslashes) == 0
 }
 
 // load64 returns the eight bytes of s at i as a little-endian word.
