@@ -83,6 +83,7 @@ type monitor struct {
 	mu         sync.Mutex
 	samples    int
 	violations []string
+	positions  []pglogrepl.LSN // the slot's distinct confirmed_flush_lsn values, in order
 }
 
 // startMonitor samples every 20 ms, until stop: the slot's
@@ -131,6 +132,9 @@ func (m *monitor) sample(conn *pgx.Conn, cfg *relayConfig, first pglogrepl.LSN) 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.samples++
+	if n := len(m.positions); n == 0 || m.positions[n-1] != slot {
+		m.positions = append(m.positions, slot)
+	}
 	switch {
 	case err != nil:
 		m.violate("checkpoint unreadable while the slot is at %s: %v", slot, err)
@@ -162,4 +166,11 @@ func (m *monitor) stop() (int, []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.samples, m.violations
+}
+
+// confirmed returns the slot's distinct confirmed positions seen, in order.
+func (m *monitor) confirmed() []pglogrepl.LSN {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.positions
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,8 +12,10 @@ import (
 // transactions in one continuous stream, it confirms its progress to the
 // server as it goes (postgres.status_interval 100ms), not only once the
 // stream pauses: the slot's confirmed_flush_lsn takes at least three values
-// between where the relay stopped and the backlog's end. Otherwise the
-// server would keep the whole backlog's WAL until the relay caught up.
+// between where the relay stopped and the backlog's end (sampled every
+// 20 ms by the kill test's monitor, which also checks that the slot is
+// never confirmed past the stored checkpoint). Otherwise the server would
+// keep the whole backlog's WAL until the relay caught up.
 // (The reader sends them from its periodic checks, while it waits to hand
 // a batch over, and when a read finds the status deadline passed; with all
 // three off, this test fails.)
@@ -45,48 +46,26 @@ func TestStatusDuringBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	samples := sampleConfirmed(t, dsn, cfg.Slot)
+	mon := startMonitor(t, cfg, dsn)
 	r = startRelay(t, cfg)
 	catchUp(t, cfg, conn, mcol, mcol, 2*time.Minute)
-	seen := samples()
+	samples, violations := mon.stop()
+	for _, v := range violations {
+		t.Errorf("monitor: %s", v)
+	}
 	var between []pglogrepl.LSN
-	for _, lsn := range seen {
+	for _, lsn := range mon.confirmed() {
 		if lsn > start && lsn < end {
 			between = append(between, lsn)
 		}
 	}
-	t.Logf("backlog %s..%s; confirmed_flush_lsn took %d values in between: %v", start, end, len(between), between)
+	t.Logf("backlog %s..%s; %d samples; confirmed_flush_lsn took %d values in between: %v",
+		start, end, samples, len(between), between)
 	if len(between) < 3 {
 		t.Errorf("confirmed_flush_lsn took %d values between %s and %s while the relay caught up %d rows, want at least 3 "+
 			"(status updates during the stream)", len(between), start, end, txs*rowsPerTx)
 	}
 	if code, took := r.term(); code != 0 {
 		t.Errorf("walrelay exit code %d %s after SIGTERM, want 0", code, took)
-	}
-}
-
-// sampleConfirmed polls the slot's confirmed_flush_lsn every 10 ms on a
-// connection of its own until the returned function is called; that
-// returns the distinct values seen, in order.
-func sampleConfirmed(t *testing.T, dsn, slot string) func() []pglogrepl.LSN {
-	t.Helper()
-	conn := connect(t, dsn)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var seen []pglogrepl.LSN
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for ctx.Err() == nil {
-			if lsn, _, err := slotState(ctx, conn, slot); err == nil && (len(seen) == 0 || lsn != seen[len(seen)-1]) {
-				seen = append(seen, lsn)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}()
-	return func() []pglogrepl.LSN {
-		cancel()
-		wg.Wait()
-		return seen
 	}
 }
