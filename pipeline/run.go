@@ -6,16 +6,23 @@ import (
 	"time"
 )
 
+// maxRestartDelay caps the backoff between sessions.
+const maxRestartDelay = 30 * time.Second
+
 // Run streams until ctx is cancelled (SIGINT/SIGTERM), then drains what is in
 // flight, writes a final checkpoint and returns nil.
 //
 // A session that fails after it has streamed (Kafka retries exhausted, a lost
 // connection, a store error) is restarted from the checkpoint after an
-// exponential backoff with jitter. Errors before the first session streams,
-// and fatal errors (bad config, privileges, a detected gap), are returned so
-// the process exits non-zero with one clear line. With postgres.standby, a
-// session that finds the slot held by another walrelay is started again
-// every standbyPoll instead, before the first stream too (standby.go).
+// exponential backoff with jitter. The backoff starts again from 1 s only
+// after a healthy session (session.healthy): one that fails the same way each
+// time (a record Kafka never takes, a schema the registry refuses) backs off
+// up to maxRestartDelay instead of reconnecting every second. Errors before
+// the first session streams, and fatal errors (bad config, privileges, a
+// detected gap), are returned so the process exits non-zero with one clear
+// line. With postgres.standby, a session that finds the slot held by another
+// walrelay is started again every standbyPoll instead, before the first
+// stream too (standby.go).
 func Run(ctx context.Context, opts Options) error {
 	if dir := opts.Config.DataDir; dir != "" {
 		unlock, err := lockDataDir(dir)
@@ -67,10 +74,10 @@ func Run(ctx context.Context, opts Options) error {
 			failures = 0
 			continue
 		}
-		if s.streamed {
+		if s.healthy(maxRestartDelay) {
 			failures = 0
 		}
-		delay := backoff(failures, time.Second, 30*time.Second)
+		delay := backoff(failures, time.Second, maxRestartDelay)
 		failures++
 		opts.Log.Error().Err(err).Dur("retry_in", delay).Msg("pipeline halted; restarting from the checkpoint")
 		rs.metrics.restarting()

@@ -55,6 +55,7 @@ type session struct {
 	retain     retainer
 	snapStatus *SnapshotStatus // set once a snapshot ran in this session
 	streamed   bool
+	streamedAt time.Time // when streaming began (streamed)
 	sinkClosed bool
 	reader     reader
 }
@@ -85,7 +86,7 @@ func (s *session) run(ctx context.Context) error {
 	heartbeatsDone := make(chan struct{})
 	go func() { defer close(heartbeatsDone); s.runHeartbeats(hctx) }()
 
-	s.streamed = true
+	s.streamed, s.streamedAt = true, time.Now()
 	s.live.Store(true)
 	s.rs.metrics.streaming(s)
 	s.log.Info().Str("slot", s.cfg.Postgres.Slot).Str("publication", s.cfg.Postgres.Publication).
@@ -322,4 +323,19 @@ func SinkConfig(cfg *config.Config) (sink.Config, error) {
 		sc.TLS = t
 	}
 	return sc, nil
+}
+
+// healthy reports whether this session, which has ended, counts as one that
+// worked, so that the next failure backs off from the start again: it moved
+// the checkpoint past where it began, or it streamed for at least long (an
+// idle database without heartbeats moves nothing). A session that never
+// streamed is not healthy. Called by Run after run returns.
+func (s *session) healthy(long time.Duration) bool {
+	if !s.streamed {
+		return false
+	}
+	if s.committer != nil && s.committer.Persisted() > s.start {
+		return true
+	}
+	return time.Since(s.streamedAt) >= long
 }
