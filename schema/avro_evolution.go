@@ -97,8 +97,7 @@ func (e *IncompatibleChangeError) fix() string {
 	if e.Registry == "" {
 		return "PUT " + body + " to /config/" + e.Subject + " on the schema registry"
 	}
-	return fmt.Sprintf("curl -X PUT -H 'Content-Type: %s' --data %s %s/config/%s",
-		registry.ContentType, body, strings.TrimRight(e.Registry, "/"), e.Subject)
+	return registry.RelaxCommand(e.Registry, e.Subject)
 }
 
 // newIncompatibleChange maps the registry's field-level problems to

@@ -48,7 +48,13 @@ type cacheKey struct {
 
 // NewClient returns a Client over b. level applies to subjects that have no
 // level of their own in the registry (normally schema_registry.compatibility).
+// A backend that says where it reads subjects' own levels (HTTPBackend's
+// LevelSource) gets that logged once, here.
 func NewClient(b Backend, level Level, log zerolog.Logger) *Client {
+	if ls, ok := b.(interface{ LevelSource() string }); ok {
+		log.Info().Str("source", ls.LevelSource()).Str("compatibility", string(level)).
+			Msg("reading each subject's own compatibility level; subjects without one use the configured level")
+	}
 	return &Client{b: b, level: level, log: log, ids: map[cacheKey]int{}}
 }
 

@@ -11,7 +11,10 @@
 // with an *IncompatibleError that lists each field that breaks and how.
 //
 // Two Backends exist: HTTPBackend talks to any Confluent-compatible
-// registry by URL through hamba/avro/v2/registry, with basic auth and TLS;
+// registry by URL through hamba/avro/v2/registry, with basic auth and TLS
+// (for Apicurio's ccompat API, whose GET /config/{subject} reports the global
+// level for a subject without its own, it reads the subject's level from the
+// artifact's COMPATIBILITY rule in Apicurio's native API: apicurio.go);
 // Store is the embedded registry, whose schemas, subjects, versions and
 // subject-level compatibility are persisted in <data_dir>/registry/, so that
 // IDs stay the same across restarts.

@@ -96,8 +96,8 @@ type Problem struct {
 	// Path names the field from the top-level record down, e.g.
 	// ["after", "qty"]; empty when the top-level types themselves differ.
 	Path []string
-	// Change is what happened: ChangeAdded, ChangeRemoved, ChangeType or
-	// ChangeOther.
+	// Change is what happened: ChangeAdded, ChangeRemoved, ChangeType,
+	// ChangeRequired, ChangeOptional or ChangeOther.
 	Change string
 	// Old and New describe the field's type before and after ("" when the
 	// field does not exist on that side).
@@ -112,6 +112,13 @@ const (
 	ChangeRemoved = "removed without a default"
 	ChangeType    = "changed type"
 	ChangeOther   = "changed"
+	// ChangeRequired: the field lost its null branch, its type otherwise
+	// compatible; in walrelay's value schemas the column became a key
+	// column. Reason says so and what it means for consumers.
+	ChangeRequired = "became required"
+	// ChangeOptional: the field gained a null branch the old schema cannot
+	// read; in walrelay's value schemas the column left the key.
+	ChangeOptional = "became optional"
 )
 
 func (e *IncompatibleError) Error() string {
@@ -139,7 +146,8 @@ func (e *IncompatibleError) Error() string {
 	return b.String()
 }
 
-// String renders one problem, e.g. `field after.qty changed type from long to string`.
+// String renders one problem, e.g. `field after.qty changed type from long to string`
+// or `field after.a became required (it became a key column: ...)`.
 func (p Problem) String() string {
 	var b strings.Builder
 	if len(p.Path) > 0 {
@@ -149,6 +157,8 @@ func (p Problem) String() string {
 	switch p.Change {
 	case ChangeType:
 		fmt.Fprintf(&b, " from %s to %s", p.Old, p.New)
+	case ChangeRequired, ChangeOptional:
+		fmt.Fprintf(&b, " (%s)", p.Reason)
 	case ChangeAdded:
 		fmt.Fprintf(&b, " (%s)", p.New)
 	case ChangeRemoved:

@@ -28,8 +28,12 @@ func explainAt(sc *avro.SchemaCompatibility, path []string, reader, writer avro.
 		if !newIsReader {
 			old, nw = nw, old
 		}
-		*out = append(*out, Problem{Path: clone(path), Change: ChangeType, Old: old, New: nw,
-			Reason: fmt.Sprint(sc.Compatible(reader, writer))})
+		pr := Problem{Path: clone(path), Change: ChangeType, Old: old, New: nw,
+			Reason: fmt.Sprint(sc.Compatible(reader, writer))}
+		if nullabilityOnly(sc, reader, writer) {
+			pr.Change, pr.Reason = nullabilityChange(old, nw, newIsReader)
+		}
+		*out = append(*out, pr)
 		return
 	}
 	before := len(*out)
@@ -57,6 +61,35 @@ func explainAt(sc *avro.SchemaCompatibility, path []string, reader, writer avro.
 		*out = append(*out, Problem{Path: clone(path), Change: ChangeOther,
 			Reason: fmt.Sprintf("record name %s is not %s", r.FullName(), w.FullName())})
 	}
+}
+
+// nullabilityOnly reports whether reader and writer break only because the
+// writer's type is nullable (["null", T]) and the reader's is not: T alone
+// would resolve.
+func nullabilityOnly(sc *avro.SchemaCompatibility, reader, writer avro.Schema) bool {
+	rt, wt := nonNull(reader), nonNull(writer)
+	return rt == reader && wt != writer && sc.Compatible(rt, wt) == nil
+}
+
+// nullabilityChange names a change of a field between optional and required.
+// In walrelay's value schemas that is a column entering or leaving the key
+// (schema/avro_doc.go: key columns are required, the others optional), not a
+// change of its type, and the reason says so. The new schema being the reader
+// means it is the one that made the field required (BACKWARD); else the old
+// schema's required field cannot read the new optional one (FORWARD).
+func nullabilityChange(old, nw string, newIsReader bool) (change, reason string) {
+	same := ""
+	if strings.TrimPrefix(old, "optional ") == strings.TrimPrefix(nw, "optional ") {
+		same = " and its type did not change"
+	}
+	if newIsReader {
+		return ChangeRequired, fmt.Sprintf("it became a key column: walrelay makes the primary key or replica "+
+			"identity columns required in the value schema, so %s is now %s%s; consumers on the new schema "+
+			"cannot read a record already in the topic that holds a null in it", old, nw, same)
+	}
+	return ChangeOptional, fmt.Sprintf("it is no longer a key column: walrelay makes the columns outside the "+
+		"primary key or replica identity optional in the value schema, so %s is now %s%s; consumers on the "+
+		"old schema cannot read a new record that holds a null in it", old, nw, same)
 }
 
 // record returns s as a record, looking through references and nullable

@@ -28,12 +28,15 @@ type HTTPConfig struct {
 }
 
 // HTTPBackend is a Backend for any Confluent-compatible registry, through
-// hamba/avro/v2/registry's client.
+// hamba/avro/v2/registry's client. For Apicurio Registry's ccompat API (a URL
+// ending in /apis/ccompat/v6 or /v7) it reads a subject's own level from
+// Apicurio's native API (apicurio.go).
 type HTTPBackend struct {
-	c    *hambareg.Client
-	http *http.Client
-	base *url.URL
-	cfg  HTTPConfig
+	c      *hambareg.Client
+	http   *http.Client
+	base   *url.URL
+	native *url.URL // Apicurio's native artifacts URL; nil for other registries
+	cfg    HTTPConfig
 }
 
 var _ Backend = (*HTTPBackend)(nil)
@@ -66,7 +69,7 @@ func NewHTTPBackend(cfg HTTPConfig) (*HTTPBackend, error) {
 	if base.Path == "" || base.Path[len(base.Path)-1] != '/' {
 		base.Path += "/"
 	}
-	return &HTTPBackend{c: c, http: hc, base: base, cfg: cfg}, nil
+	return &HTTPBackend{c: c, http: hc, base: base, native: apicurioArtifacts(base), cfg: cfg}, nil
 }
 
 // tlsConfig loads the registry's TLS files (internal/tlsfiles); errors
@@ -125,31 +128,23 @@ func (h *HTTPBackend) History(ctx context.Context, subject string, all bool) ([]
 }
 
 // SubjectLevel implements Backend with GET /config/{subject}. A registry
-// that answers 404 (40401, 40408) has no level for the subject.
+// that answers 404 (40401, 40408) has no level for the subject. On Apicurio,
+// whose /config/{subject} answers with the global level, the subject's
+// artifact rule is read instead (apicurioSubjectLevel).
 func (h *HTTPBackend) SubjectLevel(ctx context.Context, subject string) (Level, bool, error) {
+	if h.native != nil {
+		return h.apicurioSubjectLevel(ctx, subject)
+	}
 	u := h.base.JoinPath("config", subject)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	status, body, err := h.get(ctx, u, ContentType)
 	if err != nil {
 		return "", false, err
 	}
-	req.Header.Set("Accept", ContentType)
-	if h.cfg.Username != "" || h.cfg.Password != "" {
-		req.SetBasicAuth(h.cfg.Username, h.cfg.Password)
-	}
-	resp, err := h.http.Do(req)
-	if err != nil {
-		return "", false, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", false, err
-	}
-	if resp.StatusCode == http.StatusNotFound {
+	if status == http.StatusNotFound {
 		return "", false, nil
 	}
-	if resp.StatusCode != http.StatusOK {
-		return "", false, fmt.Errorf("GET %s: HTTP %d: %s", u.Redacted(), resp.StatusCode, body)
+	if status != http.StatusOK {
+		return "", false, fmt.Errorf("GET %s: HTTP %d: %s", u.Redacted(), status, body)
 	}
 	var cfg struct {
 		CompatibilityLevel string `json:"compatibilityLevel"`
@@ -167,6 +162,29 @@ func (h *HTTPBackend) SubjectLevel(ctx context.Context, subject string) (Level, 
 	}
 	l, err := ParseLevel(name)
 	return l, err == nil, err
+}
+
+// get sends GET u with the backend's credentials and returns the status and
+// up to 1 MiB of the body.
+func (h *HTTPBackend) get(ctx context.Context, u *url.URL, accept string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Accept", accept)
+	if h.cfg.Username != "" || h.cfg.Password != "" {
+		req.SetBasicAuth(h.cfg.Username, h.cfg.Password)
+	}
+	resp, err := h.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return 0, nil, fmt.Errorf("GET %s: %w", u.Redacted(), err)
+	}
+	return resp.StatusCode, body, nil
 }
 
 // Register implements Backend. A 409 from the registry becomes an
