@@ -167,7 +167,7 @@ func TestUserTypes(t *testing.T) {
 		{"mood", moodOID, event.KindEnum, 0, -1, "mood"},
 		{"moods", moodArrOID, event.KindArray, moodOID, -1, "_mood"},
 		{"price", pgtype.NumericOID, event.KindBase, 0, numericTypmod(8, 2), "numeric"},
-		{"prices", priceArrOID, event.KindArray, priceOID, -1, "_price"},
+		{"prices", priceArrOID, event.KindArray, pgtype.NumericOID, numericTypmod(8, 2), "_price"}, // the domain's base and typmod
 		{"ext", extOID, event.KindOther, 0, -1, "hstore"},
 		{"missing", missingOID, event.KindOther, 0, -1, "gone"},
 		{"pos", pgtype.Int4OID, event.KindBase, 0, -1, "int4"},

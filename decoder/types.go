@@ -154,8 +154,11 @@ func (d *Decoder) lookup(ctx context.Context, oid uint32, depth int) (typeDesc, 
 	case event.KindArray:
 		if info.ElemOID == 0 {
 			td.kind = event.KindOther
+			break
 		}
-		td.elem = info.ElemOID
+		if err := d.arrayElem(ctx, &td, info, depth); err != nil {
+			return typeDesc{}, err
+		}
 	case event.KindEnum:
 		td.labels = info.Labels
 	case event.KindOther:
@@ -166,4 +169,25 @@ func (d *Decoder) lookup(ctx context.Context, oid uint32, depth int) (typeDesc, 
 		td.name = fallback.name
 	}
 	return td, nil
+}
+
+// arrayElem sets td.elem for an array type from info: the element itself, or
+// for an array of a domain the domain's base type, with the domain's typmod
+// as td.typmod (the column's typmod when pgoutput sends none), so that the
+// column is described, converted and encoded as an array of the base type
+// (e.g. money2[] over numeric(10,2) as numeric(10,2)[]).
+func (d *Decoder) arrayElem(ctx context.Context, td *typeDesc, info TypeInfo, depth int) error {
+	td.elem = info.ElemOID
+	if _, ok := d.builtin(info.ElemOID); ok || depth >= maxDomainDepth || info.ElemOID == td.oid {
+		return nil
+	}
+	ed, err := d.resolveDepth(ctx, info.ElemOID, depth+1)
+	if err != nil {
+		return fmt.Errorf("element of array %s (OID %d): %w", info.Name, td.oid, err)
+	}
+	if ed.kind == event.KindArray { // cannot happen in Postgres; keep the element as it is
+		return nil
+	}
+	td.elem, td.typmod = ed.oid, ed.typmod
+	return nil
 }

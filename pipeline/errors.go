@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/walrelay/walrelay/schema"
 )
 
 // FatalError is an error that restarting cannot fix (configuration, a detected
@@ -25,10 +27,12 @@ func fatal(err error) error {
 	return &FatalError{Err: err}
 }
 
-// IsFatal reports whether err must not be retried.
+// IsFatal reports whether err must not be retried: a FatalError, or a key
+// value the configured key encoding cannot carry (schema.ErrUnrepresentableKey:
+// every retry would fail on the same row until decimal_handling_mode changes).
 func IsFatal(err error) bool {
 	var f *FatalError
-	return errors.As(err, &f)
+	return errors.As(err, &f) || errors.Is(err, schema.ErrUnrepresentableKey)
 }
 
 // backoff returns the delay before restart attempt n (0-based): exponential

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/walrelay/walrelay/schema"
 )
 
 func TestFatalUnlessConnection(t *testing.T) {
@@ -27,5 +29,18 @@ func TestFatalUnlessConnection(t *testing.T) {
 		if got := IsFatal(fatalUnlessConnection(tc.err)); got != tc.fatal {
 			t.Errorf("%v: fatal %v, want %v", tc.err, got, tc.fatal)
 		}
+	}
+}
+
+// TestUnrepresentableKeyIsFatal: a numeric NaN key under precise decimals
+// fails on every retry, so Run exits with the message instead of restarting.
+func TestUnrepresentableKeyIsFatal(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("encode public.t: numeric NaN in key column: %w", schema.ErrUnrepresentableKey)
+	if !IsFatal(err) {
+		t.Errorf("IsFatal(%v) = false", err)
+	}
+	if IsFatal(errors.New("kafka: leader not available")) {
+		t.Error("a retryable error counted as fatal")
 	}
 }

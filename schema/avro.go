@@ -76,7 +76,7 @@ func NewAvro(o Options, ao AvroOptions) (*AvroEncoder, error) {
 		ao:       ao,
 		ceSource: event.CloudEventsSource(o.SystemID, o.Database),
 		msgTopic: MessageTopic(o.TopicPrefix),
-		ph:       newPlaceholders(o.ToastPlaceholder, o.BinaryMode),
+		ph:       newPlaceholders(o.ToastPlaceholder),
 		topics:   newTopicCache(o.TopicPrefix),
 		plans:    planCache{m: map[planKey]*avroPlan{}},
 		keyJSON:  NewJSON(o),

@@ -83,11 +83,15 @@ package schema
 //	                          array is flattened in row-major order
 //	anything else             string, PostgreSQL's text form
 //
-// Unchanged TOAST values take the placeholder where the type can hold it
-// (strings, bytes, arrays of strings, bytes or numbers, as the JSON format
-// does); in other types (numeric, temporal, Point, PostGIS) the column is
-// null, in JSON too, as Debezium Server 3.6.1 writes them. Columns absent
-// from an old tuple are null.
+// Unchanged TOAST values take the placeholder where the type can hold it,
+// the same value as in the JSON format (placeholderFor): strings the
+// placeholder, bytes its bytes, arrays of strings [placeholder] (uuid[] its
+// name-based UUID), bytea[] [its bytes], int4[]/date[]/int8[] its bytes as
+// numbers, as Debezium does; other types (numeric, bool, int2, oid, floats,
+// temporal, Point, PostGIS, and arrays of those) are null, in JSON too, as
+// Debezium leaves them. Columns absent from an old tuple are null. A numeric
+// NaN or ±Infinity in a key column fails the record with
+// ErrUnrepresentableKey in precise mode (a decimal cannot carry it).
 //
 // Logical decoding messages go to <prefix>.message with Debezium's
 // io.debezium.connector.postgresql.MessageKey {prefix} and MessageValue

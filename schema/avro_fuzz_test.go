@@ -113,6 +113,7 @@ func checkFuzzRow(t *testing.T, got map[string]any, row []any) {
 		}
 	}
 	if d, ok := row[5].(event.Decimal); ok {
+		d = stripTrailingZeros(d) // as Debezium writes a VariableScaleDecimal
 		m := got["n"].(map[string]any)
 		if m["scale"] != int(d.Scale) || !bytes.Equal(m["value"].([]byte), appendBigBytes(nil, d.Unscaled)) {
 			t.Fatalf("n = %#v, want %s", m, d)

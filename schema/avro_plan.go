@@ -105,7 +105,7 @@ func (e *AvroEncoder) buildPlan(rel *event.Relation, topic string) *avroPlan {
 		col := &rel.Columns[i]
 		t := e.o.withModes(columnType(col), col)
 		p.value[i] = avroField{name: fnames[i], col: i, column: col, t: t, optional: !col.Key,
-			ph: placeholderFor(t, e.ph)}
+			ph: placeholderFor(t, col, e.ph)}
 		if col.Key {
 			p.hasKey = true
 			p.key = append(p.key, p.value[i])

@@ -52,14 +52,10 @@ func (f *avroField) write(w *avro.Writer, v any) error {
 		w.WriteLong(0)
 		return nil
 	}
-	return fmt.Errorf("%v in key column: %w", describeNull(v), ErrUnsupportedValue)
-}
-
-func describeNull(v any) string {
-	if d, ok := v.(event.Decimal); ok {
-		return "numeric " + d.Special
+	if d, ok := v.(event.Decimal); ok && d.Special != "" {
+		return fmt.Errorf("numeric %s in key column: %w", d.Special, ErrUnrepresentableKey)
 	}
-	return "NULL"
+	return fmt.Errorf("NULL in key column: %w", ErrUnsupportedValue)
 }
 
 // writeRow writes a Value or Key record's fields from row.
@@ -347,43 +343,4 @@ func writeElem(w *avro.Writer, elem *avroType, v any) error {
 	}
 	w.WriteLong(1)
 	return writeValue(w, elem, v)
-}
-
-// placeholderFor returns what an unavailable (unchanged TOAST) value of
-// type t becomes, following Debezium's UnchangedToastedPlaceholder where the
-// type can hold it: strings the placeholder, bytes its bytes, arrays of
-// strings [placeholder], arrays of bytes [its bytes], arrays of numbers its
-// bytes as numbers. Other types (numeric, temporal, arrays of anything else)
-// cannot hold it and get nil, written as null.
-func placeholderFor(t *avroType, p *placeholders) any {
-	switch t.kind {
-	case kindString:
-		return p.text
-	case kindBytes:
-		return p.bytes
-	case kindArray:
-		switch t.elem.kind {
-		case kindString:
-			return p.textArray
-		case kindBytes:
-			return []any{p.bytes}
-		case kindInt, kindLong, kindFloat, kindDouble:
-			out := make([]any, len(p.bytes))
-			for i, b := range p.bytes {
-				n := int8(b)
-				switch t.elem.kind {
-				case kindInt:
-					out[i] = int32(n)
-				case kindLong:
-					out[i] = int64(n)
-				case kindFloat:
-					out[i] = float32(n)
-				default:
-					out[i] = float64(n)
-				}
-			}
-			return out
-		}
-	}
-	return nil
 }

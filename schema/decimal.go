@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/big"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/walrelay/walrelay/event"
 )
 
@@ -15,21 +17,29 @@ type decimalRepr struct {
 	scale    int32 // fixed scale (org.apache.kafka.connect.data.Decimal) when !variable
 }
 
-// decimalReprOf returns the representation of Decimal values in col:
-// numeric(p,s) and its arrays -> fixed scale s; money -> fixed scale 2
-// (Debezium's money.fraction.digits default); unconstrained numeric -> variable
-// scale. A Decimal in any other column (nil col, a domain over numeric) is
-// variable-scale, since only the value itself knows its scale.
+// decimalReprOf returns the representation of Decimal values in col, as
+// the Avro format types them (baseType): numeric(p,s) and its arrays -> fixed
+// scale s, a negative PostgreSQL 15 scale counting as 0 (numericType); money
+// and its arrays -> fixed scale 2 (Debezium's money.fraction.digits default);
+// unconstrained numeric -> variable scale. The type is the column's, or its
+// element's for an array, so a domain (resolved by the decoder to its base
+// type, for arrays of domains too) follows its base type. A Decimal in any
+// other column (nil col, text form) is variable-scale, since only the value
+// itself knows its scale.
 func decimalReprOf(col *event.Column) decimalRepr {
 	if col == nil {
 		return decimalRepr{variable: true}
 	}
-	switch col.TypeName {
-	case "money", "_money":
+	oid := col.TypeOID
+	if col.Kind == event.KindArray {
+		oid = col.ElemOID
+	}
+	switch oid {
+	case moneyOID:
 		return decimalRepr{scale: 2}
-	case "numeric", "_numeric":
+	case pgtype.NumericOID:
 		if _, s, ok := numericTypmod(col.TypeMod); ok {
-			return decimalRepr{scale: s}
+			return decimalRepr{scale: max(s, 0)}
 		}
 	}
 	return decimalRepr{variable: true}

@@ -145,12 +145,13 @@ func TestNumericTypmod(t *testing.T) {
 		if p != c.p || s != c.s || ok != c.ok {
 			t.Errorf("numericTypmod(%d) = %d,%d,%v; want %d,%d,%v", c.typmod, p, s, ok, c.p, c.s, c.ok)
 		}
-		r := decimalReprOf(&event.Column{TypeName: c.columnType, TypeMod: c.typmod})
-		if r.variable != c.variable || !r.variable && r.scale != c.s {
+		r := decimalReprOf(col(c.columnType, c.typmod))
+		if r.variable != c.variable || !r.variable && r.scale != max(c.s, 0) { // a negative scale counts as 0
+
 			t.Errorf("decimalReprOf(%s, %d) = %+v", c.columnType, c.typmod, r)
 		}
 	}
-	if r := decimalReprOf(&event.Column{TypeName: "money", TypeMod: -1}); r.variable || r.scale != 2 {
+	if r := decimalReprOf(&event.Column{TypeOID: moneyOID, TypeName: "money", TypeMod: -1}); r.variable || r.scale != 2 {
 		t.Errorf("money = %+v, want fixed scale 2", r)
 	}
 }

@@ -67,15 +67,17 @@
 //	                            with its own sign ("P-1Y-2M3DT-4H-5M-6.78S";
 //	                            zero "P0Y0M0DT0H0M0S"), seconds exact to the µs
 //
-//	Unavailable                 the TOAST placeholder, shaped as Debezium does:
-//	                            bytea/bit/varbit -> base64 of its bytes (bytea
-//	                            in a text binary mode: the string itself, as
-//	                            Debezium's hex mode; its base64 modes give null);
-//	                            _int4/_date/_int8 -> array of its bytes as numbers;
-//	                            other arrays -> ["placeholder"]; null in a column
-//	                            whose type cannot hold it (numeric in precise or
-//	                            double mode, Point, PostGIS), as Debezium and the
-//	                            Avro format; else the string
+//	Unavailable                 the TOAST placeholder, shaped as Debezium does
+//	                            (placeholderFor, the same value as in Avro):
+//	                            bytea/bit(n)/varbit -> base64 of its bytes (bytea
+//	                            in a text binary mode: the string itself);
+//	                            arrays of strings -> ["placeholder"], uuid[] ->
+//	                            [its name-based UUID]; bytea[] -> [its bytes];
+//	                            int4[]/date[]/int8[] -> its bytes as numbers;
+//	                            null where the type cannot hold it (numeric,
+//	                            bool, int2, oid, floats, temporal types, Point,
+//	                            PostGIS, and arrays of those), as Debezium leaves
+//	                            the field; else the string
 //
 // Absent columns (not part of an old tuple's replica identity) are printed as
 // null: Debezium's Struct carries every column and JsonConverter prints

@@ -25,13 +25,13 @@ func FuzzEncodeJSON(f *testing.F) {
 			placeholder = DefaultToastPlaceholder // the documented default
 		}
 		rel := &event.Relation{Schema: "s" + name, Table: "t" + text, Columns: []event.Column{
-			{Name: "k", TypeName: "text", Key: true},
-			{Name: "c_" + name, TypeName: "text"},
-			{Name: "b", TypeName: "bytea"},
-			{Name: "j", TypeName: "jsonb"},
-			{Name: "a", TypeName: "_text", Kind: event.KindArray},
-			{Name: "u", TypeName: "text"},
-			{Name: "ub", TypeName: "bytea"},
+			{Name: "k", TypeName: "text", TypeOID: 25, Key: true},
+			{Name: "c_" + name, TypeName: "text", TypeOID: 25},
+			{Name: "b", TypeName: "bytea", TypeOID: 17},
+			{Name: "j", TypeName: "jsonb", TypeOID: 3802},
+			{Name: "a", TypeOID: 1009, TypeName: "_text", Kind: event.KindArray, ElemOID: 25},
+			{Name: "u", TypeName: "text", TypeOID: 25},
+			{Name: "ub", TypeName: "bytea", TypeOID: 17},
 		}}
 		row := []any{text, name, data, event.JSON(text), []any{prefix, nil, text}, event.Unavailable{}, event.Unavailable{}}
 		ch := change(event.OpUpdate, rel, row, row)

@@ -33,7 +33,7 @@ func NewJSON(o Options) *JSONEncoder {
 		o:        o,
 		ceSource: event.CloudEventsSource(o.SystemID, o.Database),
 		msgTopic: MessageTopic(o.TopicPrefix),
-		ph:       newPlaceholders(o.ToastPlaceholder, o.BinaryMode),
+		ph:       newPlaceholders(o.ToastPlaceholder),
 		plans:    newJSONPlans(o.TopicPrefix),
 		srcHead:  jsonSourceHead(o.Version, o.TopicPrefix),
 		srcDB:    string(appendJSONString([]byte(`,"db":`), o.Database)),

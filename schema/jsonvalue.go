@@ -53,7 +53,12 @@ func (e *JSONEncoder) appendKey(dst []byte, rel *event.Relation, names []string,
 		first = false
 		var err error
 		dst = append(dst, names[i]...)
-		if dst, err = e.appendValue(dst, col, row[i]); err != nil {
+		if d, ok := row[i].(event.Decimal); ok && d.Special != "" && e.o.DecimalMode == DecimalPrecise {
+			err = fmt.Errorf("numeric %s in key column: %w", d.Special, ErrUnrepresentableKey)
+		} else {
+			dst, err = e.appendValue(dst, col, row[i])
+		}
+		if err != nil {
 			return dst, fmt.Errorf("key column %q (%s): %w", col.Name, col.TypeName, err)
 		}
 	}
@@ -128,26 +133,26 @@ func (e *JSONEncoder) appendValue(dst []byte, col *event.Column, v any) ([]byte,
 	case []any:
 		return e.appendArray(dst, col, x)
 	case event.Unavailable:
-		if !e.placeholderFits(col) {
-			return append(dst, "null"...), nil
-		}
-		return e.appendValue(dst, col, e.ph.forColumn(col))
+		return e.appendPlaceholder(dst, col)
 	case int8, int, uint8, uint16, uint32, uint64, uint:
 		return appendOtherInt(dst, x), nil
 	}
 	return dst, fmt.Errorf("%T: %w", v, ErrUnsupportedValue)
 }
 
-// placeholderFits reports whether an unchanged TOAST value of col is the
-// placeholder in JSON: not for a column whose type cannot hold it (a
-// numeric, a PostGIS struct), which Debezium writes as null there, as the
-// Avro format does (placeholderFor). Arrays keep their placeholder shapes.
-// Called for unchanged TOAST values only.
-func (e *JSONEncoder) placeholderFits(col *event.Column) bool {
-	if col == nil || col.Kind == event.KindArray {
-		return true
+// appendPlaceholder appends what an unchanged TOAST value of col becomes:
+// the value placeholderFor gives the column's Avro type, so that both formats
+// agree, or null where the type cannot hold the placeholder. Called for
+// unchanged TOAST values only (it builds the column's type each time).
+func (e *JSONEncoder) appendPlaceholder(dst []byte, col *event.Column) ([]byte, error) {
+	if col == nil {
+		return appendJSONString(dst, e.ph.text), nil
 	}
-	return placeholderFor(e.o.withModes(columnType(col), col), e.ph) != nil
+	ph := placeholderFor(e.o.withModes(columnType(col), col), col, e.ph)
+	if ph == nil {
+		return append(dst, "null"...), nil
+	}
+	return e.appendValue(dst, col, ph)
 }
 
 // appendArray appends an array; nested arrays (multi-dimensional) recurse.

@@ -6,15 +6,36 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/walrelay/walrelay/event"
 )
 
+// col is a column "c" of the built-in type typeName ("_x" for an array of
+// x), with its OIDs as the decoder sets them (TypeOID, ElemOID).
 func col(typeName string, typmod int32) *event.Column {
-	c := &event.Column{Name: "c", TypeName: typeName, TypeMod: typmod}
+	c := &event.Column{Name: "c", TypeName: typeName, TypeMod: typmod, TypeOID: typeOIDOf(typeName)}
 	if len(typeName) > 1 && typeName[0] == '_' {
 		c.Kind = event.KindArray
+		c.ElemOID = typeOIDOf(typeName[1:])
 	}
 	return c
+}
+
+// typeOIDOf is the OID of a built-in type by its pg_type name; 0 if unknown.
+func typeOIDOf(name string) uint32 {
+	switch name {
+	case "money":
+		return moneyOID
+	case "_money":
+		return 791
+	case "tsvector":
+		return tsvectorOID
+	}
+	if t, ok := pgtype.NewMap().TypeForName(name); ok {
+		return t.OID
+	}
+	return 0
 }
 
 func dec(unscaled int64, scale int32) event.Decimal {
@@ -68,7 +89,7 @@ func TestJSONValues(t *testing.T) {
 		{"numeric(38,0) big", col("numeric", numericTypmodOf(38, 0)), bigDec("1180591620717411303424", 0), `"QAAAAAAAAAAA"`},
 		{"numeric(38,0) big negative", col("numeric", numericTypmodOf(38, 0)), bigDec("-1180591620717411303424", 0), `"wAAAAAAAAAAA"`},
 		{"numeric(30,20) rescale overflow", col("numeric", numericTypmodOf(30, 20)), dec(125, 0), `"AqWgWPwpXtAAAA=="`},
-		{"numeric(5,-2)", col("numeric", numericTypmodOf(5, -2)), dec(12300, 0), `"ew=="`},
+		{"numeric(5,-2)", col("numeric", numericTypmodOf(5, -2)), dec(12300, 0), `"MAw="`}, // 12300 at the advertised scale 0 (audit D8)
 		{"numeric unconstrained", col("numeric", -1), dec(1234567, 3), `{"scale":3,"value":"EtaH"}`},
 		{"numeric unconstrained zero", col("numeric", -1), dec(0, 0), `{"scale":0,"value":"AA=="}`},
 		{"numeric unconstrained zeros stripped", col("numeric", -1), dec(314000, 5), `{"scale":2,"value":"ATo="}`},
@@ -84,7 +105,7 @@ func TestJSONValues(t *testing.T) {
 		{"bytea empty", col("bytea", -1), []byte{}, `""`},
 		{"date", col("date", -1), event.Date(19724), `19724`},
 		{"date before epoch", col("date", -1), event.Date(-1), `-1`},
-		{"date infinity", col("date", -1), "infinity", `"infinity"`},
+		{"date infinity", col("date", -1), "infinity", `-2147472692`},
 		{"time", col("time", -1), event.MicroTime(3723000001), `3723000001`},
 		{"timetz", col("timetz", -1), "15:04:05.999999Z", `"15:04:05.999999Z"`},
 		{"timestamp", col("timestamp", -1), event.MicroTimestamp(1704164645123456), `1704164645123456`},
@@ -112,7 +133,7 @@ func TestJSONValues(t *testing.T) {
 		{"toast jsonb[]", col("_jsonb", -1), event.Unavailable{}, `[` + ph + `]`},
 		{"toast int4[]", col("_int4", -1), event.Unavailable{}, phInts},
 		{"toast int8[]", col("_int8", -1), event.Unavailable{}, phInts},
-		{"toast uuid[]", col("_uuid", -1), event.Unavailable{}, `[` + ph + `]`},
+		{"toast uuid[]", col("_uuid", -1), event.Unavailable{}, `["b68a35a7-17ad-35b3-af2a-ae46edb4545a"]`}, // DBZ-6720
 		{"toast xml", col("xml", -1), event.Unavailable{}, ph},
 	}
 	e := NewJSON(testOptions())

@@ -98,6 +98,13 @@ var (
 	ErrIncomplete = errors.New("incomplete change")
 	// ErrDecimalScale: a decimal cannot be represented at its column's scale.
 	ErrDecimalScale = errors.New("decimal does not fit column scale")
+	// ErrUnrepresentableKey: a key column holds a value its key type cannot
+	// carry, so the row cannot be keyed without merging it with other rows:
+	// a numeric NaN or ±Infinity in decimal_handling_mode precise (a decimal
+	// has no such values, and Debezium's null would give NaN, Infinity and
+	// -Infinity rows one Kafka key). Retrying cannot help; the operator
+	// switches decimal_handling_mode to string or double, which carry them.
+	ErrUnrepresentableKey = errors.New("key value cannot be represented; with a numeric NaN or Infinity in a key column, set decimal_handling_mode to string or double")
 )
 
 // checkChange rejects changes that lack what their operation needs.

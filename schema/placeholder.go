@@ -1,39 +1,34 @@
 package schema
 
-import "github.com/walrelay/walrelay/event"
+import (
+	"crypto/md5"
+	"encoding/hex"
 
-// placeholders holds the value an Unavailable (unchanged TOAST) column takes,
-// per column type, following Debezium's UnchangedToastedPlaceholder:
-//
-//	bytea, bit, varbit                    the placeholder's bytes; for bytea
-//	                                      in a binary mode that writes text,
-//	                                      the placeholder string (as
-//	                                      Debezium's hex mode does)
-//	_text, _varchar, _json, _jsonb        [placeholder]
-//	_int4, _date                          its bytes as int32 numbers (Java's
-//	                                      signed byte values)
-//	_int8                                 its bytes as int64 numbers
-//	any other array                       [placeholder] (Debezium prints the
-//	                                      bare string; an array keeps the
-//	                                      column's shape)
-//	anything else                         the placeholder string
-//
-// The values are built once and shared; encoders only read them.
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// placeholders holds the values an Unavailable (unchanged TOAST) column can
+// take; placeholderFor picks one per column type. They are built once per
+// encoder and shared; encoders only read them.
 type placeholders struct {
-	byteaText bool // bytea is written as text (BinaryMode)
-	text      string
-	bytes     []byte
-	textArray []any
-	intArray  []any
-	longArray []any
+	text       string
+	bytes      []byte
+	textArray  []any // [placeholder]
+	bytesArray []any // [placeholder's bytes]
+	intArray   []any // its bytes as int32 numbers (Java's signed byte values)
+	longArray  []any // its bytes as int64 numbers
+	uuidArray  []any // [UUID.nameUUIDFromBytes(placeholder)]
 }
 
-func newPlaceholders(text string, bin BinaryMode) *placeholders {
+func newPlaceholders(text string) *placeholders {
 	p := &placeholders{
-		byteaText: bin != BinaryBytes,
-		text:      text,
-		bytes:     []byte(text),
-		textArray: []any{text},
+		text:       text,
+		bytes:      []byte(text),
+		textArray:  []any{text},
+		bytesArray: []any{[]byte(text)},
+		uuidArray:  []any{nameBasedUUID([]byte(text))},
 	}
 	for _, b := range p.bytes {
 		p.intArray = append(p.intArray, int32(int8(b)))
@@ -42,25 +37,84 @@ func newPlaceholders(text string, bin BinaryMode) *placeholders {
 	return p
 }
 
-// forColumn returns the placeholder value for an unavailable value of col.
-func (p *placeholders) forColumn(col *event.Column) any {
-	switch col.TypeName {
-	case "bytea":
-		if p.byteaText {
-			return p.text
+// placeholderFor returns what an unavailable (unchanged TOAST) value of col,
+// whose type (with the encoder's modes applied) is t, becomes in both
+// formats, following Debezium's UnchangedToastedPlaceholder and
+// UnchangedToastedReplicationMessageColumn where the type can hold it:
+//
+//	string types                    the placeholder
+//	bytes (bytea, bit(n), varbit)   its bytes
+//	arrays of strings               [placeholder]; uuid[] [the placeholder's
+//	                                name-based UUID] (Debezium's
+//	                                b68a35a7-17ad-35b3-af2a-ae46edb4545a for
+//	                                the default placeholder)
+//	arrays of bytes                 [its bytes]
+//	int4[], date[] (adaptive)       its bytes as int32 numbers
+//	int8[]                          its bytes as int64 numbers
+//	anything else                   nil, written as null
+//
+// Anything else (numeric in precise or double mode, bool, int2, oid, floats,
+// temporal types, Point, PostGIS, and arrays of those) is nil: such a type
+// cannot hold the placeholder, and Debezium leaves the field null there
+// (its converter rejects the placeholder string for the field's schema).
+// Synthetic element values are never made for a type Debezium has no
+// placeholder list for. A domain follows its base type (the decoder
+// describes it, and arrays of it, by the base type). Called when an encoder
+// plans a relation (Avro) or meets an unchanged TOAST value (JSON), never per
+// ordinary value.
+func placeholderFor(t *avroType, col *event.Column, p *placeholders) any {
+	switch t.kind {
+	case kindString:
+		return p.text
+	case kindBytes:
+		return p.bytes
+	case kindArray:
+		return arrayPlaceholder(t.elem, col, p)
+	}
+	return nil
+}
+
+// arrayPlaceholder is placeholderFor of an array whose elements are elem.
+func arrayPlaceholder(elem *avroType, col *event.Column, p *placeholders) any {
+	var oid uint32
+	if col != nil {
+		oid = col.ElemOID
+	}
+	switch elem.kind {
+	case kindString:
+		if elem.name == nameUUID {
+			return p.uuidArray
 		}
-		return p.bytes
-	case "bit", "varbit":
-		return p.bytes
-	case "_text", "_varchar", "_json", "_jsonb":
 		return p.textArray
-	case "_int4", "_date":
-		return p.intArray
-	case "_int8":
-		return p.longArray
+	case kindBytes:
+		return p.bytesArray
+	case kindInt:
+		if oid == pgtype.Int4OID || oid == pgtype.DateOID && elem.name == nameDate {
+			return p.intArray
+		}
+	case kindLong:
+		if oid == pgtype.Int8OID {
+			return p.longArray
+		}
 	}
-	if col.Kind == event.KindArray {
-		return p.textArray
-	}
-	return p.text
+	return nil
+}
+
+// nameBasedUUID is Java's UUID.nameUUIDFromBytes: the MD5 of b as a version 3,
+// IETF-variant UUID in its lower-case text form.
+func nameBasedUUID(b []byte) string {
+	sum := md5.Sum(b)
+	sum[6] = sum[6]&0x0f | 0x30
+	sum[8] = sum[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], sum[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], sum[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], sum[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], sum[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], sum[10:])
+	return string(out[:])
 }
