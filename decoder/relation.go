@@ -45,12 +45,29 @@ func (e *relEntry) sameAs(m *pglogrepl.RelationMessage) bool {
 // cached relation and its Version; a different one replaces it with a new
 // *event.Relation whose Version is one more (changes already emitted keep
 // pointing at the old one). Type look-ups happen here, not per row.
+//
+// Under REPLICA IDENTITY FULL an identical message is not proof of an
+// unchanged key: pgoutput flags every column whatever the primary key, so
+// ADD PRIMARY KEY or a replaced primary key changes nothing in the message
+// PostgreSQL re-sends after the DDL's invalidation. The key is therefore
+// read again for every FULL Relation message, and a different one installs
+// a new version.
 func (d *Decoder) relation(ctx context.Context, lsn event.LSN, m *pglogrepl.RelationMessage) error {
 	old := d.rels[m.RelationID]
-	if old != nil && old.sameAs(m) {
+	if old == nil || !old.sameAs(m) {
+		return d.install(ctx, lsn, m, old, "")
+	}
+	if m.ReplicaIdentity != event.IdentityFull || d.keys == nil {
 		return nil
 	}
-	return d.install(ctx, lsn, m, old, "")
+	same, err := d.sameFullIdentityKey(ctx, old.rel)
+	if err != nil {
+		return fmt.Errorf("decoder: Relation %s at LSN %s: %w", old.rel.QualifiedName(), lsn, err)
+	}
+	if same {
+		return nil
+	}
+	return d.install(ctx, lsn, m, old, "primary key changed")
 }
 
 // install describes m, resolving its types, and caches it as the next

@@ -3,6 +3,7 @@ package decoder
 import (
 	"bytes"
 	"fmt"
+	"math"
 
 	"github.com/walrelay/walrelay/event"
 )
@@ -80,15 +81,49 @@ func convTimetz(src []byte) (any, error) {
 
 // convTimestamp yields event.MicroTimestamp: microseconds since the epoch of
 // the wall-clock reading; ±infinity yields "infinity" / "-infinity".
+//
+// PostgreSQL's timestamps run to 294276-12-31 23:59:59.999999, but int64
+// microseconds end at 294247-01-10 04:00:54.775807: a later value clamps to
+// math.MaxInt64 (and one before the int64 range, which PostgreSQL never
+// sends, to math.MinInt64) instead of wrapping to a negative year. Debezium's
+// MicroTimestamp gives the same for a whole second, its TimeUnit conversion
+// saturating at Long.MAX_VALUE (io.debezium.time.Conversions.toEpochMicros),
+// but wraps when the value has a fraction.
 func convTimestamp(src []byte) (any, error) {
 	if s, ok := infinityString(src); ok {
 		return s, nil
 	}
-	us, rest, err := parseTimestamp(src)
+	days, us, rest, err := parseTimestamp(src)
 	if err != nil || len(rest) != 0 {
 		return nil, fmt.Errorf("invalid timestamp %q", src)
 	}
-	return event.MicroTimestamp(us), nil
+	return event.MicroTimestamp(epochMicros(days, us)), nil
+}
+
+// maxEpochDays bounds the days whose every microsecond fits int64 both ways:
+// epochMicros multiplies without a check strictly inside ±maxEpochDays.
+const maxEpochDays = math.MaxInt64 / usPerDay
+
+// epochMicros returns days*usPerDay + us (us in [0, usPerDay]) clamped to
+// the int64 range. The check is one comparison for any day PostgreSQL can
+// send short of the last 29 years of its range.
+func epochMicros(days, us int64) int64 {
+	if days > -maxEpochDays && days < maxEpochDays {
+		return days*usPerDay + us
+	}
+	if days > 0 {
+		if days > (math.MaxInt64-us)/usPerDay {
+			return math.MaxInt64
+		}
+		return days*usPerDay + us
+	}
+	// days*usPerDay + us = (days+1)*usPerDay - (usPerDay-us), whose product
+	// does not underflow when the value fits.
+	p, r := days+1, usPerDay-us
+	if p < math.MinInt64/usPerDay || p*usPerDay < math.MinInt64+r {
+		return math.MinInt64
+	}
+	return p*usPerDay - r
 }
 
 // timestamptzConverter returns the converter of timestamptz(p): the instant
@@ -103,7 +138,7 @@ func timestamptzConverter(typmod int32) convertFunc {
 		if s, ok := infinityString(src); ok {
 			return s, nil
 		}
-		us, rest, err := parseTimestamp(src)
+		days, us, rest, err := parseTimestamp(src)
 		if err != nil {
 			return nil, fmt.Errorf("invalid timestamptz %q", src)
 		}
@@ -111,7 +146,7 @@ func timestamptzConverter(typmod int32) convertFunc {
 		if err != nil || len(rest) != 0 {
 			return nil, fmt.Errorf("invalid timestamptz %q", src)
 		}
-		return formatInstant(us-off*usPerSecond, digits), nil
+		return formatInstant(days, us-off*usPerSecond, digits), nil
 	}
 }
 
@@ -125,29 +160,37 @@ func timePrecision(typmod int32) int {
 }
 
 // parseTimestamp parses "date time", with " BC" at the very end (after a
-// timestamptz offset) for years before 1 AD. It returns microseconds since
-// the epoch and what follows the time (a timestamptz offset).
-func parseTimestamp(src []byte) (int64, []byte, error) {
+// timestamptz offset) for years before 1 AD. It returns days since the epoch,
+// microseconds since that day's midnight (at most usPerDay, for 24:00:00)
+// and what follows the time (a timestamptz offset). Days and time stay
+// apart: PostgreSQL's last timestamps do not fit int64 microseconds.
+func parseTimestamp(src []byte) (days, us int64, rest []byte, err error) {
 	body, bc := bytes.CutSuffix(src, bcSuffix)
-	days, rest, err := parseDate(body, bc)
+	days, rest, err = parseDate(body, bc)
 	if err != nil || len(rest) == 0 || rest[0] != ' ' {
-		return 0, nil, errSyntax
+		return 0, 0, nil, errSyntax
 	}
-	us, rest, err := parseClock(rest[1:])
+	us, rest, err = parseClock(rest[1:])
 	if err != nil {
-		return 0, nil, err
+		return 0, 0, nil, err
 	}
-	return days*usPerDay + us, rest, nil
+	return days, us, rest, nil
 }
 
-// formatInstant formats microseconds since the epoch as UTC ISO-8601 with
-// digits fraction digits (0: none).
-func formatInstant(us int64, digits int) string {
-	days := floorDiv(us, usPerDay)
+// formatInstant formats the instant us microseconds after the midnight that
+// starts day days (since the epoch; us may be negative or past a day, as a
+// UTC offset leaves it) as UTC ISO-8601 with digits fraction digits (0:
+// none). The whole range of PostgreSQL's timestamptz formats exactly, e.g.
+// "+294276-12-31T23:59:59.999999Z" as java.time prints year 294276.
+func formatInstant(days, us int64, digits int) string {
+	if us < 0 || us >= usPerDay {
+		d := floorDiv(us, usPerDay)
+		days, us = days+d, us-d*usPerDay
+	}
 	y, m, d := civilFromDays(days)
 	var buf [48]byte
 	b := appendISODate(buf[:0], y, m, d)
 	b = append(b, 'T')
-	b = appendClockDigits(b, us-days*usPerDay, digits)
+	b = appendClockDigits(b, us, digits)
 	return string(append(b, 'Z'))
 }
