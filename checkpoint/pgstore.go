@@ -77,6 +77,9 @@ func NewPostgresStore(ctx context.Context, dsn, slot string) (*PostgresStore, er
 		// The DSN may hold a password: do not echo it.
 		return nil, fmt.Errorf("checkpoint: postgres store: parse postgres.dsn: %w", err)
 	}
+	if cfg.ConnectTimeout == 0 { // as replication.DefaultConnectTimeout: a silent host must not hang saves
+		cfg.ConnectTimeout = 10 * time.Second
+	}
 	delete(cfg.RuntimeParams, "replication")
 	cfg.RuntimeParams["synchronous_commit"] = "on"
 	if cfg.RuntimeParams["application_name"] == "" {

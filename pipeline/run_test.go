@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/checkpoint"
+	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/event"
 )
 
@@ -49,5 +50,22 @@ func TestSessionHealthy(t *testing.T) {
 		if got := tc.s.healthy(maxRestartDelay); got != tc.want {
 			t.Errorf("%s: healthy %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestOpenStoreErrorIsNil: a store that fails to open comes back as an
+// untyped nil, so the session's cleanup (s.store != nil) does not call Close
+// on a nil *PostgresStore: that panicked instead of printing the error (a
+// role without CREATE on the database, ops audit D1).
+func TestOpenStoreErrorIsNil(t *testing.T) {
+	t.Parallel()
+	cfg := &config.Config{}
+	cfg.Checkpoint.Store = "postgres" // no slot: NewPostgresStore fails before connecting
+	store, err := OpenStore(context.Background(), cfg, true)
+	if err == nil {
+		t.Fatal("OpenStore without a slot succeeded")
+	}
+	if store != nil {
+		t.Fatalf("OpenStore returned a non-nil Store (%T) with its error %v", store, err)
 	}
 }

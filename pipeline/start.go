@@ -18,15 +18,24 @@ import (
 // OpenStore opens the configured checkpoint store. owner is true only for
 // the process that saves to it (walrelay run), which first removes the temp
 // files an earlier crash left; readers (walrelay status) pass false.
+//
+// On error the Store is nil (an untyped nil, so callers' nil checks hold).
 func OpenStore(ctx context.Context, cfg *config.Config, owner bool) (checkpoint.Store, error) {
 	if cfg.Checkpoint.Store == "postgres" {
-		return checkpoint.NewPostgresStore(ctx, cfg.Postgres.DSN, cfg.Postgres.Slot)
+		ps, err := checkpoint.NewPostgresStore(ctx, cfg.Postgres.DSN, cfg.Postgres.Slot)
+		if err != nil {
+			return nil, err
+		}
+		return ps, nil
 	}
 	fs, err := checkpoint.NewFileStore(cfg.DataDir, cfg.Postgres.Slot)
-	if err == nil && owner {
+	if err != nil {
+		return nil, err
+	}
+	if owner {
 		fs.RemoveTemps()
 	}
-	return fs, err
+	return fs, nil
 }
 
 // position is where a session starts streaming, and the slot's confirmed

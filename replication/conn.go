@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,12 +24,28 @@ var sessionParams = map[string]string{
 	"application_name":   "walrelay",
 }
 
+// DefaultConnectTimeout bounds each connection attempt (TCP, TLS and the
+// start-up exchange) when postgres.dsn sets no connect_timeout, as the
+// PostgreSQL JDBC driver Debezium uses does (10 s). Without it a host that
+// accepts TCP and never answers would hang start-up, walrelay check, and every
+// reconnect, with nothing logged.
+const DefaultConnectTimeout = 10 * time.Second
+
+// connectTimeout applies DefaultConnectTimeout to a config whose DSN had no
+// connect_timeout (pgconn leaves ConnectTimeout zero then).
+func connectTimeout(cfg *pgconn.Config) {
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+}
+
 // ConnectReplication opens a logical replication connection (replication=database).
 func ConnectReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error) {
 	cfg, err := pgconn.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: invalid dsn: %w", err)
 	}
+	connectTimeout(cfg)
 	for k, v := range sessionParams {
 		cfg.RuntimeParams[k] = v
 	}
@@ -46,6 +63,7 @@ func ConnectSQL(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: invalid dsn: %w", err)
 	}
+	connectTimeout(&cfg.Config)
 	for k, v := range sessionParams {
 		cfg.RuntimeParams[k] = v
 	}
@@ -67,6 +85,9 @@ func explainConnect(err error, host string, port uint16, user string, replicatio
 		switch {
 		case pgErr.Code == "28000" && replication:
 			return fmt.Errorf("postgres %s: role %q may not open a replication connection: %s (run ALTER ROLE %s REPLICATION; and allow it in pg_hba.conf): %w",
+				addr, user, pgErr.Message, pgx.Identifier{user}.Sanitize(), ErrPrivilege)
+		case pgErr.Code == "42501" && replication: // the role lacks the REPLICATION attribute
+			return fmt.Errorf("postgres %s: role %q lacks the REPLICATION attribute: %s (as a superuser: ALTER ROLE %s REPLICATION;): %w",
 				addr, user, pgErr.Message, pgx.Identifier{user}.Sanitize(), ErrPrivilege)
 		case pgErr.Code == "28P01" || pgErr.Code == "28000":
 			return fmt.Errorf("postgres %s: authentication failed for role %q: %s (check the user and password in postgres.dsn)", addr, user, pgErr.Message)
