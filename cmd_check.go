@@ -9,6 +9,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/pipeline"
 	"github.com/walrelay/walrelay/replication"
@@ -78,11 +82,13 @@ func checkPostgres(ctx context.Context, cfg *config.Config) []replication.Findin
 	}
 	more, err := replication.CheckPrerequisites(ctx, db, replication.CheckOptions{
 		Slot: cfg.Postgres.Slot, Publication: cfg.Postgres.Publication, Tables: captured,
-		NoTables: cfg.Rules != "" && len(captured) == 0})
+		NoTables: cfg.Rules != "" && len(captured) == 0,
+		Managed:  cfg.Rules == "" || cfg.Publication.ManageEnabled()})
 	findings = append(findings, more...)
 	if err != nil {
 		findings = append(findings, replication.Finding{What: err.Error(), Fix: "check the role's privileges"})
 	}
+	findings = append(findings, checkCheckpoint(ctx, db, cfg)...)
 	repl, err := replication.ConnectReplication(ctx, cfg.Postgres.DSN)
 	if err != nil {
 		return append(findings, replication.Finding{What: "replication connection refused: " + err.Error(),
@@ -90,4 +96,64 @@ func checkPostgres(ctx context.Context, cfg *config.Config) []replication.Findin
 	}
 	_ = repl.Close(ctx)
 	return append(findings, replication.Finding{OK: true, What: "replication connection accepted"})
+}
+
+// checkCheckpoint opens the configured checkpoint store as `walrelay run`
+// does (the postgres store creates its table when missing) and compares the
+// stored checkpoint with the slot: a slot that is missing or ahead of it is
+// the gap run refuses to start over (replication.Gap), unless snapshot.mode
+// re-snapshots the captured tables on start.
+func checkCheckpoint(ctx context.Context, db *pgx.Conn, cfg *config.Config) []replication.Finding {
+	store, err := pipeline.OpenStore(ctx, cfg, false)
+	if err != nil {
+		return []replication.Finding{{What: "checkpoint store: " + err.Error(), Fix: storeFix(ctx, db, cfg, err)}}
+	}
+	defer store.Close()
+	pos, found, err := store.Load(ctx)
+	if err != nil {
+		return []replication.Finding{{What: "checkpoint store: " + err.Error(), Fix: storeFix(ctx, db, cfg, err)}}
+	}
+	if !found {
+		return []replication.Finding{{OK: true, What: fmt.Sprintf("checkpoint store %s: no checkpoint stored yet", cfg.Checkpoint.Store)}}
+	}
+	slot, err := replication.LookupSlot(ctx, db, cfg.Postgres.Slot)
+	if err != nil {
+		return []replication.Finding{{What: err.Error(), Fix: "check the role's privileges"}}
+	}
+	what, gap := replication.Gap(slot, cfg.Postgres.Slot, pos.LSN)
+	switch {
+	case !gap:
+		return []replication.Finding{{OK: true, What: fmt.Sprintf("checkpoint store %s: checkpoint %s stored", cfg.Checkpoint.Store, pos.LSN)}}
+	case resnapshotsOnGap(cfg):
+		return []replication.Finding{{OK: true, What: fmt.Sprintf("%s; snapshot.mode %s re-snapshots the captured tables on start",
+			what, cfg.Snapshot.Mode)}}
+	}
+	return []replication.Finding{{What: what, Fix: replication.GapFix}}
+}
+
+// resnapshotsOnGap reports whether `walrelay run` accepts a gap on its own
+// because it snapshots the captured tables first (pipeline's decideSnapshot).
+func resnapshotsOnGap(cfg *config.Config) bool {
+	return cfg.Snapshot.Mode == config.SnapshotWhenNeeded || cfg.Snapshot.Mode == config.SnapshotAlways
+}
+
+// storeFix is the fix for a checkpoint store that cannot be opened or read.
+func storeFix(ctx context.Context, db *pgx.Conn, cfg *config.Config, err error) string {
+	if cfg.Checkpoint.Store != "postgres" {
+		return fmt.Sprintf("make data_dir %s a directory the user running walrelay may write, holding a valid checkpoint file or none", cfg.DataDir)
+	}
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe) && pe.Code == "42501":
+		var database, role string
+		if db.QueryRow(ctx, "SELECT current_database(), current_user::text").Scan(&database, &role) != nil {
+			database, role = "<database>", "<walrelay role>"
+		}
+		return fmt.Sprintf("as the database owner: GRANT CREATE ON DATABASE %s TO %s; (or create %s beforehand and grant %s "+
+			"SELECT, INSERT, UPDATE on it, or set checkpoint.store: file)", pgx.Identifier{database}.Sanitize(),
+			pgx.Identifier{role}.Sanitize(), checkpoint.TableName, pgx.Identifier{role}.Sanitize())
+	case errors.As(err, &pe) && pe.Code == "25006":
+		return "point postgres.dsn at the primary, or set checkpoint.store: file"
+	}
+	return "check postgres.dsn and the role's privileges on " + checkpoint.TableName + ", or set checkpoint.store: file"
 }

@@ -34,7 +34,7 @@ func checkRules(ctx context.Context, db *pgx.Conn, cfg *config.Config) ([]replic
 			out = append(out, replication.Finding{What: p.Message(), Fix: p.Fix})
 		}
 	}
-	tables, err := filter.Tables(ctx, db)
+	tables, err := filter.TablesWithPartitioned(ctx, db)
 	if err != nil {
 		return append(out, replication.Finding{What: "rules: listing tables: " + err.Error()}), nil
 	}

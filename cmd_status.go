@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/pipeline"
@@ -34,21 +35,34 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	})
 }
 
-// printStatus writes the status table.
+// printStatus writes the status table. The stored checkpoint is loaded
+// first, so the slot lines can say whether a missing or advanced slot is a
+// gap; an error of the store is returned after the slot lines.
 func printStatus(ctx context.Context, stdout io.Writer, cfg *config.Config, db *pgx.Conn) error {
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	defer w.Flush()
-	if err := printSlot(ctx, w, db, cfg.Postgres.Slot); err != nil {
+	var stored checkpoint.Position
+	var found bool
+	store, storeErr := pipeline.OpenStore(ctx, cfg, false)
+	if storeErr == nil {
+		defer store.Close()
+		stored, found, storeErr = store.Load(ctx)
+	}
+	if err := printSlot(ctx, w, db, cfg, stored, found); err != nil {
 		return err
 	}
-	if err := printStored(ctx, w, cfg); err != nil {
-		return err
+	if storeErr != nil {
+		return storeErr
 	}
+	printStored(w, cfg, stored, found)
 	printRunning(w, cfg.DataDir)
 	return nil
 }
 
-func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, slot string) error {
+// printSlot writes the slot's lines; stored and found are the stored
+// checkpoint, to tell a gap (replication.Gap) from a first start.
+func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, cfg *config.Config, stored checkpoint.Position, found bool) error {
+	slot := cfg.Postgres.Slot
 	info, err := replication.LookupSlot(ctx, db, slot)
 	if err != nil {
 		return err
@@ -60,8 +74,19 @@ func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, slot string) erro
 	}
 	current, _ = pglogrepl.ParseLSN(currentText)
 	fmt.Fprintf(w, "slot\t%s\n", slot)
+	gap, isGap := "", false
+	if found {
+		gap, isGap = replication.Gap(info, slot, stored.LSN)
+	}
 	if !info.Exists {
-		fmt.Fprintf(w, "slot state\tmissing (walrelay creates it on start)\n")
+		state := "missing (walrelay creates it on start)"
+		if isGap {
+			state = fmt.Sprintf("missing, but a checkpoint at %s is stored: a gap", stored.LSN)
+		}
+		fmt.Fprintf(w, "slot state\t%s\n", state)
+		if isGap {
+			fmt.Fprintf(w, "gap\t%s\n", gapText(cfg, gap))
+		}
 		return nil
 	}
 	state := "inactive"
@@ -72,6 +97,9 @@ func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, slot string) erro
 		state = "invalidated: " + info.Invalidation(slot)
 	}
 	fmt.Fprintf(w, "slot state\t%s\n", state)
+	if isGap {
+		fmt.Fprintf(w, "gap\t%s\n", gapText(cfg, gap))
+	}
 	if info.WALStatus != "" {
 		fmt.Fprintf(w, "wal_status\t%s\n", info.WALStatus)
 	}
@@ -82,19 +110,20 @@ func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, slot string) erro
 	return nil
 }
 
-func printStored(ctx context.Context, w io.Writer, cfg *config.Config) error {
-	store, err := pipeline.OpenStore(ctx, cfg, false)
-	if err != nil {
-		return err
+// gapText says what `walrelay run` does about a gap: it re-snapshots when
+// snapshot.mode says so, and refuses to start otherwise.
+func gapText(cfg *config.Config, what string) string {
+	if resnapshotsOnGap(cfg) {
+		return fmt.Sprintf("%s; snapshot.mode %s re-snapshots the captured tables on start", what, cfg.Snapshot.Mode)
 	}
-	defer store.Close()
-	pos, found, err := store.Load(ctx)
-	if err != nil {
-		return err
-	}
+	return fmt.Sprintf("%s; walrelay run refuses to start (%s)", what, replication.GapFix)
+}
+
+// printStored writes the stored checkpoint's lines.
+func printStored(w io.Writer, cfg *config.Config, pos checkpoint.Position, found bool) {
 	if !found {
 		fmt.Fprintf(w, "stored checkpoint\tnone (%s store)\n", cfg.Checkpoint.Store)
-		return nil
+		return
 	}
 	fmt.Fprintf(w, "stored checkpoint\t%s (%s store, saved %s ago)\n", pos.LSN, cfg.Checkpoint.Store,
 		time.Since(pos.UpdatedAt).Round(time.Second))
@@ -108,7 +137,6 @@ func printStored(ctx context.Context, w io.Writer, cfg *config.Config) error {
 		}
 		fmt.Fprintf(w, "catch-up\t%s: %s\n", strings.Join(cu.Tables, ", "), state)
 	}
-	return nil
 }
 
 // printRunning shows what the running process last wrote to its status file.

@@ -46,4 +46,35 @@ func TestCheckWithRules(t *testing.T) {
 			t.Errorf("rules capture nothing, yet check looked at other tables:\n%s", out)
 		}
 	})
+	t.Run("partitioned table", func(t *testing.T) {
+		pdsn := newDatabase(t)
+		mustExec(t, connect(t, pdsn), checkPartitionedDDL)
+		cfg := newRelayConfig(t, pdsn, brokers)
+		rules := useRules(t, cfg, "default: drop\nrules:\n  - tables: [public.chk_pt]\n")
+		out, code := runCheck(t, cfg)
+		if code != 0 {
+			t.Errorf("check exit %d with rules naming a partitioned table and a managed publication, want 0", code)
+		}
+		requireWords(t, "check output", out, "rules[0] ("+rules+":3:5) captures public.chk_pt",
+			"table public.chk_pt: primary key", "lacks publish_via_partition_root", "walrelay sets it on start")
+		if strings.Contains(out, "names no existing table") || strings.Contains(out, "capture no existing table") {
+			t.Errorf("check does not see the partitioned table public.chk_pt:\n%s", out)
+		}
+		// An unmanaged publication is not fixed on start: that is a problem.
+		cfg.set("publication.manage", false)
+		out, code = runCheck(t, cfg)
+		if code != 1 {
+			t.Errorf("check exit %d with an unmanaged publication lacking publish_via_partition_root, want 1", code)
+		}
+		requireProblem(t, out, "publishes partitioned tables (public.chk_pt) without publish_via_partition_root",
+			`ALTER PUBLICATION "walrelay" SET (publish_via_partition_root = true);`)
+	})
 }
+
+// checkPartitionedDDL is a partitioned table with a primary key, and a
+// publication that holds it without publish_via_partition_root.
+const checkPartitionedDDL = `
+CREATE TABLE chk_pt (id bigint, k int, PRIMARY KEY (id, k)) PARTITION BY RANGE (k);
+CREATE TABLE chk_pt_a PARTITION OF chk_pt FOR VALUES FROM (0) TO (100);
+CREATE PUBLICATION walrelay FOR TABLE chk_pt;
+`

@@ -104,6 +104,35 @@ func TestResilienceCheck(t *testing.T) {
 			t.Errorf("check with a role without REPLICATION exited %d, want 1", code)
 		}
 		requireProblem(t, out, "role "+role+" lacks the REPLICATION attribute", "ALTER ROLE", role, "REPLICATION;")
+		// walrelay run refuses the same role with the same fix (the owner
+		// created the publication, so the replication connection is what fails).
+		mustExec(t, conn, "CREATE PUBLICATION walrelay FOR TABLE chk_good WITH (publish_via_partition_root = true)")
+		r := spawnRelay(t, cfg)
+		if code := r.waitExit(60 * time.Second); code != 1 {
+			t.Errorf("walrelay run with a role without REPLICATION exited %d, want 1", code)
+		}
+		requireWords(t, "run's error", errorLine(r.output()), role, "lacks the REPLICATION attribute", `ALTER ROLE "`+role+`" REPLICATION;`)
+	})
+	t.Run("checkpoint store the role cannot create", func(t *testing.T) {
+		t.Parallel()
+		pg := testenv.PG(t)
+		dsn := newDatabase(t)
+		mustExec(t, connect(t, dsn), checkDDL)
+		role := "chk_nocreate_" + randomSuffix()
+		mustExec(t, connect(t, dsn), "CREATE ROLE "+role+" LOGIN REPLICATION")
+		t.Cleanup(func() { testenv.ExecDSN(t, pg.DSN(), "DROP ROLE IF EXISTS "+role) })
+		u, err := url.Parse(dsn)
+		if err != nil || u.Scheme == "" {
+			t.Fatalf("DSN %q is not a URL (%v): cannot switch its user", dsn, err)
+		}
+		u.User = url.User(role)
+		cfg := newRelayConfig(t, u.String(), kafkaBrokers(t), "public.chk_good")
+		cfg.set("checkpoint.store", "postgres")
+		out, code := runCheck(t, cfg)
+		if code != 1 {
+			t.Errorf("check with a postgres checkpoint store the role cannot create exited %d, want 1", code)
+		}
+		requireProblem(t, out, "checkpoint store: create schema for walrelay.checkpoint", "GRANT CREATE ON DATABASE", `"`+role+`";`)
 	})
 	t.Run("table without primary key", func(t *testing.T) {
 		t.Parallel()
@@ -120,4 +149,69 @@ func TestResilienceCheck(t *testing.T) {
 			t.Errorf("check reports a problem with chk_good, which has a primary key")
 		}
 	})
+}
+
+// failFor returns the problem and fix of the FAIL line whose problem
+// contains what.
+func failFor(out, what string) (problem, fix string, ok bool) {
+	for _, m := range failLine.FindAllStringSubmatch(out, -1) {
+		if strings.Contains(m[1], what) {
+			return m[1], m[2], true
+		}
+	}
+	return "", "", false
+}
+
+// TestResilienceCheckGap: the gaps `walrelay run` refuses to start over (the
+// slot dropped while a checkpoint exists, or advanced past it) are problems
+// for `walrelay check` too, explained and fixed in run's words, and
+// `walrelay status` says that a missing slot is a gap; with snapshot.mode
+// when_needed run re-snapshots instead, so check passes.
+func TestResilienceCheckGap(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		make   func(t *testing.T, g *gapSetup)
+		what   string
+		status string
+	}{
+		{"slot dropped", func(t *testing.T, g *gapSetup) {
+			mustExec(t, g.conn, "SELECT pg_drop_replication_slot($1)", g.cfg.Slot)
+		}, "is missing but a checkpoint at", "missing, but a checkpoint at"},
+		{"slot advanced", func(t *testing.T, g *gapSetup) {
+			mustExec(t, g.conn, "INSERT INTO gap_rows VALUES (2, 'lost in the gap')")
+			mustExec(t, g.conn, "SELECT pg_replication_slot_advance($1, pg_current_wal_lsn())", g.cfg.Slot)
+		}, "ahead of the stored checkpoint", "ahead of the stored checkpoint"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			g := newGapSetup(t)
+			c.make(t, g)
+			out, code := runCheck(t, g.cfg)
+			if code != 1 || strings.Contains(out, "walrelay can stream with this configuration") {
+				t.Errorf("check over a gap exited %d, want 1 without saying walrelay can stream", code)
+			}
+			requireProblem(t, out, c.what, "--allow-gap", "snapshot.mode: when_needed")
+			problem, fix, _ := failFor(out, c.what)
+			if line := g.refused(t); problem == "" || !strings.Contains(line, problem) || !strings.Contains(line, fix) {
+				t.Errorf("check's problem %q and fix %q differ from run's refusal %q", problem, fix, line)
+			}
+			status, errOut, code := runWalrelay(t, 60*time.Second, "status", "--config", g.cfg.path)
+			t.Logf("walrelay status (exit %d):\n%s%s", code, status, errOut)
+			if code != 0 {
+				t.Errorf("walrelay status exited %d: %s", code, errOut)
+			}
+			requireWords(t, "walrelay status", status, c.status, g.cp.String(), "walrelay run refuses to start", "--allow-gap")
+			if strings.Contains(status, "walrelay creates it on start") {
+				t.Errorf("walrelay status says walrelay creates the slot, though run refuses the gap:\n%s", status)
+			}
+			g.cfg.set("snapshot.mode", "when_needed")
+			out, code = runCheck(t, g.cfg)
+			if code != 0 {
+				t.Errorf("check over a gap with snapshot.mode when_needed exited %d, want 0", code)
+			}
+			requireWords(t, "check output", out, "snapshot.mode when_needed re-snapshots the captured tables on start")
+		})
+	}
 }

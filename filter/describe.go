@@ -21,7 +21,7 @@ type RuleMatch struct {
 // captured by default: capture. A new table that matches a glob later is
 // picked up by the running relay; Describe shows the catalog as it is now.
 func Describe(ctx context.Context, q Querier, rs *Rules) ([]RuleMatch, error) {
-	tables, err := Tables(ctx, q)
+	tables, err := TablesWithPartitioned(ctx, q)
 	if err != nil {
 		return nil, err
 	}

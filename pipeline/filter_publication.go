@@ -2,14 +2,15 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/filter"
+	"github.com/walrelay/walrelay/replication"
 )
 
 // pubTable is a table as (schema, name), so names with dots stay unambiguous.
@@ -22,51 +23,90 @@ func (t pubTable) sql() string { return pgx.Identifier{t.schema, t.name}.Sanitiz
 // excludedTables are walrelay's own tables: never captured, never published.
 func (s *session) excludedTables() map[string]bool { return excludedTables(s.cfg) }
 
-// rulesTables returns the tables the rules capture, in catalog order.
-func rulesTables(ctx context.Context, db *pgx.Conn, rules *filter.Rules, excluded map[string]bool) ([]pubTable, error) {
+// rulesTables returns the tables the rules capture, sorted by schema and
+// name. With viaRoot (a publication with publish_via_partition_root) the
+// partitioned tables are candidates too, and a captured partition whose
+// partitioned ancestor is captured is left out: PostgreSQL publishes its
+// changes as the ancestor's, and the ancestor's snapshot reads its rows.
+func rulesTables(ctx context.Context, db *pgx.Conn, rules *filter.Rules, excluded map[string]bool, viaRoot bool) ([]pubTable, error) {
 	tables, err := filter.Tables(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	var out []pubTable
+	var cands []pubTable
 	for _, t := range tables {
-		if name := t.QualifiedName(); rules.Captures(name) && !excluded[name] {
-			out = append(out, pubTable{t.Schema, t.Name})
+		cands = append(cands, pubTable{t.Schema, t.Name})
+	}
+	var parts partitions
+	if viaRoot {
+		if parts, err = readPartitions(ctx, db); err != nil {
+			return nil, err
+		}
+		// Compact: a filter.Tables that lists partitioned tables too
+		// must not give them twice.
+		cands = append(cands, parts.parents...)
+		slices.SortFunc(cands, comparePubTables)
+		cands = slices.Compact(cands)
+	}
+	captured := map[pubTable]bool{}
+	for _, t := range cands {
+		if name := t.String(); rules.Captures(name) && !excluded[name] {
+			captured[t] = true
+		}
+	}
+	var out []pubTable
+	for _, t := range cands {
+		if captured[t] && !parts.coveredBy(t, captured) {
+			out = append(out, t)
 		}
 	}
 	return out, nil
 }
 
+// publication is what syncPublication needs of a publication: its row in
+// pg_publication and the tables it lists (pg_publication_rel).
+type publication struct {
+	replication.Publication
+	tables []pubTable
+}
+
 // publicationMembers returns the tables a publication holds and whether it
 // is FOR ALL TABLES; exists is false when there is no such publication.
 func publicationMembers(ctx context.Context, db *pgx.Conn, pub string) (tables []pubTable, all, exists bool, err error) {
-	err = db.QueryRow(ctx, "SELECT puballtables FROM pg_publication WHERE pubname = $1", pub).Scan(&all)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, false, nil
-	}
-	if err != nil {
-		return nil, false, false, fmt.Errorf("postgres: reading publication %q: %w", pub, err)
+	p, err := readPublication(ctx, db, pub)
+	return p.tables, p.AllTables, p.Exists, err
+}
+
+// readPublication reads pub and the tables it lists directly
+// (pg_publication_rel: a partitioned table, not its partitions).
+func readPublication(ctx context.Context, db *pgx.Conn, pub string) (publication, error) {
+	p := publication{}
+	var err error
+	if p.Publication, err = replication.ReadPublication(ctx, db, pub); err != nil || !p.Exists {
+		return p, err
 	}
 	rows, err := db.Query(ctx, `SELECT n.nspname::text, c.relname::text
-		FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
-		JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE p.pubname = $1 ORDER BY 1, 2`, pub)
+		FROM pg_publication_rel pr JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE pr.prpubid = $1 ORDER BY 1, 2`, p.OID)
 	if err == nil {
-		tables, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (pubTable, error) {
+		p.tables, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (pubTable, error) {
 			var t pubTable
 			return t, r.Scan(&t.schema, &t.name)
 		})
 	}
 	if err != nil {
-		return nil, false, false, fmt.Errorf("postgres: listing tables of publication %q: %w", pub, err)
+		return p, fmt.Errorf("postgres: listing tables of publication %q: %w", pub, err)
 	}
-	return tables, all, true, nil
+	return p, nil
 }
 
 // syncPublication makes the publication hold exactly the tables the rules
 // capture, in one transaction: it creates the publication when missing,
 // replaces a FOR ALL TABLES one (DROP and CREATE, atomically), and otherwise
-// adds and drops the difference. It reports whether anything changed and
+// adds and drops the difference. On PostgreSQL 13 and later the publication
+// has publish_via_partition_root, so a captured partitioned table is
+// published, and snapshotted, under its own name (an existing publication
+// without it gets it, logged). It reports whether anything changed and
 // logs one line when it did. beforeAdd, if not nil, is called with the
 // tables an existing publication is about to gain, before it gains them
 // (catch-up snapshots, catchup.go); its error cancels the change.
@@ -76,24 +116,31 @@ func publicationMembers(ctx context.Context, db *pgx.Conn, pub string) (tables [
 // decoded for walrelay (a poll interval bounds that window).
 func syncPublication(ctx context.Context, db *pgx.Conn, pub string, rules *filter.Rules,
 	excluded map[string]bool, beforeAdd func(context.Context, []string) error, log zerolog.Logger) (bool, error) {
-	want, err := rulesTables(ctx, db, rules, excluded)
+	version, err := replication.ServerVersion(ctx, db)
 	if err != nil {
 		return false, err
 	}
-	have, all, exists, err := publicationMembers(ctx, db, pub)
+	viaRoot := version >= replication.ViaRootVersion
+	want, err := rulesTables(ctx, db, rules, excluded, viaRoot)
+	if err != nil {
+		return false, err
+	}
+	have, err := readPublication(ctx, db, pub)
 	if err != nil {
 		return false, err
 	}
 	var stmts []string
-	add, drop := diffPubTables(want, have)
+	name := pgx.Identifier{pub}.Sanitize()
+	add, drop := diffPubTables(want, have.tables)
+	setRoot := viaRoot && have.Exists && !have.AllTables && !have.ViaRoot
 	switch {
-	case !exists || all:
-		if exists {
-			stmts = append(stmts, "DROP PUBLICATION "+pgx.Identifier{pub}.Sanitize())
+	case !have.Exists || have.AllTables:
+		if have.Exists {
+			stmts = append(stmts, "DROP PUBLICATION "+name)
 		}
-		stmts = append(stmts, createPublicationFor(pub, want))
+		stmts = append(stmts, createPublicationFor(pub, want, viaRoot))
 		add, drop = want, nil
-	case len(add) == 0 && len(drop) == 0:
+	case len(add) == 0 && len(drop) == 0 && !setRoot:
 		return false, nil
 	default:
 		if len(add) > 0 && beforeAdd != nil {
@@ -101,26 +148,35 @@ func syncPublication(ctx context.Context, db *pgx.Conn, pub string, rules *filte
 				return false, err
 			}
 		}
+		if setRoot {
+			stmts = append(stmts, "ALTER PUBLICATION "+name+" SET (publish_via_partition_root = true)")
+		}
 		if len(add) > 0 {
-			stmts = append(stmts, "ALTER PUBLICATION "+pgx.Identifier{pub}.Sanitize()+" ADD TABLE "+pubTableList(add))
+			stmts = append(stmts, "ALTER PUBLICATION "+name+" ADD TABLE "+pubTableList(add))
 		}
 		if len(drop) > 0 {
-			stmts = append(stmts, "ALTER PUBLICATION "+pgx.Identifier{pub}.Sanitize()+" DROP TABLE "+pubTableList(drop))
+			stmts = append(stmts, "ALTER PUBLICATION "+name+" DROP TABLE "+pubTableList(drop))
 		}
 	}
 	if err := execInTx(ctx, db, stmts); err != nil {
 		return false, fmt.Errorf("postgres: updating publication %q from the rules: %w "+
 			"(the role must own the publication and the tables, or set publication.manage: false and manage it yourself)", pub, err)
 	}
-	log.Info().Str("publication", pub).Bool("created", !exists).Bool("was_all_tables", all).
+	if setRoot {
+		log.Info().Str("publication", pub).Msg(replication.ViaRootSetMessage)
+	}
+	log.Info().Str("publication", pub).Bool("created", !have.Exists).Bool("was_all_tables", have.AllTables).
 		Strs("added", pubTableNames(add)).Strs("removed", pubTableNames(drop)).Int("tables", len(want)).Msg("publication tables set from the rules")
 	return true, nil
 }
 
-func createPublicationFor(pub string, tables []pubTable) string {
+func createPublicationFor(pub string, tables []pubTable, viaRoot bool) string {
 	sql := "CREATE PUBLICATION " + pgx.Identifier{pub}.Sanitize()
 	if len(tables) > 0 {
 		sql += " FOR TABLE " + pubTableList(tables)
+	}
+	if viaRoot {
+		sql += replication.ViaRootOption
 	}
 	return sql
 }
@@ -177,28 +233,129 @@ func execInTx(ctx context.Context, db *pgx.Conn, stmts []string) error {
 }
 
 // checkUnmanagedPublication is publication.manage: false: the publication
-// must exist; it is used as it is. Captured tables it lacks are logged, since
-// their changes will never arrive.
+// must exist; it is used as it is. Captured tables it does not publish
+// (pg_publication_tables: partitions resolved as the publication publishes
+// them, schemas expanded) are logged, since their changes will never
+// arrive, and so are partitioned tables it publishes without
+// publish_via_partition_root, since their changes arrive under each
+// partition's name while their snapshot rows go to the partitioned table's.
 func checkUnmanagedPublication(ctx context.Context, db *pgx.Conn, pub string, rules *filter.Rules,
 	excluded map[string]bool, log zerolog.Logger) error {
-	have, all, exists, err := publicationMembers(ctx, db, pub)
+	p, err := readPublication(ctx, db, pub)
 	if err != nil {
 		return err
 	}
-	if !exists {
+	if !p.Exists {
 		return fmt.Errorf("publication %q does not exist and publication.manage is false: "+
-			"create it (CREATE PUBLICATION %s FOR TABLE ...) or set publication.manage: true", pub, pub)
+			"create it (CREATE PUBLICATION %s FOR TABLE ...%s) or set publication.manage: true", pub, pub, replication.ViaRootOption)
 	}
-	if all {
+	if err := warnNotViaRoot(ctx, db, p.Publication, log); err != nil {
+		return err
+	}
+	if p.AllTables {
 		return nil
 	}
-	want, err := rulesTables(ctx, db, rules, excluded)
+	want, err := rulesTables(ctx, db, rules, excluded, p.ViaRoot)
 	if err != nil {
 		return err
+	}
+	published, err := publicationTables(ctx, db, pub)
+	if err != nil {
+		return err
+	}
+	have := make([]pubTable, len(published))
+	for i, t := range published {
+		have[i] = pubTable{t.Schema, t.Name}
 	}
 	if missing, _ := diffPubTables(want, have); len(missing) > 0 {
 		log.Warn().Str("publication", pub).Strs("missing", pubTableNames(missing)).
 			Msg("the rules capture tables the unmanaged publication does not hold; their changes will not arrive")
 	}
 	return nil
+}
+
+// warnNotViaRoot logs the partitioned tables an unmanaged publication
+// publishes without publish_via_partition_root, with the fix.
+func warnNotViaRoot(ctx context.Context, db *pgx.Conn, p replication.Publication, log zerolog.Logger) error {
+	version, err := replication.ServerVersion(ctx, db)
+	if err != nil || version < replication.ViaRootVersion || p.ViaRoot {
+		return err
+	}
+	parts, err := replication.PublishedPartitioned(ctx, db, p, version)
+	if err != nil || len(parts) == 0 {
+		return err
+	}
+	log.Warn().Str("publication", p.Name).Strs("partitioned_tables", parts).
+		Str("fix", "ALTER PUBLICATION "+pgx.Identifier{p.Name}.Sanitize()+" SET (publish_via_partition_root = true)").
+		Msg("the unmanaged publication lacks publish_via_partition_root: changes of its partitioned tables arrive under each partition's name and topic, their snapshot rows under the partitioned table's")
+	return nil
+}
+
+// partitions is the partition tree of the database: the partitioned tables
+// and each partition's partitioned ancestors.
+type partitions struct {
+	parents   []pubTable              // relkind 'p', sorted
+	ancestors map[pubTable][]pubTable // partition -> its partitioned ancestors
+}
+
+// coveredBy reports whether an ancestor of t is in set.
+func (p partitions) coveredBy(t pubTable, set map[pubTable]bool) bool {
+	for _, a := range p.ancestors[t] {
+		if set[a] {
+			return true
+		}
+	}
+	return false
+}
+
+// partitionsSQL lists every partition with each of its ancestors (level 1
+// is the parent), then every partitioned table with no ancestor row.
+const partitionsSQL = `
+WITH RECURSIVE anc(rel, parent, level) AS (
+	SELECT i.inhrelid, i.inhparent, 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relispartition
+	UNION ALL
+	SELECT a.rel, i.inhparent, a.level + 1 FROM anc a
+	JOIN pg_inherits i ON i.inhrelid = a.parent JOIN pg_class c ON c.oid = a.parent WHERE c.relispartition
+)
+SELECT rn.nspname::text, r.relname::text, pn.nspname::text, p.relname::text
+FROM anc JOIN pg_class r ON r.oid = anc.rel JOIN pg_namespace rn ON rn.oid = r.relnamespace
+JOIN pg_class p ON p.oid = anc.parent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+UNION ALL
+SELECT n.nspname::text, c.relname::text, NULL, NULL FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'p' AND c.relpersistence = 'p'
+	AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_temp\_%'
+ORDER BY 1, 2`
+
+// readPartitions reads the partition tree (see partitions).
+func readPartitions(ctx context.Context, db *pgx.Conn) (partitions, error) {
+	p := partitions{ancestors: map[pubTable][]pubTable{}}
+	rows, err := db.Query(ctx, partitionsSQL)
+	if err != nil {
+		return p, fmt.Errorf("postgres: listing partitioned tables: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t pubTable
+		var as, an *string
+		if err := rows.Scan(&t.schema, &t.name, &as, &an); err != nil {
+			return p, fmt.Errorf("postgres: listing partitioned tables: %w", err)
+		}
+		if as == nil {
+			p.parents = append(p.parents, t)
+		} else {
+			p.ancestors[t] = append(p.ancestors[t], pubTable{*as, *an})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return p, fmt.Errorf("postgres: listing partitioned tables: %w", err)
+	}
+	return p, nil
+}
+
+// comparePubTables orders tables by schema, then name.
+func comparePubTables(a, b pubTable) int {
+	if c := strings.Compare(a.schema, b.schema); c != 0 {
+		return c
+	}
+	return strings.Compare(a.name, b.name)
 }

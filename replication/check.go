@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/walrelay/walrelay/event"
 )
 
 // Finding is one result of a prerequisite check: OK, or a problem with the
@@ -25,6 +27,11 @@ type CheckOptions struct {
 	// table): the per-table checks are skipped instead of covering every
 	// table, and `check` reports the empty set itself.
 	NoTables bool
+	// Managed says walrelay manages the publication (no rules file, or
+	// publication.manage true): it sets publish_via_partition_root itself on
+	// start, so a publication without it is reported as fixed on start
+	// rather than as a problem.
+	Managed bool
 }
 
 // CheckPrerequisites runs the Postgres side of `walrelay check`: wal_level,
@@ -43,6 +50,31 @@ func CheckPrerequisites(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Fi
 		out = append(out, f...)
 	}
 	return out, nil
+}
+
+// GapFix is the way past a gap: what `walrelay run` says when it refuses
+// to start over one (invariant 6).
+const GapFix = "re-snapshot the captured tables with snapshot.mode: when_needed, or start with --allow-gap to accept the gap"
+
+// Gap reports whether resuming from the stored checkpoint would skip
+// changes: the slot named name is missing, or was advanced past checkpoint
+// (by pg_replication_slot_advance or another consumer). what explains the
+// gap in the words `walrelay run` refuses it with; GapFix is the fix. An
+// invalidated slot is not a gap here (checkSlot and run report it on its
+// own). Callers pass a checkpoint only when one is stored.
+func Gap(slot SlotInfo, name string, checkpoint event.LSN) (what string, gap bool) {
+	switch {
+	case !slot.Exists:
+		return fmt.Sprintf("replication slot %q is missing but a checkpoint at %s exists: "+
+			"the changes after it are no longer available and were lost to walrelay", name, checkpoint), true
+	case slot.Invalidated():
+		return "", false
+	case slot.ConfirmedFlush > checkpoint:
+		return fmt.Sprintf("replication slot %q is at %s, ahead of the stored checkpoint %s: "+
+			"the changes in between were consumed by someone else and are lost to walrelay",
+			name, slot.ConfirmedFlush, checkpoint), true
+	}
+	return "", false
 }
 
 func checkWalLevel(ctx context.Context, db *pgx.Conn, _ CheckOptions) ([]Finding, error) {
@@ -101,24 +133,83 @@ func checkHeadroom(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding
 }
 
 func checkPublication(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, error) {
-	var exists, super, canCreate bool
-	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1),
-		(SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
-		has_database_privilege(current_database(), 'CREATE')`, o.Publication).Scan(&exists, &super, &canCreate)
+	var super, canCreate bool
+	err := db.QueryRow(ctx, `SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+		has_database_privilege(current_database(), 'CREATE')`).Scan(&super, &canCreate)
 	if err != nil {
-		return nil, fmt.Errorf("reading publication %q: %w", o.Publication, err)
+		return nil, fmt.Errorf("reading the role's privileges: %w", err)
 	}
+	version, err := ServerVersion(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := ReadPublication(ctx, db, o.Publication)
+	if err != nil {
+		return nil, err
+	}
+	with := ""
+	if version >= ViaRootVersion {
+		with = ViaRootOption
+	}
+	name := pgx.Identifier{o.Publication}.Sanitize()
 	switch {
-	case exists:
-		return []Finding{{OK: true, What: fmt.Sprintf("publication %s exists", o.Publication)}}, nil
+	case pub.Exists:
+		f := Finding{OK: true, What: fmt.Sprintf("publication %s exists", o.Publication)}
+		viaRoot, err := checkViaRoot(ctx, db, o, pub, version)
+		return append([]Finding{f}, viaRoot...), err
 	case len(o.Tables) == 0 && !super:
 		return []Finding{{What: fmt.Sprintf("publication %s is missing and FOR ALL TABLES needs a superuser", o.Publication),
-			Fix: fmt.Sprintf("as a superuser: CREATE PUBLICATION %s FOR ALL TABLES; (or list postgres.tables)", pgx.Identifier{o.Publication}.Sanitize())}}, nil
+			Fix: fmt.Sprintf("as a superuser: CREATE PUBLICATION %s FOR ALL TABLES%s; (or list postgres.tables)", name, with)}}, nil
 	case !super && !canCreate:
 		return []Finding{{What: fmt.Sprintf("publication %s is missing and this role may not create it", o.Publication),
-			Fix: fmt.Sprintf("as the tables' owner: CREATE PUBLICATION %s FOR TABLE %s;", pgx.Identifier{o.Publication}.Sanitize(), quoteTables(o.Tables))}}, nil
+			Fix: fmt.Sprintf("as the tables' owner: CREATE PUBLICATION %s FOR TABLE %s%s;", name, quoteTables(o.Tables), with)}}, nil
 	}
 	return []Finding{{OK: true, What: fmt.Sprintf("publication %s will be created on start", o.Publication)}}, nil
+}
+
+// checkViaRoot reports an existing publication that publishes partitioned
+// tables without publish_via_partition_root (PostgreSQL 13+): their changes
+// arrive under each partition's name and topic while the snapshot reads
+// them under the partitioned table's. walrelay fixes a publication it
+// manages on start; an unmanaged one is a problem with its fix.
+func checkViaRoot(ctx context.Context, db *pgx.Conn, o CheckOptions, pub Publication, version int) ([]Finding, error) {
+	if version < ViaRootVersion || pub.ViaRoot {
+		return nil, nil
+	}
+	parts, err := PublishedPartitioned(ctx, db, pub, version)
+	if err != nil || len(parts) == 0 {
+		return nil, err
+	}
+	list := strings.Join(parts, ", ")
+	if o.Managed {
+		return []Finding{{OK: true, What: fmt.Sprintf("publication %s lacks publish_via_partition_root "+
+			"(partitioned tables %s); walrelay sets it on start", o.Publication, list)}}, nil
+	}
+	return []Finding{{What: fmt.Sprintf("publication %s publishes partitioned tables (%s) without publish_via_partition_root: "+
+		"their changes arrive under each partition's name and topic, while their snapshot rows go to the partitioned table's", o.Publication, list),
+		Fix: fmt.Sprintf("ALTER PUBLICATION %s SET (publish_via_partition_root = true);", pgx.Identifier{o.Publication}.Sanitize())}}, nil
+}
+
+// PublishedPartitioned lists the partitioned tables pub publishes: listed
+// ones, and the top-level ones of its schemas (PostgreSQL 15+) or of the
+// database (FOR ALL TABLES).
+func PublishedPartitioned(ctx context.Context, db *pgx.Conn, pub Publication, version int) ([]string, error) {
+	sql := `SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'p' AND (c.oid IN (SELECT prrelid FROM pg_publication_rel WHERE prpubid = $1)
+			OR NOT c.relispartition AND $2 AND n.nspname NOT IN ('pg_catalog', 'information_schema')`
+	if version >= schemaPubVersion {
+		sql += `
+			OR NOT c.relispartition AND c.relnamespace IN (SELECT pnnspid FROM pg_publication_namespace WHERE pnpubid = $1)`
+	}
+	rows, err := db.Query(ctx, sql+") ORDER BY 1", pub.OID, pub.AllTables)
+	if err != nil {
+		return nil, fmt.Errorf("listing the partitioned tables of publication %q: %w", pub.Name, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("listing the partitioned tables of publication %q: %w", pub.Name, err)
+	}
+	return out, nil
 }
 
 // tableIdentity is one captured table's replica identity situation.

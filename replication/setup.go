@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/event"
 )
@@ -26,82 +24,6 @@ func CheckServer(ctx context.Context, db *pgx.Conn) error {
 			"(run ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL)", level)
 	}
 	return nil
-}
-
-// EnsurePublication creates the publication when missing: FOR TABLE tables,
-// or FOR ALL TABLES when tables is empty. An existing publication gets the
-// configured tables it lacks added; nothing is ever removed from it.
-func EnsurePublication(ctx context.Context, db *pgx.Conn, name string, tables []string, log zerolog.Logger) error {
-	var allTables bool
-	err := db.QueryRow(ctx, "SELECT puballtables FROM pg_publication WHERE pubname = $1", name).Scan(&allTables)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return createPublication(ctx, db, name, tables, log)
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: reading publication %q: %w", name, err)
-	}
-	if allTables || len(tables) == 0 {
-		return nil
-	}
-	return addMissingTables(ctx, db, name, tables, log)
-}
-
-func createPublication(ctx context.Context, db *pgx.Conn, name string, tables []string, log zerolog.Logger) error {
-	sql := "CREATE PUBLICATION " + pgx.Identifier{name}.Sanitize()
-	if len(tables) == 0 {
-		sql += " FOR ALL TABLES"
-	} else {
-		sql += " FOR TABLE " + quoteTables(tables)
-	}
-	if _, err := db.Exec(ctx, sql); err != nil {
-		return fmt.Errorf("postgres: %s: %w (create it as a superuser or the tables' owner, or grant this role ownership)", sql, err)
-	}
-	log.Info().Str("publication", name).Strs("tables", tables).Msg("created publication")
-	return nil
-}
-
-func addMissingTables(ctx context.Context, db *pgx.Conn, name string, tables []string, log zerolog.Logger) error {
-	rows, err := db.Query(ctx, "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1", name)
-	if err != nil {
-		return fmt.Errorf("postgres: listing tables of publication %q: %w", name, err)
-	}
-	have, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("postgres: listing tables of publication %q: %w", name, err)
-	}
-	var missing []string
-	for _, t := range tables {
-		if !contains(have, t) {
-			missing = append(missing, t)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	sql := "ALTER PUBLICATION " + pgx.Identifier{name}.Sanitize() + " ADD TABLE " + quoteTables(missing)
-	if _, err := db.Exec(ctx, sql); err != nil {
-		return fmt.Errorf("postgres: %s: %w", sql, err)
-	}
-	log.Info().Str("publication", name).Strs("added", missing).Msg("added tables to publication")
-	return nil
-}
-
-func quoteTables(tables []string) string {
-	q := make([]string, len(tables))
-	for i, t := range tables {
-		s, tb, _ := strings.Cut(t, ".")
-		q[i] = pgx.Identifier{s, tb}.Sanitize()
-	}
-	return strings.Join(q, ", ")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // SlotInfo is a replication slot's state from pg_replication_slots.

@@ -1,0 +1,242 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
+)
+
+// EnsurePublication creates the publication when missing: FOR TABLE tables,
+// or FOR ALL TABLES when tables is empty, WITH (publish_via_partition_root =
+// true) on PostgreSQL 13 and later, so a partitioned table's changes are
+// published under its own name, as its snapshot reads it (the setting
+// Debezium users give their publications). An existing publication gets the
+// configured tables it does not hold directly (pg_publication_rel, or its
+// schema in pg_publication_namespace: pg_publication_tables lists a
+// partitioned table's partitions, not the table), and
+// publish_via_partition_root when it lacks it (logged), in one transaction;
+// nothing is ever removed from it. A configured table that does not exist
+// (renamed or dropped) is an error that names it and says to fix
+// postgres.tables. Called by the session goroutine before streaming, on the
+// SQL connection db.
+func EnsurePublication(ctx context.Context, db *pgx.Conn, name string, tables []string, log zerolog.Logger) error {
+	version, err := ServerVersion(ctx, db)
+	if err != nil {
+		return err
+	}
+	pub, err := ReadPublication(ctx, db, name)
+	if err != nil {
+		return err
+	}
+	if !pub.Exists {
+		if err := requireTables(ctx, db, tables); err != nil {
+			return err
+		}
+		return createPublication(ctx, db, name, tables, version >= ViaRootVersion, log)
+	}
+	var missing []string
+	if !pub.AllTables && len(tables) > 0 {
+		if missing, err = missingMembers(ctx, db, pub, tables, version); err != nil {
+			return err
+		}
+		if err := requireTables(ctx, db, missing); err != nil {
+			return err
+		}
+	}
+	setRoot := version >= ViaRootVersion && !pub.ViaRoot
+	return alterPublication(ctx, db, name, missing, setRoot, log)
+}
+
+// ViaRootVersion is the first server_version_num with
+// publish_via_partition_root (PostgreSQL 13).
+const ViaRootVersion = 130000
+
+// schemaPubVersion is the first server_version_num with
+// pg_publication_namespace (FOR TABLES IN SCHEMA, PostgreSQL 15).
+const schemaPubVersion = 150000
+
+// ViaRootOption is the WITH clause of a publication walrelay creates.
+const ViaRootOption = " WITH (publish_via_partition_root = true)"
+
+// Publication is a publication's row in pg_publication.
+type Publication struct {
+	Name      string
+	OID       uint32
+	Exists    bool
+	AllTables bool
+	// ViaRoot is pubviaroot (PostgreSQL 13+; false before): changes of a
+	// partition are published as its topmost ancestor in the publication.
+	ViaRoot bool
+}
+
+// ReadPublication reads the publication name; Exists is false when there is
+// no such publication.
+func ReadPublication(ctx context.Context, db *pgx.Conn, name string) (Publication, error) {
+	p := Publication{Name: name}
+	// to_jsonb reads pubviaroot as NULL on servers before 13.
+	err := db.QueryRow(ctx, `SELECT oid, puballtables, coalesce((to_jsonb(p) ->> 'pubviaroot')::bool, false)
+		FROM pg_publication p WHERE pubname = $1`, name).Scan(&p.OID, &p.AllTables, &p.ViaRoot)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, nil
+	}
+	if err != nil {
+		return p, fmt.Errorf("postgres: reading publication %q: %w", name, err)
+	}
+	p.Exists = true
+	return p, nil
+}
+
+// ServerVersion returns db's server_version_num, e.g. 150004.
+func ServerVersion(ctx context.Context, db *pgx.Conn) (int, error) {
+	var v int
+	if err := db.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&v); err != nil {
+		return 0, fmt.Errorf("postgres: reading server_version_num: %w", err)
+	}
+	return v, nil
+}
+
+func createPublication(ctx context.Context, db *pgx.Conn, name string, tables []string, viaRoot bool, log zerolog.Logger) error {
+	sql := "CREATE PUBLICATION " + pgx.Identifier{name}.Sanitize()
+	if len(tables) == 0 {
+		sql += " FOR ALL TABLES"
+	} else {
+		sql += " FOR TABLE " + quoteTables(tables)
+	}
+	if viaRoot {
+		sql += ViaRootOption
+	}
+	if _, err := db.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("postgres: %s: %w (create it as a superuser or the tables' owner, or grant this role ownership)", sql, err)
+	}
+	log.Info().Str("publication", name).Strs("tables", tables).Bool("publish_via_partition_root", viaRoot).Msg("created publication")
+	return nil
+}
+
+// alterPublication adds tables to the publication and, with setRoot, sets
+// publish_via_partition_root, in one transaction; one log line each.
+func alterPublication(ctx context.Context, db *pgx.Conn, name string, add []string, setRoot bool, log zerolog.Logger) error {
+	pub := pgx.Identifier{name}.Sanitize()
+	var stmts []string
+	if setRoot {
+		stmts = append(stmts, "ALTER PUBLICATION "+pub+" SET (publish_via_partition_root = true)")
+	}
+	if len(add) > 0 {
+		stmts = append(stmts, "ALTER PUBLICATION "+pub+" ADD TABLE "+quoteTables(add))
+	}
+	if len(stmts) == 0 {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		for _, s := range stmts {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				return fmt.Errorf("postgres: %s: %w (the role must own the publication and the tables)", s, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if setRoot {
+		log.Info().Str("publication", name).Msg(ViaRootSetMessage)
+	}
+	if len(add) > 0 {
+		log.Info().Str("publication", name).Strs("added", add).Msg("added tables to publication")
+	}
+	return nil
+}
+
+// ViaRootSetMessage is the log line of a publication that was given
+// publish_via_partition_root.
+const ViaRootSetMessage = "set publish_via_partition_root on the publication: changes of partitioned tables " +
+	"committed from now on are published under the partitioned table's name and topic, as its snapshot is"
+
+// missingMembers returns the tables of want ("schema.table") that pub does
+// not hold directly: neither listed (pg_publication_rel) nor in a listed
+// schema (pg_publication_namespace, PostgreSQL 15+). A partitioned table
+// listed without publish_via_partition_root shows in pg_publication_tables
+// as its partitions, so that view is not asked.
+func missingMembers(ctx context.Context, db *pgx.Conn, pub Publication, want []string, version int) ([]string, error) {
+	sql := `SELECT n.nspname || '.' || c.relname FROM pg_publication_rel pr
+		JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE pr.prpubid = $1`
+	if version >= schemaPubVersion {
+		sql += ` UNION SELECT n.nspname || '.' || c.relname FROM pg_publication_namespace pn
+		JOIN pg_namespace n ON n.oid = pn.pnnspid JOIN pg_class c ON c.relnamespace = n.oid
+		WHERE pn.pnpubid = $1 AND c.relkind IN ('r', 'p')`
+	}
+	rows, err := db.Query(ctx, sql, pub.OID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: listing tables of publication %q: %w", pub.Name, err)
+	}
+	have, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: listing tables of publication %q: %w", pub.Name, err)
+	}
+	var missing []string
+	for _, t := range want {
+		if !contains(have, t) {
+			missing = append(missing, t)
+		}
+	}
+	return missing, nil
+}
+
+// requireTables returns an error naming the tables of names ("schema.table",
+// from postgres.tables) that are not tables in the database: renamed or
+// dropped since the config was written, or never there.
+func requireTables(ctx context.Context, db *pgx.Conn, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	schemas, tables := make([]string, len(names)), make([]string, len(names))
+	for i, n := range names {
+		schemas[i], tables[i], _ = strings.Cut(n, ".")
+	}
+	rows, err := db.Query(ctx, `SELECT x.s || '.' || x.t FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(s, t, i)
+		WHERE NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = x.s AND c.relname = x.t AND c.relkind IN ('r', 'p'))
+		ORDER BY x.i`, schemas, tables)
+	if err != nil {
+		return fmt.Errorf("postgres: looking up the tables of postgres.tables: %w", err)
+	}
+	absent, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("postgres: looking up the tables of postgres.tables: %w", err)
+	}
+	if len(absent) == 0 {
+		return nil
+	}
+	return &MissingTablesError{Tables: absent}
+}
+
+// MissingTablesError says that configured tables do not exist.
+type MissingTablesError struct{ Tables []string }
+
+func (e *MissingTablesError) Error() string {
+	return fmt.Sprintf("postgres.tables names %s, which is not a table in the database (renamed or dropped?): "+
+		"set postgres.tables to each table's current schema.name (or capture it with the rules file), or remove it",
+		strings.Join(e.Tables, ", "))
+}
+
+func quoteTables(tables []string) string {
+	q := make([]string, len(tables))
+	for i, t := range tables {
+		s, tb, _ := strings.Cut(t, ".")
+		q[i] = pgx.Identifier{s, tb}.Sanitize()
+	}
+	return strings.Join(q, ", ")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
