@@ -59,14 +59,17 @@ func (g *gapSetup) refused(t *testing.T) string {
 	return line
 }
 
-// acceptAndVerify starts with --allow-gap, checks it streams from want (0:
-// any position), publishes a row written after the gap but not the row lost
+// acceptAndVerify starts with --allow-gap, checks it logs the accepted gap
+// and streams from want (0: any position), publishes a row written after the gap but not the row lost
 // in it, and that a later start needs no flag.
 func (g *gapSetup) acceptAndVerify(t *testing.T, want pglogrepl.LSN) {
 	t.Helper()
 	r := startRelay(t, g.cfg, "--allow-gap")
 	if start := r.findLog("streaming")["start_lsn"]; want != 0 && start != want.String() {
 		t.Errorf("--allow-gap streams from %v, want the slot's position %s", start, want)
+	}
+	if r.findLog("accepting a gap") == nil {
+		t.Errorf("--allow-gap accepted the gap without a log line saying so; log tail:\n%s", g.cfg.logTail(10))
 	}
 	mustExec(t, g.conn, "INSERT INTO gap_rows VALUES (3, 'after the gap')")
 	catchUp(t, g.cfg, g.conn, g.col, g.col, time.Minute)

@@ -119,18 +119,23 @@ func replaceInvalidated(ctx context.Context, repl *pgconn.PgConn, slot replicati
 	return replication.SlotInfo{}, nil
 }
 
-// resumePosition is where a normal start resumes. With snapshot set, a
+// resumePosition is where a normal start resumes, refusing a gap
+// (replication.Gap, in the words walrelay check uses) unless --allow-gap or a
+// snapshot accepts it; an accepted gap is logged. With snapshot set, a
 // snapshot of the captured tables follows: a missing slot is created with an
-// exported snapshot (returned) and a gap is accepted, since the snapshot
-// restores the current state.
+// exported snapshot (returned), since the snapshot restores the current
+// state.
 func resumePosition(ctx context.Context, repl *pgconn.PgConn, slot replication.SlotInfo, stored checkpoint.Position,
 	found, allowGap, snapshot bool, slotName string, log zerolog.Logger) (event.LSN, string, error) {
+	if found && !allowGap && !snapshot {
+		if what, gap := replication.Gap(slot, slotName, stored.LSN); gap {
+			return 0, "", fatal(fmt.Errorf("%s (%s)", what, replication.GapFix))
+		}
+	}
 	if !slot.Exists {
-		if found && !allowGap && !snapshot {
-			return 0, "", fatal(fmt.Errorf("replication slot %q is missing but a checkpoint at %s exists: "+
-				"the changes after it are no longer available and were lost to walrelay "+
-				"(re-snapshot the captured tables with snapshot.mode: when_needed, or start with --allow-gap to accept the gap)",
-				slotName, stored.LSN))
+		if found { // a gap, refused above unless accepted
+			logGap(log, slotName, "the slot is missing: the changes after the checkpoint are lost to walrelay",
+				stored.LSN, 0, snapshot)
 		}
 		return createSlot(ctx, repl, slotName, snapshot, log)
 	}
@@ -141,22 +146,26 @@ func resumePosition(ctx context.Context, repl *pgconn.PgConn, slot replication.S
 	if !found {
 		return slot.ConfirmedFlush, "", nil
 	}
-	if slot.ConfirmedFlush > stored.LSN {
-		if !allowGap && !snapshot {
-			return 0, "", fatal(fmt.Errorf("replication slot %q is at %s, ahead of the stored checkpoint %s: "+
-				"the changes in between were consumed by someone else and are lost to walrelay "+
-				"(re-snapshot the captured tables with snapshot.mode: when_needed, or start with --allow-gap to accept the gap)",
-				slotName, slot.ConfirmedFlush, stored.LSN))
-		}
-		msg := "--allow-gap: accepting a gap"
-		if snapshot {
-			msg = "accepting a gap: the snapshot restores the current state"
-		}
-		log.Warn().Str("slot", slotName).Stringer("slot_lsn", slot.ConfirmedFlush).
-			Stringer("checkpoint", stored.LSN).Msg(msg)
+	if slot.ConfirmedFlush > stored.LSN { // a gap, refused above unless accepted
+		logGap(log, slotName, "the slot is ahead of the checkpoint: the changes in between are lost to walrelay",
+			stored.LSN, slot.ConfirmedFlush, snapshot)
 		return slot.ConfirmedFlush, "", nil
 	}
 	return stored.LSN, "", nil
+}
+
+// logGap logs, as one warning "accepting a gap", a gap a start accepts:
+// --allow-gap, or a snapshot that restores the current state.
+func logGap(log zerolog.Logger, slotName, what string, checkpoint, slotLSN event.LSN, snapshot bool) {
+	by := "--allow-gap"
+	if snapshot {
+		by = "snapshot: it restores the current state"
+	}
+	e := log.Warn().Str("slot", slotName).Stringer("checkpoint", checkpoint).Str("gap", what).Str("accepted_by", by)
+	if slotLSN != 0 {
+		e = e.Stringer("slot_lsn", slotLSN)
+	}
+	e.Msg("accepting a gap")
 }
 
 // createSlot creates the slot, exporting its snapshot when one is taken.
