@@ -10,8 +10,9 @@ import (
 
 // preparePublication makes sure the publication is ready before streaming.
 //
-// Without a rules file it is today's behaviour: the publication holds
-// postgres.tables (FOR ALL TABLES when empty) and nothing is filtered. With
+// Without a rules file the publication holds postgres.tables (FOR ALL TABLES
+// when empty), and changes of other tables it may publish are dropped
+// (captureSet). With
 // one, the rules are loaded; with publication.manage (the default) the
 // publication is set to exactly the tables the rules capture and a poller
 // keeps it so as tables appear (see filter_poller.go); without it, the
@@ -21,6 +22,10 @@ import (
 func (s *session) preparePublication(ctx context.Context) error {
 	if s.cfg.Rules == "" {
 		if err := s.recordCatchup(ctx, s.cfg.Postgres.Tables); err != nil {
+			return err
+		}
+		var err error
+		if s.capture, err = s.newCaptureSet(ctx); err != nil {
 			return err
 		}
 		return replication.EnsurePublication(ctx, s.db, s.cfg.Postgres.Publication, s.cfg.Postgres.Tables, s.log)
@@ -49,6 +54,9 @@ func (s *session) route(ch *event.Change) ([]event.Record, error) {
 	}
 	st := s.filterState()
 	if st == nil {
+		if !s.captures(ch) {
+			return nil, nil
+		}
 		return s.encode(ch)
 	}
 	d, err := st.apply(ch, s.log)

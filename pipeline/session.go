@@ -28,7 +28,8 @@ type session struct {
 	log  zerolog.Logger
 	rs   *runState // state that outlives this session (owned by Run)
 
-	filter *filterState // nil without a rules file
+	filter  *filterState // nil without a rules file
+	capture *captureSet  // postgres.tables without a rules file (capture_set.go); nil: capture all
 
 	store     checkpoint.Store
 	db        *pgx.Conn
