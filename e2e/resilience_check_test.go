@@ -91,14 +91,7 @@ func TestResilienceCheck(t *testing.T) {
 		conn := connect(t, dsn)
 		mustExec(t, conn, checkDDL)
 		role := "chk_norepl_" + randomSuffix()
-		mustExec(t, conn, "CREATE ROLE "+role+" LOGIN")
-		t.Cleanup(func() { testenv.ExecDSN(t, pg.DSN(), "DROP ROLE IF EXISTS "+role) })
-		u, err := url.Parse(dsn)
-		if err != nil || u.Scheme == "" {
-			t.Fatalf("DSN %q is not a URL (%v): cannot switch its user", dsn, err)
-		}
-		u.User = url.User(role)
-		cfg := newRelayConfig(t, u.String(), kafkaBrokers(t), "public.chk_good")
+		cfg := newRelayConfig(t, roleDSN(t, pg, dsn, role, "LOGIN"), kafkaBrokers(t), "public.chk_good")
 		out, code := runCheck(t, cfg)
 		if code != 1 {
 			t.Errorf("check with a role without REPLICATION exited %d, want 1", code)
@@ -119,14 +112,7 @@ func TestResilienceCheck(t *testing.T) {
 		dsn := newDatabase(t)
 		mustExec(t, connect(t, dsn), checkDDL)
 		role := "chk_nocreate_" + randomSuffix()
-		mustExec(t, connect(t, dsn), "CREATE ROLE "+role+" LOGIN REPLICATION")
-		t.Cleanup(func() { testenv.ExecDSN(t, pg.DSN(), "DROP ROLE IF EXISTS "+role) })
-		u, err := url.Parse(dsn)
-		if err != nil || u.Scheme == "" {
-			t.Fatalf("DSN %q is not a URL (%v): cannot switch its user", dsn, err)
-		}
-		u.User = url.User(role)
-		cfg := newRelayConfig(t, u.String(), kafkaBrokers(t), "public.chk_good")
+		cfg := newRelayConfig(t, roleDSN(t, pg, dsn, role, "LOGIN REPLICATION"), kafkaBrokers(t), "public.chk_good")
 		cfg.set("checkpoint.store", "postgres")
 		out, code := runCheck(t, cfg)
 		if code != 1 {
@@ -214,4 +200,18 @@ func TestResilienceCheckGap(t *testing.T) {
 			requireWords(t, "check output", out, "snapshot.mode when_needed re-snapshots the captured tables on start")
 		})
 	}
+}
+
+// roleDSN creates role WITH attrs (dropped when the test ends) and returns
+// dsn with role as its user.
+func roleDSN(t *testing.T, pg *testenv.Postgres, dsn, role, attrs string) string {
+	t.Helper()
+	testenv.ExecDSN(t, pg.DSN(), "CREATE ROLE "+role+" "+attrs)
+	t.Cleanup(func() { testenv.ExecDSN(t, pg.DSN(), "DROP ROLE IF EXISTS "+role) })
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		t.Fatalf("DSN %q is not a URL (%v): cannot switch its user", dsn, err)
+	}
+	u.User = url.User(role)
+	return u.String()
 }

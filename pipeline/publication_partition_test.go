@@ -17,19 +17,11 @@ import (
 	"github.com/walrelay/walrelay/replication"
 )
 
-// partDDL is a range-partitioned table with two partitions, one of them
-// partitioned again, and a plain table.
-const partDDL = `CREATE TABLE pt (id int, k int, v text, PRIMARY KEY (id, k)) PARTITION BY RANGE (k);
-CREATE TABLE pt_a PARTITION OF pt FOR VALUES FROM (0) TO (10);
-CREATE TABLE pt_b PARTITION OF pt FOR VALUES FROM (10) TO (20) PARTITION BY RANGE (k);
-CREATE TABLE pt_b1 PARTITION OF pt_b FOR VALUES FROM (10) TO (20);
-CREATE TABLE plain (id int PRIMARY KEY);`
-
-// partDB returns a connection to a fresh database holding partDDL and ddl.
+// partDB returns a connection to a fresh database holding testenv.PartitionedDDL and ddl.
 func partDB(t *testing.T, ddl ...string) *pgx.Conn {
 	t.Helper()
 	dsn := testenv.PG(t).NewDatabase(t)
-	testenv.ExecDSN(t, dsn, append([]string{partDDL}, ddl...)...)
+	testenv.ExecDSN(t, dsn, append([]string{testenv.PartitionedDDL}, ddl...)...)
 	return testenv.Connect(t, dsn)
 }
 

@@ -33,7 +33,7 @@ func describe(fs []Finding) string {
 // partitioned tables, draws no such finding.
 func TestCheckPublicationViaRoot(t *testing.T) {
 	t.Parallel()
-	db := pubDB(t, partitionDDL, `CREATE PUBLICATION listed FOR TABLE pt, plain;
+	db := pubDB(t, testenv.PartitionedDDL, `CREATE PUBLICATION listed FOR TABLE pt, plain;
 		CREATE PUBLICATION mid FOR TABLE pt_b;
 		CREATE PUBLICATION alltab FOR ALL TABLES;
 		CREATE PUBLICATION plainonly FOR TABLE plain, pt_a;
@@ -84,7 +84,7 @@ func TestCheckPublicationViaRoot(t *testing.T) {
 // create it. The role exists only inside a transaction rolled back at the end.
 func TestCheckMissingPublicationFix(t *testing.T) {
 	t.Parallel()
-	db := pubDB(t, partitionDDL)
+	db := pubDB(t, testenv.PartitionedDDL)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	role := fmt.Sprintf("chk_nocreate_%d", time.Now().UnixNano())

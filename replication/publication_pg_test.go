@@ -15,14 +15,6 @@ import (
 	"github.com/walrelay/walrelay/internal/testenv"
 )
 
-// partitionDDL is a range-partitioned table with two partitions, one of
-// them partitioned again, and a plain table.
-const partitionDDL = `CREATE TABLE pt (id int, k int, v text, PRIMARY KEY (id, k)) PARTITION BY RANGE (k);
-CREATE TABLE pt_a PARTITION OF pt FOR VALUES FROM (0) TO (10);
-CREATE TABLE pt_b PARTITION OF pt FOR VALUES FROM (10) TO (20) PARTITION BY RANGE (k);
-CREATE TABLE pt_b1 PARTITION OF pt_b FOR VALUES FROM (10) TO (20);
-CREATE TABLE plain (id int PRIMARY KEY);`
-
 // pubDB returns a connection to a fresh database holding ddl.
 func pubDB(t *testing.T, ddl ...string) *pgx.Conn {
 	t.Helper()
@@ -71,7 +63,7 @@ func ensure(t *testing.T, db *pgx.Conn, pub string, tables ...string) (string, e
 // restart).
 func TestEnsurePublicationPartitionedRestart(t *testing.T) {
 	t.Parallel()
-	db := pubDB(t, partitionDDL)
+	db := pubDB(t, testenv.PartitionedDDL)
 	if _, err := ensure(t, db, "p", "public.pt"); err != nil {
 		t.Fatalf("first EnsurePublication: %v", err)
 	}
@@ -106,7 +98,7 @@ func TestEnsurePublicationPartitionedRestart(t *testing.T) {
 // the tables it lacks, in one go; its partitioned member is not added again.
 func TestEnsurePublicationSetsViaRoot(t *testing.T) {
 	t.Parallel()
-	db := pubDB(t, partitionDDL, "CREATE PUBLICATION p FOR TABLE pt")
+	db := pubDB(t, testenv.PartitionedDDL, "CREATE PUBLICATION p FOR TABLE pt")
 	if viaRoot, tables := pubState(t, db, "p"); viaRoot || strings.Join(tables, ",") != "public.pt_a,public.pt_b1" {
 		t.Fatalf("setup: via root %v, tables %v; want the leaf partitions without via root", viaRoot, tables)
 	}
@@ -127,7 +119,7 @@ func TestEnsurePublicationSetsViaRoot(t *testing.T) {
 // themselves); an existing FOR ALL TABLES one without it gets it.
 func TestEnsurePublicationAllTables(t *testing.T) {
 	t.Parallel()
-	db := pubDB(t, partitionDDL, "CREATE PUBLICATION old FOR ALL TABLES")
+	db := pubDB(t, testenv.PartitionedDDL, "CREATE PUBLICATION old FOR ALL TABLES")
 	if _, err := ensure(t, db, "p"); err != nil {
 		t.Fatalf("EnsurePublication: %v", err)
 	}
@@ -168,7 +160,7 @@ func TestEnsurePublicationSchemaMember(t *testing.T) {
 // created; nothing is changed.
 func TestEnsurePublicationMissingTable(t *testing.T) {
 	t.Parallel()
-	db := pubDB(t, partitionDDL, "CREATE TABLE j1x (id int PRIMARY KEY); CREATE PUBLICATION p FOR TABLE plain")
+	db := pubDB(t, testenv.PartitionedDDL, "CREATE TABLE j1x (id int PRIMARY KEY); CREATE PUBLICATION p FOR TABLE plain")
 	for _, pub := range []string{"p", "fresh"} {
 		_, err := ensure(t, db, pub, "public.plain", "public.j1", "public.pt")
 		var me *MissingTablesError
