@@ -47,8 +47,35 @@ func EnsurePublication(ctx context.Context, db *pgx.Conn, name string, tables []
 			return err
 		}
 	}
-	setRoot := version >= ViaRootVersion && !pub.ViaRoot
+	setRoot := false
+	if version >= ViaRootVersion && !pub.ViaRoot {
+		if setRoot, err = publishesPartitioned(ctx, db, pub, missing, version); err != nil {
+			return err
+		}
+	}
 	return alterPublication(ctx, db, name, missing, setRoot, log)
+}
+
+// publishesPartitioned reports whether pub, with the tables add added,
+// publishes a partitioned table: only then does it need
+// publish_via_partition_root, so a publication its owner created for plain
+// tables (README: "Running beside an existing database") is left alone by
+// a role that may not alter it.
+func publishesPartitioned(ctx context.Context, db *pgx.Conn, pub Publication, add []string, version int) (bool, error) {
+	listed, err := PublishedPartitioned(ctx, db, pub, version)
+	if err != nil || len(listed) > 0 {
+		return len(listed) > 0, err
+	}
+	if len(add) == 0 {
+		return false, nil
+	}
+	var n int
+	err = db.QueryRow(ctx, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'p' AND n.nspname || '.' || c.relname = ANY($1)`, add).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("postgres: looking for partitioned tables in postgres.tables: %w", err)
+	}
+	return n > 0, nil
 }
 
 // ViaRootVersion is the first server_version_num with
@@ -133,7 +160,8 @@ func alterPublication(ctx context.Context, db *pgx.Conn, name string, add []stri
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		for _, s := range stmts {
 			if _, err := tx.Exec(ctx, s); err != nil {
-				return fmt.Errorf("postgres: %s: %w (the role must own the publication and the tables)", s, err)
+				return fmt.Errorf("postgres: %s: %w (the role must own the publication and the tables; or run it "+
+					"yourself as their owner)", s, err)
 			}
 		}
 		return nil

@@ -180,3 +180,19 @@ func TestEnsurePublicationMissingTable(t *testing.T) {
 		t.Errorf("publication fresh: %+v, %v; want it not created", p, err)
 	}
 }
+
+// TestEnsurePublicationLeavesPlainAlone: a publication its owner created
+// for plain tables (README: "Running beside an existing database", where
+// walrelay's role may not alter it) is left as it is: it publishes no
+// partitioned table, so it needs no publish_via_partition_root.
+func TestEnsurePublicationLeavesPlainAlone(t *testing.T) {
+	t.Parallel()
+	db := pubDB(t, testenv.PartitionedDDL, "CREATE PUBLICATION p FOR TABLE plain")
+	log, err := ensure(t, db, "p", "public.plain")
+	if err != nil {
+		t.Fatalf("EnsurePublication: %v", err)
+	}
+	if viaRoot, tables := pubState(t, db, "p"); viaRoot || strings.Join(tables, ",") != "public.plain" || log != "" {
+		t.Errorf("publication altered: via root %v, tables %v, log %q; want it untouched", viaRoot, tables, log)
+	}
+}
