@@ -132,7 +132,12 @@ func syncPublication(ctx context.Context, db *pgx.Conn, pub string, rules *filte
 	var stmts []string
 	name := pgx.Identifier{pub}.Sanitize()
 	add, drop := diffPubTables(want, have.tables)
-	setRoot := viaRoot && have.Exists && !have.AllTables && !have.ViaRoot
+	setRoot := false // only a publication of a partitioned table needs it (replication.PublishesPartitioned)
+	if viaRoot && have.Exists && !have.AllTables && !have.ViaRoot {
+		if setRoot, err = replication.PublishesPartitioned(ctx, db, have.Publication, pubTableNames(add), version); err != nil {
+			return false, err
+		}
+	}
 	switch {
 	case !have.Exists || have.AllTables:
 		if have.Exists {

@@ -49,19 +49,19 @@ func EnsurePublication(ctx context.Context, db *pgx.Conn, name string, tables []
 	}
 	setRoot := false
 	if version >= ViaRootVersion && !pub.ViaRoot {
-		if setRoot, err = publishesPartitioned(ctx, db, pub, missing, version); err != nil {
+		if setRoot, err = PublishesPartitioned(ctx, db, pub, missing, version); err != nil {
 			return err
 		}
 	}
 	return alterPublication(ctx, db, name, missing, setRoot, log)
 }
 
-// publishesPartitioned reports whether pub, with the tables add added,
+// PublishesPartitioned reports whether pub, with the tables add added,
 // publishes a partitioned table: only then does it need
 // publish_via_partition_root, so a publication its owner created for plain
 // tables (README: "Running beside an existing database") is left alone by
 // a role that may not alter it.
-func publishesPartitioned(ctx context.Context, db *pgx.Conn, pub Publication, add []string, version int) (bool, error) {
+func PublishesPartitioned(ctx context.Context, db *pgx.Conn, pub Publication, add []string, version int) (bool, error) {
 	listed, err := PublishedPartitioned(ctx, db, pub, version)
 	if err != nil || len(listed) > 0 {
 		return len(listed) > 0, err
