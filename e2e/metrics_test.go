@@ -50,24 +50,30 @@ func TestMetrics(t *testing.T) {
 		t.Error("no Go runtime metrics")
 	}
 
-	// Per table and operation: the snapshot's reads, the inserts, and an
-	// update and a delete now.
+	// Per table and operation, as the events on the topic: the snapshot's
+	// reads, the inserts, and now a key-changing update (a delete and a
+	// create) and a delete. Tombstones are not events.
 	mustExec(t, conn, `UPDATE public.met SET id = 26 WHERE id = 25; DELETE FROM public.met WHERE id = 1`)
 	events := func(op string) string { return `walrelay_table_events_total{op="` + op + `",table="public.met"}` }
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		// The events are counted when sent, the lag once Kafka acknowledged them.
 		m = scrape(t, "http://"+addr+"/metrics")
-		if m[events("d")] == 1 && m[`walrelay_transaction_lag_seconds_count{stage="acked"}`] >= 2 || time.Now().After(deadline) {
+		if m[events("d")] == 2 && m[`walrelay_transaction_lag_seconds_count{stage="acked"}`] >= 2 || time.Now().After(deadline) {
 			break
 		}
 	}
-	for op, want := range map[string]float64{"r": 7, "c": 25, "u": 1, "d": 1} {
+	for op, want := range map[string]float64{"r": 7, "c": 26, "d": 2} {
 		if got := m[events(op)]; got != want {
 			t.Errorf("%s = %v, want %v", events(op), got, want)
 		}
 	}
-	if _, ok := m[events("t")]; ok {
-		t.Errorf("%s is shown, with no truncate", events("t"))
+	for _, op := range []string{"u", "t"} {
+		if _, ok := m[events(op)]; ok {
+			t.Errorf("%s is shown, with no such event on the topic", events(op))
+		}
+	}
+	if got := m["walrelay_events_total"]; got != 28 {
+		t.Errorf("walrelay_events_total = %v after the key change and the delete, want 28 (25 + 2 + 1, no tombstones)", got)
 	}
 	checkTransactionLag(t, m)
 	if code, _ := r.term(); code != 0 {

@@ -174,9 +174,8 @@ func (p *publisher) publishChunk(ctx context.Context, txn *checkpoint.Txn, hw *e
 			return "", fmt.Errorf("encoding incremental snapshot row %s of %s: %w", rc.ID(), c.table, err)
 		}
 		sent, err := p.s.send(ctx, txn, recs, p.acquire)
-		p.events.Add(uint64(sent))
-		if sent > 0 {
-			p.counter.add(rc)
+		if sent > 0 { // a snapshot read: counted per table (op r), not in walrelay_events_total
+			p.counter.add(rc, changeEvents(recs[:sent]))
 		}
 		if err != nil {
 			return "", err

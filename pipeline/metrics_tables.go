@@ -74,8 +74,11 @@ func newTableCounter(tc *tableCounts) tableCounter {
 	return tableCounter{tc: tc, byRel: map[*event.Relation]*opCounts{}}
 }
 
-// add counts ch, a change of a table that reached the sink.
-func (c *tableCounter) add(ch *event.Change) {
+// add counts ch, a change of a table that reached the sink as events change
+// events (tombstones not counted, changeEvents). An update that reached it
+// as two events is a key change, published as a delete and a create
+// (keychange.go), and counted as those.
+func (c *tableCounter) add(ch *event.Change, events int) {
 	if c.tc == nil || ch.Relation == nil {
 		return
 	}
@@ -87,10 +90,33 @@ func (c *tableCounter) add(ch *event.Change) {
 		}
 		c.last, c.lastC = ch.Relation, counts
 	}
-	for i, op := range tableOps {
-		if op == ch.Op {
+	if ch.Op == event.OpUpdate && events == 2 {
+		c.count(event.OpDelete)
+		c.count(event.OpCreate)
+		return
+	}
+	c.count(ch.Op)
+}
+
+// count adds one event of op to the current relation's counts.
+func (c *tableCounter) count(op event.Op) {
+	for i, o := range tableOps {
+		if o == op {
 			c.lastC[i].Add(1)
 			return
 		}
 	}
+}
+
+// changeEvents is the number of change events among recs: the records that
+// are not tombstones. It is what walrelay_events_total, the per-table counts
+// and a transaction's END record count.
+func changeEvents(recs []event.Record) int {
+	n := 0
+	for i := range recs {
+		if recs[i].Value != nil {
+			n++
+		}
+	}
+	return n
 }

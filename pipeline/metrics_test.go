@@ -90,8 +90,9 @@ func TestMetricsSnapshotProgress(t *testing.T) {
 }
 
 // TestMetricsTableEvents: events are counted per table and operation, a
-// new relation version of the same table adds to the same counters, and
-// a counter without metrics counts nothing.
+// new relation version of the same table adds to the same counters, a
+// key-changing update (published as a delete and a create) counts as those,
+// and a counter without metrics counts nothing.
 func TestMetricsTableEvents(t *testing.T) {
 	m := newMetrics()
 	c := newTableCounter(m.tables)
@@ -101,8 +102,10 @@ func TestMetricsTableEvents(t *testing.T) {
 	for _, ch := range []*event.Change{{Op: event.OpRead, Relation: v1}, {Op: event.OpCreate, Relation: v1},
 		{Op: event.OpCreate, Relation: b}, {Op: event.OpUpdate, Relation: v2}, {Op: event.OpCreate, Relation: v2},
 		{Op: event.OpMessage}} {
-		c.add(ch)
+		c.add(ch, 1)
 	}
+	c.add(&event.Change{Op: event.OpUpdate, Relation: b}, 2) // a key change: delete, tombstone, create
+	c.add(&event.Change{Op: event.OpDelete, Relation: b}, 1) // a delete and its tombstone
 	fams, err := m.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -120,12 +123,20 @@ func TestMetricsTableEvents(t *testing.T) {
 			got[labels["table"]+" "+labels["op"]] = mt.GetCounter().GetValue()
 		}
 	}
-	want := map[string]float64{"public.a r": 1, "public.a c": 2, "public.a u": 1, "sales.b c": 1}
+	want := map[string]float64{"public.a r": 1, "public.a c": 2, "public.a u": 1, "sales.b c": 2, "sales.b d": 2}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("walrelay_table_events_total = %v, want %v", got, want)
 	}
 	var off tableCounter
-	off.add(&event.Change{Op: event.OpCreate, Relation: v1})
+	off.add(&event.Change{Op: event.OpCreate, Relation: v1}, 1)
+}
+
+// TestChangeEvents: tombstones are not change events.
+func TestChangeEvents(t *testing.T) {
+	recs := []event.Record{{Value: []byte("{}")}, {Value: nil}, {Value: []byte("{}")}}
+	if n := changeEvents(recs); n != 2 {
+		t.Errorf("changeEvents = %d, want 2 (a delete, its tombstone, a create)", n)
+	}
 }
 
 // TestMetricsTransactionLag: each stage observes its time after the

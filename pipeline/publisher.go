@@ -252,9 +252,12 @@ func (p *publisher) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.
 		}
 	}
 	n, err := p.s.send(ctx, txn, recs, p.acquire)
-	p.events.Add(uint64(n))
 	if n > 0 {
-		p.counter.add(ch)
+		events := changeEvents(recs[:n])
+		if ch.Op != event.OpMessage || !isHeartbeat(ch) {
+			p.events.Add(uint64(events))
+		}
+		p.counter.add(ch, events)
 		p.meta.afterChange(ch, recs[:n])
 	}
 	return err

@@ -67,12 +67,7 @@ func (m *txMeta) afterChange(ch *event.Change, recs []event.Record) {
 	if !m.counts(ch) {
 		return
 	}
-	var n int64
-	for i := range recs {
-		if recs[i].Value != nil {
-			n++
-		}
-	}
+	n := int64(changeEvents(recs))
 	m.count += n
 	name := ch.Relation.QualifiedName()
 	i, ok := m.index[name]
