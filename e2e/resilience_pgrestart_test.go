@@ -70,6 +70,12 @@ func TestResiliencePostgresRestart(t *testing.T) {
 	if st.changes < int(w.ops.Load()) {
 		t.Errorf("%d distinct change events for %d committed changes", st.changes, w.ops.Load())
 	}
+	// The progress line (and status.json) count the process's events across
+	// its restarted sessions, not the latest session's alone.
+	line := r.waitLogCount("progress", len(r.logLines("progress"))+1, 30*time.Second)
+	if events, _ := line["events"].(float64); int(events) < st.changes {
+		t.Errorf("the progress line counts %v events after the restarts, fewer than the %d distinct ones published", line["events"], st.changes)
+	}
 	if code, took := r.term(); code != 0 {
 		t.Errorf("walrelay exit code %d %s after SIGTERM, want 0", code, took)
 	}

@@ -238,7 +238,7 @@ func (r *reader) report() {
 	events, bytes, open := r.s.tracker.Stats()
 	persisted := r.s.committer.Persisted()
 	lag := lagBytes(r.walEnd, persisted)
-	sent := r.pub.events.Load()
+	sent := r.s.rs.events + r.pub.events.Load() // the whole process's, across restarts
 	ev := r.s.log.Info().Uint64("events", sent).Stringer("checkpoint", persisted).
 		Stringer("server_wal_end", r.walEnd).Int64("lag_bytes", lag).
 		Int("inflight_events", events).Int64("inflight_bytes", bytes).Int("open_txns", open)

@@ -48,6 +48,9 @@ func Run(ctx context.Context, opts Options) error {
 		s := newSession(opts, rs)
 		err := s.run(ctx)
 		rs.metrics.ended(s)
+		if s.reader.pub != nil {
+			rs.events += s.reader.pub.events.Load()
+		}
 		streamedOnce = streamedOnce || s.streamed
 		if s.streamed {
 			opts.ReplayFrom = 0 // a replay happens once; restarts resume from the checkpoint

@@ -33,6 +33,10 @@ type runState struct {
 	// walsender serves the latest session's replication connection; the
 	// next session ends it if a lost connection left it holding the slot.
 	walsender walsenderID
+	// events are the change events the ended sessions of this Run published:
+	// the progress log and status.json count the whole process, as
+	// walrelay_events_total does.
+	events uint64
 }
 
 // close stops the embedded registry, if one runs. Run calls it when it returns.
