@@ -221,11 +221,13 @@ func (h *incHarness) watermark(id uint64, kind string) *checkpoint.Catchup {
 	})
 }
 
-// change passes a change of public.a in transaction xid through observe.
+// change passes a published change of public.a in transaction xid through
+// observe and publishedChange.
 func (h *incHarness) change(xid uint32, op event.Op) {
 	h.txn(xid, func(_ *checkpoint.Txn, ch *event.Change) {
 		ch.Op, ch.Relation, ch.After = op, h.rel, []any{int64(xid)}
 		h.inc.observe(ch)
+		h.inc.publishedChange(ch)
 	})
 }
 

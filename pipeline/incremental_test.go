@@ -106,3 +106,26 @@ func TestIncrementalDroppedTable(t *testing.T) {
 		t.Errorf("dropped table: read again %q, err %v; want it done", again, err)
 	}
 }
+
+// TestIncrementalWindowRowsOnlyPublished: a chunk's read of a key is left
+// out only when the stream published a newer state of that key in the
+// window. A change the rules dropped (an update under operations: [insert,
+// delete]) still counts its transaction, but not its rows, so the read is
+// published (snapshot audit: reads of updated rows went missing).
+func TestIncrementalWindowRowsOnlyPublished(t *testing.T) {
+	t.Parallel()
+	rel := &event.Relation{Schema: "public", Table: "a", Columns: []event.Column{{Name: "id"}}}
+	inc := &incremental{tables: map[string]bool{"public.a": true}, before: map[uint32]string{},
+		rels: map[string]*event.Relation{}, win: &incWindow{id: 1, table: "public.a"}}
+	dropped := &event.Change{Op: event.OpUpdate, Relation: rel, Tx: &event.Tx{Xid: 7}, After: []any{int64(1)}}
+	inc.observe(dropped) // the rules then drop it: no publishedChange
+	kept := &event.Change{Op: event.OpUpdate, Relation: rel, Tx: &event.Tx{Xid: 8}, After: []any{int64(2)}}
+	inc.observe(kept)
+	inc.publishedChange(kept)
+	if got := inc.win.xids; !reflect.DeepEqual(got, []uint32{7, 8}) {
+		t.Errorf("window transactions %v, want [7 8] (both, published or not)", got)
+	}
+	if len(inc.win.rows) != 1 || inc.win.rows[0].vals[0] != int64(2) {
+		t.Errorf("window rows %v, want only the published change's (id 2)", inc.win.rows)
+	}
+}

@@ -62,9 +62,10 @@ type incCommit struct {
 	again string // why the chunk must be read again; "" once published
 }
 
-// observe notes a stream change of one of the catch-up's tables: its row
-// images if the window of that table is open, else its transaction. Called
-// by publish on the publisher goroutine for every change before routing.
+// observe notes a stream change of one of the catch-up's tables: its
+// transaction, in the window of that table if it is open. Called by publish
+// on the publisher goroutine for every change before routing; publishedChange
+// notes the row images of the changes that were published.
 func (inc *incremental) observe(ch *event.Change) {
 	if ch.Relation == nil || ch.Tx == nil {
 		return
@@ -84,6 +85,19 @@ func (inc *incremental) observe(ch *event.Change) {
 	}
 	if ch.Op == event.OpTruncate {
 		w.spoil("the table was truncated while the chunk was read")
+	}
+}
+
+// publishedChange notes the row images of ch, a stream change that produced
+// records, when the window of its table is open: the chunk's reads of those
+// keys are left out, since the change carries a newer state. A change the
+// rules dropped (or a catch-up held back) is not noted, so the read of its
+// row is published (a consumer would otherwise have neither). Called by
+// publish on the publisher goroutine after observe and route.
+func (inc *incremental) publishedChange(ch *event.Change) {
+	w := inc.win
+	if w == nil || ch.Relation == nil || ch.Tx == nil || w.table != ch.Relation.QualifiedName() {
+		return
 	}
 	for _, row := range [][]any{ch.Before, ch.After} {
 		if row != nil {

@@ -246,6 +246,9 @@ func (p *publisher) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.
 	if err != nil {
 		return fmt.Errorf("encoding change %s: %w", ch.ID(), err)
 	}
+	if p.s.inc != nil && len(recs) > 0 {
+		p.s.inc.publishedChange(ch)
+	}
 	if len(recs) > 0 {
 		if err := p.beforeChange(ctx, txn, ch); err != nil {
 			return err
