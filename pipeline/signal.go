@@ -5,31 +5,56 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/filter"
+	"github.com/walrelay/walrelay/replication"
 )
 
 // SnapshotSignalPrefix is the prefix of the logical decoding message that
 // asks a running walrelay to snapshot tables again (`walrelay snapshot`,
-// like Debezium's execute-snapshot signal): content {"tables":
-// ["schema.table", ...]}. When the stream reaches it, walrelay records a
-// catch-up of those tables (catchup.go) and restarts its session, which
-// publishes their rows as read events from a snapshot and then exactly their
-// later changes. The message itself is not published. It needs PostgreSQL
-// 14 or later (pgoutput's messages option).
+// like Debezium's execute-snapshot signal): content {"slot": "name",
+// "tables": ["schema.table", ...]}. Every walrelay streaming from the
+// database decodes it; only the one whose postgres.slot is "slot" answers
+// (a signal without "slot", written by hand or by an older walrelay, is
+// answered by every walrelay). It records a catch-up of the tables it
+// captures (catchup.go) and restarts its session, which publishes their
+// rows as read events from a snapshot and then exactly their later changes;
+// a signal naming none of its tables changes nothing. The message itself is
+// not published. It needs PostgreSQL 14 or later (pgoutput's messages
+// option).
 const SnapshotSignalPrefix = "walrelay_snapshot"
 
-// snapshotSignal is the content of a snapshot signal.
+// snapshotSignal is the content of a snapshot signal. Slot empty: every
+// walrelay answers it.
 type snapshotSignal struct {
+	Slot   string   `json:"slot,omitempty"`
 	Tables []string `json:"tables"`
 }
 
-// EmitSnapshotSignal writes a snapshot signal for tables (schema.table)
-// into the WAL with pg_logical_emit_message and returns its LSN.
-func EmitSnapshotSignal(ctx context.Context, db *pgx.Conn, tables []string) (event.LSN, error) {
+// parseSnapshotSignal parses a snapshot signal's content: a JSON object
+// with a non-empty "tables" list and an optional "slot".
+func parseSnapshotSignal(content []byte) (snapshotSignal, error) {
+	var sig snapshotSignal
+	if err := json.Unmarshal(content, &sig); err != nil {
+		return sig, err
+	}
+	if len(sig.Tables) == 0 {
+		return sig, fmt.Errorf("no tables")
+	}
+	return sig, nil
+}
+
+// EmitSnapshotSignal writes a snapshot signal for tables (schema.table),
+// addressed to the walrelay that streams from slot, into the WAL with
+// pg_logical_emit_message and returns its LSN. Called by `walrelay
+// snapshot`.
+func EmitSnapshotSignal(ctx context.Context, db *pgx.Conn, slot string, tables []string) (event.LSN, error) {
 	version, err := serverVersionNum(ctx, db)
 	if err != nil {
 		return 0, err
@@ -38,7 +63,7 @@ func EmitSnapshotSignal(ctx context.Context, db *pgx.Conn, tables []string) (eve
 		return 0, fmt.Errorf("snapshot signals need PostgreSQL 14 or later (this server is %d); restart walrelay with "+
 			"snapshot.mode: always instead", version)
 	}
-	body, err := json.Marshal(snapshotSignal{Tables: tables})
+	body, err := json.Marshal(snapshotSignal{Slot: slot, Tables: tables})
 	if err != nil {
 		return 0, err
 	}
@@ -62,6 +87,80 @@ func serverVersionNum(ctx context.Context, db *pgx.Conn) (int, error) {
 	return version, nil
 }
 
+// PublicationDecides reports whether the publication, rather than the
+// config, decides which tables a walrelay with cfg captures: without
+// postgres.tables and rules (a FOR ALL TABLES publication, or one made by
+// hand), or with rules and publication.manage: false. CapturedTables then
+// needs a connection.
+func PublicationDecides(cfg *config.Config) bool {
+	if cfg.Rules != "" {
+		return !cfg.Publication.ManageEnabled()
+	}
+	return len(cfg.Postgres.Tables) == 0
+}
+
+// CapturedTables splits names (schema.table) into the tables a walrelay
+// running with cfg captures and the others, each in names' order: never
+// walrelay's own tables or a name that is not schema.table; with rules
+// (the rules in force, nil without a rules file) those the rules capture;
+// else those in postgres.tables; and, when PublicationDecides, only those
+// the publication publishes (a publication that does not exist yet is
+// created at start: FOR ALL TABLES without rules). db is used only then
+// and may be nil otherwise. Called by `walrelay snapshot` and by the
+// publisher goroutine for each snapshot signal addressed to it.
+func CapturedTables(ctx context.Context, cfg *config.Config, rules *filter.Rules, db *pgx.Conn, names []string) (captured, other []string, err error) {
+	var published map[string]bool // nil: the publication does not narrow the set
+	if PublicationDecides(cfg) {
+		if published, err = publishedSet(ctx, db, cfg.Postgres.Publication); err != nil {
+			return nil, nil, err
+		}
+	}
+	listed := make(map[string]bool, len(cfg.Postgres.Tables))
+	for _, t := range cfg.Postgres.Tables {
+		listed[t] = true
+	}
+	excluded := excludedTables(cfg)
+	for _, n := range names {
+		s, t, ok := strings.Cut(n, ".")
+		keep := ok && s != "" && t != "" && !excluded[n]
+		switch {
+		case !keep:
+		case rules != nil:
+			keep = rules.Captures(n)
+		case len(listed) > 0:
+			keep = listed[n]
+		}
+		if keep && published != nil {
+			keep = published[n]
+		}
+		if keep {
+			captured = append(captured, n)
+		} else {
+			other = append(other, n)
+		}
+	}
+	return captured, other, nil
+}
+
+// publishedSet returns the tables publication pub publishes
+// (pg_publication_tables, as runCatchup reads them), or nil when pub does
+// not exist.
+func publishedSet(ctx context.Context, db *pgx.Conn, pub string) (map[string]bool, error) {
+	p, err := replication.ReadPublication(ctx, db, pub)
+	if err != nil || !p.Exists {
+		return nil, err
+	}
+	tables, err := publicationTables(ctx, db, pub)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(tables))
+	for _, t := range tables {
+		out[t.String()] = true
+	}
+	return out, nil
+}
+
 // isSnapshotSignal reports whether ch is a snapshot signal.
 func isSnapshotSignal(ch *event.Change) bool {
 	return ch.Op == event.OpMessage && ch.Message != nil && ch.Message.Prefix == SnapshotSignalPrefix
@@ -70,10 +169,12 @@ func isSnapshotSignal(ch *event.Change) bool {
 // snapshotSignal answers a snapshot signal on the publisher goroutine: once
 // per signal (one read again after a restart was recorded in the
 // checkpoint's catch-up, Catchup.Signal), it records a catch-up of the
-// signal's tables through the committer and asks the session to restart.
-// Tables that the publication does not hold are dropped by runCatchup with
-// a warning. A signal that does not parse is logged and ignored; neither
-// ends the session.
+// signal's tables that this walrelay captures (CapturedTables) through the
+// committer and asks the session to restart. A signal for another slot, or
+// naming no table this walrelay captures, is logged at info and changes
+// nothing; tables it does not capture are logged at info and left out. A
+// signal that does not parse is logged and ignored. None of these ends the
+// session; failing to read the publication (PublicationDecides) does.
 func (p *publisher) snapshotSignal(ctx context.Context, ch *event.Change) error {
 	s := p.s
 	at := ch.Tx.CommitLSN
@@ -82,19 +183,52 @@ func (p *publisher) snapshotSignal(ctx context.Context, ch *event.Change) error 
 		log.Debug().Msg("snapshot signal already handled")
 		return nil
 	}
-	var sig snapshotSignal
-	if err := json.Unmarshal(ch.Message.Content, &sig); err != nil || len(sig.Tables) == 0 {
+	sig, err := parseSnapshotSignal(ch.Message.Content)
+	if err != nil {
 		log.Warn().Err(err).Str("content", string(ch.Message.Content)).
-			Msg(`snapshot signal ignored: its content must be {"tables":["schema.table", ...]}`)
+			Msg(`snapshot signal ignored: its content must be {"slot":"name","tables":["schema.table", ...]} ("slot" optional)`)
+		return nil
+	}
+	if sig.Slot != "" && sig.Slot != s.cfg.Postgres.Slot {
+		log.Info().Str("signal_slot", sig.Slot).Strs("tables", sig.Tables).
+			Msg("snapshot signal for the walrelay of another slot ignored")
 		return nil
 	}
 	tables := slices.Clone(sig.Tables)
 	slices.Sort(tables)
-	cu, err := s.catchupNextSession(ctx, slices.Compact(tables), at)
+	captured, other, err := s.signalTables(ctx, slices.Compact(tables))
+	if err != nil {
+		return fmt.Errorf("snapshot signal at %s: %w", at, err)
+	}
+	if len(other) > 0 {
+		log.Info().Strs("tables", other).Msg("snapshot signal: tables this walrelay does not capture are ignored")
+	}
+	if len(captured) == 0 {
+		return nil
+	}
+	cu, err := s.catchupNextSession(ctx, captured, at)
 	if err != nil {
 		return fmt.Errorf("recording the snapshot signal at %s: %w", at, err)
 	}
-	log.Info().Strs("tables", sig.Tables).Strs("catchup_tables", cu.Tables).
+	log.Info().Strs("tables", captured).Strs("catchup_tables", cu.Tables).
 		Msg("snapshot signal: restarting the session to snapshot these tables")
 	return nil
+}
+
+// signalTables is CapturedTables for this session: its rules in force, and
+// a connection of its own when the publication decides (the session's
+// connection belongs to its goroutine). Called on the publisher goroutine.
+func (s *session) signalTables(ctx context.Context, names []string) (captured, other []string, err error) {
+	var rules *filter.Rules
+	if st := s.filterState(); st != nil {
+		rules = st.latest.Load()
+	}
+	var db *pgx.Conn
+	if PublicationDecides(s.cfg) {
+		if db, err = replication.ConnectSQL(ctx, s.cfg.Postgres.DSN); err != nil {
+			return nil, nil, err
+		}
+		defer db.Close(context.Background())
+	}
+	return CapturedTables(ctx, s.cfg, rules, db, names)
 }
