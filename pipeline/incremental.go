@@ -11,6 +11,7 @@ import (
 	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/replication"
 	"github.com/walrelay/walrelay/snapshot"
 )
 
@@ -76,7 +77,7 @@ func (s *session) incrementalFits(ctx context.Context, tables []string) (bool, e
 	if s.cfg.Snapshot.Catchup != config.CatchupIncremental {
 		return false, nil
 	}
-	version, err := serverVersionNum(ctx, s.db)
+	version, err := replication.ServerVersion(ctx, s.db)
 	if err != nil {
 		return false, err
 	}

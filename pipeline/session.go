@@ -191,7 +191,7 @@ func (s *session) buildStages(sys replication.System) error {
 }
 
 func (s *session) startStream(ctx context.Context) error {
-	version, err := serverVersionNum(ctx, s.db)
+	version, err := replication.ServerVersion(ctx, s.db)
 	if err != nil {
 		return err
 	}

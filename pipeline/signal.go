@@ -55,7 +55,7 @@ func parseSnapshotSignal(content []byte) (snapshotSignal, error) {
 // pg_logical_emit_message and returns its LSN. Called by `walrelay
 // snapshot`.
 func EmitSnapshotSignal(ctx context.Context, db *pgx.Conn, slot string, tables []string) (event.LSN, error) {
-	version, err := serverVersionNum(ctx, db)
+	version, err := replication.ServerVersion(ctx, db)
 	if err != nil {
 		return 0, err
 	}
@@ -74,17 +74,6 @@ func EmitSnapshotSignal(ctx context.Context, db *pgx.Conn, slot string, tables [
 	}
 	lsn, err := pglogrepl.ParseLSN(text)
 	return lsn, err
-}
-
-// serverVersionNum returns the server_version_num of db's server, e.g.
-// 150004: logical messages in pgoutput (snapshot signals, watermarks) need
-// 140000.
-func serverVersionNum(ctx context.Context, db *pgx.Conn) (int, error) {
-	var version int
-	if err := db.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
-		return 0, fmt.Errorf("postgres: reading server_version_num: %w", err)
-	}
-	return version, nil
 }
 
 // PublicationDecides reports whether the publication, rather than the
