@@ -66,6 +66,9 @@ type incRun struct {
 	q      *incQueue
 	again  uint64    // results in a row that asked for a chunk to be read again
 	report time.Time // when to log progress next
+	// tableFrom is inc.rows when the table being read began (in this
+	// session), so that "table read" logs the table's own rows.
+	tableFrom uint64
 }
 
 // step consumes a result that is already back, else issues the next chunk
@@ -107,13 +110,15 @@ func (r *incRun) consume(res incResult) error {
 	case incPublished:
 		r.again = 0
 		if c.next == nil || !slices.Contains(c.next.Tables, table) {
-			log.Info().Str("table", table).Uint64("rows_published", r.inc.rows.Load()).
+			rows := r.inc.rows.Load()
+			log.Info().Str("table", table).Uint64("rows_published", rows-r.tableFrom).
 				Msg("incremental snapshot: table read")
+			r.tableFrom = rows
 		}
 	}
 	if time.Now().After(r.report) {
 		r.report = time.Now().Add(reportEvery)
-		log.Info().Str("table", tableOf(r.q.cur)).Uint64("rows_published", r.inc.rows.Load()).
+		log.Info().Str("table", tableOf(r.q.cur)).Uint64("rows_published_all_tables", r.inc.rows.Load()).
 			Uint64("chunks", r.q.lastID).Msg("incremental snapshot running")
 	}
 	return nil
