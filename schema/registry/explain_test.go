@@ -13,13 +13,7 @@ import (
 // as a type change.
 func TestExplainNullability(t *testing.T) {
 	t.Parallel()
-	parse := func(text string) Version {
-		s, err := Parse(text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return Version{Version: 1, ID: 1, Schema: s, Text: text}
-	}
+	parse := func(text string) Version { return mustVersion(t, text) }
 	value := func(a string) Version {
 		return parse(`{"type":"record","name":"Envelope","namespace":"p.public.t","fields":[` +
 			`{"name":"after","type":["null",{"type":"record","name":"Value","fields":[` + a +

@@ -38,3 +38,14 @@ func openStore(t *testing.T, dir string, level Level) *Store {
 	}
 	return s
 }
+
+// mustVersion parses text as version 1 (ID 1) of a subject, failing t if it
+// does not parse.
+func mustVersion(t *testing.T, text string) Version {
+	t.Helper()
+	s, err := Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Version{Version: 1, ID: 1, Schema: s, Text: text}
+}

@@ -130,13 +130,7 @@ func TestStoreCorrupt(t *testing.T) {
 // name the field and the change.
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	parse := func(text string) Version {
-		s, err := Parse(text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return Version{Version: 1, ID: 1, Schema: s, Text: text}
-	}
+	parse := func(text string) Version { return mustVersion(t, text) }
 	v1 := parse(rec(`id:"int"`))
 	v2 := parse(rec(`id:"int"`, `a?:"string"`))
 	required := parse(rec(`id:"int"`, `r:"string"`))
