@@ -90,6 +90,15 @@ func inactiveSlot(t *testing.T, conn *pgx.Conn, slot string) pglogrepl.LSN {
 // may be col itself when col keeps records).
 func catchUp(t *testing.T, cfg *relayConfig, conn *pgx.Conn, mcol, col *collector, timeout time.Duration) {
 	t.Helper()
+	commit := publishedMarker(t, cfg, conn, mcol, timeout)
+	cfg.waitCheckpointBeyond(commit, timeout)
+	col.readToEnd(timeout)
+}
+
+// publishedMarker writes a marker row, waits until mcol reads it and
+// returns its commit LSN: every change committed before it was published.
+func publishedMarker(t *testing.T, cfg *relayConfig, conn *pgx.Conn, mcol *collector, timeout time.Duration) pglogrepl.LSN {
+	t.Helper()
 	var id int64
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -108,6 +117,5 @@ func catchUp(t *testing.T, cfg *relayConfig, conn *pgx.Conn, mcol, col *collecto
 		}
 		return false
 	})
-	cfg.waitCheckpointBeyond(commit, timeout)
-	col.readToEnd(timeout)
+	return commit
 }

@@ -106,9 +106,12 @@ func (s *session) recordAdded(ctx context.Context, added []string) error {
 func (s *session) runCatchup(ctx context.Context, snap snapshotDecision) error {
 	cu := s.stored.Catchup
 	if snap.take || cu == nil || cu.Boundary != 0 && s.start >= cu.Boundary {
-		return nil
+		return s.dropCatchupKeys()
 	}
 	if cu.Boundary == 0 {
+		if err := s.dropCatchupKeys(); err != nil { // an older catch-up's
+			return err
+		}
 		tables, err := s.publishedOnly(ctx, cu.Tables)
 		if err != nil {
 			return err
@@ -141,6 +144,8 @@ func (s *session) runCatchup(ctx context.Context, snap snapshotDecision) error {
 			return fmt.Errorf("catch-up snapshot: saving its boundary %s: %w", boundary, err)
 		}
 		s.stored = pos
+	} else {
+		s.loadCatchupKeys(cu.Boundary)
 	}
 	s.catchup = cu
 	s.committer.SetCatchup(cu)
@@ -189,7 +194,8 @@ func (s *session) publishedOnly(ctx context.Context, names []string) ([]string, 
 // takeCatchup reads tables from a snapshot exported by a new temporary
 // slot and publishes their rows as read events (see runSnapshot, whose
 // publisher it shares); it returns the snapshot's LSN once Kafka has every
-// row. The temporary slot goes with its connection.
+// row, and keeps the keys of the rows read (keepCatchupKeys). The
+// temporary slot goes with its connection.
 func (s *session) takeCatchup(ctx context.Context, names []string, reason string) (event.LSN, error) {
 	began := time.Now()
 	tables := make([]snapshot.Table, 0, len(names))
@@ -228,7 +234,11 @@ func (s *session) takeCatchup(ctx context.Context, names []string, reason string
 		Strs("tables", names).Uint64("rows", rd.Total()).Dur("planned_in", time.Since(began).Round(time.Millisecond)).
 		Msg("snapshot started")
 	p := newSnapshotPublisher(s, rd, lsn, reason, began)
+	p.keys = newCatchupKeys()
 	if err := p.run(ctx); err != nil {
+		return 0, fmt.Errorf("catch-up snapshot at %s (taken again at the next start): %w", lsn, err)
+	}
+	if err := s.keepCatchupKeys(p.keys, lsn); err != nil {
 		return 0, fmt.Errorf("catch-up snapshot at %s (taken again at the next start): %w", lsn, err)
 	}
 	p.complete()
@@ -245,6 +255,7 @@ func (s *session) coveredByCatchup(ch *event.Change) bool {
 	}
 	if ch.Tx.CommitLSN >= cu.Boundary && ch.Tx.Xid != 0 {
 		s.catchup = nil // the stream is past the boundary: commit order
+		s.passedCatchup(cu)
 		return false
 	}
 	return ch.Relation != nil && cu.Covers(ch.Relation.QualifiedName(), ch.Tx.CommitLSN)

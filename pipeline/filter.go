@@ -45,12 +45,15 @@ func (s *session) preparePublication(ctx context.Context) error {
 }
 
 // route turns one change into the records to publish (none when it is not
-// captured, or when a catch-up snapshot holds it). It runs on the reader goroutine. With rules, the change goes
+// captured, or when a catch-up snapshot holds it; see uncoveredDelete for
+// the deletes it does not hold). It runs on the reader goroutine. With rules, the change goes
 // through them first: dropped, encoded as projected (on the rule's topic), or
 // published raw (outbox rows, routed messages).
 func (s *session) route(ch *event.Change) ([]event.Record, error) {
 	if s.coveredByCatchup(ch) {
-		return nil, nil
+		if ch = s.uncoveredDelete(ch); ch == nil {
+			return nil, nil
+		}
 	}
 	st := s.filterState()
 	if st == nil {
