@@ -26,7 +26,7 @@ type Config struct {
 	Log              Log            `yaml:"log"`               //
 	Metrics          Metrics        `yaml:"metrics"`           //
 	// TransactionMetadata publishes a BEGIN and an END record for each
-	// streamed transaction with changes on <topic_prefix>.transaction, as
+	// streamed transaction with published events on <topic_prefix>.transaction, as
 	// Debezium's provide.transaction.metadata. Default false.
 	TransactionMetadata bool `yaml:"transaction_metadata"`
 	// DecimalHandlingMode is Debezium's decimal.handling.mode for numeric

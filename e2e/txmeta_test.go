@@ -46,8 +46,9 @@ func writeTxMetaScenario(t *testing.T, dsn string) {
 // transaction with published changes gets a BEGIN and an END record on
 // <prefix>.transaction, keyed by its id, which is the id in its change
 // events' transaction block; END counts the events per table in order of
-// first appearance (a key change is two). A logical decoding message gets
-// none.
+// first appearance (a key change is two). A transaction holding only a
+// transactional logical decoding message gets them too, counting the
+// message under its prefix, as in Debezium.
 func TestTransactionMetadata(t *testing.T) {
 	t.Parallel()
 	dsn, brokers, _ := newTestDB(t, txMetaDDL)
@@ -136,15 +137,16 @@ func collectTxMeta(t *testing.T, brokers []string, topic string, conv func(*kgo.
 	return c
 }
 
-// wait returns the records once four arrived and a second passed without more.
+// wait returns the records once six arrived and a second passed without more.
 func (c *txMetaCollector) wait(t *testing.T) []txMetaRec {
-	c.col.waitFor(30*time.Second, "4 transaction metadata records", func() bool { return len(c.recs) >= 4 })
+	c.col.waitFor(30*time.Second, "6 transaction metadata records", func() bool { return len(c.recs) >= 6 })
 	c.col.poll(time.Second)
 	return c.recs
 }
 
 // checkTxMetaScenario checks the records of writeTxMetaScenario, whose two
-// transactions have the ids first and second. The topic's partitions are
+// transactions with changes have the ids first and second (the message's
+// transaction is the third id). The topic's partitions are
 // read in any order, so the records are checked per transaction (one key,
 // one partition): BEGIN, then END.
 func checkTxMetaScenario(t *testing.T, meta []txMetaRec, first, second string) {
@@ -169,9 +171,14 @@ func checkTxMetaScenario(t *testing.T, meta []txMetaRec, first, second string) {
 		}
 		byID[key.ID] = append(byID[key.ID], r)
 	}
-	if len(meta) != 4 || len(byID) != 2 {
-		t.Fatalf("%d transaction metadata records for ids %v, want BEGIN and END of %s and %s (none for the logical message)",
+	if len(meta) != 6 || len(byID) != 3 {
+		t.Fatalf("%d transaction metadata records for ids %v, want BEGIN and END of %s, %s and the logical message's transaction",
 			len(meta), slices.Collect(maps.Keys(byID)), first, second)
+	}
+	for id := range byID {
+		if id != first && id != second {
+			wants[id] = end{1, []string{"tm"}, []int64{1}}
+		}
 	}
 	for id, w := range wants {
 		rs := byID[id]

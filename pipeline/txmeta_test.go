@@ -9,8 +9,8 @@ import (
 )
 
 // TestTxMetaCounts: a transaction's events are counted per table in order
-// of first appearance, tombstones not; reads, messages and changes outside
-// a transaction are not counted; begin starts afresh; off counts nothing.
+// of first appearance, tombstones not; reads and changes outside a
+// transaction are not counted; begin starts afresh; off counts nothing.
 func TestTxMetaCounts(t *testing.T) {
 	m := newTxMeta(true, "shop")
 	if m.topic != "shop.transaction" {
@@ -28,7 +28,6 @@ func TestTxMetaCounts(t *testing.T) {
 	m.afterChange(&event.Change{Op: event.OpDelete, Relation: a}, []event.Record{val, tomb})
 	m.afterChange(&event.Change{Op: event.OpUpdate, Relation: b}, []event.Record{val, tomb, val}) // a key change
 	m.afterChange(&event.Change{Op: event.OpRead, Relation: a}, []event.Record{val})
-	m.afterChange(&event.Change{Op: event.OpMessage}, []event.Record{val})
 	want := []schema.TxCollection{{Name: "public.b", EventCount: 3}, {Name: "public.a", EventCount: 1}}
 	if m.count != 4 || !reflect.DeepEqual(m.cols, want) {
 		t.Errorf("count %d, collections %+v; want 4, %+v", m.count, m.cols, want)
@@ -41,5 +40,36 @@ func TestTxMetaCounts(t *testing.T) {
 	off.begin(tx)
 	if off.counts(&event.Change{Op: event.OpCreate, Relation: a}) {
 		t.Error("transaction metadata off, and a change counts")
+	}
+}
+
+// TestTxMetaCountsMessages: a transactional logical decoding message is an
+// event of its transaction, as Debezium counts it: it counts in
+// event_count, under its prefix, apart from a table of the same name;
+// a non-transactional message (a heartbeat) does not count.
+func TestTxMetaCountsMessages(t *testing.T) {
+	m := newTxMeta(true, "shop")
+	rel := &event.Relation{Schema: "public", Table: "a"}
+	val := event.Record{Value: []byte("v")}
+	msg := func(prefix string, transactional bool) *event.Change {
+		return &event.Change{Op: event.OpMessage, Message: &event.LogicalMessage{Prefix: prefix, Transactional: transactional}}
+	}
+	m.begin(&event.Tx{Xid: 7})
+	if !m.counts(msg("audit", true)) {
+		t.Error("a transactional message does not count")
+	}
+	if m.counts(msg("walrelay_heartbeat", false)) || m.counts(&event.Change{Op: event.OpMessage}) {
+		t.Error("a non-transactional message (or one without its message) counts")
+	}
+	m.afterChange(&event.Change{Op: event.OpCreate, Relation: rel}, []event.Record{val})
+	m.afterChange(msg("audit", true), []event.Record{val})
+	m.afterChange(msg("public.a", true), []event.Record{val})
+	m.afterChange(msg("audit", true), []event.Record{val})
+	m.afterChange(msg("walrelay_heartbeat", false), []event.Record{val})
+	m.afterChange(&event.Change{Op: event.OpCreate, Relation: rel}, []event.Record{val})
+	want := []schema.TxCollection{{Name: "public.a", EventCount: 2}, {Name: "audit", EventCount: 2},
+		{Name: "public.a", EventCount: 1}}
+	if m.count != 5 || !reflect.DeepEqual(m.cols, want) {
+		t.Errorf("count %d, collections %+v; want 5, %+v", m.count, m.cols, want)
 	}
 }

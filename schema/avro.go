@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hamba/avro/v2"
@@ -19,9 +18,10 @@ const ContentTypeAvro = "application/avro"
 // Registry is what the Avro encoder needs from a schema registry
 // (registry.Client implements it): the ID of a schema text under a subject,
 // registering it after a compatibility check when the subject does not have
-// it yet. It is called only when a relation version (or the logical message
-// schema) is first seen, on the encoding goroutine; ctx bounds it. An
-// incompatible schema is reported as a *registry.IncompatibleError.
+// it yet. It is called only when a relation version (or a topic's logical
+// message or transaction metadata schemas) is first seen, on the encoding
+// goroutine; ctx bounds it. An incompatible schema is reported as a
+// *registry.IncompatibleError.
 type Registry interface {
 	ID(ctx context.Context, subject, schema string) (int, error)
 }
@@ -53,10 +53,10 @@ type AvroEncoder struct {
 	topics   *topicCache
 	arena    arena // the bytes of the records Encode returns
 	plans    planCache
-	msg      atomic.Pointer[messagePlan]
-	msgMu    sync.Mutex
-	txMeta   txPlanCache  // transaction metadata schemas per topic (txmeta_avro.go)
-	keyJSON  *JSONEncoder // the JSON of key-change headers (appendKeyHeader)
+	msgPlans fixedPlanCache // logical message schemas per topic (avro_message.go)
+	msgTexts fixedSchemas   // and their texts
+	txMeta   fixedPlanCache // transaction metadata schemas per topic (txmeta_avro.go)
+	keyJSON  *JSONEncoder   // the JSON of key-change headers (appendKeyHeader)
 }
 
 var _ Encoder = (*AvroEncoder)(nil)
@@ -76,6 +76,7 @@ func NewAvro(o Options, ao AvroOptions) (*AvroEncoder, error) {
 		ao:       ao,
 		ceSource: event.CloudEventsSource(o.SystemID, o.Database),
 		msgTopic: MessageTopic(o.TopicPrefix),
+		msgTexts: messageSchemas(o.BinaryMode),
 		ph:       newPlaceholders(o.ToastPlaceholder),
 		topics:   newTopicCache(o.TopicPrefix),
 		plans:    planCache{m: map[planKey]*avroPlan{}},

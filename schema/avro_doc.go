@@ -93,9 +93,10 @@ package schema
 // NaN or ±Infinity in a key column fails the record with
 // ErrUnrepresentableKey in precise mode (a decimal cannot carry it).
 //
-// Logical decoding messages go to <prefix>.message with Debezium's
-// io.debezium.connector.postgresql.MessageKey {prefix} and MessageValue
-// {op, ts_ms, source, message {prefix, content bytes}}.
+// Logical decoding messages go to <prefix>.message (heartbeats to
+// heartbeat.topic) with Debezium's io.debezium.connector.postgresql.MessageKey
+// {prefix} and MessageValue {op, ts_ms, source, message {prefix, content
+// bytes}}, registered under the subjects of the topic they go to.
 //
 // Known differences from Debezium: box, circle, line, lseg, path and polygon
 // are their text form (Debezium leaves such columns out); enum arrays' items

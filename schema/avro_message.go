@@ -2,7 +2,6 @@ package schema
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"time"
 
@@ -11,50 +10,30 @@ import (
 	"github.com/walrelay/walrelay/event"
 )
 
-// messagePlan holds the registered schemas of logical decoding messages
-// (topic <prefix>.message), derived once per encoder.
-type messagePlan struct {
-	keyHdr, valueHdr [wireHeaderLen]byte
-}
-
-// msgPlan returns the message schemas' plan, registering them on first use.
-func (e *AvroEncoder) msgPlan() (*messagePlan, error) {
-	if p := e.msg.Load(); p != nil {
-		return p, nil
-	}
-	e.msgMu.Lock()
-	defer e.msgMu.Unlock()
-	if p := e.msg.Load(); p != nil {
-		return p, nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), e.ao.RegistryTimeout)
-	defer cancel()
-	keyID, err := e.ao.Registry.ID(ctx, e.msgTopic+"-key", messageKeySchema())
-	if err != nil {
-		return nil, fmt.Errorf("schema: registering the logical message key schema: %w", err)
-	}
-	valueID, err := e.ao.Registry.ID(ctx, e.msgTopic+"-value", messageValueSchema(e.o.BinaryMode))
-	if err != nil {
-		return nil, fmt.Errorf("schema: registering the logical message value schema: %w", err)
-	}
-	p := &messagePlan{keyHdr: wireHeader(keyID), valueHdr: wireHeader(valueID)}
-	e.msg.Store(p)
-	return p, nil
+// messageSchemas returns the logical message schemas of binary mode bin,
+// registered per topic: <prefix>.message, or the topic the pipeline sets on
+// the change (heartbeat.topic), each under its own <topic>-key and
+// <topic>-value subjects.
+func messageSchemas(bin BinaryMode) fixedSchemas {
+	return fixedSchemas{what: "logical message", key: messageKeySchema(), value: messageValueSchema(bin)}
 }
 
 // encodeMessage writes the record of a logical decoding message, shaped as
 // Debezium's MessageKey {prefix} and MessageValue {op "m", ts_ms
 // (processing time), source (schema and table empty), transaction (the
 // block of a transactional message, else null), message {prefix,
-// content}}.
+// content}}. The record goes to ch.Topic, or <prefix>.message when it is
+// empty; the first message on a topic registers the schemas under that
+// topic's subjects (a registry failure is returned naming the subject).
 func (e *AvroEncoder) encodeMessage(w *avro.Writer, ls *[2]recordLayout, ch *event.Change, now, ct time.Time) (int, error) {
-	p, err := e.msgPlan()
+	topic := cmp.Or(ch.Topic, e.msgTopic)
+	p, err := e.msgPlans.plan(topic, &e.msgTexts, e.ao.Registry, e.ao.RegistryTimeout, e.ao.Log)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("topic %s: %w", topic, err)
 	}
 	m := ch.Message
 	l := &ls[0]
-	l.topic = cmp.Or(ch.Topic, e.msgTopic)
+	l.topic = topic
 	l.key.start = w.Buffered()
 	_, _ = w.Write(p.keyHdr[:])
 	w.WriteLong(1)

@@ -52,16 +52,18 @@ func TransactionTopic(prefix string) string {
 type TxMetadata struct {
 	Status string    // TxBegin or TxEnd
 	Tx     *event.Tx // its ID() is the event's id, its CommitTime the ts_ms
-	// EventCount and Collections are set on END only: the change events
-	// of the transaction published to data collection topics, in all and
-	// per table (schema.table) in the order of each table's first event.
+	// EventCount and Collections are set on END only: the events of the
+	// transaction published (row changes, truncates and transactional
+	// logical decoding messages), in all and per collection (a table as
+	// schema.table, the messages of one prefix as the prefix) in the order
+	// of each collection's first event.
 	EventCount  int64
 	Collections []TxCollection
 }
 
-// TxCollection is one table's share of a transaction's events.
+// TxCollection is one collection's share of a transaction's events.
 type TxCollection struct {
-	Name       string // schema.table
+	Name       string // schema.table, or a logical message prefix
 	EventCount int64
 }
 

@@ -1,13 +1,10 @@
 package schema
 
 import (
-	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/hamba/avro/v2"
-	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/event"
 )
@@ -44,51 +41,8 @@ func txValueSchema() string {
 	}, connectVersion1))
 }
 
-// txPlan holds the wire headers of one transaction topic's registered schemas.
-type txPlan struct {
-	keyHdr, valueHdr [wireHeaderLen]byte
-}
-
-// txPlanCache holds an encoder's transaction plans by topic: each topic's
-// schemas are registered once, on first use; later events make no
-// registry call. Safe for concurrent use.
-type txPlanCache struct {
-	plans sync.Map   // topic -> *txPlan
-	mu    sync.Mutex // serialises registrations
-}
-
-// txPlans returns e's transaction plan cache.
-func (e *AvroEncoder) txPlans() *txPlanCache { return &e.txMeta }
-
-// plan returns topic's plan, registering the key schema under <topic>-key
-// and the value schema under <topic>-value on first use, within timeout.
-// A registry failure is returned naming the subject, and nothing is cached.
-func (c *txPlanCache) plan(topic string, reg Registry, timeout time.Duration, log zerolog.Logger) (*txPlan, error) {
-	if p, ok := c.plans.Load(topic); ok {
-		return p.(*txPlan), nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if p, ok := c.plans.Load(topic); ok {
-		return p.(*txPlan), nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	keySubject, valueSubject := topic+"-key", topic+"-value"
-	keyID, err := reg.ID(ctx, keySubject, txKeySchema())
-	if err != nil {
-		return nil, fmt.Errorf("registering the transaction metadata key schema (subject %q): %w", keySubject, err)
-	}
-	valueID, err := reg.ID(ctx, valueSubject, txValueSchema())
-	if err != nil {
-		return nil, fmt.Errorf("registering the transaction metadata value schema (subject %q): %w", valueSubject, err)
-	}
-	p := &txPlan{keyHdr: wireHeader(keyID), valueHdr: wireHeader(valueID)}
-	c.plans.Store(topic, p)
-	log.Info().Str("topic", topic).Int("key_schema_id", keyID).Int("value_schema_id", valueID).
-		Msg("transaction metadata avro schemas ready")
-	return p, nil
-}
+// txSchemas are the transaction metadata schemas, registered per topic.
+var txSchemas = fixedSchemas{what: "transaction metadata", key: txKeySchema(), value: txValueSchema()}
 
 // EncodeTransaction returns the record of the transaction metadata event m
 // on topic, as JSONEncoder.EncodeTransaction does, with key and value in the
@@ -106,7 +60,7 @@ func (e *AvroEncoder) EncodeTransaction(m *TxMetadata, topic string) (event.Reco
 	if err := checkTxMetadata(m, topic); err != nil {
 		return event.Record{}, err
 	}
-	p, err := e.txPlans().plan(topic, e.ao.Registry, e.ao.RegistryTimeout, e.ao.Log)
+	p, err := e.txMeta.plan(topic, &txSchemas, e.ao.Registry, e.ao.RegistryTimeout, e.ao.Log)
 	if err != nil {
 		return event.Record{}, fmt.Errorf("schema: encode transaction metadata %s of transaction %s on topic %s: %w",
 			m.Status, m.Tx.ID(), topic, err)
