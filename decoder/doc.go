@@ -28,7 +28,12 @@
 // (names, replica identity, column names, type OIDs, typmods and key flags)
 // changes nothing; any difference replaces the cached *event.Relation with a
 // new one whose Version is one more (the first is 1). Column.Key is the
-// column's pgoutput flag 1 (part of the replica identity). Types are resolved
+// column's pgoutput flag 1 (part of the replica identity), except under
+// REPLICA IDENTITY FULL, where it marks the primary key's columns
+// (Options.Keys). Relation.KeyOrder orders a composite key as its index
+// does (pg_index.indkey), which is Debezium's key field order; pgoutput
+// gives no order, so it comes from Options.Keys, and a key whose columns or
+// order change in the catalog makes a new version too. Types are resolved
 // once per Relation message: built-ins from pgx's type map (plus money,
 // timetz, macaddr8[] and their arrays), anything else through
 // Options.Types (a Catalog reads pg_type). A type that cannot be found is

@@ -8,18 +8,27 @@ import (
 	"github.com/walrelay/walrelay/event"
 )
 
-// KeyLookup names a table's primary-key columns in key order. The decoder
-// asks it for tables under REPLICA IDENTITY FULL, where pgoutput flags every
-// column as part of the identity but Kafka keys must be the primary key (as
-// in Debezium). An empty answer means the table has no primary key.
+// KeyLookup names the columns of a table's key indexes, in index order
+// (pg_index.indkey), which is the order Debezium gives its key fields.
 //
-// The decoder calls PrimaryKey from its caller's goroutine (the replication
-// reader) for every Relation message of a FULL table: the first one, each
+// PrimaryKey serves tables under REPLICA IDENTITY FULL, where pgoutput flags
+// every column as part of the identity but Kafka keys must be the primary
+// key (as in Debezium): it names the key's columns and their order.
+// IdentityIndex serves REPLICA IDENTITY INDEX, whose key is the replica
+// identity index. Under DEFAULT the key is the primary key. In both of
+// these pgoutput flags the key columns itself but gives no order, so the
+// decoder asks only when two or more columns are flagged. An empty answer
+// means the table has no such index.
+//
+// The decoder calls them from its caller's goroutine (the replication
+// reader) for every Relation message that needs them: the first one, each
 // one PostgreSQL re-sends after DDL or another invalidation of the table,
 // and the first of every session. A key that differs from the cached one
-// makes a new relation version, so ADD PRIMARY KEY, DROP CONSTRAINT of the
-// primary key and a primary key on other columns take effect from the next
-// change on. An error fails the Relation message (Decode returns it).
+// (other columns, or the same columns in another order) makes a new
+// relation version, so ADD PRIMARY KEY, DROP CONSTRAINT of the primary key
+// and a primary key on other columns, or in another order, take effect from
+// the next change on. An error fails the Relation message (Decode returns
+// it).
 //
 // The answer is the catalog as of the look-up, not as of the WAL being
 // decoded: the key of a change written before a primary-key change but
@@ -29,6 +38,7 @@ import (
 // under the key the catalog names at decode time.
 type KeyLookup interface {
 	PrimaryKey(ctx context.Context, relOID uint32) ([]string, error)
+	IdentityIndex(ctx context.Context, relOID uint32) ([]string, error)
 }
 
 const primaryKeyQuery = `SELECT coalesce(array_agg(a.attname::text ORDER BY array_position(i.indkey::int2[], a.attnum)), '{}')
@@ -36,8 +46,13 @@ FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey::int2[])
 WHERE i.indrelid = $1 AND i.indisprimary`
 
+const identityIndexQuery = `SELECT coalesce(array_agg(a.attname::text ORDER BY array_position(i.indkey::int2[], a.attnum)), '{}')
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey::int2[])
+WHERE i.indrelid = $1 AND i.indisreplident`
+
 // PrimaryKey implements KeyLookup with pg_index. It is not cached: the
-// decoder asks once per Relation message.
+// decoder asks once per Relation message that needs it.
 func (c *Catalog) PrimaryKey(ctx context.Context, relOID uint32) ([]string, error) {
 	var cols []string
 	if err := c.scan(ctx, primaryKeyQuery, relOID, &cols); err != nil {
@@ -46,33 +61,111 @@ func (c *Catalog) PrimaryKey(ctx context.Context, relOID uint32) ([]string, erro
 	return cols, nil
 }
 
-// fullIdentityKeys replaces the Key flags of a REPLICA IDENTITY FULL relation
-// (all set by pgoutput) with its primary key.
-func (d *Decoder) fullIdentityKeys(ctx context.Context, rel *event.Relation) error {
-	if d.keys == nil {
-		return nil
+// IdentityIndex implements KeyLookup with pg_index (indisreplident). It is
+// not cached: the decoder asks once per Relation message that needs it.
+func (c *Catalog) IdentityIndex(ctx context.Context, relOID uint32) ([]string, error) {
+	var cols []string
+	if err := c.scan(ctx, identityIndexQuery, relOID, &cols); err != nil {
+		return nil, fmt.Errorf("query pg_index for the replica identity index of relation OID %d: %w", relOID, err)
 	}
-	pk, err := d.keys.PrimaryKey(ctx, rel.OID)
-	if err != nil {
-		return err
-	}
-	for i := range rel.Columns {
-		rel.Columns[i].Key = slices.Contains(pk, rel.Columns[i].Name)
-	}
-	return nil
+	return cols, nil
 }
 
-// sameFullIdentityKey reports whether the primary key the catalog names now
-// flags exactly the Key columns of rel, a cached FULL relation.
-func (d *Decoder) sameFullIdentityKey(ctx context.Context, rel *event.Relation) (bool, error) {
-	pk, err := d.keys.PrimaryKey(ctx, rel.OID)
-	if err != nil {
-		return false, err
+// needsKeyLookup reports whether rel's key comes (in part) from the
+// catalog: its flags and order under REPLICA IDENTITY FULL, its order when
+// pgoutput flags two or more columns. rel's flags must be pgoutput's.
+func (d *Decoder) needsKeyLookup(rel *event.Relation) bool {
+	if d.keys == nil {
+		return false
 	}
+	if rel.ReplicaIdentity == event.IdentityFull {
+		return true
+	}
+	n := 0
 	for i := range rel.Columns {
-		if rel.Columns[i].Key != slices.Contains(pk, rel.Columns[i].Name) {
-			return false, nil
+		if rel.Columns[i].Key {
+			n++
 		}
 	}
-	return true, nil
+	return n >= 2
+}
+
+// catalogKeyNames asks the catalog for the key of rel, whose flags must be
+// pgoutput's (see KeyLookup): the primary key under REPLICA IDENTITY FULL
+// and DEFAULT, the replica identity index under INDEX. Call it only when
+// needsKeyLookup(rel).
+func (d *Decoder) catalogKeyNames(ctx context.Context, rel *event.Relation) ([]string, error) {
+	if rel.ReplicaIdentity == event.IdentityIndex {
+		return d.keys.IdentityIndex(ctx, rel.OID)
+	}
+	return d.keys.PrimaryKey(ctx, rel.OID)
+}
+
+// applyKey completes the key of rel, whose flags are pgoutput's, with
+// names, the catalog's answer: under REPLICA IDENTITY FULL the Key flags
+// (all set) become the primary key's; KeyOrder follows names.
+func applyKey(rel *event.Relation, names []string) {
+	if rel.ReplicaIdentity == event.IdentityFull {
+		for i := range rel.Columns {
+			rel.Columns[i].Key = slices.Contains(names, rel.Columns[i].Name)
+		}
+	}
+	rel.KeyOrder = keyOrder(rel.Columns, names)
+}
+
+// keyOrder returns the indexes of the Key columns of cols in the order
+// names lists them, followed by any Key column names lacks, in column order
+// (the catalog raced a DDL the message predates). It returns nil when that
+// is column order, so a key declared in column order keeps KeyOrder nil.
+func keyOrder(cols []event.Column, names []string) []int {
+	var order []int
+	for _, n := range names {
+		i := slices.IndexFunc(cols, func(c event.Column) bool { return c.Key && c.Name == n })
+		if i >= 0 && !slices.Contains(order, i) {
+			order = append(order, i)
+		}
+	}
+	for i := range cols {
+		if cols[i].Key && !slices.Contains(order, i) {
+			order = append(order, i)
+		}
+	}
+	if slices.IsSorted(order) {
+		return nil
+	}
+	return order
+}
+
+// keyChange compares names, the key the catalog names now, with the key of
+// rel, a cached relation whose Relation message came again unchanged. It
+// returns "" when they are the same (Key flags and order), else the reason
+// for a new version: "primary key changed" (other columns) or "key order
+// changed". rawKey reports the flags pgoutput sent (rel's own are replaced
+// under FULL).
+func keyChange(rel *event.Relation, rawKey func(i int) bool, names []string) string {
+	probe := *rel
+	probe.Columns = slices.Clone(rel.Columns)
+	for i := range probe.Columns {
+		probe.Columns[i].Key = rawKey(i)
+	}
+	applyKey(&probe, names)
+	for i := range rel.Columns {
+		if rel.Columns[i].Key != probe.Columns[i].Key {
+			return "primary key changed"
+		}
+	}
+	if !slices.Equal(rel.KeyOrder, probe.KeyOrder) {
+		return "key order changed"
+	}
+	return ""
+}
+
+// keyNames names rel's key columns in key order, for logs.
+func keyNames(rel *event.Relation) []string {
+	idx := rel.KeyColumns()
+	names := make([]string, len(idx))
+	for i, c := range idx {
+		names[i] = rel.Columns[c].Name
+	}
+	return names
 }

@@ -12,12 +12,15 @@ import (
 	"github.com/walrelay/walrelay/event"
 )
 
-// fakeKeys is a KeyLookup whose primary keys the test sets, counting calls.
+// fakeKeys is a KeyLookup whose primary keys and replica identity indexes
+// the test sets, counting calls.
 type fakeKeys struct {
-	mu    sync.Mutex
-	pk    map[uint32][]string
-	err   error
-	calls int
+	mu      sync.Mutex
+	pk      map[uint32][]string
+	ri      map[uint32][]string
+	err     error
+	calls   int
+	riCalls int
 }
 
 func (f *fakeKeys) PrimaryKey(_ context.Context, oid uint32) ([]string, error) {
@@ -25,6 +28,13 @@ func (f *fakeKeys) PrimaryKey(_ context.Context, oid uint32) ([]string, error) {
 	defer f.mu.Unlock()
 	f.calls++
 	return f.pk[oid], f.err
+}
+
+func (f *fakeKeys) IdentityIndex(_ context.Context, oid uint32) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.riCalls++
+	return f.ri[oid], f.err
 }
 
 func (f *fakeKeys) set(oid uint32, pk ...string) {

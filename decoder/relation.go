@@ -46,37 +46,49 @@ func (e *relEntry) sameAs(m *pglogrepl.RelationMessage) bool {
 // *event.Relation whose Version is one more (changes already emitted keep
 // pointing at the old one). Type look-ups happen here, not per row.
 //
-// Under REPLICA IDENTITY FULL an identical message is not proof of an
-// unchanged key: pgoutput flags every column whatever the primary key, so
+// An identical message is not proof of an unchanged key. Under REPLICA
+// IDENTITY FULL pgoutput flags every column whatever the primary key, so
 // ADD PRIMARY KEY or a replaced primary key changes nothing in the message
-// PostgreSQL re-sends after the DDL's invalidation. The key is therefore
-// read again for every FULL Relation message, and a different one installs
-// a new version.
+// PostgreSQL re-sends after the DDL's invalidation; and pgoutput's flags
+// carry no order, so a composite key re-created over the same columns in
+// another order changes nothing either. The key is therefore read again
+// for every such Relation message (see needsKeyLookup), and a different one
+// installs a new version.
 func (d *Decoder) relation(ctx context.Context, lsn event.LSN, m *pglogrepl.RelationMessage) error {
 	old := d.rels[m.RelationID]
 	if old == nil || !old.sameAs(m) {
 		return d.install(ctx, lsn, m, old, "")
 	}
-	if m.ReplicaIdentity != event.IdentityFull || d.keys == nil {
+	if !d.needsKeyLookup(old.rel) {
 		return nil
 	}
-	same, err := d.sameFullIdentityKey(ctx, old.rel)
+	names, err := d.catalogKeyNames(ctx, old.rel)
 	if err != nil {
 		return fmt.Errorf("decoder: Relation %s at LSN %s: %w", old.rel.QualifiedName(), lsn, err)
 	}
-	if same {
+	why := keyChange(old.rel, func(i int) bool { return m.Columns[i].Flags&1 != 0 }, names)
+	if why == "" {
 		return nil
 	}
-	return d.install(ctx, lsn, m, old, "primary key changed")
+	return d.installKeyed(ctx, lsn, m, old, why, names, true)
 }
 
 // install describes m, resolving its types, and caches it as the next
 // version after old (nil for a first Relation message). The new entry takes
 // over old's CollectionOrder counter, so a relation that changes in the
 // middle of a transaction keeps counting its changes from where it was.
-// why, if not empty, is logged as the reason for a new version that m
-// itself does not explain.
+// The key is completed from the catalog (see KeyLookup): the primary key
+// under FULL, the order of a composite key. why, if not empty, is logged as
+// the reason for a new version that m itself does not explain.
 func (d *Decoder) install(ctx context.Context, lsn event.LSN, m *pglogrepl.RelationMessage, old *relEntry, why string) error {
+	return d.installKeyed(ctx, lsn, m, old, why, nil, false)
+}
+
+// installKeyed is install; when known, names is the catalog's key that
+// relation just read for m (so it is not read twice), else install looks
+// it up when needsKeyLookup says so.
+func (d *Decoder) installKeyed(ctx context.Context, lsn event.LSN, m *pglogrepl.RelationMessage, old *relEntry, why string,
+	names []string, known bool) error {
 	rel := &event.Relation{
 		OID:             m.RelationID,
 		Schema:          m.Namespace,
@@ -101,15 +113,19 @@ func (d *Decoder) install(ctx context.Context, lsn event.LSN, m *pglogrepl.Relat
 			e.enums = append(e.enums, newEnumColumn(i, labels))
 		}
 	}
-	if rel.ReplicaIdentity == event.IdentityFull {
-		if err := d.fullIdentityKeys(ctx, rel); err != nil {
-			return fmt.Errorf("decoder: Relation %s at LSN %s: %w", rel.QualifiedName(), lsn, err)
+	if d.needsKeyLookup(rel) {
+		var err error
+		if !known {
+			if names, err = d.catalogKeyNames(ctx, rel); err != nil {
+				return fmt.Errorf("decoder: Relation %s at LSN %s: %w", rel.QualifiedName(), lsn, err)
+			}
 		}
+		applyKey(rel, names)
 	}
 	d.rels[m.RelationID] = e
 	ev := d.log.Info().Str("table", rel.QualifiedName()).Uint32("oid", rel.OID).
 		Int("version", rel.Version).Int("columns", len(rel.Columns)).
-		Str("replica_identity", string(rune(rel.ReplicaIdentity))).Stringer("lsn", lsn)
+		Str("replica_identity", string(rune(rel.ReplicaIdentity))).Strs("key", keyNames(rel)).Stringer("lsn", lsn)
 	if why != "" {
 		ev.Str("reason", why)
 	}

@@ -22,7 +22,8 @@ type RowDecoder struct {
 
 // NewRowDecoder describes the relation m the way Decode describes a pgoutput
 // Relation message with the same content (types resolved through opts.Types,
-// REPLICA IDENTITY FULL keys through opts.Keys, a domain as its base type)
+// REPLICA IDENTITY FULL keys and a composite key's order through opts.Keys,
+// a domain as its base type)
 // and returns a RowDecoder for its columns. The caller builds m from the
 // catalog as pgoutput would: published columns in attnum order, flag 1 on the
 // replica identity columns (all of them under FULL).

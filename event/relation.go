@@ -38,8 +38,8 @@ const (
 
 // Relation is a table as pgoutput's Relation message describes it. Version
 // starts at 1 and increases every time a Relation message for the same OID
-// changes the column list, names or types; schema derivation keys on
-// (OID, Version).
+// changes the column list, names or types, or the key's columns or their
+// order; schema derivation keys on (OID, Version).
 type Relation struct {
 	OID             uint32
 	Schema          string
@@ -47,13 +47,27 @@ type Relation struct {
 	ReplicaIdentity byte
 	Columns         []Column
 	Version         int
+	// KeyOrder, when not nil, lists the indexes in Columns of the key
+	// columns (exactly those with Key set) in key order: the order of the
+	// primary key's (or replica identity index's) columns in the index, as
+	// Debezium orders its key fields, or the order a rule lists its key
+	// columns in. pgoutput flags key columns without an order, so the
+	// decoder reads it from pg_index. nil means column order. Whoever sets
+	// or clears a Key flag keeps KeyOrder in step.
+	KeyOrder []int
 }
 
 // QualifiedName returns "schema.table".
 func (r *Relation) QualifiedName() string { return r.Schema + "." + r.Table }
 
-// KeyColumns returns the indexes of the key columns, in column order.
+// KeyColumns returns the indexes of the key columns in key order (see
+// KeyOrder; column order when it is nil). Key fields, key bytes and the
+// key-change headers follow this order. The result may share KeyOrder's
+// array: the caller must not modify it (appending copies).
 func (r *Relation) KeyColumns() []int {
+	if r.KeyOrder != nil {
+		return r.KeyOrder[:len(r.KeyOrder):len(r.KeyOrder)]
+	}
 	var idx []int
 	for i, c := range r.Columns {
 		if c.Key {

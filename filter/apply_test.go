@@ -192,8 +192,8 @@ rules:
 	for _, i := range d.Change.Relation.KeyColumns() {
 		keys = append(keys, d.Change.Relation.Columns[i].Name)
 	}
-	if strings.Join(keys, ",") != "id,status" {
-		t.Errorf("key columns %v, want id,status", keys)
+	if strings.Join(keys, ",") != "status,id" {
+		t.Errorf("key columns %v, want status,id as the rule lists them", keys)
 	}
 	if len(d.Change.After) != 5 || d.Change.After[2] != "new" {
 		t.Errorf("values changed: %v", d.Change.After)

@@ -69,10 +69,10 @@
 //
 // key names the columns of the record key (Debezium's message.key.columns),
 // in place of the primary key or replica identity index; the key record
-// has them in the table's column order. The partition follows the key, so
-// key: [tenant_id] keeps each tenant's events in order, and an update that
-// changes a key column is published as a key change (a delete of the old
-// key, then a create). A delete's or key change's old row carries only
+// has them in the order key lists them, as Debezium's. The partition
+// follows the key, so key: [tenant_id] keeps each tenant's events in
+// order, and an update that changes a key column is published as a key
+// change (a delete of the old key, then a create). A delete's or key change's old row carries only
 // the replica identity's columns: key columns outside it are null in a
 // delete's key, and an update of them is not seen as a key change, so
 // walrelay check and the start-up log flag them (use REPLICA IDENTITY

@@ -3,6 +3,7 @@ package filter
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 
 	"github.com/walrelay/walrelay/event"
 )
@@ -44,8 +45,35 @@ func newProjection(vs *versions, rel *event.Relation, exclude, mask, key []strin
 		p.keep = append(p.keep, i)
 		p.mask = append(p.mask, masked)
 	}
-	p.rel = vs.relation(rel, cols, p.mask)
+	p.rel = vs.relation(rel, cols, p.mask, projectedKeyOrder(rel, cols, p.keep, key))
 	return p
+}
+
+// projectedKeyOrder is the KeyOrder of a projection of rel to cols (keep
+// maps each projected column to its index in rel). A rule's key columns
+// (key non-nil) are in the order the rule lists them, as Debezium builds a
+// message.key.columns key; otherwise rel's own key order carries over,
+// re-indexed. nil means column order.
+func projectedKeyOrder(rel *event.Relation, cols []event.Column, keep []int, key []string) []int {
+	var order []int
+	switch {
+	case key != nil:
+		for _, name := range key {
+			if j := slices.IndexFunc(cols, func(c event.Column) bool { return c.Name == name }); j >= 0 && !slices.Contains(order, j) {
+				order = append(order, j)
+			}
+		}
+	case rel.KeyOrder != nil:
+		for _, i := range rel.KeyOrder {
+			if j := slices.Index(keep, i); j >= 0 {
+				order = append(order, j)
+			}
+		}
+	}
+	if slices.IsSorted(order) {
+		return nil
+	}
+	return order
 }
 
 // apply returns a copy of ch seen through the projection; the row slices are

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/walrelay/walrelay/event"
@@ -19,29 +20,35 @@ type versions struct {
 
 type versionKey struct {
 	orig *event.Relation
-	sig  string // projected column names, masked ones marked
+	sig  string // key order, projected column names, masked and key ones marked
 }
 
 func newVersions() *versions {
 	return &versions{rels: map[versionKey]*event.Relation{}, last: map[uint32]int{}}
 }
 
-// relation returns the registered relation for orig projected to cols.
-func (v *versions) relation(orig *event.Relation, cols []event.Column, masked []bool) *event.Relation {
-	k := versionKey{orig: orig, sig: signature(cols, masked)}
+// relation returns the registered relation for orig projected to cols,
+// with key order keyOrder (event.Relation.KeyOrder of the projection).
+func (v *versions) relation(orig *event.Relation, cols []event.Column, masked []bool, keyOrder []int) *event.Relation {
+	k := versionKey{orig: orig, sig: signature(cols, masked, keyOrder)}
 	if r, ok := v.rels[k]; ok {
 		return r
 	}
 	r := *orig
-	r.Columns = cols
+	r.Columns, r.KeyOrder = cols, keyOrder
 	v.last[orig.OID]++
 	r.Version = v.last[orig.OID]
 	v.rels[k] = &r
 	return &r
 }
 
-func signature(cols []event.Column, masked []bool) string {
+func signature(cols []event.Column, masked []bool, keyOrder []int) string {
 	var b strings.Builder
+	for _, i := range keyOrder {
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte(',')
+	}
+	b.WriteByte(0)
 	for i, c := range cols {
 		b.WriteString(c.Name)
 		if masked[i] {

@@ -252,7 +252,8 @@ func (inc *incremental) relation(table string, chunkRel *event.Relation) *event.
 	return chunkRel
 }
 
-// sameColumns reports whether a and b have the same columns and key flags.
+// sameColumns reports whether a and b have the same columns, key flags and
+// key order.
 func sameColumns(a, b *event.Relation) bool {
 	if len(a.Columns) != len(b.Columns) || a.ReplicaIdentity != b.ReplicaIdentity {
 		return false
@@ -262,7 +263,7 @@ func sameColumns(a, b *event.Relation) bool {
 			return false
 		}
 	}
-	return true
+	return slices.Equal(a.KeyColumns(), b.KeyColumns())
 }
 
 // changedKeys returns the chunk keys of rows (row images of the window),

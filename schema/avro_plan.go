@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/walrelay/walrelay/event"
@@ -76,8 +77,8 @@ func (e *AvroEncoder) plan(rel *event.Relation, topic string) (*avroPlan, error)
 	return np, nil
 }
 
-// sameRelation reports whether a and b describe the same columns, names and
-// identity (a relation rebuilt with the same content).
+// sameRelation reports whether a and b describe the same columns, names,
+// identity and key order (a relation rebuilt with the same content).
 func sameRelation(a, b *event.Relation) bool {
 	if a.Schema != b.Schema || a.Table != b.Table || a.ReplicaIdentity != b.ReplicaIdentity ||
 		len(a.Columns) != len(b.Columns) {
@@ -88,7 +89,7 @@ func sameRelation(a, b *event.Relation) bool {
 			return false
 		}
 	}
-	return true
+	return slices.Equal(a.KeyColumns(), b.KeyColumns())
 }
 
 // buildPlan derives the fields and schema texts of rel (no registry call).
@@ -106,10 +107,10 @@ func (e *AvroEncoder) buildPlan(rel *event.Relation, topic string) *avroPlan {
 		t := e.o.withModes(columnType(col), col)
 		p.value[i] = avroField{name: fnames[i], col: i, column: col, t: t, optional: !col.Key,
 			ph: placeholderFor(t, col, e.ph)}
-		if col.Key {
-			p.hasKey = true
-			p.key = append(p.key, p.value[i])
-		}
+	}
+	for _, i := range rel.KeyColumns() { // key order, as Debezium's Key record
+		p.hasKey = true
+		p.key = append(p.key, p.value[i])
 	}
 	keyName, valueName, envName := relationNames(e.o.TopicPrefix, rel)
 	if p.hasKey {

@@ -34,35 +34,53 @@ func (e *JSONEncoder) appendRow(dst []byte, rel *event.Relation, names []string,
 }
 
 // appendKey appends the key object of a row: the columns with Key set, in
-// column order; names as appendRow's. The caller has checked that rel has
-// key columns.
+// key order (rel.KeyOrder, else column order, as KeyColumns); names as
+// appendRow's. The caller has checked that rel has key columns. It does not
+// allocate for KeyColumns' sake: it runs for every record.
 func (e *JSONEncoder) appendKey(dst []byte, rel *event.Relation, names []string, row []any) ([]byte, error) {
 	if len(row) != len(rel.Columns) {
 		return dst, fmt.Errorf("key: %d values for %d columns: %w", len(row), len(rel.Columns), ErrRowShape)
 	}
 	dst = append(dst, '{')
-	first := true
+	var err error
+	if rel.KeyOrder != nil {
+		for n, i := range rel.KeyOrder {
+			if dst, err = e.appendKeyField(dst, n > 0, rel, names, row, i); err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, '}'), nil
+	}
+	n := 0
 	for i := range rel.Columns {
-		col := &rel.Columns[i]
-		if !col.Key {
+		if !rel.Columns[i].Key {
 			continue
 		}
-		if !first {
-			dst = append(dst, ',')
+		if dst, err = e.appendKeyField(dst, n > 0, rel, names, row, i); err != nil {
+			return dst, err
 		}
-		first = false
-		var err error
-		dst = append(dst, names[i]...)
-		if d, ok := row[i].(event.Decimal); ok && d.Special != "" && e.o.DecimalMode == DecimalPrecise {
-			err = fmt.Errorf("numeric %s in key column: %w", d.Special, ErrUnrepresentableKey)
-		} else {
-			dst, err = e.appendValue(dst, col, row[i])
-		}
-		if err != nil {
-			return dst, fmt.Errorf("key column %q (%s): %w", col.Name, col.TypeName, err)
-		}
+		n++
 	}
 	return append(dst, '}'), nil
+}
+
+// appendKeyField appends key column i of row, after a comma if comma.
+func (e *JSONEncoder) appendKeyField(dst []byte, comma bool, rel *event.Relation, names []string, row []any, i int) ([]byte, error) {
+	col := &rel.Columns[i]
+	if comma {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, names[i]...)
+	var err error
+	if d, ok := row[i].(event.Decimal); ok && d.Special != "" && e.o.DecimalMode == DecimalPrecise {
+		err = fmt.Errorf("numeric %s in key column: %w", d.Special, ErrUnrepresentableKey)
+	} else {
+		dst, err = e.appendValue(dst, col, row[i])
+	}
+	if err != nil {
+		return dst, fmt.Errorf("key column %q (%s): %w", col.Name, col.TypeName, err)
+	}
+	return dst, nil
 }
 
 // appendValue appends one column value per the mapping in the package doc.

@@ -54,16 +54,13 @@ func appendKeyHeader(buf []byte, ls []recordLayout, j *JSONEncoder, ch *event.Ch
 }
 
 // connectKeySchema is the Kafka Connect schema of rel's Key struct as
-// JsonConverter writes it: the key columns under their own names, required,
-// typed as the Avro key's fields are (the inverse of AvroData, see
-// connectType).
+// JsonConverter writes it: the key columns in key order (KeyColumns) under
+// their own names, required, typed as the Avro key's fields are (the
+// inverse of AvroData, see connectType).
 func connectKeySchema(o *Options, prefix string, rel *event.Relation) jobj {
 	fields := jarr{}
-	for i := range rel.Columns {
+	for _, i := range rel.KeyColumns() {
 		col := &rel.Columns[i]
-		if !col.Key {
-			continue
-		}
 		t := o.withModes(columnType(col), col)
 		f := connectType(newSchemaBuilder().node(t), false)
 		fields = append(fields, f.set("field", col.Name))
