@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,9 +16,18 @@ import (
 // boundary, with the number of left-out deletes it published.
 const passedMsg = "catch-up: the stream passed the boundary; deletes before it of rows its snapshot did not read were published"
 
+// typedKeyDDL is cu_k: 1,000 rows under a composite key of the types whose
+// text the stream and the snapshot must decode alike for a catch-up to
+// match a delete's key with its snapshot's (catchup_keys.go).
+const typedKeyDDL = `CREATE TABLE cu_k (t text, u uuid, n numeric(10,2), ts timestamptz, b bytea, d date, v int,
+  PRIMARY KEY (t, u, n, ts, b, d));
+INSERT INTO cu_k SELECT 'k' || g, md5(g::text)::uuid, g / 7.0, timestamptz '2026-01-01 00:00:00+00' + g * interval '1.5 seconds',
+  decode(md5(g::text), 'hex'), date '2020-01-01' + g, g FROM generate_series(1, 1000) g`
+
 // TestCatchupBlockingKilledDeletes: a blocking catch-up (a snapshot
 // signal) is killed while it publishes its reads, and rows it has published
-// are deleted before the next start. That start takes the catch-up again
+// are deleted before the next start (and of cu_k, one row is deleted, one
+// deleted and inserted again). That start takes the catch-up again
 // from a new snapshot, which lacks those rows, and leaves out the table's
 // changes before it; their deletes must still be published, or the rows
 // stay downstream for ever. A second kill after the new snapshot is
@@ -25,28 +35,31 @@ const passedMsg = "catch-up: the stream passed the boundary; deletes before it o
 // is an hour), must publish them again from the keys saved in data_dir.
 func TestCatchupBlockingKilledDeletes(t *testing.T) {
 	t.Parallel()
-	const rows, deleted = 100000, 10
+	const rows, deleted = 100000, 11 // 10 of cu_b, 1 of cu_k
 	dsn, brokers, conn := newTestDB(t, fmt.Sprintf(catchupDDL, rows))
-	cfg := newRelayConfig(t, dsn, brokers, "public.cu_b", markerTable)
+	mustExec(t, conn, typedKeyDDL)
+	cfg := newRelayConfig(t, dsn, brokers, "public.cu_b", "public.cu_k", markerTable)
 	cfg.set("snapshot.catchup", "blocking")
 	cfg.set("limits.max_inflight_events", 200) // a catch-up that lasts long enough to kill it
 	r := startRelay(t, cfg)
-	col := newCollector(t, brokers, cfg.topic("public.cu_b"), cfg.topic(markerTable))
+	col := newCollector(t, brokers, cfg.topic("public.cu_b"), cfg.topic("public.cu_k"), cfg.topic(markerTable))
 	catchUp(t, cfg, conn, col, col, 2*time.Minute)
 
-	out, errOut, code := runWalrelay(t, 30*time.Second, "snapshot", "--config", cfg.path, "public.cu_b")
+	out, errOut, code := runWalrelay(t, 30*time.Second, "snapshot", "--config", cfg.path, "public.cu_b", "public.cu_k")
 	if code != 0 {
 		t.Fatalf("walrelay snapshot: exit %d\n%s%s", code, out, errOut)
 	}
 	topic := cfg.topic("public.cu_b")
 	col.waitFor(2*time.Minute, "the signal's reads of the first rows", func() bool {
-		return readsOf(col, topic, 1, deleted) >= 2
+		return readsOf(col, topic, 1, 10) >= 2
 	})
 	r.kill()
 	if n := len(r.logLines("snapshot completed")); n != 1 {
 		t.Fatalf("%d snapshots completed before the kill, want only the initial one: the catch-up was not interrupted", n)
 	}
-	mustExec(t, conn, fmt.Sprintf("DELETE FROM cu_b WHERE id <= %d", deleted))
+	mustExec(t, conn, "DELETE FROM cu_b WHERE id <= 10")
+	mustExec(t, conn, "DELETE FROM cu_k WHERE v IN (1, 2)") // 1 is gone; 2 is back before the next snapshot:
+	mustExec(t, conn, "INSERT INTO cu_k SELECT 'k2', md5('2')::uuid, 2 / 7.0, timestamptz '2026-01-01 00:00:03+00', decode(md5('2'), 'hex'), date '2020-01-03', 2")
 
 	cfg.set("checkpoint.interval", "1h") // the checkpoint stays before the catch-up's boundary
 	r = spawnRelay(t, cfg)
@@ -70,6 +83,26 @@ func TestCatchupBlockingKilledDeletes(t *testing.T) {
 	}
 	col.readToEnd(time.Minute)
 	checkRowsLive(t, conn, col, topic)
+	if n := len(liveSet(col, cfg.topic("public.cu_k"))); n != 999 {
+		t.Errorf("%d keys live on cu_k's topic, want its 999 rows (one deleted, one deleted and inserted again)", n)
+	}
+}
+
+// liveSet returns the keys whose last record on topic is not a delete or
+// tombstone.
+func liveSet(col *collector, topic string) map[string]bool {
+	live := map[string]bool{}
+	for _, rc := range col.recs {
+		if rc.Topic != topic {
+			continue
+		}
+		if !rc.Tombstone && rc.Env != nil && rc.Env.Op != "d" {
+			live[rc.Key] = true
+		} else {
+			delete(live, rc.Key)
+		}
+	}
+	return live
 }
 
 // readsOf is the smallest number of read events of the keys id=from..to
@@ -95,12 +128,7 @@ func readsOf(col *collector, topic string, from, to int) int {
 // record is its tombstone.
 func checkRowsLive(t *testing.T, conn *pgx.Conn, col *collector, topic string) {
 	t.Helper()
-	live := map[string]bool{}
-	for _, rc := range col.recs {
-		if rc.Topic == topic {
-			live[rc.Key] = !rc.Tombstone && rc.Env != nil && rc.Env.Op != "d"
-		}
-	}
+	live := liveSet(col, topic)
 	r, err := conn.Query(t.Context(), "SELECT id FROM cu_b")
 	if err != nil {
 		t.Fatal(err)
@@ -120,12 +148,7 @@ func checkRowsLive(t *testing.T, conn *pgx.Conn, col *collector, topic string) {
 	if len(missing) > 0 {
 		t.Errorf("%d rows of cu_b not live on %s: %s", len(missing), topic, strings.Join(missing[:min(len(missing), 20)], " "))
 	}
-	var stale []string
-	for k, ok := range live {
-		if ok {
-			stale = append(stale, k)
-		}
-	}
+	stale := slices.Collect(maps.Keys(live))
 	if len(stale) > 0 {
 		slices.Sort(stale)
 		t.Errorf("%d keys live on %s without a row in cu_b: %s", len(stale), topic, strings.Join(stale[:min(len(stale), 20)], " "))
