@@ -48,6 +48,8 @@ type Config struct {
 	File string `yaml:"-"`
 	// lines maps dotted keys to their line in File, for error messages.
 	lines map[string]int
+	// env maps dotted keys to the environment variable that set them.
+	env map[string]envValue
 }
 
 // Postgres is the source database and its replication objects.

@@ -13,8 +13,16 @@ import (
 // (WALRELAY_TOPIC_PREFIX). Lists are comma-separated.
 const EnvPrefix = "WALRELAY_"
 
-// applyEnv overrides c's fields from environ. Unknown WALRELAY_ variables are
-// ignored (tests and tools use the prefix too).
+// envValue is where a config key's value came from when a variable set it.
+type envValue struct {
+	name  string // WALRELAY_POSTGRES_DSN
+	value string // as set, possibly ""
+}
+
+// applyEnv overrides c's fields from environ (os.Environ() form) and records
+// in c.env which keys a variable set, so that Validate names the variable.
+// A variable that cannot be parsed, and a WALRELAY_ variable that looks like
+// a config variable but matches no key (see checkUnknownEnv), is an *Error.
 func applyEnv(c *Config, environ []string) error {
 	vars := map[string]string{}
 	for _, kv := range environ {
@@ -22,44 +30,36 @@ func applyEnv(c *Config, environ []string) error {
 			vars[k] = v
 		}
 	}
-	return walk(reflect.ValueOf(c).Elem(), EnvPrefix, "", vars)
-}
-
-func walk(v reflect.Value, envPrefix, keyPrefix string, vars map[string]string) error {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
-		if tag == "" || tag == "-" {
+	root := reflect.ValueOf(c).Elem()
+	for _, k := range envKeys {
+		s, ok := vars[k.name]
+		if !ok {
 			continue
 		}
-		name := envPrefix + strings.ToUpper(tag)
-		key := keyPrefix + tag
-		fv := v.Field(i)
-		if fv.Kind() == reflect.Struct {
-			if err := walk(fv, name+"_", key+".", vars); err != nil {
-				return err
+		if err := setField(root.FieldByIndex(k.index), s); err != nil {
+			e := &Error{Env: k.name, Key: k.key, Msg: err.Error(), Fix: "set it to a valid value or unset it"}
+			if s == "" {
+				e.Msg, e.Fix = "set but empty", "give it a value or unset it"
 			}
-			continue
+			return e
 		}
-		if s, ok := vars[name]; ok {
-			if err := setField(fv, s); err != nil {
-				return &Error{Key: key, Msg: fmt.Sprintf("environment variable %s=%q: %v", name, s, err),
-					Fix: "set it to a valid value or unset it"}
-			}
+		if c.env == nil {
+			c.env = map[string]envValue{}
 		}
+		c.env[k.key] = envValue{name: k.name, value: s}
 	}
-	return nil
+	return checkUnknownEnv(vars)
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
+// setField parses s into fv. Its errors quote s and say what was expected.
 func setField(fv reflect.Value, s string) error {
 	switch {
 	case fv.Type() == durationType:
 		d, err := time.ParseDuration(s)
 		if err != nil {
-			return err
+			return fmt.Errorf("%q is not a duration such as 500ms, 30s or 5m", s)
 		}
 		fv.SetInt(int64(d))
 	case fv.Kind() == reflect.String:
@@ -67,44 +67,58 @@ func setField(fv reflect.Value, s string) error {
 	case fv.Kind() == reflect.Int, fv.Kind() == reflect.Int64:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return err
+			return fmt.Errorf("%q is not a whole number", s)
 		}
 		fv.SetInt(n)
 	case fv.Kind() == reflect.Bool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {
-			return err
+			return fmt.Errorf("%q is not true or false", s)
 		}
 		fv.SetBool(b)
 	case fv.Kind() == reflect.Pointer && fv.Type().Elem().Kind() == reflect.Bool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {
-			return err
+			return fmt.Errorf("%q is not true or false", s)
 		}
 		fv.Set(reflect.ValueOf(&b))
 	case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String:
-		var list []string
-		for _, p := range strings.Split(s, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				list = append(list, p)
-			}
-		}
-		fv.Set(reflect.ValueOf(list))
+		fv.Set(reflect.ValueOf(splitList(s)))
 	case fv.Kind() == reflect.Map && fv.Type().Key().Kind() == reflect.String && fv.Type().Elem().Kind() == reflect.String:
-		m := map[string]string{}
-		for _, p := range strings.Split(s, ",") {
-			if p = strings.TrimSpace(p); p == "" {
-				continue
-			}
-			k, v, ok := strings.Cut(p, "=")
-			if !ok || strings.TrimSpace(k) == "" {
-				return fmt.Errorf("%q is not name=value (a comma-separated list of them)", p)
-			}
-			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		m, err := splitPairs(s)
+		if err != nil {
+			return err
 		}
 		fv.Set(reflect.ValueOf(m))
 	default:
 		return fmt.Errorf("unsupported type %s", fv.Type())
 	}
 	return nil
+}
+
+// splitList parses a comma-separated list; empty items are dropped.
+func splitList(s string) []string {
+	var list []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			list = append(list, p)
+		}
+	}
+	return list
+}
+
+// splitPairs parses a comma-separated list of name=value pairs.
+func splitPairs(s string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("%q is not name=value (a comma-separated list of them)", p)
+		}
+		m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return m, nil
 }

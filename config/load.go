@@ -13,31 +13,50 @@ import (
 )
 
 // Error is a configuration mistake, with where it is and how to fix it.
+// A value that came from an environment variable names the variable (Env)
+// rather than the file's line; Line then says which line of File it
+// overrides.
 type Error struct {
-	File string // config file path, "" for built-in or environment values
-	Line int    // 1-based line in File, 0 when unknown
+	File string // config file path, "" for built-in or environment-only configs
+	Line int    // 1-based line of Key in File, 0 when the file does not set it
+	Env  string // the variable that set Key's value (or that matches no key), "" for none
 	Key  string // dotted key, e.g. "kafka.brokers"
 	Msg  string // what is wrong
 	Fix  string // what to do
 }
 
+// Error renders "file:line: key: msg (fix)", or for a value from the
+// environment "VAR: msg (fix; set in the environment for key, overriding
+// file:line)".
 func (e *Error) Error() string {
 	var b strings.Builder
-	if e.File != "" {
+	switch {
+	case e.Env != "":
+		fmt.Fprintf(&b, "%s: ", e.Env)
+	case e.File != "":
 		b.WriteString(e.File)
 		if e.Line > 0 {
 			fmt.Fprintf(&b, ":%d", e.Line)
 		}
 		b.WriteString(": ")
 	}
-	if e.Key != "" {
+	if e.Key != "" && e.Env == "" {
 		fmt.Fprintf(&b, "%s: ", e.Key)
 	}
 	b.WriteString(e.Msg)
+	var notes []string
 	if e.Fix != "" {
-		b.WriteString(" (")
-		b.WriteString(e.Fix)
-		b.WriteString(")")
+		notes = append(notes, e.Fix)
+	}
+	if e.Env != "" && e.Key != "" {
+		origin := "set in the environment for " + e.Key
+		if e.File != "" && e.Line > 0 {
+			origin += fmt.Sprintf(", overriding %s:%d", e.File, e.Line)
+		}
+		notes = append(notes, origin)
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(notes, "; "))
 	}
 	return b.String()
 }
@@ -59,6 +78,10 @@ func Load(path string, environ []string) (*Config, error) {
 		c.lines = keyLines(data)
 	}
 	if err := applyEnv(c, environ); err != nil {
+		var ce *Error
+		if errors.As(err, &ce) {
+			c.locate(ce)
+		}
 		return nil, err
 	}
 	c.applyDefaults()

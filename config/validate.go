@@ -13,6 +13,9 @@ import (
 
 var identRe = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
+// urlScheme matches a URL's scheme (RFC 3986) at the start of a DSN.
+var urlScheme = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
+
 // Validate checks the whole config (after defaults) and returns the first
 // problem found as an *Error naming the key, its line and the fix.
 func (c *Config) Validate() error {
@@ -20,12 +23,33 @@ func (c *Config) Validate() error {
 		c.checkSchemaRegistry, c.checkFilter, c.checkSnapshot}
 	for _, check := range checks {
 		if err := check(); err != nil {
-			err.File = c.File
-			err.Line = c.lines[err.Key]
+			c.locate(err)
 			return err
 		}
 	}
 	return nil
+}
+
+// locate fills err's File and Line (the line of its key, if the file sets
+// it) and, when a variable set the key, Env; "missing" then reads "set but
+// empty".
+func (c *Config) locate(err *Error) {
+	err.File = c.File
+	err.Line = c.lines[err.Key]
+	v, ok := c.env[err.Key]
+	if !ok {
+		return
+	}
+	err.Env = v.name
+	if v.value == "" && err.Msg == "missing" {
+		err.Msg = "set but empty"
+	}
+}
+
+// isSet reports whether the file or a variable sets key.
+func (c *Config) isSet(key string) bool {
+	_, env := c.env[key]
+	return env || c.lines[key] > 0
 }
 
 func (c *Config) checkPostgres() *Error {
@@ -33,6 +57,10 @@ func (c *Config) checkPostgres() *Error {
 	if p.DSN == "" {
 		return &Error{Key: "postgres.dsn", Msg: "missing",
 			Fix: "set postgres.dsn or WALRELAY_POSTGRES_DSN, e.g. postgres://walrelay@127.0.0.1:5432/app"}
+	}
+	if m := urlScheme.FindStringSubmatch(p.DSN); m != nil && m[1] != "postgres" && m[1] != "postgresql" {
+		return &Error{Key: "postgres.dsn", Msg: fmt.Sprintf("a %s:// URL is not a PostgreSQL connection string", m[1]),
+			Fix: "use postgres://user:password@host:port/db?sslmode=... or key=value form"}
 	}
 	if _, err := pgconn.ParseConfig(p.DSN); err != nil {
 		return &Error{Key: "postgres.dsn", Msg: "not a valid connection string: " + redact(err.Error(), p.DSN),
@@ -56,10 +84,21 @@ func (c *Config) checkPostgres() *Error {
 		return &Error{Key: "postgres.status_interval", Msg: "must be positive", Fix: "e.g. 1s"}
 	}
 	if p.ReceiveTimeout < 2*p.StatusInterval {
-		return &Error{Key: "postgres.receive_timeout", Msg: fmt.Sprintf("%s is less than twice postgres.status_interval (%s)",
-			p.ReceiveTimeout, p.StatusInterval), Fix: fmt.Sprintf("e.g. 60s, or at least %s", 2*p.StatusInterval)}
+		return c.receiveTimeoutError()
 	}
 	return nil
+}
+
+// receiveTimeoutError reports postgres.receive_timeout below twice
+// postgres.status_interval, naming status_interval when only it was set.
+func (c *Config) receiveTimeoutError() *Error {
+	p := c.Postgres
+	if c.isSet("postgres.status_interval") && !c.isSet("postgres.receive_timeout") {
+		return &Error{Key: "postgres.status_interval", Msg: fmt.Sprintf("%s is more than half of postgres.receive_timeout (%s)",
+			p.StatusInterval, p.ReceiveTimeout), Fix: fmt.Sprintf("e.g. 1s, at most %s, or raise postgres.receive_timeout", p.ReceiveTimeout/2)}
+	}
+	return &Error{Key: "postgres.receive_timeout", Msg: fmt.Sprintf("%s is less than twice postgres.status_interval (%s)",
+		p.ReceiveTimeout, p.StatusInterval), Fix: fmt.Sprintf("e.g. 60s, or at least %s", 2*p.StatusInterval)}
 }
 
 func (c *Config) checkKafka() *Error {
@@ -73,20 +112,35 @@ func (c *Config) checkKafka() *Error {
 			return &Error{Key: "kafka.brokers", Msg: fmt.Sprintf("%q is not host:port", b), Fix: "e.g. 127.0.0.1:9092"}
 		}
 	}
+	return c.checkProducer()
+}
+
+// checkProducer checks the producer's settings in kafka.*; each error names
+// the key whose value is wrong.
+func (c *Config) checkProducer() *Error {
+	k := c.Kafka
 	switch {
 	case !oneOf(k.OnFailure, "halt", "dead_letter"):
 		return &Error{Key: "kafka.on_failure", Msg: fmt.Sprintf("unknown value %q", k.OnFailure), Fix: "use halt or dead_letter"}
 	case !oneOf(k.Compression, "none", "gzip", "snappy", "lz4", "zstd"):
 		return &Error{Key: "kafka.compression", Msg: fmt.Sprintf("unknown value %q", k.Compression),
 			Fix: "use none, gzip, snappy, lz4 or zstd"}
-	case k.TopicPartitions < 1 || k.TopicReplicationFactor < 1:
-		return &Error{Key: "kafka.topic_partitions", Msg: "partitions and replication factor must be at least 1"}
-	case k.BatchMaxRecords < 1 || k.BatchMaxBytes < 1024:
-		return &Error{Key: "kafka.batch_max_records", Msg: "batch limits too small", Fix: "use at least 1 record and 1024 bytes"}
+	case k.TopicPartitions < 1:
+		return &Error{Key: "kafka.topic_partitions", Msg: fmt.Sprintf("%d is less than 1", k.TopicPartitions)}
+	case k.TopicReplicationFactor < 1:
+		return &Error{Key: "kafka.topic_replication_factor", Msg: fmt.Sprintf("%d is less than 1", k.TopicReplicationFactor)}
+	case k.BatchMaxRecords < 1:
+		return &Error{Key: "kafka.batch_max_records", Msg: fmt.Sprintf("%d is less than 1", k.BatchMaxRecords),
+			Fix: "use at least 1 record; the default is 2000"}
+	case k.BatchMaxBytes < 1024:
+		return &Error{Key: "kafka.batch_max_bytes", Msg: fmt.Sprintf("%d bytes is too small", k.BatchMaxBytes),
+			Fix: "use at least 1024 bytes; the default is 1048576"}
 	case k.MaxAttempts < 1:
 		return &Error{Key: "kafka.max_attempts", Msg: "must be at least 1"}
-	case k.BackoffMin <= 0 || k.BackoffMax < k.BackoffMin:
-		return &Error{Key: "kafka.backoff_min", Msg: "need 0 < backoff_min <= backoff_max"}
+	case k.BackoffMin <= 0:
+		return &Error{Key: "kafka.backoff_min", Msg: "must be positive", Fix: "e.g. 100ms"}
+	case k.BackoffMax < k.BackoffMin:
+		return c.backoffError()
 	case k.MetadataMaxAge <= 0:
 		return &Error{Key: "kafka.metadata_max_age", Msg: "must be positive",
 			Fix: "how often partition counts are re-read, e.g. 5m; leave it out for the default 5m"}
@@ -95,6 +149,18 @@ func (c *Config) checkKafka() *Error {
 			Fix: "set kafka.compression: none, or leave kafka.idempotence out (then compressed batches go without it)"}
 	}
 	return nil
+}
+
+// backoffError reports kafka.backoff_max below kafka.backoff_min, naming
+// backoff_min when only it was set.
+func (c *Config) backoffError() *Error {
+	k := c.Kafka
+	if c.isSet("kafka.backoff_min") && !c.isSet("kafka.backoff_max") {
+		return &Error{Key: "kafka.backoff_min", Msg: fmt.Sprintf("%s is more than kafka.backoff_max (%s)", k.BackoffMin, k.BackoffMax),
+			Fix: "lower it, or raise kafka.backoff_max"}
+	}
+	return &Error{Key: "kafka.backoff_max", Msg: fmt.Sprintf("%s is less than kafka.backoff_min (%s)", k.BackoffMax, k.BackoffMin),
+		Fix: "raise it, or lower kafka.backoff_min"}
 }
 
 func (c *Config) checkRest() *Error {
@@ -108,9 +174,12 @@ func (c *Config) checkRest() *Error {
 			Fix: "set checkpoint.store: postgres in both walrelays' configs"}
 	case c.Checkpoint.Interval <= 0:
 		return &Error{Key: "checkpoint.interval", Msg: "must be positive", Fix: "e.g. 200ms"}
-	case c.Limits.MaxInflightEvents < 1 || c.Limits.MaxInflightBytes < 1<<16:
-		return &Error{Key: "limits.max_inflight_events", Msg: "limits too small",
-			Fix: "use at least 1 event and 65536 bytes"}
+	case c.Limits.MaxInflightEvents < 1:
+		return &Error{Key: "limits.max_inflight_events", Msg: fmt.Sprintf("%d is less than 1", c.Limits.MaxInflightEvents),
+			Fix: "use at least 1 event; the default is 100000"}
+	case c.Limits.MaxInflightBytes < 1<<16:
+		return &Error{Key: "limits.max_inflight_bytes", Msg: fmt.Sprintf("%d bytes is too small", c.Limits.MaxInflightBytes),
+			Fix: "use at least 65536 bytes; the default is 67108864, 64 MiB"}
 	case !oneOf(c.Log.Level, "debug", "info", "warn", "error"):
 		return &Error{Key: "log.level", Msg: fmt.Sprintf("unknown level %q", c.Log.Level), Fix: "use debug, info, warn or error"}
 	case !oneOf(c.Log.Format, "json", "console"):
