@@ -26,6 +26,19 @@ type Registry interface {
 	ID(ctx context.Context, subject, schema string) (int, error)
 }
 
+// LatestRegistry is a Registry that can also return the text of the latest
+// schema registered under a subject, as registered (field properties
+// included); found is false when the subject has none. registry.Client
+// implements it. When the Registry is one, the encoder reads the latest
+// value schema of a relation's subject before deriving the relation's first
+// schema in the process, so that columns keep the field names already
+// registered for them (avro_names.go); a Registry without it gets names as
+// if the subject were empty. Called on the encoding goroutine, ctx bounds
+// it; an error halts the encoding like any registry error.
+type LatestRegistry interface {
+	Latest(ctx context.Context, subject string) (schema string, found bool, err error)
+}
+
 // AvroOptions configure the Avro encoder beyond Options.
 type AvroOptions struct {
 	// Registry gives schema IDs. Required.

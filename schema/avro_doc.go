@@ -21,8 +21,22 @@ package schema
 //	          adding or dropping a column stays compatible
 //
 // Names are sanitised to Avro names (each character outside [A-Za-z0-9_] of
-// a dot-separated segment becomes '_', a leading digit too); column names
-// that collide after that get a "_2", "_3" suffix.
+// a dot-separated segment becomes '_', a leading digit too). A column keeps
+// its field name for good: the names of a table's new version come from its
+// previous version's schema (in memory, or after a restart the latest one
+// registered under the value subject), where a column found (by pg.column,
+// or by name) keeps its field. A new column takes its own name when that is
+// a valid Avro name and no field of the kept columns or of the previous
+// schema has it, else its sanitised name suffixed "_2", "_3"... until it is
+// free: "x-y" is x_y, and a column "x_y" added later is x_y_2 (with a new
+// table the exact name wins: "x_y" is x_y, "x-y" x_y_2). A Value field
+// whose name is not its column's records the column as a field property,
+// {"name": "x_y", ..., "pg.column": "x-y"}; fields named as their column
+// have none, as in Debezium, and Key fields (same names) never have it.
+// Once a version no longer has a column, its field name is free for a
+// later version's new column. A schema registered before pg.column existed
+// is read as that walrelay named it (a column without a field of its name
+// keeps the field of its sanitised, possibly suffixed, name).
 //
 // Column types (T above), with the Go value each encodes:
 //

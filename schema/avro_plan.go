@@ -92,15 +92,16 @@ func sameRelation(a, b *event.Relation) bool {
 	return slices.Equal(a.KeyColumns(), b.KeyColumns())
 }
 
-// buildPlan derives the fields and schema texts of rel (no registry call).
-func (e *AvroEncoder) buildPlan(rel *event.Relation, topic string) *avroPlan {
+// buildPlan derives the fields and schema texts of rel (no registry call),
+// naming the fields after prior, the fields of its previous schema.
+func (e *AvroEncoder) buildPlan(rel *event.Relation, topic string, prior priorFields) *avroPlan {
 	p := &avroPlan{rel: rel, topic: topic}
-	p.keySubject, p.valueSubject = p.topic+"-key", p.topic+"-value"
+	p.keySubject, p.valueSubject = subjects(topic)
 	names := make([]string, len(rel.Columns))
 	for i := range rel.Columns {
 		names[i] = rel.Columns[i].Name
 	}
-	fnames := fieldNames(names)
+	fnames := fieldNames(names, prior)
 	p.value = make([]avroField, len(rel.Columns))
 	for i := range rel.Columns {
 		col := &rel.Columns[i]
@@ -120,14 +121,21 @@ func (e *AvroEncoder) buildPlan(rel *event.Relation, topic string) *avroPlan {
 	return p
 }
 
+// subjects returns the TopicNameStrategy subjects of topic.
+func subjects(topic string) (key, value string) { return topic + "-key", topic + "-value" }
+
 // derive builds the plan of rel and registers its schemas. prev is the
-// plan of the relation's previous version, if any, used to name the
-// PostgreSQL types in an incompatible-change error.
+// plan of the relation's previous version, if any: its field names are
+// kept (see priorNames), and it names the PostgreSQL types in an
+// incompatible-change error.
 func (e *AvroEncoder) derive(rel *event.Relation, topic string, prev *avroPlan) (*avroPlan, error) {
-	p := e.buildPlan(rel, topic)
 	ctx, cancel := context.WithTimeout(context.Background(), e.ao.RegistryTimeout)
 	defer cancel()
-	var err error
+	prior, err := e.priorNames(ctx, rel, topic, prev)
+	if err != nil {
+		return nil, err
+	}
+	p := e.buildPlan(rel, topic, prior)
 	if p.hasKey {
 		if p.keyID, err = e.ao.Registry.ID(ctx, p.keySubject, p.keySchema); err != nil {
 			return nil, e.registryError(rel, p, prev, true, err)
@@ -145,6 +153,38 @@ func (e *AvroEncoder) derive(rel *event.Relation, topic string, prev *avroPlan) 
 	}
 	ev.Msg("avro schemas ready")
 	return p, nil
+}
+
+// priorNames returns the fields whose names rel's columns keep: those of
+// prev, the relation's previous plan in this process, else those of the
+// latest schema registered under its value subject (after a restart, or
+// for a table dropped and created again), read when the Registry is a
+// LatestRegistry. A registry failure is returned naming the table and
+// subject, so the encoding halts and is retried: deriving names without the
+// registered ones could give a column another column's field name.
+func (e *AvroEncoder) priorNames(ctx context.Context, rel *event.Relation, topic string, prev *avroPlan) (priorFields, error) {
+	if prev != nil {
+		return priorFromPlan(prev), nil
+	}
+	lr, ok := e.ao.Registry.(LatestRegistry)
+	if !ok {
+		return priorFields{}, nil
+	}
+	_, subject := subjects(topic)
+	text, found, err := lr.Latest(ctx, subject)
+	if err != nil {
+		return priorFields{}, fmt.Errorf("schema: reading the latest Avro schema of table %s (subject %q) to keep its field names: %w",
+			rel.QualifiedName(), subject, err)
+	}
+	if !found {
+		return priorFields{}, nil
+	}
+	pf, err := priorFromSchema(text)
+	if err != nil {
+		return priorFields{}, fmt.Errorf("schema: the latest Avro schema of table %s (subject %q) does not parse: %w",
+			rel.QualifiedName(), subject, err)
+	}
+	return pf, nil
 }
 
 // registryError wraps a registry failure for the table; an incompatible

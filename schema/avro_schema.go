@@ -131,13 +131,20 @@ const envelopeVersion = 2
 
 // valueSchema renders the Envelope record of a relation: before and after
 // (the Value record, nullable), source, op, ts_ms, ts_us, ts_ns and
-// transaction, in Debezium's order.
+// transaction, in Debezium's order. A Value field whose name is not its
+// column's records the column in a pg.column property (columnProp); the
+// Key record's fields have none, so key schemas (whose IDs are part of the
+// key bytes, hence of the partition) are as before.
 func valueSchema(valueName, envelopeName string, fields []avroField) string {
 	b := newSchemaBuilder()
 	fs := jarr{}
 	for i := range fields {
 		f := &fields[i]
-		fs = append(fs, b.field(f.name, f.t, f.optional))
+		fo := b.field(f.name, f.t, f.optional)
+		if f.name != f.column.Name {
+			fo = fo.set(columnProp, f.column.Name)
+		}
+		fs = append(fs, fo)
 	}
 	value := record(valueName, fs, 0)
 	env := jarr{

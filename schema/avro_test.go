@@ -214,7 +214,7 @@ func TestAvroNames(t *testing.T) {
 			t.Errorf("avroFullName(%q) = %q, want %q", in, got, want)
 		}
 	}
-	got := fieldNames([]string{"a-b", "a_b", "1x", "ok", "a-b "})
+	got := fieldNames([]string{"a-b", "a_b", "1x", "ok", "a-b "}, priorFields{})
 	want := []string{"a_b_2", "a_b", "_x", "ok", "a_b_"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("fieldNames = %q, want %q", got, want)

@@ -115,6 +115,38 @@ func (c *Client) ID(ctx context.Context, subject, text string) (int, error) {
 	return id, nil
 }
 
+// latestBackend is a Backend that returns a subject's latest schema text as
+// registered (Store, HTTPBackend).
+type latestBackend interface {
+	Latest(ctx context.Context, subject string) (text string, found bool, err error)
+}
+
+// Latest returns the text of the latest version registered under subject,
+// as the registry keeps it (field properties included); found is false when
+// the subject has no version. It is not cached: the Avro encoder calls it
+// once per relation and process, before deriving the relation's first
+// schema, to keep the field names already registered; ctx bounds it. Errors
+// name the subject and wrap the registry's. A Backend without a Latest
+// method is asked for its History, whose Text must then be the text as
+// registered.
+func (c *Client) Latest(ctx context.Context, subject string) (string, bool, error) {
+	var text string
+	var found bool
+	var err error
+	if lb, ok := c.b.(latestBackend); ok {
+		text, found, err = lb.Latest(ctx, subject)
+	} else {
+		var vs []Version
+		if vs, err = c.b.History(ctx, subject, false); err == nil && len(vs) > 0 {
+			text, found = vs[len(vs)-1].Text, true
+		}
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("schema registry: latest version of subject %q: %w", subject, err)
+	}
+	return text, found, nil
+}
+
 func (c *Client) effectiveLevel(ctx context.Context, subject string) (Level, error) {
 	l, ok, err := c.b.SubjectLevel(ctx, subject)
 	if err != nil {

@@ -9,6 +9,9 @@
 // registry, else the configured one) in-process with hamba/avro's
 // SchemaCompatibility, and registers it. An incompatible schema is refused
 // with an *IncompatibleError that lists each field that breaks and how.
+// Client.Latest returns the text of a subject's latest version as registered,
+// field properties included, from which the encoder keeps a relation's
+// field names after a restart.
 //
 // Two Backends exist: HTTPBackend talks to any Confluent-compatible
 // registry by URL through hamba/avro/v2/registry, with basic auth and TLS

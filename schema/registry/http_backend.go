@@ -127,6 +127,38 @@ func (h *HTTPBackend) History(ctx context.Context, subject string, all bool) ([]
 	return out, nil
 }
 
+// Latest returns the text of the subject's latest version as the registry
+// stores it, properties included (GET /subjects/{s}/versions/latest, read
+// raw: hamba's client would parse it and keep only the canonical form, which
+// drops the field properties the encoder reads). A 404 carrying Confluent's
+// 40401 (no such subject) or 40402 (no such version: Apicurio's answer for an
+// unknown subject) means the subject has none; any other answer, including
+// a 404 without one of those codes (the API hidden behind a proxy), is an
+// error, so that "no schema yet" is never a guess.
+func (h *HTTPBackend) Latest(ctx context.Context, subject string) (string, bool, error) {
+	u := h.base.JoinPath("subjects", subject, "versions", "latest")
+	status, body, err := h.get(ctx, u, ContentType)
+	if err != nil {
+		return "", false, err
+	}
+	var r struct {
+		Schema string `json:"schema"`
+		Code   int    `json:"error_code"`
+	}
+	jsonErr := json.Unmarshal(body, &r)
+	switch {
+	case status == http.StatusNotFound && jsonErr == nil &&
+		(r.Code == CodeSubjectNotFound || r.Code == CodeVersionNotFound):
+		return "", false, nil
+	case status == http.StatusOK && jsonErr == nil && r.Schema != "":
+		return r.Schema, true, nil
+	}
+	if len(body) > 512 {
+		body = body[:512]
+	}
+	return "", false, fmt.Errorf("GET %s: HTTP %d: %s", u.Redacted(), status, body)
+}
+
 // SubjectLevel implements Backend with GET /config/{subject}. A registry
 // that answers 404 (40401, 40408) has no level for the subject. On Apicurio,
 // whose /config/{subject} answers with the global level, the subject's

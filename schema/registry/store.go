@@ -181,6 +181,18 @@ func (s *Store) historyLocked(subject string, all bool) []Version {
 	return out
 }
 
+// Latest returns the text of subject's latest version as it was registered
+// (properties included); found is false for an unknown subject.
+func (s *Store) Latest(_ context.Context, subject string) (string, bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids := s.subjects[subject]
+	if len(ids) == 0 {
+		return "", false, nil
+	}
+	return s.byID[ids[len(ids)-1]].text, true, nil
+}
+
 // LookupVersion finds text among subject's versions (POST /subjects/{s}),
 // or returns a 40401/40403/42201 *Error.
 func (s *Store) LookupVersion(subject, text string) (Version, error) {
