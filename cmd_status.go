@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/walrelay/walrelay/checkpoint"
@@ -55,7 +54,7 @@ func printStatus(ctx context.Context, stdout io.Writer, cfg *config.Config, db *
 		return storeErr
 	}
 	printStored(w, cfg, stored, found)
-	printRunning(w, cfg.DataDir)
+	printRunning(w, cfg.DataDir, time.Now())
 	return nil
 }
 
@@ -67,12 +66,10 @@ func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, cfg *config.Confi
 	if err != nil {
 		return err
 	}
-	var current event.LSN
-	var currentText string
-	if err := db.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&currentText); err != nil {
-		return fmt.Errorf("postgres: pg_current_wal_lsn: %w", err)
+	current, err := pipeline.ServerWALPosition(ctx, db)
+	if err != nil {
+		return err
 	}
-	current, _ = pglogrepl.ParseLSN(currentText)
 	fmt.Fprintf(w, "slot\t%s\n", slot)
 	gap, isGap := "", false
 	if found {
@@ -105,9 +102,21 @@ func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, cfg *config.Confi
 	}
 	fmt.Fprintf(w, "confirmed_flush_lsn\t%s\n", info.ConfirmedFlush)
 	fmt.Fprintf(w, "server WAL position\t%s\n", current)
-	fmt.Fprintf(w, "lag\t%s\n", bytesText(current, info.ConfirmedFlush))
+	fmt.Fprintf(w, "lag\t%s\n", lagText(current, info.ConfirmedFlush, stored, found))
 	fmt.Fprintf(w, "retained WAL\t%s (since restart_lsn %s)\n", bytesText(current, info.RestartLSN), info.RestartLSN)
 	return nil
+}
+
+// lagText is the lag as walrelay_lag_bytes measures it: the server's WAL
+// position minus the stored checkpoint, the backlog walrelay has still to
+// publish (checkpoint.retain keeps the slot's confirmed position behind it
+// on purpose; "retained WAL" shows that). Before the first checkpoint it is
+// measured from the slot's confirmed position.
+func lagText(current, confirmed event.LSN, stored checkpoint.Position, found bool) string {
+	if !found {
+		return bytesText(current, confirmed) + " (server WAL position minus the slot's confirmed_flush_lsn; no checkpoint is stored)"
+	}
+	return bytesText(current, stored.LSN) + " (server WAL position minus the stored checkpoint)"
 }
 
 // gapText says what `walrelay run` does about a gap: it re-snapshots when
@@ -139,10 +148,17 @@ func printStored(w io.Writer, cfg *config.Config, pos checkpoint.Position, found
 	}
 }
 
-// printRunning shows what the running process last wrote to its status file.
-func printRunning(w io.Writer, dataDir string) {
+// printRunning shows what the walrelay of dataDir last wrote to its status
+// file, and whether that process still runs (pipeline.StatusProcess): the
+// figures of a process that is gone, or that a new one replaced, are shown
+// as its last ones, never as current, and so are those of a stale report.
+func printRunning(w io.Writer, dataDir string, now time.Time) {
 	st, err := pipeline.ReadStatus(dataDir)
 	if errors.Is(err, fs.ErrNotExist) {
+		if state, holder := pipeline.StatusProcess(dataDir, 0); state == pipeline.ProcessReplaced {
+			fmt.Fprintf(w, "process\t%s runs and has not reported yet (no status file in %s)\n", holderText(holder), dataDir)
+			return
+		}
 		fmt.Fprintf(w, "process\tno status file in %s (walrelay has not run there)\n", dataDir)
 		return
 	}
@@ -150,24 +166,89 @@ func printRunning(w io.Writer, dataDir string) {
 		fmt.Fprintf(w, "process\t%v\n", err)
 		return
 	}
-	age := time.Since(st.UpdatedAt).Round(time.Second)
-	fmt.Fprintf(w, "process\tpid %d, last report %s ago, %d events published, %d in flight\n", st.PID, age, st.Events, st.InflightEvents)
+	state, holder := pipeline.StatusProcess(dataDir, st.PID)
+	alive := state == pipeline.ProcessRunning || state == pipeline.ProcessUnknown
+	current := alive && !st.Stale(now)
+	fmt.Fprintf(w, "process\t%s\n", processText(st, state, holder, now))
 	if sn := st.Snapshot; sn != nil {
-		fmt.Fprintf(w, "snapshot\t%s (%s): %d of %d rows, %.0f rows/s, ETA %s\n", sn.State, sn.Reason,
-			sn.RowsDone, sn.RowsTotal, sn.RowsPerSecond, (time.Duration(sn.ETASeconds) * time.Second).Round(time.Second))
-		for _, t := range sn.Tables {
-			fmt.Fprintf(w, "  %s\t%s: %d of %d rows (estimated %d), %.0f rows/s\n", t.Table, t.State,
-				t.RowsDone, t.RowsTotal, t.RowsEstimated, t.RowsPerSecond)
+		printSnapshot(w, sn, alive)
+	}
+	printLags(w, st, current)
+}
+
+// processText is the process line: which process wrote the report, whether
+// it still runs, and the report's age and counts.
+func processText(st pipeline.Status, state pipeline.ProcessState, holder int, now time.Time) string {
+	age := now.Sub(st.UpdatedAt).Round(time.Second)
+	counts := fmt.Sprintf("%d events published, %d in flight", st.Events, st.InflightEvents)
+	switch state {
+	case pipeline.ProcessStopped:
+		return fmt.Sprintf("pid %d is not running (it stopped, was killed or crashed); its last report, %s ago: %s",
+			st.PID, age, counts)
+	case pipeline.ProcessReplaced:
+		return fmt.Sprintf("%s runs and has not reported yet; the last report is from pid %d, which is not running (%s ago: %s)",
+			holderText(holder), st.PID, age, counts)
+	case pipeline.ProcessUnknown:
+		return fmt.Sprintf("pid %d (whether it still runs cannot be checked on this system), last report %s ago, %s",
+			st.PID, age, counts)
+	}
+	if st.Stale(now) {
+		return fmt.Sprintf("pid %d, running, but its last report is %s old (stale: a running walrelay reports every %s; "+
+			"it is restarting its pipeline or stuck, see its log): %s", st.PID, age, pipeline.ReportEvery, counts)
+	}
+	return fmt.Sprintf("pid %d, running, last report %s ago, %s", st.PID, age, counts)
+}
+
+// holderText names the process that holds the data directory now.
+func holderText(pid int) string {
+	if pid == 0 {
+		return "another walrelay process (its pid is not visible here)"
+	}
+	return fmt.Sprintf("walrelay pid %d", pid)
+}
+
+// printSnapshot shows the snapshot the report's process took. Its reason is
+// why it was taken when it started, not the state now; a snapshot that was
+// running when its process went away was interrupted.
+func printSnapshot(w io.Writer, sn *pipeline.SnapshotStatus, alive bool) {
+	state, eta := sn.State, ""
+	if sn.State == "running" {
+		if alive {
+			eta = fmt.Sprintf(", ETA %s", (time.Duration(sn.ETASeconds) * time.Second).Round(time.Second))
+		} else {
+			state = "interrupted (it was running when its process stopped)"
 		}
 	}
-	if st.CommitLagMS != nil {
-		fmt.Fprintf(w, "commit to Kafka	%.3f s for the newest transaction (acknowledged %s), longest since the report before: %.3f s\n",
-			float64(*st.CommitLagMS)/1000, st.CommitLagAt.Format(time.RFC3339), float64(*st.CommitLagMaxMS)/1000)
+	fmt.Fprintf(w, "snapshot\t%s, started %s (reason then: %s): %d of %d rows, %.0f rows/s%s\n", state,
+		sn.StartedAt.Format(time.RFC3339), sn.Reason, sn.RowsDone, sn.RowsTotal, sn.RowsPerSecond, eta)
+	for _, t := range sn.Tables {
+		fmt.Fprintf(w, "  %s\t%s: %d of %d rows (estimated %d), %.0f rows/s\n", t.Table, t.State,
+			t.RowsDone, t.RowsTotal, t.RowsEstimated, t.RowsPerSecond)
 	}
-	if st.HeartbeatLagMS != nil {
+}
+
+// printLags shows the commit-to-Kafka time and the end-to-end lag of the
+// report; when it is not current (its process is gone, or the report is
+// stale) they are labelled as its last measurements.
+func printLags(w io.Writer, st pipeline.Status, current bool) {
+	old := ""
+	if !current {
+		old = fmt.Sprintf(" [last measured by pid %d, not current]", st.PID)
+	}
+	if st.CommitLagMS != nil {
+		fmt.Fprintf(w, "commit to Kafka\t%.3f s for the newest transaction (acknowledged %s), longest since the report before: %.3f s%s\n",
+			float64(*st.CommitLagMS)/1000, st.CommitLagAt.Format(time.RFC3339), float64(*st.CommitLagMaxMS)/1000, old)
+	}
+	switch {
+	case st.HeartbeatLagMS != nil && current:
 		fmt.Fprintf(w, "end-to-end lag\t%.3f s (heartbeat of %s)\n", float64(*st.HeartbeatLagMS)/1000, st.HeartbeatAt.Format(time.RFC3339))
-	} else {
+	case st.HeartbeatLagMS != nil:
+		fmt.Fprintf(w, "end-to-end lag\tunknown now; %.3f s for the heartbeat of %s%s\n", float64(*st.HeartbeatLagMS)/1000,
+			st.HeartbeatAt.Format(time.RFC3339), old)
+	case current:
 		fmt.Fprintf(w, "end-to-end lag\tunknown (set heartbeat.interval to measure it)\n")
+	default:
+		fmt.Fprintf(w, "end-to-end lag\tunknown (no current report of a running walrelay)\n")
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
-	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/snapshot"
 )
 
@@ -166,10 +165,12 @@ func (m *metrics) registerGauges() {
 		})
 	gauge("checkpoint_lsn", "Position (LSN as a number) persisted and confirmed to PostgreSQL.",
 		func(s *session) float64 { return float64(s.committer.Persisted()) })
-	gauge("server_wal_end_lsn", "Newest WAL end the server reported (LSN as a number).",
-		func(s *session) float64 { return float64(s.reader.walEndSeen.Load()) })
-	gauge("lag_bytes", "WAL bytes between the server's end and the persisted checkpoint.", func(s *session) float64 {
-		return float64(lagBytes(event.LSN(s.reader.walEndSeen.Load()), s.committer.Persisted()))
+	gauge("server_wal_end_lsn", "The server's current WAL position (LSN as a number): pg_current_wal_lsn(), "+
+		"polled every 2 s, or the walsender's newer report.",
+		func(s *session) float64 { return float64(s.reader.serverWALEnd()) })
+	gauge("lag_bytes", "WAL bytes between the server's current WAL position and the persisted checkpoint: "+
+		"the backlog walrelay has still to publish, as `walrelay status` shows it.", func(s *session) float64 {
+		return float64(lagBytes(s.reader.serverWALEnd(), s.committer.Persisted()))
 	})
 	gauge("inflight_events", "Events read and not yet acknowledged by Kafka.", func(s *session) float64 {
 		ev, _, _ := s.tracker.Stats()

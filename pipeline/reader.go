@@ -29,6 +29,7 @@ type reader struct {
 	inTxn      bool          // a Begin was decoded and its Commit not yet
 	walEnd     event.LSN     // newest ServerWALEnd seen
 	walEndSeen atomic.Uint64 // walEnd, for the metrics (read at scrape time)
+	serverEnd  atomic.Uint64 // the server's WAL position as last polled (server_wal.go); 0 before
 	batch      []item        // decoded, not yet handed to the publisher
 	batchBytes int           // WAL bytes of batch
 	tickTimer  *time.Timer
@@ -69,6 +70,8 @@ func (r *reader) loop(ctx context.Context, committerErr <-chan error) error {
 	pctx, stopPublisher := context.WithCancel(context.Background())
 	defer stopPublisher()
 	go r.pub.run(pctx)
+	stopPolling := r.pollServerWAL(ctx)
+	defer stopPolling()
 	r.tickTimer = time.NewTimer(time.Hour)
 	defer r.tickTimer.Stop()
 	r.checkNow = true
@@ -237,13 +240,14 @@ func (r *reader) sendStatus(ctx context.Context) error {
 func (r *reader) report() {
 	events, bytes, open := r.s.tracker.Stats()
 	persisted := r.s.committer.Persisted()
-	lag := lagBytes(r.walEnd, persisted)
+	end := r.serverWALEnd()
+	lag := lagBytes(end, persisted)
 	sent := r.s.rs.events + r.pub.events.Load() // the whole process's, across restarts
 	ev := r.s.log.Info().Uint64("events", sent).Stringer("checkpoint", persisted).
-		Stringer("server_wal_end", r.walEnd).Int64("lag_bytes", lag).
+		Stringer("server_wal_end", end).Int64("lag_bytes", lag).
 		Int("inflight_events", events).Int64("inflight_bytes", bytes).Int("open_txns", open)
 	st := Status{PID: os.Getpid(), Slot: r.s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC(),
-		Checkpoint: persisted.String(), ServerWALEnd: r.walEnd.String(), LagBytes: lag,
+		Checkpoint: persisted.String(), ServerWALEnd: end.String(), LagBytes: lag,
 		Events: sent, InflightEvents: events, Snapshot: r.s.snapStatus}
 	if hbLag, hbAt := r.pub.heartbeat.get(); !hbAt.IsZero() {
 		ms := hbLag.Milliseconds()
@@ -261,8 +265,30 @@ func (r *reader) report() {
 	}
 }
 
-// lagBytes is the WAL between the server's end and the persisted position
-// (0 when the server reported nothing past it yet).
+// serverWALEnd is the server's WAL position for the lag: the one polled
+// last (server_wal.go), or the newest one the walsender reported if that is
+// later (a keepalive's or XLogData's walEnd; never beyond the server's
+// position, but during a backlog only as far as the reader has read). Safe
+// from any goroutine.
+func (r *reader) serverWALEnd() event.LSN {
+	return event.LSN(max(r.serverEnd.Load(), r.walEndSeen.Load()))
+}
+
+// pollServerWAL starts the goroutine that polls the server's WAL position
+// into r.serverEnd; the returned function stops it and waits for it.
+func (r *reader) pollServerWAL(ctx context.Context) (stop func()) {
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.s.pollServerWAL(pctx, &r.serverEnd)
+	}()
+	return func() { cancel(); <-done }
+}
+
+// lagBytes is the WAL between the server's position and the persisted
+// checkpoint: what walrelay has still to read, publish and confirm (0 when
+// the server reported nothing past the checkpoint yet).
 func lagBytes(end, persisted event.LSN) int64 {
 	if end <= persisted {
 		return 0

@@ -14,10 +14,15 @@ const StatusFile = "status.json"
 
 // Status is what a running walrelay reports about itself.
 type Status struct {
-	PID            int       `json:"pid"`
-	Slot           string    `json:"slot"`
-	UpdatedAt      time.Time `json:"updated_at"`
-	Checkpoint     string    `json:"checkpoint"`
+	// PID is the process that wrote the report; StatusProcess tells
+	// whether it still runs.
+	PID        int       `json:"pid"`
+	Slot       string    `json:"slot"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	Checkpoint string    `json:"checkpoint"`
+	// ServerWALEnd is the server's current WAL position (polled, or the
+	// walsender's newer report) and LagBytes that minus Checkpoint: what
+	// walrelay_lag_bytes and `walrelay status` show as the lag.
 	ServerWALEnd   string    `json:"server_wal_end"`
 	LagBytes       int64     `json:"lag_bytes"`
 	Events         uint64    `json:"events"`
