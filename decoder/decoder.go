@@ -140,8 +140,11 @@ func (d *Decoder) Reset() {
 // half-way, which leaves the previous version of that relation cached. Errors
 // name the LSN and, where there is one, the relation; Decode never panics on
 // malformed input. Decode does not retain data: values are copied out, so the
-// caller may reuse the buffer once Decode returns.
+// caller may reuse the buffer once Decode returns. Once the caller has dropped
+// the changes it returned, the decoder keeps at most slabBytes (256 KiB) of
+// messages' values in memory, however large the rows (slab.go).
 func (d *Decoder) Decode(ctx context.Context, walStart event.LSN, data []byte) (Result, error) {
+	d.slabs.take(len(data))
 	if len(data) > 0 && (data[0] == 'I' || data[0] == 'U' || data[0] == 'D') {
 		return d.row(ctx, walStart, data)
 	}
@@ -191,6 +194,7 @@ func (d *Decoder) commit(lsn event.LSN, m *pglogrepl.CommitMessage) (Result, err
 			lsn, m.CommitLSN, tx.Xid, tx.CommitLSN)
 	}
 	d.Reset()
+	d.rowBuf.forget() // the last row's message stays out of memory while idle
 	return Result{Kind: KindCommit, Tx: tx, EndLSN: m.TransactionEndLSN}, nil
 }
 

@@ -10,11 +10,24 @@ import (
 )
 
 // row decodes an Insert, Update or Delete, read in place by rowMsg.parse.
+// Once a large message is decoded, rowBuf lets go of it (slab.go).
 func (d *Decoder) row(ctx context.Context, lsn event.LSN, data []byte) (Result, error) {
 	m := &d.rowBuf
-	if err := m.parse(data); err != nil {
-		return Result{}, fmt.Errorf("decoder: message at LSN %s: %w", lsn, err)
+	err := m.parse(data)
+	var res Result
+	if err != nil {
+		err = fmt.Errorf("decoder: message at LSN %s: %w", lsn, err)
+	} else {
+		res, err = d.rowChange(ctx, lsn, m)
 	}
+	if d.slabs.own {
+		m.forget()
+	}
+	return res, err
+}
+
+// rowChange makes the change of a parsed Insert, Update or Delete.
+func (d *Decoder) rowChange(ctx context.Context, lsn event.LSN, m *rowMsg) (Result, error) {
 	switch m.typ {
 	case 'I':
 		return d.insert(ctx, lsn, m)

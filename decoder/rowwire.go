@@ -32,6 +32,13 @@ type rowMsg struct {
 	new     []tupleCol
 }
 
+// forget drops the references to the last message's bytes, including those
+// past the slices' lengths, so that the message buffer can be collected.
+func (m *rowMsg) forget() {
+	clear(m.old[:cap(m.old)])
+	clear(m.new[:cap(m.new)])
+}
+
 // parseRow reads an Insert, Update or Delete in place:
 //
 //	Insert: 'I' oid 'N' tuple

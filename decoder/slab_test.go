@@ -49,3 +49,41 @@ func TestSlabs(t *testing.T) {
 		}
 	}
 }
+
+// TestSlabsTake: a message larger than ownBytes takes a change and slots of
+// its own and leaves the slabs as they were; smaller ones share the slabs
+// until they carry slabBytes, and the message past that starts new ones.
+func TestSlabsTake(t *testing.T) {
+	var s slabs
+	s.take(100)
+	first := s.row(2)
+	values, changes := len(s.values), len(s.changes)
+	s.change()
+	changes = len(s.changes)
+
+	s.take(ownBytes + 1)
+	own := s.row(2)
+	h := s.change()
+	if len(s.values) != values || len(s.changes) != changes {
+		t.Fatalf("a %d-byte message took from the slabs: %d values and %d changes left, want %d and %d",
+			ownBytes+1, len(s.values), len(s.changes), values, changes)
+	}
+	if &own[0] == &first[0] || h == nil || cap(own) != 2 {
+		t.Fatal("a large message's row is not its own")
+	}
+
+	s.take(ownBytes)
+	if len(s.values) != values || s.row(2) == nil || len(s.values) != values-2 {
+		t.Fatalf("a %d-byte message did not take from the current slab", ownBytes)
+	}
+	for n := 100 + ownBytes; n+ownBytes <= slabBytes; n += ownBytes {
+		s.take(ownBytes)
+	}
+	if s.values == nil {
+		t.Fatal("slabs let go before they carried slabBytes")
+	}
+	s.take(ownBytes)
+	if s.values != nil || s.changes != nil || s.bytes != ownBytes {
+		t.Fatalf("slabs past slabBytes kept: %d values, %d changes, %d bytes", len(s.values), len(s.changes), s.bytes)
+	}
+}

@@ -17,8 +17,12 @@ const arenaMax = arenaChunk / 8
 
 // slabBlocks is the number of one-record blocks an arena allocates at once.
 // A slab (about 20 KiB) stays in memory while any record cut from it does,
-// and with it the bytes its records point to: with records acknowledged in
-// order, one or two chunks.
+// and with it the bytes its records point to, acknowledged or not: the
+// arena's own reference to its current slab keeps them while idle. So only
+// records whose bytes come from a chunk come from a slab, and a slab holds
+// at most arenaChunk bytes of records (a new one starts past that): a slab
+// keeps at most two chunks in memory, whatever the size of the largest row
+// (invariant 5), and a larger record goes once it is acknowledged.
 const slabBlocks = 64
 
 // arena hands out the bytes of encoded records from shared chunks, and the
@@ -30,6 +34,7 @@ type arena struct {
 	mu    sync.Mutex
 	chunk []byte         // len = bytes handed out; cap = chunk size
 	slab  []recordBlock1 // blocks not yet handed out
+	fill  int            // bytes of the records cut from the current slab
 }
 
 // copyOf returns a copy of b whose capacity is clipped to its length, so
@@ -50,16 +55,18 @@ func (a *arena) copyOf(b []byte) []byte {
 	return out
 }
 
-// records returns n (0, 1 or 2) zero records and n*numHeaders zero headers,
-// a single record from a's slab. Capacities are clipped, so appending to
-// one block's headers never overwrites another's.
-func (a *arena) records(n int) ([]event.Record, []event.Header) {
-	if n != 1 {
+// records returns n (0, 1 or 2) zero records and n*numHeaders zero headers
+// for records of size bytes in all, a single record of at most arenaMax
+// bytes from a's slab. Capacities are clipped, so appending to one block's
+// headers never overwrites another's.
+func (a *arena) records(n, size int) ([]event.Record, []event.Header) {
+	if n != 1 || size > arenaMax {
 		return newRecords(n)
 	}
 	a.mu.Lock()
-	if len(a.slab) == 0 {
-		a.slab = make([]recordBlock1, slabBlocks)
+	a.fill += size
+	if len(a.slab) == 0 || a.fill > arenaChunk {
+		a.slab, a.fill = make([]recordBlock1, slabBlocks), size
 	}
 	blk := &a.slab[0]
 	a.slab = a.slab[1:]

@@ -51,13 +51,15 @@ func TestBuildNoLayouts(t *testing.T) {
 
 // TestArenaRecords: single records come from the slab, each distinct and
 // with its own headers, across slab boundaries; appending a header to one
-// never writes into the next; two records come as one fresh block.
+// never writes into the next; two records, or one larger than arenaMax,
+// come as a fresh block; a slab holding arenaChunk bytes of records is
+// replaced by a new one.
 func TestArenaRecords(t *testing.T) {
 	var a arena
 	seen := map[*event.Record]bool{}
 	var all [][]event.Header
 	for i := 0; i < 3*slabBlocks; i++ {
-		recs, hdrs := a.records(1)
+		recs, hdrs := a.records(1, 100)
 		if len(recs) != 1 || len(hdrs) != numHeaders || cap(hdrs) != numHeaders {
 			t.Fatalf("block %d: %d records, %d headers (cap %d)", i, len(recs), len(hdrs), cap(hdrs))
 		}
@@ -78,11 +80,25 @@ func TestArenaRecords(t *testing.T) {
 			}
 		}
 	}
-	recs, hdrs := a.records(2)
+	left := len(a.slab)
+	if recs, _ := a.records(1, arenaMax+1); len(recs) != 1 || len(a.slab) != left {
+		t.Fatalf("a record of more than arenaMax bytes: %d records, slab %d -> %d blocks; want 1, from no slab", len(recs), left, len(a.slab))
+	}
+	var b arena
+	b.records(1, arenaMax) // starts a slab
+	for i := 2; i*arenaMax <= arenaChunk; i++ {
+		if b.records(1, arenaMax); len(b.slab) != slabBlocks-i {
+			t.Fatalf("record %d of %d bytes: %d blocks left in the slab, want %d", i, arenaMax, len(b.slab), slabBlocks-i)
+		}
+	}
+	if b.records(1, 1); len(b.slab) != slabBlocks-1 {
+		t.Fatalf("a slab holding %d bytes of records took one more", arenaChunk)
+	}
+	recs, hdrs := a.records(2, 100)
 	if len(recs) != 2 || len(hdrs) != 2*numHeaders {
 		t.Fatalf("two records: got %d records, %d headers", len(recs), len(hdrs))
 	}
-	if recs, hdrs := a.records(0); recs != nil || hdrs != nil {
+	if recs, hdrs := a.records(0, 0); recs != nil || hdrs != nil {
 		t.Fatal("no records: got some")
 	}
 }

@@ -69,7 +69,7 @@ func newRecords(n int) ([]event.Record, []event.Header) {
 // CloudEvents ones.
 func build(a *arena, scratch []byte, layouts []recordLayout) []event.Record {
 	out := a.copyOf(scratch)
-	recs, hdrs := a.records(len(layouts))
+	recs, hdrs := a.records(len(layouts), len(out))
 	for i := range layouts {
 		l := &layouts[i]
 		r := &recs[i]

@@ -121,6 +121,17 @@ func appendRecordSet(buf []byte, recs []*event.Record, extra []kafka.Header, now
 // BatchMaxBytes: about 6% of walrelay's CPU at a steady 100k rows/s.
 var recordSets = sync.Pool{New: func() any { return new([]byte) }}
 
+// putRecordSet returns buf to recordSets unless it is more than twice
+// batchMax (the sink's BatchMaxBytes): a buffer that carried one large
+// record would otherwise be kept, reused by every later batch, for as long
+// as records flow (invariant 5).
+func putRecordSet(buf *[]byte, batchMax int) {
+	if cap(*buf) > 2*batchMax {
+		return
+	}
+	recordSets.Put(buf)
+}
+
 // recordBatchSize is an upper bound of the bytes appendRecordBatch appends.
 func recordBatchSize(recs []*event.Record, extra []kafka.Header) int {
 	n := batchHeaderBytes

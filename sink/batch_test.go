@@ -74,6 +74,19 @@ func TestRecordSetReusesBuffer(t *testing.T) {
 	}
 }
 
+// TestRecordSetPoolSkipsLarge: a record-set buffer of more than twice
+// BatchMaxBytes (a batch of one large record) does not go back to the
+// pool, where every later batch would reuse it and keep it in memory.
+func TestRecordSetPoolSkipsLarge(t *testing.T) {
+	big := make([]byte, 0, 2*DefaultBatchMaxBytes+1)
+	putRecordSet(&big, DefaultBatchMaxBytes)
+	for range 4 {
+		if p := recordSets.Get().(*[]byte); p == &big {
+			t.Fatalf("a %d-byte record-set buffer was pooled with BatchMaxBytes %d", cap(big), DefaultBatchMaxBytes)
+		}
+	}
+}
+
 // TestRecordBatchProducer: an idempotent batch carries the producer id,
 // epoch and base sequence, kafka-go reads it back with its records, and the
 // CRC covers them; noProducer writes -1 whatever the sequence.

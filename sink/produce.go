@@ -115,7 +115,7 @@ func (s *Sink) produceOnce(ctx context.Context, cl *kafka.Client, topic string, 
 			RawRecords:   protocol.RawRecordSet{Reader: bytes.NewReader(*buf)},
 		})
 		if err == nil {
-			recordSets.Put(buf) // answered: kafka-go is done with it
+			putRecordSet(buf, s.cfg.BatchMaxBytes) // answered: kafka-go is done with it
 		}
 	} else {
 		res, err = cl.Produce(ctx, &kafka.ProduceRequest{
