@@ -7,14 +7,18 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/filter"
 	"github.com/walrelay/walrelay/replication"
 )
 
 // checkRules loads the rules file and reports, per rule, the tables it
-// captures and the problems only the catalog shows. It returns the captured
-// tables, for the replica-identity checks (nil when there are no rules).
+// captures and the problems only the catalog shows: first the where
+// expressions that do not fit a table (column missing, types that do not
+// compare, not a boolean), for which walrelay run refuses the file, then
+// the others. It returns the captured tables, for the replica-identity
+// checks (nil when there are no rules).
 func checkRules(ctx context.Context, db *pgx.Conn, cfg *config.Config) ([]replication.Finding, []string) {
 	if cfg.Rules == "" {
 		return nil, nil
@@ -23,20 +27,20 @@ func checkRules(ctx context.Context, db *pgx.Conn, cfg *config.Config) ([]replic
 	if err != nil {
 		return []replication.Finding{{What: "rules: " + err.Error(), Fix: "fix the rules file at the position shown"}}, nil
 	}
-	matches, err := filter.Describe(ctx, db, rs)
+	tables, err := filter.TablesWithTypes(ctx, db)
 	if err != nil {
 		return []replication.Finding{{What: "rules: reading the catalog: " + err.Error(), Fix: "check the role's privileges"}}, nil
 	}
+	matches := rs.DescribeTables(ownTablesLeftOut(cfg, tables))
 	var out []replication.Finding
 	for _, m := range matches {
 		out = append(out, replication.Finding{OK: true, What: describeMatch(cfg.Rules, m)})
+		for _, p := range m.Refused { // walrelay run refuses the file for these
+			out = append(out, replication.Finding{What: p.Message(), Fix: p.Fix + " (walrelay run refuses this rules file until then)"})
+		}
 		for _, p := range m.Problems {
 			out = append(out, replication.Finding{What: p.Message(), Fix: p.Fix})
 		}
-	}
-	tables, err := filter.TablesWithPartitioned(ctx, db)
-	if err != nil {
-		return append(out, replication.Finding{What: "rules: listing tables: " + err.Error()}), nil
 	}
 	captured := rs.CapturedTables(tables)
 	if len(captured) == 0 {
@@ -54,4 +58,20 @@ func describeMatch(file string, m filter.RuleMatch) string {
 		return fmt.Sprintf("rules: default captures %s", tables)
 	}
 	return fmt.Sprintf("rules[%d] (%s:%s) captures %s", m.Rule, file, m.Pos, tables)
+}
+
+// ownTablesLeftOut returns tables without walrelay's checkpoint table (with
+// checkpoint.store postgres): it is never captured, whatever a glob matches,
+// so the rules are not checked against it.
+func ownTablesLeftOut(cfg *config.Config, tables []filter.Table) []filter.Table {
+	if cfg.Checkpoint.Store != "postgres" {
+		return tables
+	}
+	var out []filter.Table
+	for _, t := range tables {
+		if t.QualifiedName() != checkpoint.TableName {
+			out = append(out, t)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -60,7 +61,8 @@ type tableState struct {
 	cands    []*Rule // rules that name the table, in file order
 	identity *projection
 	views    map[*Rule]*ruleView
-	needs    map[string]bool // columns the candidates' where expressions read; nil = all
+	needs    map[string]bool   // columns the candidates' where expressions read; nil = all
+	fits     map[*Rule]*misfit // where expressions checked against this relation; nil value: fits
 }
 
 // ruleView is a rule applied to one relation version.
@@ -113,20 +115,51 @@ func (rs *Rules) firstMatch(ts *tableState, ch *event.Change) (*Rule, error) {
 		if r.where == nil || ch.Op == event.OpTruncate {
 			return r, nil
 		}
+		if err := rs.fitsRelation(ts, r, ch); err != nil {
+			return nil, err
+		}
 		if env == nil {
 			env = newEnv(ch, ts.needs)
 		}
 		ok, err := r.where.eval(env)
 		if err != nil {
-			return nil, fmt.Errorf("filter: %s rules[%d] (line %d) where %q on %s event %s: %w "+
-				"(fix the expression, e.g. guard types or NULLs with ??, then restart or send SIGHUP)",
-				rs.File, r.Index, r.Pos.Line, r.Where, ch.Relation.QualifiedName(), ch.ID(), err)
+			return nil, rs.ruleError(r, ch, err, "", "fix the expression, e.g. guard NULLs with ?? or convert types")
 		}
 		if ok {
 			return r, nil
 		}
 	}
 	return nil, nil
+}
+
+// fitsRelation checks, once per relation version, that r's where
+// expression fits ch's relation (predicate.fit): a column it names that the
+// table no longer has, or a type that changed under it, is an error rather
+// than a NULL that silently drops the change.
+func (rs *Rules) fitsRelation(ts *tableState, r *Rule, ch *event.Change) error {
+	rel := ch.Relation
+	m, checked := ts.fits[r]
+	if !checked {
+		m = r.where.fit(columnNames(rel), columnTypes(rel))
+		if ts.fits == nil {
+			ts.fits = map[*Rule]*misfit{}
+		}
+		ts.fits[r] = m
+	}
+	if m == nil {
+		return nil
+	}
+	detail := m.detail(r.where, rel.QualifiedName(), columnNames(rel), columnTypes(rel))
+	if m.column == "" {
+		detail = "the expression " + detail
+	}
+	return rs.ruleError(r, ch, errors.New(detail), m.column, m.fix())
+}
+
+// ruleError builds the *RuleError of rule r deciding ch.
+func (rs *Rules) ruleError(r *Rule, ch *event.Change, err error, column, fix string) *RuleError {
+	return &RuleError{File: rs.File, Rule: r.Index, Line: r.Pos.Line, Where: r.Where,
+		Table: ch.Relation.QualifiedName(), Event: ch.ID(), Column: column, Err: err, Fix: fix}
 }
 
 // newEnv builds the where expressions' variables for ch, converting the
@@ -151,8 +184,9 @@ func (rs *Rules) decide(ts *tableState, r *Rule, ch *event.Change) (Decision, er
 	}
 	v := rs.view(ts, r, ch.Relation)
 	if v.err != nil {
-		return Decision{}, fmt.Errorf("filter: %s rules[%d] (line %d) on %s event %s: %w",
-			rs.File, r.Index, r.Pos.Line, ch.Relation.QualifiedName(), ch.ID(), v.err)
+		e := rs.ruleError(r, ch, v.err, "", "fix the rule's outbox or topic for this table")
+		e.Where = ""
+		return Decision{}, e
 	}
 	if r.Outbox != nil {
 		return rs.outboxDecision(r, v.outbox, ch)

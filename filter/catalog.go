@@ -31,6 +31,9 @@ type Table struct {
 	// Partitioned says the table is partitioned (relkind 'p'): a root, or a
 	// partition that is partitioned itself. Only TablesWithPartitioned lists them.
 	Partitioned bool
+	// Types are the Columns' types, in the same order; only TablesWithTypes
+	// fills them in (nil otherwise).
+	Types []ColumnType
 }
 
 // QualifiedName returns "schema.table".

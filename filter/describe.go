@@ -11,27 +11,43 @@ type RuleMatch struct {
 	Pos      Pos      // the rule's position (zero for the default)
 	Tables   []string // tables the rule names ("schema.table"); for the default, the tables it captures
 	Problems []*Error // mistakes only the catalog reveals, each with its position and fix
+	// Refused are the mistakes for which walrelay run refuses the file, at
+	// start and on SIGHUP (CheckWhere): a where expression that does not
+	// fit a table the rule names. Not repeated in Problems.
+	Refused []*Error
 }
 
-// Describe reads the catalog through q and reports, for each rule, the
-// tables it names and the problems the catalog shows: excluded, masked or
-// outbox columns and where-expression columns that a named table lacks, an
-// excluded primary key column (it would change the record key), and rules
-// that name no existing table. A last entry (Rule -1) lists the tables
-// captured by default: capture. A new table that matches a glob later is
-// picked up by the running relay; Describe shows the catalog as it is now.
+// Describe reads the catalog through q (TablesWithTypes) and returns
+// DescribeTables of it.
 func Describe(ctx context.Context, q Querier, rs *Rules) ([]RuleMatch, error) {
-	tables, err := TablesWithPartitioned(ctx, q)
+	tables, err := TablesWithTypes(ctx, q)
 	if err != nil {
 		return nil, err
 	}
+	return rs.DescribeTables(tables), nil
+}
+
+// DescribeTables reports, for each rule, the tables it names among tables
+// and the problems they show: in Refused, where expressions that do not fit
+// a named table (CheckWhere); in Problems, excluded, masked, key or outbox
+// columns that a named table lacks, an excluded primary key column (it
+// would change the record key), a key column outside the replica identity,
+// and rules that name no existing table. A last entry (Rule -1) lists the
+// tables captured by default: capture. A new table that matches a glob
+// later is picked up by the running relay; this shows the catalog as it
+// is now.
+func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 	out := make([]RuleMatch, 0, len(rs.Rules)+1)
+	cache := map[string]*misfit{}
 	for _, r := range rs.Rules {
 		m := RuleMatch{Rule: r.Index, Pos: r.Pos}
 		for _, t := range tables {
 			if r.matches(t.QualifiedName()) {
 				m.Tables = append(m.Tables, t.QualifiedName())
 				m.Problems = append(m.Problems, rs.tableProblems(r, t)...)
+				if e := rs.whereProblem(r, t, cache); e != nil {
+					m.Refused = append(m.Refused, e)
+				}
 			}
 		}
 		if len(m.Tables) == 0 {
@@ -49,7 +65,7 @@ func Describe(ctx context.Context, q Querier, rs *Rules) ([]RuleMatch, error) {
 			}
 		}
 	}
-	return append(out, def), nil
+	return append(out, def)
 }
 
 // named returns the index of the first rule naming the table, or -1.
@@ -62,7 +78,8 @@ func (rs *Rules) named(name string) int {
 	return -1
 }
 
-// tableProblems checks rule r's column references against table t.
+// tableProblems checks rule r's column references other than its where
+// expression's (whereProblem) against table t.
 func (rs *Rules) tableProblems(r *Rule, t Table) []*Error {
 	var out []*Error
 	missing := func(p Pos, what, col string) {
@@ -85,15 +102,6 @@ func (rs *Rules) tableProblems(r *Rule, t Table) []*Error {
 		}
 	}
 	out = append(out, rs.keyProblems(r, t, missing)...)
-	if r.where != nil {
-		for _, v := range exprVars {
-			for _, c := range r.where.cols[v] {
-				if !contains(t.Columns, c) {
-					missing(r.wherePos, "where-expression", c)
-				}
-			}
-		}
-	}
 	if o := r.Outbox; o != nil {
 		for _, c := range append([]string{o.ID, o.Key, o.Payload, o.Type}, o.topic.vars()...) {
 			if c != "" && !contains(t.Columns, c) {

@@ -59,8 +59,7 @@ func TestDescribePG(t *testing.T) {
 		}
 	}
 	wantProblems := [][]string{
-		{`excluded column "nope" does not exist in public.orders`, `excluded column "id" is part of public.orders's primary key`,
-			`where-expression column "missing_col" does not exist`},
+		{`excluded column "nope" does not exist in public.orders`, `excluded column "id" is part of public.orders's primary key`},
 		nil,
 		{`outbox column "event_type" does not exist in public.outbox`},
 		{"names no existing table"},
@@ -80,6 +79,20 @@ func TestDescribePG(t *testing.T) {
 	// The excluded key column's problem points at its entry in the file.
 	if p := ms[0].Problems[1]; p.Pos != (Pos{Line: 5, Column: 38}) {
 		t.Errorf("problem position %s, want 5:38", p.Pos)
+	}
+	// The where expression's missing column is refused, at the expression.
+	for i, m := range ms {
+		var want []string
+		if i == 0 {
+			want = []string{`rules.yaml:6:12: rules[0].where: column "missing_col" does not exist in public.orders (columns: id, amount, notes, card)`}
+		}
+		var got []string
+		for _, p := range m.Refused {
+			got = append(got, p.Message())
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("match %d: refused %q, want %q", i, got, want)
+		}
 	}
 	tables, err := Tables(ctx, conn)
 	if err != nil {

@@ -51,8 +51,20 @@
 // An old row under REPLICA IDENTITY DEFAULT holds only the key columns; the
 // others are nil in before (and in row for deletes): use REPLICA IDENTITY FULL
 // for where expressions on deleted rows. Truncates carry no row: where does
-// not apply to them. An expression that fails at run time (e.g. "a" > 1)
-// halts the pipeline with the table, event ID and rule; nothing is skipped.
+// not apply to them.
+//
+// An expression is also checked against the columns of every table its
+// rule can decide (CheckWhere, with the types TablesWithTypes reads): each
+// column it names must exist (a typo would otherwise read NULL and drop every
+// row), and it must compile to a boolean with the columns' types above, so
+// "row.status > 5" on a text column, or "row.qty + 1", is refused by
+// walrelay check, at start and on SIGHUP. get(row, "col") reads a column
+// that some tables of a glob lack as nil, by choice. A table that appears
+// later, or a relation whose columns change under a rule, is checked when
+// its first change reaches the rule: a misfit is then a *RuleError, as is an
+// expression that fails on a value (NULL + 1, an "infinity" date): the
+// pipeline halts with the rule, table, event ID and column; nothing is
+// skipped.
 //
 // # Columns
 //
@@ -100,6 +112,8 @@
 // # Errors
 //
 // Load reports every mistake as file:line:column with a one-line fix;
-// Describe adds what only the catalog shows (missing columns, rules that
-// name no table). The package never panics on any input (FuzzParse).
+// CheckWhere and Describe add what only the catalog shows (where
+// expressions that do not fit a table, missing columns, rules that name no
+// table). Apply's errors that a rule causes are *RuleError. The package
+// never panics on any input (FuzzParse).
 package filter

@@ -104,3 +104,39 @@ func FirstError(err error) *Error {
 	}
 	return nil
 }
+
+// RuleError is a rule that cannot decide a change, found while deciding it
+// (Apply): its where expression names a column the change's table lacks or
+// does not type-check against the table's columns (the table changed under
+// the rule, or appeared after the file was checked), its evaluation failed
+// on the change's values (e.g. NULL + 1), or an outbox rule cannot route
+// the row. The caller must halt rather than skip the change. Error says
+// what to fix in the rules file; what happens next (the process exits, or
+// restarts and reads the file again) is for the caller to add.
+type RuleError struct {
+	File   string
+	Rule   int    // index in rules:
+	Line   int    // the rule's line
+	Where  string // the rule's where expression; "" when the error is not about it
+	Table  string // "schema.table"
+	Event  string // the change's event ID
+	Column string // the column the table lacks, when that is the problem
+	Err    error  // what went wrong; its first line is shown
+	Fix    string // what to change in the rules file
+}
+
+func (e *RuleError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "filter: %s rules[%d] (line %d)", e.File, e.Rule, e.Line)
+	if e.Where != "" {
+		fmt.Fprintf(&b, " where %q", e.Where)
+	}
+	fmt.Fprintf(&b, " on %s event %s: %s", e.Table, e.Event, firstLine(e.Err.Error()))
+	if e.Fix != "" {
+		b.WriteString(" (" + e.Fix + ")")
+	}
+	return b.String()
+}
+
+// Unwrap returns Err.
+func (e *RuleError) Unwrap() error { return e.Err }

@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzParse: no input makes the parser panic; every rejected input gives
-// positioned errors; every accepted one can decide changes without panicking.
+// positioned errors; every accepted one can decide changes, and be checked
+// against tables, without panicking (CheckWhere's errors are positioned too).
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/broken/*.yaml")
 	files = append(files, "testdata/example.yaml")
@@ -18,6 +19,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(outboxRules))
 	f.Add([]byte("default: capture\nrules: [{tables: ['*.*'], where: 'row.a > 1 || op == \"delete\"', columns: {mask: [a]}}]"))
+	f.Add([]byte("rules:\n  - tables: ['public.*']\n    where: |\n      row.id > 1 &&\n        row.v > 5\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rs, err := Parse("f.yaml", data, "salt")
 		if err != nil {
@@ -44,5 +46,18 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		_ = rs.Captures("public.orders")
+		tables := []Table{fitTable, {Schema: "public", Name: "orders", Columns: []string{"id", "amount", "status"}}}
+		if err := rs.CheckWhere(tables); err != nil {
+			es, ok := err.(Errors)
+			if !ok || len(es) == 0 {
+				t.Fatalf("where check error %T %v is not Errors", err, err)
+			}
+			for _, e := range es {
+				if e.File != "f.yaml" || e.Pos.Line < 1 || e.Msg == "" || e.Fix == "" {
+					t.Fatalf("where check error without position, message or fix: %#v", e)
+				}
+			}
+		}
+		_ = rs.DescribeTables(tables)
 	})
 }

@@ -140,14 +140,28 @@ func (l *loader) ruleWhere(fs map[string]field, r *Rule, where string) bool {
 		l.c.add(l.exprPos(f.val, line, col, known), whereFix(msg), "%s.where: %s", where, firstLine(msg))
 		return false
 	}
-	r.Where, r.where, r.wherePos = src, p, pos(f.val)
+	r.Where, r.where = src, p
+	r.whereAt = exprPosFunc(f.val, l.lines)
 	return true
 }
 
-// exprPos maps a position inside an expression to the file: exact for a
-// one-line plain or quoted scalar (without escapes) and for a literal block
-// scalar (|); the scalar's own position otherwise.
+// exprPos maps a position inside an expression to the file (exprPosIn).
 func (l *loader) exprPos(n *yaml.Node, line, col int, known bool) Pos {
+	return exprPosIn(n, l.lines, line, col, known)
+}
+
+// exprPosFunc returns exprPosIn for the scalar n of a file with lines, for
+// positions found after loading (a where expression that does not
+// type-check against a table).
+func exprPosFunc(n *yaml.Node, lines []string) func(line, col int, known bool) Pos {
+	return func(line, col int, known bool) Pos { return exprPosIn(n, lines, line, col, known) }
+}
+
+// exprPosIn maps a position inside the expression of scalar n to the file
+// whose lines are lines: exact for a one-line plain or quoted scalar
+// (without escapes) and for a literal block scalar (|); the scalar's own
+// position otherwise.
+func exprPosIn(n *yaml.Node, lines []string, line, col int, known bool) Pos {
 	p := pos(n)
 	if !known {
 		return p
@@ -164,12 +178,23 @@ func (l *loader) exprPos(n *yaml.Node, line, col int, known bool) Pos {
 	case yaml.LiteralStyle:
 		p.Line += line + 1
 		p.Column = 0
-		if p.Line-1 < len(l.lines) {
-			text := l.lines[p.Line-1]
-			p.Column = len(text) - len(strings.TrimLeft(text, " ")) + col + 1
+		if indent, ok := blockIndent(lines, n.Line); ok {
+			p.Column = indent + col + 1
 		}
 	}
 	return p
+}
+
+// blockIndent returns the indentation of the block scalar whose indicator
+// (|) is on 1-based line at: that of its first non-blank line, which YAML
+// strips from every line of the value.
+func blockIndent(lines []string, at int) (int, bool) {
+	for i := at; i < len(lines); i++ {
+		if text := lines[i]; strings.TrimSpace(text) != "" {
+			return len(text) - len(strings.TrimLeft(text, " ")), true
+		}
+	}
+	return 0, false
 }
 
 func whereFix(msg string) string {

@@ -52,14 +52,14 @@ type Rule struct {
 	Drop       bool     // matching changes are not captured
 	Outbox     *Outbox  // the tables are transactional outboxes
 
-	pats     []*pattern
-	ops      opSet
-	where    *predicate
-	topic    *template
-	maskPos  Pos
-	wherePos Pos
-	colPos   map[string]Pos // each excluded or masked column's entry
-	keyPos   map[string]Pos // each key column's entry
+	pats    []*pattern
+	ops     opSet
+	where   *predicate
+	topic   *template
+	maskPos Pos
+	whereAt func(line, col int, known bool) Pos // a position inside where, in the file
+	colPos  map[string]Pos                      // each excluded or masked column's entry
+	keyPos  map[string]Pos                      // each key column's entry
 }
 
 // Outbox routes the rows inserted into an outbox table as events: each

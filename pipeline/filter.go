@@ -77,7 +77,8 @@ func (s *session) route(ch *event.Change) ([]event.Record, error) {
 }
 
 // reloadRules is called on the publisher goroutine between two messages when
-// the process received SIGHUP. It loads and validates the rules file again:
+// the process received SIGHUP. It loads and validates the rules file again,
+// and checks its where expressions against the catalog (vetReload):
 // on error the old rules stay and the error is logged; on success the new
 // rules decide from the first change of a transaction that has not started
 // under the old ones (so a transaction is never split between the two), and
@@ -90,6 +91,9 @@ func (s *session) reloadRules(ctx context.Context) error {
 		return nil
 	}
 	next, err := filter.Load(s.cfg.Rules, s.cfg.MaskSalt)
+	if err == nil {
+		err = s.vetReload(ctx, next)
+	}
 	if err != nil {
 		s.log.Error().Err(err).Str("rules", s.cfg.Rules).Msg("SIGHUP: rules file not reloaded, the previous rules stay in force")
 		return nil

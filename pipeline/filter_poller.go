@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
+	"github.com/walrelay/walrelay/filter"
 	"github.com/walrelay/walrelay/replication"
 )
 
@@ -25,6 +26,11 @@ type publicationPoller struct {
 	excluded map[string]bool
 	onAdd    func(context.Context, []string) error // before the publication gains tables (catchup.go)
 	log      zerolog.Logger
+
+	// checked are the rules checkWhere last checked, reported the problems
+	// it logged for them (poller goroutine only).
+	checked  *filter.Rules
+	reported map[string]bool
 
 	kick   chan struct{}
 	cancel context.CancelFunc
@@ -90,12 +96,71 @@ func (p *publicationPoller) run(ctx context.Context) {
 				continue
 			}
 		}
-		if _, err = syncPublication(ctx, db, p.pub, p.st.latest.Load(), p.excluded, p.onAdd, p.log); err != nil {
+		rules := p.st.latest.Load()
+		changed, err := syncPublication(ctx, db, p.pub, rules, p.excluded, p.onAdd, p.log)
+		if err != nil {
 			p.warn(ctx, err)
+		} else if changed || rules != p.checked {
+			if err = p.checkWhere(ctx, db, rules); err != nil && ctx.Err() == nil {
+				p.log.Warn().Err(err).Dur("retry_in", p.every).Msg("rules not checked against the catalog")
+			}
+		}
+		if err != nil {
 			_ = db.Close(context.Background())
 			db = nil
 		}
 	}
+}
+
+// checkWhere checks the rules' where expressions against the catalog's
+// tables when the rules or the publication changed: a table created since
+// the rules were checked (a glob matched it) may lack a column a where
+// reads, or have another type. It logs each such problem once per rules
+// version, as an error: the pipeline halts at the first change of the table
+// the rule must decide (filter.RuleError), until the rules file is fixed.
+// Nothing is refused here: the rules are already in force.
+func (p *publicationPoller) checkWhere(ctx context.Context, db *pgx.Conn, rules *filter.Rules) error {
+	if rules != p.checked {
+		p.checked, p.reported = rules, map[string]bool{}
+	}
+	if !hasWhere(rules) {
+		return nil
+	}
+	tables, err := checkedTables(ctx, db, p.excluded)
+	if err != nil {
+		p.checked = nil // again next time
+		return err
+	}
+	for _, e := range whereErrors(rules.CheckWhere(tables)) {
+		if msg := e.Error(); !p.reported[msg] {
+			p.reported[msg] = true
+			p.log.Error().Str("rules", rules.File).Msg(msg + "; the pipeline halts at the first change of this table " +
+				"that the rule must decide, until the rules file is fixed (then send SIGHUP)")
+		}
+	}
+	return nil
+}
+
+// hasWhere reports whether any rule has a where expression.
+func hasWhere(rules *filter.Rules) bool {
+	for _, r := range rules.Rules {
+		if r.Where != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// whereErrors returns the single errors of a CheckWhere result.
+func whereErrors(err error) []*filter.Error {
+	var es filter.Errors
+	if errors.As(err, &es) {
+		return es
+	}
+	if e := filter.FirstError(err); e != nil {
+		return []*filter.Error{e}
+	}
+	return nil
 }
 
 func (p *publicationPoller) warn(ctx context.Context, err error) {

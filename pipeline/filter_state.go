@@ -2,13 +2,16 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/filter"
+	"github.com/walrelay/walrelay/replication"
 )
 
 // filterState is a session's rules: the ones deciding now (reader goroutine
@@ -24,32 +27,80 @@ type filterState struct {
 
 	latest atomic.Pointer[filter.Rules] // pending if any, else current
 	poller *publicationPoller
+	// exits reports whether an error now ends the process rather than
+	// restarting the session: before any session of this Run streamed (Run
+	// returns such errors). A session whose Run had one before (prev rules)
+	// follows one that streamed, since Run returns the errors of earlier
+	// ones; only a standby that waited for the slot is not, and is told
+	// "restarts". Read on the goroutine that routes changes (after the
+	// session's goroutine set streamed, before it started that one).
+	exits func() bool
 }
 
 // filterState returns s's rules, or nil when no rules file is configured.
 func (s *session) filterState() *filterState { return s.filter }
 
-// openFilter loads the rules for a new session. If the file no longer loads
-// but an earlier session of this Run had good rules, those stay in force
-// (a restart must not turn an unfinished edit into an outage); the first
-// session fails on a bad file.
+// openFilter loads the rules for a new session and checks their where
+// expressions against the catalog's tables (filter.CheckWhere). The first
+// session of a Run fails on a file that does not load or does not fit
+// (walrelay exits with the file, line, rule and fix). A later one keeps
+// the rules of the session before (a restart must not turn an unfinished
+// edit into an outage), and logs why; if those do not fit the tables
+// either (a table changed under them), the pipeline halts again at the
+// first change they cannot decide (filter.RuleError), until the file is
+// fixed. A catalog that cannot be read is logged; the rules are then
+// checked as changes arrive.
 func (s *session) openFilter(ctx context.Context) (*filterState, error) {
 	prev := s.rs.rules
+	tables, terr := checkedTables(ctx, s.db, s.excludedTables())
+	if terr != nil {
+		s.log.Warn().Err(terr).Msg("rules not checked against the catalog")
+	}
 	rules, err := filter.Load(s.cfg.Rules, s.cfg.MaskSalt)
+	msg := "rules file does not load; keeping the rules in force"
+	if err == nil && terr == nil {
+		if err = rules.CheckWhere(tables); err != nil {
+			msg = "rules file does not fit the tables; keeping the rules in force"
+		}
+	}
 	if err != nil {
 		if prev == nil {
-			return nil, fmt.Errorf("rules file: %w", err)
+			return nil, fmt.Errorf("rules file: %w (fix the rules file, then start walrelay again)", err)
 		}
-		s.log.Error().Err(err).Str("rules", s.cfg.Rules).Msg("rules file does not load; keeping the rules in force")
+		var perr error
+		if terr == nil {
+			perr = prev.CheckWhere(tables)
+		}
+		s.keepRules(err, perr, msg)
 		rules = prev
 	}
-	st := &filterState{current: rules}
+	st := &filterState{current: rules, exits: func() bool { return prev == nil && !s.streamed }}
 	st.latest.Store(rules)
 	s.filter = st
 	s.log.Info().Str("rules", s.cfg.Rules).Int("rules_count", len(rules.Rules)).Int("message_routes", len(rules.Messages)).
 		Stringer("default", rules.Default).Bool("manage_publication", s.cfg.Publication.ManageEnabled()).Msg("rules loaded")
-	s.logProblems(ctx, rules)
+	if terr == nil {
+		s.logProblems(rules, tables)
+	}
 	return st, nil
+}
+
+// keepRules logs why a restarted session keeps the rules in force: err is
+// why the file was not taken (msg says which kind), perr what is wrong with
+// the rules in force (a table changed under them), nil if nothing. The same
+// misfit in both (nobody edited the file yet) is one line.
+func (s *session) keepRules(err, perr error, msg string) {
+	const halts = "the pipeline halts at the first change they cannot decide, until the rules file is fixed"
+	log := s.log.Error().Str("rules", s.cfg.Rules)
+	switch {
+	case perr != nil && perr.Error() == err.Error():
+		log.Err(err).Msg("rules file and the rules in force do not fit the tables; keeping the rules in force: " + halts)
+	case perr != nil:
+		log.Err(err).Msg(msg)
+		s.log.Error().Str("rules", s.cfg.Rules).Err(perr).Msg("the rules in force do not fit the tables either: " + halts)
+	default:
+		log.Err(err).Msg(msg)
+	}
 }
 
 // closeFilter stops s's poller and hands its newest rules to the next
@@ -62,20 +113,62 @@ func (s *session) closeFilter() {
 	}
 }
 
-// logProblems logs what the catalog shows wrong with the rules (one line
-// each); they do not stop the relay, walrelay check reports them too.
-func (s *session) logProblems(ctx context.Context, rules *filter.Rules) {
-	matches, err := filter.Describe(ctx, s.db, rules)
-	if err != nil {
-		s.log.Warn().Err(err).Msg("rules not checked against the catalog")
-		return
-	}
-	for _, m := range matches {
+// logProblems logs what the catalog shows wrong with the rules, other than
+// where expressions that do not fit (those refuse the file), one line each;
+// they do not stop the relay, walrelay check reports them too.
+func (s *session) logProblems(rules *filter.Rules, tables []filter.Table) {
+	for _, m := range rules.DescribeTables(tables) {
 		for _, p := range m.Problems {
 			s.log.Warn().Str("rules", s.cfg.Rules).Msg(p.Error())
 		}
 	}
 }
+
+// vetReload checks rules that SIGHUP loaded against the catalog, on a
+// connection of its own (the session's belongs to its goroutine): an error
+// (filter.CheckWhere) refuses them, and reloadRules keeps the rules in
+// force and logs it; the catalog's other problems are logged as warnings,
+// as at start. A catalog it cannot read is logged and does not refuse the
+// file: a change the rules cannot decide still halts the pipeline. Called
+// on the publisher goroutine, which it holds for at most vetTimeout.
+func (s *session) vetReload(ctx context.Context, next *filter.Rules) error {
+	ctx, cancel := context.WithTimeout(ctx, vetTimeout)
+	defer cancel()
+	db, err := replication.ConnectSQL(ctx, s.cfg.Postgres.DSN)
+	if err == nil {
+		defer db.Close(context.Background())
+		var tables []filter.Table
+		if tables, err = checkedTables(ctx, db, s.excludedTables()); err == nil {
+			if err := next.CheckWhere(tables); err != nil {
+				return err
+			}
+			s.logProblems(next, tables)
+			return nil
+		}
+	}
+	s.log.Warn().Err(err).Str("rules", s.cfg.Rules).Msg("SIGHUP: rules not checked against the catalog; a change they cannot decide halts the pipeline")
+	return nil
+}
+
+// checkedTables lists the tables the rules are checked against
+// (filter.TablesWithTypes): all but walrelay's own (excluded), which are
+// never captured whatever a glob matches.
+func checkedTables(ctx context.Context, q filter.Querier, excluded map[string]bool) ([]filter.Table, error) {
+	tables, err := filter.TablesWithTypes(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := tables[:0]
+	for _, t := range tables {
+		if !excluded[t.QualifiedName()] {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// vetTimeout bounds vetReload.
+const vetTimeout = 15 * time.Second
 
 // stage makes next the rules that decide from the next transaction on:
 // inTx says a transaction is in flight (its remaining changes keep the old
@@ -98,5 +191,25 @@ func (st *filterState) apply(ch *event.Change, log zerolog.Logger) (filter.Decis
 		log.Info().Stringer("commit_lsn", ch.Tx.CommitLSN).Str("first_event", ch.ID()).Msg("rules reloaded")
 	}
 	st.lastTx = ch.Tx
-	return st.current.Apply(ch)
+	d, err := st.current.Apply(ch)
+	if err != nil {
+		err = st.halt(err)
+	}
+	return d, err
+}
+
+// halt adds to a rule's error (filter.RuleError) what happens now and how
+// the fixed file is taken: the process exits before it first streams, and
+// restarts the session from the checkpoint afterwards, where SIGHUP (or the
+// next restart) loads it.
+func (st *filterState) halt(err error) error {
+	var re *filter.RuleError
+	switch {
+	case !errors.As(err, &re):
+		return err
+	case st.exits != nil && st.exits():
+		return fmt.Errorf("%w; walrelay stops: fix the rules file, then start walrelay again", err)
+	}
+	return fmt.Errorf("%w; the pipeline restarts from the checkpoint until the rules file is fixed: "+
+		"fix it, then send SIGHUP (each restart also reads it)", err)
 }
