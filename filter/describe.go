@@ -41,8 +41,10 @@ func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 	cache := map[string]*misfit{}
 	for _, r := range rs.Rules {
 		m := RuleMatch{Rule: r.Index, Pos: r.Pos}
+		var matched []Table
 		for _, t := range tables {
 			if r.matches(t.QualifiedName()) {
+				matched = append(matched, t)
 				m.Tables = append(m.Tables, t.QualifiedName())
 				m.Problems = append(m.Problems, rs.tableProblems(r, t)...)
 				if e := rs.whereProblem(r, t, cache); e != nil {
@@ -50,6 +52,7 @@ func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 				}
 			}
 		}
+		m.Refused = append(m.Refused, rs.maskProblems(r, matched)...)
 		if len(m.Tables) == 0 {
 			m.Problems = append(m.Problems, &Error{File: rs.File, Pos: r.Pos,
 				Msg: fmt.Sprintf("rules[%d] names no existing table (%v)", r.Index, r.Tables),

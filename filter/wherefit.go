@@ -159,16 +159,25 @@ func fitKey(r *Rule, t Table) string {
 // rule, the table, a fix), nil when every expression fits. walrelay run
 // refuses such a file at start and on SIGHUP; a table that does not exist
 // yet is checked when it appears (a change of it that the rule cannot
-// decide halts the pipeline, see Apply). Safe from any goroutine.
+// decide halts the pipeline, see Apply). It also refuses a masked column
+// that none of the tables a rule names has (maskProblems). Safe from any
+// goroutine.
 func (rs *Rules) CheckWhere(tables []Table) error {
 	c := &collector{file: rs.File}
 	cache := map[string]*misfit{}
 	for _, r := range rs.Rules {
+		var matched []Table
 		for _, t := range tables {
 			if !r.matches(t.QualifiedName()) {
 				continue
 			}
+			matched = append(matched, t)
 			if e := rs.whereProblem(r, t, cache); e != nil && len(c.errs) < maxErrors {
+				c.errs = append(c.errs, e)
+			}
+		}
+		for _, e := range rs.maskProblems(r, matched) {
+			if len(c.errs) < maxErrors {
 				c.errs = append(c.errs, e)
 			}
 		}
