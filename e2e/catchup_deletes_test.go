@@ -24,10 +24,21 @@ const typedKeyDDL = `CREATE TABLE cu_k (t text, u uuid, n numeric(10,2), ts time
 INSERT INTO cu_k SELECT 'k' || g, md5(g::text)::uuid, g / 7.0, timestamptz '2026-01-01 00:00:00+00' + g * interval '1.5 seconds',
   decode(md5(g::text), 'hex'), date '2020-01-01' + g, g FROM generate_series(1, 1000) g`
 
+// moreCatchupDDL adds cu_e, whose every row is deleted while the catch-up
+// is down (its next snapshot reads none), and rk, keyed by its rule on
+// (tenant, id), whose row 1 moves to another tenant meanwhile: a key change
+// under the rule's key, not under the primary key.
+const moreCatchupDDL = `CREATE TABLE cu_e (id int PRIMARY KEY);
+INSERT INTO cu_e SELECT generate_series(1, 5);
+CREATE TABLE rk (id int PRIMARY KEY, tenant text NOT NULL);
+ALTER TABLE rk REPLICA IDENTITY FULL;
+INSERT INTO rk VALUES (1, 't1'), (2, 't1')`
+
 // TestCatchupBlockingKilledDeletes: a blocking catch-up (a snapshot
 // signal) is killed while it publishes its reads, and rows it has published
-// are deleted before the next start (and of cu_k, one row is deleted, one
-// deleted and inserted again). That start takes the catch-up again
+// are deleted before the next start (of cu_k, one row is deleted, one
+// deleted and inserted again; of cu_e all; of rk one row changes its key
+// under the rules). That start takes the catch-up again
 // from a new snapshot, which lacks those rows, and leaves out the table's
 // changes before it; their deletes must still be published, or the rows
 // stay downstream for ever. A second kill after the new snapshot is
@@ -35,17 +46,23 @@ INSERT INTO cu_k SELECT 'k' || g, md5(g::text)::uuid, g / 7.0, timestamptz '2026
 // is an hour), must publish them again from the keys saved in data_dir.
 func TestCatchupBlockingKilledDeletes(t *testing.T) {
 	t.Parallel()
-	const rows, deleted = 100000, 11 // 10 of cu_b, 1 of cu_k
+	const rows, deleted = 100000, 17 // 10 of cu_b, 1 of cu_k, 5 of cu_e, rk's old key
+	tables := []string{"public.cu_b", "public.cu_k", "public.cu_e", "public.rk"}
 	dsn, brokers, conn := newTestDB(t, fmt.Sprintf(catchupDDL, rows))
 	mustExec(t, conn, typedKeyDDL)
-	cfg := newRelayConfig(t, dsn, brokers, "public.cu_b", "public.cu_k", markerTable)
+	mustExec(t, conn, moreCatchupDDL)
+	cfg := newRelayConfig(t, dsn, brokers)
+	cfg.Tables = append(slices.Clone(tables), markerTable)
+	useRules(t, cfg, "default: drop\nrules:\n  - tables: [public.rk]\n    key: [tenant, id]\n"+
+		"  - tables: [public.cu_b, public.cu_k, public.cu_e, "+markerTable+"]\n")
 	cfg.set("snapshot.catchup", "blocking")
 	cfg.set("limits.max_inflight_events", 200) // a catch-up that lasts long enough to kill it
 	r := startRelay(t, cfg)
-	col := newCollector(t, brokers, cfg.topic("public.cu_b"), cfg.topic("public.cu_k"), cfg.topic(markerTable))
+	col := newCollector(t, brokers, cfg.topic("public.cu_b"), cfg.topic("public.cu_k"), cfg.topic("public.cu_e"),
+		cfg.topic("public.rk"), cfg.topic(markerTable))
 	catchUp(t, cfg, conn, col, col, 2*time.Minute)
 
-	out, errOut, code := runWalrelay(t, 30*time.Second, "snapshot", "--config", cfg.path, "public.cu_b", "public.cu_k")
+	out, errOut, code := runWalrelay(t, 30*time.Second, append([]string{"snapshot", "--config", cfg.path}, tables...)...)
 	if code != 0 {
 		t.Fatalf("walrelay snapshot: exit %d\n%s%s", code, out, errOut)
 	}
@@ -60,6 +77,8 @@ func TestCatchupBlockingKilledDeletes(t *testing.T) {
 	mustExec(t, conn, "DELETE FROM cu_b WHERE id <= 10")
 	mustExec(t, conn, "DELETE FROM cu_k WHERE v IN (1, 2)") // 1 is gone; 2 is back before the next snapshot:
 	mustExec(t, conn, "INSERT INTO cu_k SELECT 'k2', md5('2')::uuid, 2 / 7.0, timestamptz '2026-01-01 00:00:03+00', decode(md5('2'), 'hex'), date '2020-01-03', 2")
+	mustExec(t, conn, "DELETE FROM cu_e")
+	mustExec(t, conn, "UPDATE rk SET tenant = 't2' WHERE id = 1")
 
 	cfg.set("checkpoint.interval", "1h") // the checkpoint stays before the catch-up's boundary
 	r = spawnRelay(t, cfg)
@@ -85,6 +104,12 @@ func TestCatchupBlockingKilledDeletes(t *testing.T) {
 	checkRowsLive(t, conn, col, topic)
 	if n := len(liveSet(col, cfg.topic("public.cu_k"))); n != 999 {
 		t.Errorf("%d keys live on cu_k's topic, want its 999 rows (one deleted, one deleted and inserted again)", n)
+	}
+	if live := liveSet(col, cfg.topic("public.cu_e")); len(live) != 0 {
+		t.Errorf("keys %v live on cu_e's topic, want none: its rows were deleted", live)
+	}
+	if live := liveSet(col, cfg.topic("public.rk")); len(live) != 2 {
+		t.Errorf("keys %v live on rk's topic, want its 2 rows (tenant t2 id 1, tenant t1 id 2)", live)
 	}
 }
 

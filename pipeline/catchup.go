@@ -194,7 +194,7 @@ func (s *session) publishedOnly(ctx context.Context, names []string) ([]string, 
 // takeCatchup reads tables from a snapshot exported by a new temporary
 // slot and publishes their rows as read events (see runSnapshot, whose
 // publisher it shares); it returns the snapshot's LSN once Kafka has every
-// row, and keeps the keys of the rows read (keepCatchupKeys). The
+// row, and keeps the record keys it published (noteRead, keepCatchupKeys). The
 // temporary slot goes with its connection.
 func (s *session) takeCatchup(ctx context.Context, names []string, reason string) (event.LSN, error) {
 	began := time.Now()
@@ -234,11 +234,12 @@ func (s *session) takeCatchup(ctx context.Context, names []string, reason string
 		Strs("tables", names).Uint64("rows", rd.Total()).Dur("planned_in", time.Since(began).Round(time.Millisecond)).
 		Msg("snapshot started")
 	p := newSnapshotPublisher(s, rd, lsn, reason, began)
-	p.keys = newCatchupKeys()
+	s.catchupBuild = newCatchupKeys()
+	defer func() { s.catchupBuild = nil }()
 	if err := p.run(ctx); err != nil {
 		return 0, fmt.Errorf("catch-up snapshot at %s (taken again at the next start): %w", lsn, err)
 	}
-	if err := s.keepCatchupKeys(p.keys, lsn); err != nil {
+	if err := s.keepCatchupKeys(lsn); err != nil {
 		return 0, fmt.Errorf("catch-up snapshot at %s (taken again at the next start): %w", lsn, err)
 	}
 	p.complete()

@@ -8,7 +8,6 @@ import (
 
 	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/event"
-	"github.com/walrelay/walrelay/snapshot"
 )
 
 // A blocking catch-up leaves out the changes of its tables that committed
@@ -17,50 +16,43 @@ import (
 // event of the catch-up says it is gone, yet downstream may hold it: from an
 // attempt of the same catch-up that a crash interrupted after publishing
 // some rows, or from the stream before a snapshot signal. So the catch-up
-// remembers which rows its snapshot read (catchupKeys), and the stream
-// publishes a left-out delete (or the delete half of a key change) whose row
-// the snapshot does not hold. Such a row is absent at C, so the delete
-// cannot overtake a newer state of its key: every later change of the key
-// commits after C and follows it.
+// remembers the record keys its snapshot published (catchupKeys), and the
+// stream publishes a left-out delete (or the delete half of a key change)
+// whose record key the snapshot did not publish. That key is absent at C,
+// so the delete cannot overtake a newer state of it: every later change of
+// the key commits after C and follows it.
+//
+// Keys are taken as the rules project them (a rule's key:, the primary key
+// otherwise, every column of a table with none), so presence means what
+// compaction and consumers mean by a key: a key change under a rule's key
+// publishes the delete of the old one too.
 
-// keyPresence is what catchupKeys knows of a row.
+// keyPresence is what catchupKeys knows of a key.
 type keyPresence int
 
 const (
-	keyUnknown keyPresence = iota // not one of the catch-up's tables, or its key is not in the image
-	keyPresent                    // the snapshot read a row with this key
-	keyAbsent                     // the snapshot read no row with this key
+	keyUnknown keyPresence = iota // a value of the key is not in the image (absent, unchanged TOAST)
+	keyPresent                    // the snapshot published a row with this key
+	keyAbsent                     // the snapshot published no row with this key
 )
 
-// catchupKeys is the set of row keys a blocking catch-up's snapshot read,
-// per table: 64-bit FNV-1a hashes of the table name and the key values
-// (the primary key or replica identity index; every column of a table with
-// neither), sorted once the snapshot is complete. It costs 8 bytes per row.
-// A hash collision would make an absent row look present, leaving its delete
-// out, as before this set existed; at 64 bits that needs billions of rows.
-// add runs on the session goroutine while the snapshot is published; lookup
-// on the reader goroutine afterwards; never both at once.
+// catchupKeys is the set of record keys a blocking catch-up's snapshot
+// published: 64-bit FNV-1a hashes of the table name and the key's column
+// names and values, sorted once the snapshot is complete. It costs 8 bytes
+// per row. A hash collision would make an absent key look present, leaving
+// its delete out, as before this set existed; at 64 bits that needs
+// billions of rows. add runs on the session goroutine while the snapshot is
+// published; lookup on the reader goroutine afterwards; never both at once.
 type catchupKeys struct {
-	Cols   map[string][]string `json:"tables"` // table (schema.table) -> key column names
 	hashes []uint64
-	idx    map[*snapshot.TablePlan][]int // add's key column indexes per table
-	buf    []byte                        // hashKey's scratch space
+	buf    []byte // hashKey's scratch space
 }
 
-func newCatchupKeys() *catchupKeys {
-	return &catchupKeys{Cols: map[string][]string{}, idx: map[*snapshot.TablePlan][]int{}}
-}
+func newCatchupKeys() *catchupKeys { return &catchupKeys{} }
 
-// add records the key of one snapshot row of t.
-func (k *catchupKeys) add(t *snapshot.TablePlan, row []any) {
-	idx, ok := k.idx[t]
-	if !ok {
-		names := keyNames(t.Relation)
-		k.Cols[t.Relation.QualifiedName()] = names
-		idx, _ = columnIndexes(t.Relation, names)
-		k.idx[t] = idx
-	}
-	h, buf, ok := hashKey(k.buf, t.Relation.QualifiedName(), idx, row)
+// add records the key of a snapshot row (a read, as projected).
+func (k *catchupKeys) add(rel *event.Relation, row []any) {
+	h, buf, ok := hashKey(k.buf, rel, row)
 	if k.buf = buf; ok {
 		k.hashes = append(k.hashes, h)
 	}
@@ -72,19 +64,10 @@ func (k *catchupKeys) finish() {
 	k.hashes = slices.Compact(k.hashes)
 }
 
-// lookup reports whether the snapshot read the row whose image (a delete's
-// old tuple) is row, of relation rel.
+// lookup reports whether the snapshot published the key of row (a delete's
+// old tuple), of relation rel (as projected).
 func (k *catchupKeys) lookup(rel *event.Relation, row []any) keyPresence {
-	table := rel.QualifiedName()
-	names, ok := k.Cols[table]
-	if !ok {
-		return keyUnknown
-	}
-	idx, ok := columnIndexes(rel, names)
-	if !ok {
-		return keyUnknown
-	}
-	h, buf, ok := hashKey(k.buf, table, idx, row)
+	h, buf, ok := hashKey(k.buf, rel, row)
 	if k.buf = buf; !ok {
 		return keyUnknown
 	}
@@ -94,62 +77,37 @@ func (k *catchupKeys) lookup(rel *event.Relation, row []any) keyPresence {
 	return keyAbsent
 }
 
-// keyNames names rel's key columns, or all its columns if it has none.
-func keyNames(rel *event.Relation) []string {
-	idx := rel.KeyColumns()
-	if len(idx) == 0 {
-		idx = make([]int, len(rel.Columns))
-		for i := range idx {
-			idx[i] = i
+// hashKey hashes rel's table name and its key columns' names and values in
+// row into 64 bits (FNV-1a): the key columns in key order, every column of
+// a table with none. ok is false when a value is missing or unknown (absent
+// from an old tuple, unchanged TOAST). Stream and snapshot rows are decoded
+// by the same converters, so equal keys give equal hashes (as keyString
+// relies on). buf is scratch space, returned for reuse. It does not
+// allocate once buf has grown.
+func hashKey(buf []byte, rel *event.Relation, row []any) (uint64, []byte, bool) {
+	buf = append(append(append(buf[:0], rel.Schema...), '.'), rel.Table...)
+	ok := true
+	switch {
+	case rel.KeyOrder != nil:
+		for _, i := range rel.KeyOrder {
+			if buf, ok = appendKeyValue(buf, rel, row, i); !ok {
+				return 0, buf, false
+			}
 		}
-	}
-	names := make([]string, len(idx))
-	for i, c := range idx {
-		names[i] = rel.Columns[c].Name
-	}
-	return names
-}
-
-// columnIndexes finds the columns names in rel; ok is false if one is
-// missing.
-func columnIndexes(rel *event.Relation, names []string) ([]int, bool) {
-	idx := make([]int, len(names))
-	for i, name := range names {
-		idx[i] = slices.IndexFunc(rel.Columns, func(c event.Column) bool { return c.Name == name })
-		if idx[i] < 0 {
-			return nil, false
+	default:
+		keyed := false
+		for i := range rel.Columns {
+			if rel.Columns[i].Key {
+				keyed = true
+				if buf, ok = appendKeyValue(buf, rel, row, i); !ok {
+					return 0, buf, false
+				}
+			}
 		}
-	}
-	return idx, true
-}
-
-// hashKey hashes table and the values at idx of row into 64 bits (FNV-1a);
-// ok is false when a value is missing or unknown (absent from an old tuple,
-// unchanged TOAST). Stream and snapshot rows are decoded by the same
-// converters, so equal keys give equal hashes (as keyString relies on).
-// buf is scratch space, returned for reuse.
-func hashKey(buf []byte, table string, idx []int, row []any) (uint64, []byte, bool) {
-	buf = append(buf[:0], table...)
-	for _, i := range idx {
-		if i >= len(row) {
-			return 0, buf, false
-		}
-		switch v := row[i].(type) {
-		case event.Absent, event.Unavailable:
-			return 0, buf, false
-		case int64:
-			buf = strconv.AppendInt(append(buf, 0, 'q'), v, 10)
-		case int32:
-			buf = strconv.AppendInt(append(buf, 0, 'i'), int64(v), 10)
-		case int16:
-			buf = strconv.AppendInt(append(buf, 0, 'h'), int64(v), 10)
-		case string:
-			buf = append(binary.AppendUvarint(append(buf, 0, 's'), uint64(len(v))), v...)
-		case []byte:
-			buf = append(binary.AppendUvarint(append(buf, 0, 'b'), uint64(len(v))), v...)
-		default:
-			s := fmt.Sprintf("%T:%v", v, v)
-			buf = append(binary.AppendUvarint(append(buf, 0, 'v'), uint64(len(s))), s...)
+		for i := 0; !keyed && i < len(rel.Columns); i++ {
+			if buf, ok = appendKeyValue(buf, rel, row, i); !ok {
+				return 0, buf, false
+			}
 		}
 	}
 	const offset, prime = 14695981039346656037, 1099511628211
@@ -160,13 +118,52 @@ func hashKey(buf []byte, table string, idx []int, row []any) (uint64, []byte, bo
 	return h, buf, true
 }
 
-// keepCatchupKeys makes keys, the rows the catch-up at boundary read, the
-// session's, and saves them in the data directory (before runCatchup stores
-// the boundary) for a session that starts before the stream passes it.
-func (s *session) keepCatchupKeys(keys *catchupKeys, boundary event.LSN) error {
+// appendKeyValue appends column i of rel (its name) and its value in row,
+// tagged with its Go type; ok is false when the value is missing or unknown.
+func appendKeyValue(buf []byte, rel *event.Relation, row []any, i int) ([]byte, bool) {
+	if i >= len(row) {
+		return buf, false
+	}
+	buf = append(append(buf, 0), rel.Columns[i].Name...)
+	switch v := row[i].(type) {
+	case event.Absent, event.Unavailable:
+		return buf, false
+	case int64:
+		buf = strconv.AppendInt(append(buf, 0, 'q'), v, 10)
+	case int32:
+		buf = strconv.AppendInt(append(buf, 0, 'i'), int64(v), 10)
+	case int16:
+		buf = strconv.AppendInt(append(buf, 0, 'h'), int64(v), 10)
+	case string:
+		buf = append(binary.AppendUvarint(append(buf, 0, 's'), uint64(len(v))), v...)
+	case []byte:
+		buf = append(binary.AppendUvarint(append(buf, 0, 'b'), uint64(len(v))), v...)
+	default:
+		s := fmt.Sprintf("%T:%v", v, v)
+		buf = append(binary.AppendUvarint(append(buf, 0, 'v'), uint64(len(s))), s...)
+	}
+	return buf, true
+}
+
+// noteRead records the key of ch, as projected, when it is a read of the
+// blocking catch-up being published (catchupBuild): route calls it for
+// every change it encodes, on the session goroutine for snapshot rows.
+func (s *session) noteRead(ch *event.Change) {
+	if s.catchupBuild != nil && ch.Op == event.OpRead {
+		s.catchupBuild.add(ch.Relation, ch.After)
+	}
+}
+
+// keepCatchupKeys makes the keys the catch-up at boundary published
+// (catchupBuild) the session's, and saves them in the data directory
+// (before runCatchup stores the boundary) for a session that starts before
+// the stream passes it.
+func (s *session) keepCatchupKeys(boundary event.LSN) error {
+	keys := s.catchupBuild
+	s.catchupBuild = nil
 	keys.finish()
 	if err := keys.save(s.cfg.DataDir, boundary); err != nil {
-		return fmt.Errorf("saving the keys of the rows it read: %w", err)
+		return fmt.Errorf("saving the keys of the rows it published: %w", err)
 	}
 	s.catchupKeys, s.catchupDeletes = keys, 0
 	return nil
@@ -208,11 +205,11 @@ func (s *session) passedCatchup(cu *checkpoint.Catchup) {
 	s.catchupKeys = nil
 }
 
-// uncoveredDelete returns, for a change the catch-up leaves out (ch), the
-// delete it still must publish: ch itself, or the delete half of a key
-// change, when the catch-up's snapshot read no row with the deleted key
-// (see the comment at the top of this file). Otherwise nil. Called by route
-// on the reader goroutine.
+// uncoveredDelete returns, for a change the catch-up leaves out (ch, as
+// the rules project it), the delete it still must publish: ch itself, or
+// the delete half of a key change, when the catch-up's snapshot published
+// no record with the deleted key (see the comment at the top of this
+// file). Otherwise nil. Called by route on the reader goroutine.
 func (s *session) uncoveredDelete(ch *event.Change) *event.Change {
 	if s.catchupKeys == nil {
 		return nil

@@ -22,16 +22,15 @@ const catchupKeysFile = "catchup-keys"
 // keysHeader is the file's first line (JSON); the sorted hashes follow as
 // little-endian uint64s.
 type keysHeader struct {
-	Boundary string              `json:"boundary"`
-	Tables   map[string][]string `json:"tables"`
-	Count    int                 `json:"count"`
+	Boundary string `json:"boundary"`
+	Count    int    `json:"count"`
 }
 
 // save writes the set for the catch-up at boundary into dir, atomically
 // (temporary file, fsync, rename). Called once the snapshot is complete,
 // before the boundary is stored.
 func (k *catchupKeys) save(dir string, boundary event.LSN) error {
-	hdr, err := json.Marshal(keysHeader{Boundary: boundary.String(), Tables: k.Cols, Count: len(k.hashes)})
+	hdr, err := json.Marshal(keysHeader{Boundary: boundary.String(), Count: len(k.hashes)})
 	if err != nil {
 		return err
 	}
@@ -83,7 +82,7 @@ func loadCatchupKeys(dir string, boundary event.LSN) (*catchupKeys, error) {
 	if hdr.Boundary != boundary.String() {
 		return nil, fmt.Errorf("%s belongs to the catch-up at %s, not %s", path, hdr.Boundary, boundary)
 	}
-	k := &catchupKeys{Cols: hdr.Tables, hashes: make([]uint64, hdr.Count)}
+	k := &catchupKeys{hashes: make([]uint64, hdr.Count)}
 	var b [8]byte
 	for i := range k.hashes {
 		if _, err := io.ReadFull(r, b[:]); err != nil {

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/walrelay/walrelay/event"
-	"github.com/walrelay/walrelay/snapshot"
 )
 
 // keysFixture is a catch-up key set over a keyed table (public.k: id key,
@@ -17,10 +16,9 @@ func keysFixture(t *testing.T) (*catchupKeys, *event.Relation, *event.Relation) 
 	k := &event.Relation{Schema: "public", Table: "k", Columns: []event.Column{{Name: "id", Key: true}, {Name: "v"}}}
 	nk := &event.Relation{Schema: "public", Table: "nk", Columns: []event.Column{{Name: "a"}, {Name: "b"}}}
 	keys := newCatchupKeys()
-	kp, nkp := &snapshot.TablePlan{Relation: k}, &snapshot.TablePlan{Relation: nk}
-	keys.add(kp, []any{int32(2), "two"})
-	keys.add(kp, []any{int32(1), "one"})
-	keys.add(nkp, []any{int32(1), "x"})
+	keys.add(k, []any{int32(2), "two"})
+	keys.add(k, []any{int32(1), "one"})
+	keys.add(nk, []any{int32(1), "x"})
 	keys.finish()
 	return keys, k, nk
 }
@@ -29,6 +27,9 @@ func TestCatchupKeysLookup(t *testing.T) {
 	t.Parallel()
 	keys, k, nk := keysFixture(t)
 	other := &event.Relation{Schema: "public", Table: "other", Columns: k.Columns}
+	// public.k under a rule's key: [v, id]: another record key.
+	ruleKey := &event.Relation{Schema: "public", Table: "k", Columns: []event.Column{{Name: "id", Key: true}, {Name: "v", Key: true}},
+		KeyOrder: []int{1, 0}}
 	cases := []struct {
 		name string
 		rel  *event.Relation
@@ -39,7 +40,8 @@ func TestCatchupKeysLookup(t *testing.T) {
 		{"key not read", k, []any{int32(3), event.Absent{}}, keyAbsent},
 		{"same value, other type", k, []any{int64(1), event.Absent{}}, keyAbsent},
 		{"key unknown", k, []any{event.Unavailable{}, "v"}, keyUnknown},
-		{"table not caught up", other, []any{int32(3), nil}, keyUnknown},
+		{"another table, same key", other, []any{int32(1), nil}, keyAbsent},
+		{"same table and value, another key column", ruleKey, []any{int32(1), "one"}, keyAbsent},
 		{"keyless row read", nk, []any{int32(1), "x"}, keyPresent},
 		{"keyless row not read", nk, []any{int32(1), "y"}, keyAbsent},
 		{"keyless row with TOAST", nk, []any{int32(1), event.Unavailable{}}, keyUnknown},
@@ -81,11 +83,24 @@ func TestUncoveredDelete(t *testing.T) {
 	if got := s.uncoveredDelete(&event.Change{Op: event.OpTruncate, Tx: tx, Relation: k}); got != nil {
 		t.Errorf("truncate: published %v", got)
 	}
-	if s.catchupDeletes != 2 {
-		t.Errorf("catchupDeletes = %d, want 2", s.catchupDeletes)
+	// Under a rule's key: [tenant, id] (projected relation), an update of
+	// the tenant is a key change though the primary key stays: its old key
+	// is absent from the snapshot (which published tenant t2), so its
+	// delete goes out.
+	rk := &event.Relation{Schema: "public", Table: "rk", Columns: []event.Column{{Name: "id", Key: true}, {Name: "tenant", Key: true}},
+		KeyOrder: []int{1, 0}}
+	keys.hashes = nil
+	keys.add(rk, []any{int32(1), "t2"})
+	keys.finish()
+	move := &event.Change{Op: event.OpUpdate, Tx: tx, Relation: rk, Before: []any{int32(1), "t1"}, After: []any{int32(1), "t2"}}
+	if got := s.uncoveredDelete(move); got == nil || got.Op != event.OpDelete || got.Before[1] != "t1" {
+		t.Errorf("key change under a rule's key: %+v, want the delete of tenant t1", got)
 	}
 	if got := (&session{}).uncoveredDelete(del(5)); got != nil {
 		t.Errorf("without a key set: published %v", got)
+	}
+	if s.catchupDeletes != 3 {
+		t.Errorf("catchupDeletes = %d, want 3", s.catchupDeletes)
 	}
 }
 
@@ -134,12 +149,11 @@ func TestCatchupKeysFile(t *testing.T) {
 func BenchmarkCatchupKeysAdd(b *testing.B) {
 	rel := &event.Relation{Schema: "public", Table: "orders", Columns: []event.Column{
 		{Name: "id", Key: true}, {Name: "qty"}, {Name: "note"}}}
-	plan := &snapshot.TablePlan{Relation: rel}
 	keys := newCatchupKeys()
 	row := []any{int64(0), int32(3), "a note"}
 	b.ReportAllocs()
 	for i := range b.N {
 		row[0] = int64(i)
-		keys.add(plan, row)
+		keys.add(rel, row)
 	}
 }

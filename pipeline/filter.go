@@ -45,22 +45,21 @@ func (s *session) preparePublication(ctx context.Context) error {
 }
 
 // route turns one change into the records to publish (none when it is not
-// captured, or when a catch-up snapshot holds it; see uncoveredDelete for
-// the deletes it does not hold). It runs on the reader goroutine. With rules, the change goes
-// through them first: dropped, encoded as projected (on the rule's topic), or
-// published raw (outbox rows, routed messages).
+// captured, or when a catch-up snapshot holds it). It runs on the reader
+// goroutine, and on the session goroutine for snapshot rows. With rules, the
+// change goes through them first: dropped, encoded as projected (on the
+// rule's topic), or published raw (outbox rows, routed messages). A change a
+// blocking catch-up leaves out is still published when, as projected, it
+// deletes a key the catch-up's snapshot did not publish (uncoveredDelete);
+// the snapshot's own reads are noted for that (noteRead).
 func (s *session) route(ch *event.Change) ([]event.Record, error) {
-	if s.coveredByCatchup(ch) {
-		if ch = s.uncoveredDelete(ch); ch == nil {
-			return nil, nil
-		}
-	}
+	covered := s.coveredByCatchup(ch)
 	st := s.filterState()
 	if st == nil {
 		if !s.captures(ch) {
 			return nil, nil
 		}
-		return s.encode(ch)
+		return s.encodeCaught(ch, covered)
 	}
 	d, err := st.apply(ch, s.log)
 	if err != nil {
@@ -69,11 +68,27 @@ func (s *session) route(ch *event.Change) ([]event.Record, error) {
 	switch d.Action {
 	case filter.Keep:
 		d.Change.Topic = d.Topic // "" keeps the default topic
-		return s.encode(d.Change)
+		return s.encodeCaught(d.Change, covered)
 	case filter.Raw:
+		if covered {
+			return nil, nil
+		}
 		return []event.Record{d.Raw.Record(st.source)}, nil
 	}
 	return nil, nil
+}
+
+// encodeCaught encodes a captured change (as projected by the rules): when
+// a blocking catch-up covers it, only the delete it still must publish, if
+// any; a read of that catch-up's snapshot is noted first.
+func (s *session) encodeCaught(ch *event.Change, covered bool) ([]event.Record, error) {
+	if covered {
+		if ch = s.uncoveredDelete(ch); ch == nil {
+			return nil, nil
+		}
+	}
+	s.noteRead(ch)
+	return s.encode(ch)
 }
 
 // reloadRules is called on the publisher goroutine between two messages when

@@ -44,11 +44,13 @@ type session struct {
 	stored  checkpoint.Position // as loaded, and as catch-ups update it (catchup.go)
 	found   bool                // a checkpoint was stored
 	catchup *checkpoint.Catchup // the catch-up whose boundary the stream has not passed (catchup.go)
-	// catchupKeys are the rows a blocking catch-up's snapshot read, and
-	// catchupDeletes counts the left-out deletes published for rows it
-	// did not (catchup_keys.go); both go with catchup.
+	// catchupKeys are the record keys a blocking catch-up's snapshot
+	// published, and catchupDeletes counts the left-out deletes published
+	// for keys it did not (catchup_keys.go); both go with catchup.
+	// catchupBuild collects the keys while the snapshot is published.
 	catchupKeys    *catchupKeys
 	catchupDeletes int
+	catchupBuild   *catchupKeys
 	inc            *incremental // the incremental catch-up running with the stream, if any (incremental.go)
 	ackLag         ackLag       // commit-to-Kafka time of the newest acknowledged transaction (acklag.go)
 	shift          orderShift   // key changes of the transaction being published (keychange.go)

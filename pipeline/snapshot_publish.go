@@ -30,7 +30,6 @@ type snapshotPublisher struct {
 	txn      *checkpoint.Txn
 	progress *snapshot.Progress
 	last     *event.Change // the row with the highest ordinal, sent after all others as "last"
-	keys     *catchupKeys  // a blocking catch-up's: the keys of the rows read; nil otherwise
 	lastPlan *snapshot.TablePlan
 
 	nextStatus, nextLog time.Time
@@ -106,9 +105,6 @@ func (p *snapshotPublisher) batch(ctx context.Context, b *snapshot.Batch) error 
 		ch, err := p.change(b.Table, b.Row+uint64(i), row)
 		if err != nil {
 			return err
-		}
-		if p.keys != nil {
-			p.keys.add(b.Table, row)
 		}
 		if b.Table.Base+b.Row+uint64(i) == p.rd.Total()-1 {
 			p.last, p.lastPlan = ch, b.Table
