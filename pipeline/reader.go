@@ -72,6 +72,7 @@ func (r *reader) loop(ctx context.Context, committerErr <-chan error) error {
 	go r.pub.run(pctx)
 	stopPolling := r.pollServerWAL(ctx)
 	defer stopPolling()
+	defer r.s.watchPublication(ctx)() // publication_watch.go
 	r.tickTimer = time.NewTimer(time.Hour)
 	defer r.tickTimer.Stop()
 	r.checkNow = true
