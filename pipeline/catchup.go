@@ -54,26 +54,25 @@ func (s *session) catchupEnabled() bool {
 // recordCatchup stores, before the publication gains them, the tables of
 // want (schema.table) that it does not hold yet. Called by
 // preparePublication without a rules file, with postgres.tables (with rules,
-// syncPublication calls recordAdded with exactly what it adds). A
-// publication that does not exist yet or is FOR ALL TABLES adds nothing to
-// catch up.
+// syncPublication calls recordAdded with exactly what it adds). The tables
+// held are those EnsurePublication counts: listed, or in a listed schema
+// (replication.MissingMembers). A publication that does not exist yet or
+// is FOR ALL TABLES adds nothing to catch up.
 func (s *session) recordCatchup(ctx context.Context, want []string) error {
 	if !s.catchupEnabled() {
 		return nil
 	}
-	members, all, exists, err := publicationMembers(ctx, s.db, s.cfg.Postgres.Publication)
-	if err != nil || !exists || all {
+	pub, err := replication.ReadPublication(ctx, s.db, s.cfg.Postgres.Publication)
+	if err != nil || !pub.Exists || pub.AllTables {
 		return err
 	}
-	have := make(map[string]bool, len(members))
-	for _, m := range members {
-		have[m.String()] = true
+	version, err := replication.ServerVersion(ctx, s.db)
+	if err != nil {
+		return err
 	}
-	var added []string
-	for _, t := range want {
-		if !have[t] {
-			added = append(added, t)
-		}
+	added, err := replication.MissingMembers(ctx, s.db, pub, want, version)
+	if err != nil {
+		return err
 	}
 	return s.recordAdded(ctx, added)
 }

@@ -70,13 +70,6 @@ type publication struct {
 	tables []pubTable
 }
 
-// publicationMembers returns the tables a publication holds and whether it
-// is FOR ALL TABLES; exists is false when there is no such publication.
-func publicationMembers(ctx context.Context, db *pgx.Conn, pub string) (tables []pubTable, all, exists bool, err error) {
-	p, err := readPublication(ctx, db, pub)
-	return p.tables, p.AllTables, p.Exists, err
-}
-
 // readPublication reads pub and the tables it lists directly
 // (pg_publication_rel: a partitioned table, not its partitions).
 func readPublication(ctx context.Context, db *pgx.Conn, pub string) (publication, error) {

@@ -40,7 +40,7 @@ func EnsurePublication(ctx context.Context, db *pgx.Conn, name string, tables []
 	}
 	var missing []string
 	if !pub.AllTables && len(tables) > 0 {
-		if missing, err = missingMembers(ctx, db, pub, tables, version); err != nil {
+		if missing, err = MissingMembers(ctx, db, pub, tables, version); err != nil {
 			return err
 		}
 		if err := requireTables(ctx, db, missing); err != nil {
@@ -183,12 +183,13 @@ func alterPublication(ctx context.Context, db *pgx.Conn, name string, add []stri
 const ViaRootSetMessage = "set publish_via_partition_root on the publication: changes of partitioned tables " +
 	"committed from now on are published under the partitioned table's name and topic, as its snapshot is"
 
-// missingMembers returns the tables of want ("schema.table") that pub does
+// MissingMembers returns the tables of want ("schema.table") that pub does
 // not hold directly: neither listed (pg_publication_rel) nor in a listed
 // schema (pg_publication_namespace, PostgreSQL 15+). A partitioned table
 // listed without publish_via_partition_root shows in pg_publication_tables
-// as its partitions, so that view is not asked.
-func missingMembers(ctx context.Context, db *pgx.Conn, pub Publication, want []string, version int) ([]string, error) {
+// as its partitions, so that view is not asked. EnsurePublication adds
+// them; pipeline's recordCatchup records their catch-up first.
+func MissingMembers(ctx context.Context, db *pgx.Conn, pub Publication, want []string, version int) ([]string, error) {
 	sql := `SELECT n.nspname || '.' || c.relname FROM pg_publication_rel pr
 		JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE pr.prpubid = $1`
