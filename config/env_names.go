@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/walrelay/walrelay/internal/suggest"
 )
 
 // envKey is one config key and the variable that overrides it.
@@ -133,36 +135,9 @@ func inSection(name string) bool {
 func nearestVar(name string) (string, int) {
 	best, bestD := "", -1
 	for _, k := range envKeys {
-		if d := editDistance(name, k.name); bestD < 0 || d < bestD {
+		if d := suggest.Distance(name, k.name); bestD < 0 || d < bestD {
 			best, bestD = k.name, d
 		}
 	}
 	return best, bestD
-}
-
-// editDistance is the optimal-string-alignment distance between a and b:
-// insertions, deletions, substitutions and transpositions of adjacent
-// bytes each count one.
-func editDistance(a, b string) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }

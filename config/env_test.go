@@ -229,21 +229,3 @@ func TestEnvKeys(t *testing.T) {
 		t.Errorf("sections %s, want %s", got, want)
 	}
 }
-
-func TestEditDistance(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		a, b string
-		d    int
-	}{
-		{"", "", 0}, {"abc", "", 3}, {"", "ab", 2}, {"kafka", "kafka", 0}, {"kafak", "kafka", 1}, {"slto", "slot", 1},
-		{"prefx", "prefix", 1}, {"brokers", "bokers", 1}, {"abc", "xyz", 3}, {"ca", "abc", 3},
-	} {
-		if got := editDistance(tc.a, tc.b); got != tc.d {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.d)
-		}
-		if got := editDistance(tc.b, tc.a); got != tc.d {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.b, tc.a, got, tc.d)
-		}
-	}
-}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/walrelay/walrelay/internal/suggest"
 )
 
 // field is one key and its value in a YAML mapping.
@@ -193,7 +195,7 @@ func syntaxError(file string, err error) error {
 func unknownKeyFix(k string, allowed []string) string {
 	best, bestD := "", 3
 	for _, a := range allowed {
-		if d := editDistance(k, a); d < bestD {
+		if d := suggest.Distance(k, a); d < bestD {
 			best, bestD = a, d
 		}
 	}
@@ -201,30 +203,6 @@ func unknownKeyFix(k string, allowed []string) string {
 		return "did you mean " + strconv.Quote(best) + "?"
 	}
 	return "allowed keys here: " + joinQuoted(allowed)
-}
-
-// editDistance is the Levenshtein distance between a and b (bytes).
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func joinQuoted(list []string) string {
