@@ -61,16 +61,18 @@ type tableState struct {
 	cands    []*Rule // rules that name the table, in file order
 	identity *projection
 	views    map[*Rule]*ruleView
-	needs    map[string]bool   // columns the candidates' where expressions read; nil = all
-	fits     map[*Rule]*misfit // where expressions checked against this relation; nil value: fits
+	needs    map[string]bool     // columns the candidates' where expressions read; nil = all
+	fits     map[*Rule]*misfit   // where expressions checked against this relation; nil value: fits
+	formerly map[string][]string // the columns' former names (lineage.observe); nil: none renamed
 }
 
 // ruleView is a rule applied to one relation version.
 type ruleView struct {
-	proj   *projection
-	topic  string
-	outbox *outboxCols
-	err    error // the rule cannot apply to this relation (e.g. an outbox column is missing)
+	proj    *projection
+	topic   string
+	outbox  *outboxCols
+	err     error        // the rule cannot apply to this relation (e.g. an outbox column is missing)
+	renamed *renamedMask // a column the rule masks by a former name only: halts
 }
 
 // Apply decides what to publish for ch. The first rule naming ch's table
@@ -188,6 +190,9 @@ func (rs *Rules) decide(ts *tableState, r *Rule, ch *event.Change) (Decision, er
 		e.Where = ""
 		return Decision{}, e
 	}
+	if v.renamed != nil {
+		return Decision{}, v.renamed.halt(rs, r, ch)
+	}
 	if r.Outbox != nil {
 		return rs.outboxDecision(r, v.outbox, ch)
 	}
@@ -201,6 +206,10 @@ func (rs *Rules) table(rel *event.Relation) *tableState {
 	}
 	name := rel.QualifiedName()
 	ts := &tableState{views: map[*Rule]*ruleView{}, identity: newProjection(rs.versions, rel, nil, nil, nil)}
+	if rs.lineage == nil { // Rules not made by Parse
+		rs.lineage = newLineage()
+	}
+	ts.formerly = rs.lineage.observe(rel)
 	ts.needs = map[string]bool{}
 	readsAll := false
 	for _, r := range rs.Rules {
@@ -226,6 +235,7 @@ func (rs *Rules) view(ts *tableState, r *Rule, rel *event.Relation) *ruleView {
 		v.outbox, v.err = resolveOutbox(r.Outbox, rel)
 	} else {
 		v.proj = newProjection(rs.versions, rel, r.Exclude, r.Mask, r.Key)
+		v.renamed = r.renamedMask(rel, ts.formerly)
 		if r.topic != nil {
 			v.topic, v.err = r.topic.expand(func(name string) (string, error) {
 				if name == "schema" {

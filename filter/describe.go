@@ -13,7 +13,8 @@ type RuleMatch struct {
 	Problems []*Error // mistakes only the catalog reveals, each with its position and fix
 	// Refused are the mistakes for which walrelay run refuses the file, at
 	// start and on SIGHUP (CheckWhere): a where expression that does not
-	// fit a table the rule names. Not repeated in Problems.
+	// fit a table the rule names, a masked column none of them has. Not
+	// repeated in Problems.
 	Refused []*Error
 }
 
@@ -45,11 +46,17 @@ func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 		for _, t := range tables {
 			if r.matches(t.QualifiedName()) {
 				matched = append(matched, t)
-				m.Tables = append(m.Tables, t.QualifiedName())
-				m.Problems = append(m.Problems, rs.tableProblems(r, t)...)
-				if e := rs.whereProblem(r, t, cache); e != nil {
-					m.Refused = append(m.Refused, e)
-				}
+			}
+		}
+		refusedCols := map[string]bool{} // reported once, in Refused, not again per table
+		for _, c := range maskedNowhere(r, matched) {
+			refusedCols[c] = true
+		}
+		for _, t := range matched {
+			m.Tables = append(m.Tables, t.QualifiedName())
+			m.Problems = append(m.Problems, rs.tableProblems(r, t, refusedCols)...)
+			if e := rs.whereProblem(r, t, cache); e != nil {
+				m.Refused = append(m.Refused, e)
 			}
 		}
 		m.Refused = append(m.Refused, rs.maskProblems(r, matched)...)
@@ -82,8 +89,10 @@ func (rs *Rules) named(name string) int {
 }
 
 // tableProblems checks rule r's column references other than its where
-// expression's (whereProblem) against table t.
-func (rs *Rules) tableProblems(r *Rule, t Table) []*Error {
+// expression's (whereProblem) against table t. A masked column in
+// refusedMask, which no table of the rule has (maskProblems refuses it), is
+// not listed again for t.
+func (rs *Rules) tableProblems(r *Rule, t Table, refusedMask map[string]bool) []*Error {
 	var out []*Error
 	missing := func(p Pos, what, col string) {
 		out = append(out, &Error{File: rs.File, Pos: p,
@@ -100,7 +109,7 @@ func (rs *Rules) tableProblems(r *Rule, t Table) []*Error {
 		}
 	}
 	for _, c := range r.Mask {
-		if !contains(t.Columns, c) {
+		if !contains(t.Columns, c) && !refusedMask[c] {
 			missing(r.colPos[c], "masked", c)
 		}
 	}

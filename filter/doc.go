@@ -73,6 +73,21 @@
 // the lower-case hex SHA-256 of mask_salt followed by the value's text
 // (NULL stays NULL) and announces the column as text; for a text column this
 // equals PostgreSQL's encode(sha256(convert_to(salt || col, 'UTF8')), 'hex').
+//
+// A masked column renamed while walrelay runs (ALTER TABLE ... RENAME
+// COLUMN email TO email_address) would go out unmasked under its new name:
+// the filter remembers each table's columns and pairs a column gone from a
+// new relation version with one of the same type that appeared between the
+// same remaining columns (a rename keeps the column's place). When a rule
+// that masks the old name only decides a change of such a version, Apply
+// returns a *RuleError naming the rule, table and both names, and the
+// pipeline halts until columns.mask names the new column (SIGHUP). A masked
+// column simply dropped is no error. The memory lasts for the process
+// (Succeed, Inherit); a restarted process sees the new name only, and its
+// start-up check refuses a mask no table of the rule has (CheckWhere), so
+// only a glob rule whose other tables keep the old name misses the rename
+// then.
+//
 // Every relation the filter passes on carries a Version unique per OID for
 // its column list, so an encoder that derives schemas per (OID, Version)
 // never sees two column lists under one version (see Rules.Succeed).

@@ -43,7 +43,8 @@ func Parse(file string, data []byte, salt string) (*Rules, error) {
 			Fix: "add rules: with at least one rule, or remove rules from the config to capture postgres.tables"}}
 	}
 	l := &loader{c: &collector{file: file}, lines: strings.Split(string(data), "\n")}
-	rs := &Rules{File: file, salt: []byte(salt), tables: map[*event.Relation]*tableState{}, versions: newVersions()}
+	rs := &Rules{File: file, salt: []byte(salt), tables: map[*event.Relation]*tableState{}, versions: newVersions(),
+		lineage: newLineage()}
 	l.top(doc.Content[0], rs)
 	if len(l.c.errs) == 0 {
 		l.checkReach(rs)

@@ -1,6 +1,9 @@
 package filter
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // maskProblems reports the masked columns of rule r that none of the
 // tables it names (matched, the rule's tables among the catalog's) has: a
@@ -9,23 +12,26 @@ import "fmt"
 // existing table yet is not judged (Describe reports it). walrelay run
 // refuses such a file, as it does a where that does not fit (CheckWhere).
 func (rs *Rules) maskProblems(r *Rule, matched []Table) []*Error {
+	var out []*Error
+	for _, c := range maskedNowhere(r, matched) {
+		out = append(out, &Error{File: rs.File, Pos: r.colPos[c],
+			Msg: fmt.Sprintf("rules[%d]: masked column %q exists in none of the tables the rule names (%s): the column it means would be published unmasked",
+				r.Index, c, tableNames(matched)),
+			Fix: "fix the column name (names are case-sensitive), or remove it from columns.mask"})
+	}
+	return out
+}
+
+// maskedNowhere returns the masked columns of rule r that none of matched
+// has, in the rule's order; nil when matched is empty.
+func maskedNowhere(r *Rule, matched []Table) []string {
 	if len(matched) == 0 {
 		return nil
 	}
-	var out []*Error
+	var out []string
 	for _, c := range r.Mask {
-		found := false
-		for _, t := range matched {
-			if contains(t.Columns, c) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			out = append(out, &Error{File: rs.File, Pos: r.colPos[c],
-				Msg: fmt.Sprintf("rules[%d]: masked column %q exists in none of the tables the rule names (%s): the column it means would be published unmasked",
-					r.Index, c, tableNames(matched)),
-				Fix: "fix the column name (names are case-sensitive), or remove it from columns.mask"})
+		if !slices.ContainsFunc(matched, func(t Table) bool { return contains(t.Columns, c) }) {
+			out = append(out, c)
 		}
 	}
 	return out

@@ -33,6 +33,7 @@ type Rules struct {
 	salt     []byte
 	tables   map[*event.Relation]*tableState // per decoder relation version, see Apply
 	versions *versions                       // shared with the rules this replaced, see Succeed
+	lineage  *lineage                        // shared with the rules this replaced, see Succeed and Inherit
 }
 
 // Rule is one entry of rules:. A change of a table the rule names is

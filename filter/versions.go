@@ -62,11 +62,28 @@ func signature(cols []event.Column, masked []bool, keyOrder []int) string {
 	return b.String()
 }
 
-// Succeed makes rs continue prev's relation versions. Call it when rs
-// replaces prev in a running session (SIGHUP), before rs's first Apply, so
-// that one (OID, Version) never reaches the encoder with two column lists.
+// Succeed makes rs continue prev's relation versions and column history.
+// Call it when rs replaces prev in a running session (SIGHUP), before rs's
+// first Apply, so that one (OID, Version) never reaches the encoder with two
+// column lists, and a masked column renamed under prev is still seen as
+// renamed (see Inherit).
 func (rs *Rules) Succeed(prev *Rules) {
 	if prev != nil {
 		rs.versions = prev.versions
+		rs.Inherit(prev)
+	}
+}
+
+// Inherit makes rs continue prev's column history only: the renames seen
+// under prev (and the rules before it). Call it when rs, loaded for a new
+// session of the same process (its encoder starts afresh, so its relation
+// versions need not continue), replaces prev, before rs's first Apply.
+// Without it, a masked column renamed before the session restarted, whose
+// rule still masks the old name, is published unmasked by rs wherever the
+// file passes CheckWhere (a glob rule whose other tables have the old
+// name); with it, rs halts on it as prev did. prev may be nil or rs.
+func (rs *Rules) Inherit(prev *Rules) {
+	if prev != nil && prev.lineage != nil {
+		rs.lineage = prev.lineage
 	}
 }

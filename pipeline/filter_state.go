@@ -74,6 +74,7 @@ func (s *session) openFilter(ctx context.Context) (*filterState, error) {
 		s.keepRules(err, perr, msg)
 		rules = prev
 	}
+	rules.Inherit(prev) // the renames seen so far: a masked column renamed halts
 	st := &filterState{current: rules, exits: func() bool { return prev == nil && !s.streamed }}
 	st.latest.Store(rules)
 	s.filter = st

@@ -1,0 +1,167 @@
+package filter
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// lineage remembers, per table (relation OID), the columns of the newest
+// relation version the filter saw and, for each of them, the names it had
+// in earlier versions (the renames seen since). A rule that masks a column
+// by its old name would otherwise publish the renamed column in plain text:
+// renamedMask finds that. One lineage is shared by the rules that succeed
+// each other in a process (Succeed, Inherit). Reader goroutine only, like
+// Apply.
+type lineage struct {
+	tables map[uint32]*tableLineage
+}
+
+// tableLineage is one table's columns and their former names.
+type tableLineage struct {
+	cols []event.Column
+	// formerly maps a column's name to the names it had before, oldest
+	// first, never itself. Replaced, never modified, when a version renames
+	// columns: a tableState keeps the map of its own relation version.
+	formerly map[string][]string
+}
+
+func newLineage() *lineage { return &lineage{tables: map[uint32]*tableLineage{}} }
+
+// observe records rel as its table's newest version and returns the former
+// names of its columns (nil when none was renamed). A version whose column
+// names and types equal the newest one's (a new decoder's copy after a
+// session restart, a snapshot's relation) changes nothing, so a rename
+// seen before a restart is still known after it.
+func (l *lineage) observe(rel *event.Relation) map[string][]string {
+	h := l.tables[rel.OID]
+	if h == nil {
+		l.tables[rel.OID] = &tableLineage{cols: rel.Columns}
+		return nil
+	}
+	if sameShape(h.cols, rel.Columns) {
+		return h.formerly
+	}
+	renames := renamedColumns(h.cols, rel.Columns)
+	next := map[string][]string{}
+	for _, c := range rel.Columns {
+		names := h.formerly[c.Name]
+		if old, ok := renames[c.Name]; ok {
+			names = appendName(h.formerly[old], old)
+		}
+		if names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == c.Name }); len(names) > 0 {
+			next[c.Name] = names
+		}
+	}
+	h.cols, h.formerly = rel.Columns, nil
+	if len(next) > 0 {
+		h.formerly = next
+	}
+	return h.formerly
+}
+
+// appendName returns names with n at the end, once.
+func appendName(names []string, n string) []string {
+	if slices.Contains(names, n) {
+		return names
+	}
+	return append(slices.Clone(names), n)
+}
+
+// sameShape reports whether a and b have the same column names and types
+// in the same order.
+func sameShape(a, b []event.Column) bool {
+	return slices.EqualFunc(a, b, func(x, y event.Column) bool { return x.Name == y.Name && sameType(x, y) })
+}
+
+func sameType(x, y event.Column) bool { return x.TypeOID == y.TypeOID && x.TypeName == y.TypeName }
+
+// renamedColumns pairs the columns of old that cur lacks with the columns
+// of cur that old lacks, as renames: new name -> old name. pgoutput lists
+// columns in attnum order and leaves dropped ones out, and a rename keeps
+// the attnum, so a renamed column sits between the same surviving columns
+// (the ones both versions have) as before, and has the same type. In each
+// such gap, a gone column pairs with the appeared column of its type at the
+// same offset in the gap, else with the first unpaired one of its type.
+// Columns added since come after every older one, so only a gone column of
+// the last gap can pair with a new column by mistake (a masked column
+// dropped and another of its type added between two changes): taken as a
+// rename, it halts at worst, it never publishes a masked value.
+func renamedColumns(old, cur []event.Column) map[string]string {
+	gone := gapColumns(old, cur)
+	appeared := gapColumns(cur, old)
+	out := map[string]string{}
+	for gap, gs := range gone {
+		as := appeared[gap]
+		paired := make([]bool, len(as))
+		for i, g := range gs {
+			j := -1
+			if i < len(as) && !paired[i] && sameType(as[i], g) {
+				j = i
+			}
+			for k := 0; j < 0 && k < len(as); k++ {
+				if !paired[k] && sameType(as[k], g) {
+					j = k
+				}
+			}
+			if j >= 0 {
+				paired[j] = true
+				out[as[j].Name] = g.Name
+			}
+		}
+	}
+	return out
+}
+
+// gapColumns returns the columns of cols whose names other lacks, grouped
+// by gap: the number of columns both have that come before them in cols.
+func gapColumns(cols, other []event.Column) map[int][]event.Column {
+	out := map[int][]event.Column{}
+	gap := 0
+	for _, c := range cols {
+		if slices.ContainsFunc(other, func(o event.Column) bool { return o.Name == c.Name }) {
+			gap++
+			continue
+		}
+		out[gap] = append(out[gap], c)
+	}
+	return out
+}
+
+// renamedMask is a column rule r masks under an old name, renamed since
+// and not masked (nor excluded) under its new name: publishing it would
+// put the values the rule masks in plain text.
+type renamedMask struct {
+	old, new string
+}
+
+// renamedMask returns the first column of rel (formerly: its columns'
+// former names, from lineage.observe) that r masks only under a former
+// name, or nil.
+func (r *Rule) renamedMask(rel *event.Relation, formerly map[string][]string) *renamedMask {
+	if len(r.Mask) == 0 || len(formerly) == 0 {
+		return nil
+	}
+	for _, c := range rel.Columns {
+		if contains(r.Mask, c.Name) || contains(r.Exclude, c.Name) {
+			continue
+		}
+		for _, old := range formerly[c.Name] {
+			if contains(r.Mask, old) {
+				return &renamedMask{old: old, new: c.Name}
+			}
+		}
+	}
+	return nil
+}
+
+// halt is the error that halts the pipeline: the rule, the table (in the RuleError), the
+// old and new names, and the fix.
+func (m *renamedMask) halt(rs *Rules, r *Rule, ch *event.Change) *RuleError {
+	e := rs.ruleError(r, ch, fmt.Errorf("masked column %q was renamed to %q, which the rule does not mask: "+
+		"its values would be published unmasked", m.old, m.new), m.new,
+		fmt.Sprintf("update columns.mask of rules[%d] to mask %q, the column's new name", r.Index, m.new))
+	e.Where = ""
+	return e
+}
