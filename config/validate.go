@@ -31,8 +31,10 @@ func (c *Config) Validate() error {
 }
 
 // locate fills err's File and Line (the line of its key, if the file sets
-// it) and, when a variable set the key, Env; "missing" then reads "set but
-// empty".
+// it) and, when a variable set the key, Env. A key "missing" because its
+// variable is set but empty then reads "set but empty", and its fix says to
+// give the variable a value or unset it: the original fix would tell the
+// operator to set the variable that is set.
 func (c *Config) locate(err *Error) {
 	err.File = c.File
 	err.Line = c.lines[err.Key]
@@ -41,9 +43,34 @@ func (c *Config) locate(err *Error) {
 		return
 	}
 	err.Env = v.name
-	if v.value == "" && err.Msg == "missing" {
-		err.Msg = "set but empty"
+	if rest, missing := strings.CutPrefix(err.Msg, "missing"); v.value == "" && missing {
+		err.Msg = "set but empty" + rest
+		err.Fix = c.emptyEnvFix(err.Key)
 	}
+}
+
+// emptyEnvExamples are values for the variables whose emptiness makes a
+// required key missing, in the variables' syntax.
+var emptyEnvExamples = map[string]string{
+	"kafka.brokers": "127.0.0.1:9092, or a comma-separated list",
+	"postgres.dsn":  "postgres://walrelay@127.0.0.1:5432/app",
+}
+
+// emptyEnvFix is the fix for key's variable, set but empty: give it a
+// value, or unset it so the file's value applies (or, when the file does
+// not set key either, set it there).
+func (c *Config) emptyEnvFix(key string) string {
+	fix := "give it a value"
+	if ex := emptyEnvExamples[key]; ex != "" {
+		fix += ", e.g. " + ex
+	}
+	switch {
+	case c.lines[key] > 0:
+		return fix + "; or unset it to use the file's " + key
+	case c.File != "":
+		return fix + "; or unset it and set " + key + " in the file"
+	}
+	return fix
 }
 
 // isSet reports whether the file or a variable sets key.
