@@ -166,12 +166,18 @@ func (m *metrics) registerGauges() {
 	gauge("checkpoint_lsn", "Position (LSN as a number) persisted and confirmed to PostgreSQL.",
 		func(s *session) float64 { return float64(s.committer.Persisted()) })
 	gauge("server_wal_end_lsn", "The server's current WAL position (LSN as a number): pg_current_wal_lsn(), "+
-		"polled every 2 s, or the walsender's newer report.",
-		func(s *session) float64 { return float64(s.reader.serverWALEnd()) })
-	gauge("lag_bytes", "WAL bytes between the server's current WAL position and the persisted checkpoint: "+
-		"the backlog walrelay has still to publish, as `walrelay status` shows it.", func(s *session) float64 {
-		return float64(lagBytes(s.reader.serverWALEnd(), s.committer.Persisted()))
-	})
+		"read at each scrape (and every 2 s), or the walsender's newer report.",
+		func(s *session) float64 {
+			s.reader.refreshServerWAL(serverWALScrapeWait)
+			return float64(s.reader.serverWALEnd())
+		})
+	gauge("lag_bytes", "WAL bytes between the server's WAL position and the persisted checkpoint, as `walrelay status` "+
+		"measures it: the backlog walrelay has still to publish. Both are read together at each scrape (and every 2 s); "+
+		"WAL the walsender reports past the checkpoint since counts too.",
+		func(s *session) float64 {
+			s.reader.refreshServerWAL(serverWALScrapeWait)
+			return float64(s.reader.lag(s.committer.Persisted()))
+		})
 	gauge("inflight_events", "Events read and not yet acknowledged by Kafka.", func(s *session) float64 {
 		ev, _, _ := s.tracker.Stats()
 		return float64(ev)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,12 +27,16 @@ type reader struct {
 
 	nextStatus time.Time
 	nextReport time.Time
-	inTxn      bool          // a Begin was decoded and its Commit not yet
-	walEnd     event.LSN     // newest ServerWALEnd seen
-	walEndSeen atomic.Uint64 // walEnd, for the metrics (read at scrape time)
-	serverEnd  atomic.Uint64 // the server's WAL position as last polled (server_wal.go); 0 before
-	batch      []item        // decoded, not yet handed to the publisher
-	batchBytes int           // WAL bytes of batch
+	inTxn      bool                      // a Begin was decoded and its Commit not yet
+	walEnd     event.LSN                 // newest ServerWALEnd seen
+	walEndSeen atomic.Uint64             // walEnd, for the metrics (read at scrape time)
+	server     atomic.Pointer[walSample] // the server's WAL position as last polled (server_wal.go); nil before
+	pollReq    chan chan struct{}        // scrapes' requests for a poll (pollRequests)
+	pollInit   sync.Once                 // makes pollReq
+	refreshMu  sync.Mutex                // one scrape-time poll at a time (refreshServerWAL)
+	polling    atomic.Bool               // the poller runs (pollServerWAL)
+	batch      []item                    // decoded, not yet handed to the publisher
+	batchBytes int                       // WAL bytes of batch
 	tickTimer  *time.Timer
 	unchecked  int  // steps since the last stage and clock check (due)
 	checkNow   bool // the next step checks, whatever unchecked says
@@ -242,7 +247,7 @@ func (r *reader) report() {
 	events, bytes, open := r.s.tracker.Stats()
 	persisted := r.s.committer.Persisted()
 	end := r.serverWALEnd()
-	lag := lagBytes(end, persisted)
+	lag := r.lag(persisted)
 	sent := r.s.rs.events + r.pub.events.Load() // the whole process's, across restarts
 	ev := r.s.log.Info().Uint64("events", sent).Stringer("checkpoint", persisted).
 		Stringer("server_wal_end", end).Int64("lag_bytes", lag).
@@ -264,37 +269,6 @@ func (r *reader) report() {
 	if err := WriteStatus(r.s.cfg.DataDir, st); err != nil {
 		r.s.log.Debug().Err(err).Msg("status file not written")
 	}
-}
-
-// serverWALEnd is the server's WAL position for the lag: the one polled
-// last (server_wal.go), or the newest one the walsender reported if that is
-// later (a keepalive's or XLogData's walEnd; never beyond the server's
-// position, but during a backlog only as far as the reader has read). Safe
-// from any goroutine.
-func (r *reader) serverWALEnd() event.LSN {
-	return event.LSN(max(r.serverEnd.Load(), r.walEndSeen.Load()))
-}
-
-// pollServerWAL starts the goroutine that polls the server's WAL position
-// into r.serverEnd; the returned function stops it and waits for it.
-func (r *reader) pollServerWAL(ctx context.Context) (stop func()) {
-	pctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.s.pollServerWAL(pctx, &r.serverEnd)
-	}()
-	return func() { cancel(); <-done }
-}
-
-// lagBytes is the WAL between the server's position and the persisted
-// checkpoint: what walrelay has still to read, publish and confirm (0 when
-// the server reported nothing past the checkpoint yet).
-func lagBytes(end, persisted event.LSN) int64 {
-	if end <= persisted {
-		return 0
-	}
-	return int64(end - persisted)
 }
 
 // receive waits for one message until the next status update is due.
