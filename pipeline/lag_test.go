@@ -40,20 +40,7 @@ func TestLagFromServerPosition(t *testing.T) {
 	s := lagSession(t, &out)
 	m := newMetrics()
 	m.streaming(s)
-	gauge := func(name string) float64 {
-		t.Helper()
-		fams, err := m.reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range fams {
-			if f.GetName() == name {
-				return f.GetMetric()[0].GetGauge().GetValue()
-			}
-		}
-		t.Fatalf("no metric %s", name)
-		return 0
-	}
+	gauge := func(name string) float64 { return gaugeValue(t, m, name) }
 	s.reader.walEndSeen.Store(0x1000)                 // what the walsender sent
 	s.reader.server.Store(&walSample{end: 0x1000000}) // the server's WAL position: a 16 MiB backlog
 	if lag, end := gauge("walrelay_lag_bytes"), gauge("walrelay_server_wal_end_lsn"); lag != 0x1000000 || end != 0x1000000 {

@@ -55,20 +55,7 @@ func TestMetricsCountersAddUpOverSessions(t *testing.T) {
 // snapshot's progress at scrape time, and whether one runs.
 func TestMetricsSnapshotProgress(t *testing.T) {
 	m := newMetrics()
-	gauge := func(name string) float64 {
-		t.Helper()
-		fams, err := m.reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range fams {
-			if f.GetName() == name {
-				return f.GetMetric()[0].GetGauge().GetValue()
-			}
-		}
-		t.Fatalf("no metric %s", name)
-		return 0
-	}
+	gauge := func(name string) float64 { return gaugeValue(t, m, name) }
 	if gauge("walrelay_snapshot_rows_total") != 0 || gauge("walrelay_snapshot_running") != 0 {
 		t.Fatal("snapshot gauges are not 0 before any snapshot")
 	}
@@ -199,4 +186,21 @@ func TestAckLag(t *testing.T) {
 	if last, longest, _ := a.take(); last != 10*time.Millisecond || longest != 0 {
 		t.Errorf("idle period: newest %s, longest %s; want 10ms, 0", last, longest)
 	}
+}
+
+// gaugeValue gathers m and returns the value of its gauge name (the first
+// series), failing the test when there is none.
+func gaugeValue(t *testing.T, m *metrics, name string) float64 {
+	t.Helper()
+	fams, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() == name {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }
