@@ -19,6 +19,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // growTopic sets topic's partition count to n (CreatePartitions).
@@ -50,16 +52,16 @@ func setPartitions(brokers []string, topic string, n int) error {
 
 // startLoggedSink is startSink with the sink's info-and-up log lines also
 // kept in the returned buffer.
-func startLoggedSink(t testing.TB, cfg Config) (*Sink, *syncBuffer) {
+func startLoggedSink(t testing.TB, cfg Config) (*Sink, *testenv.SyncBuffer) {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &testenv.SyncBuffer{}
 	log := zerolog.New(zerolog.MultiLevelWriter(zerolog.NewTestWriter(t), buf)).Level(zerolog.InfoLevel)
 	return startSinkWith(t, cfg, log), buf
 }
 
 // logLines returns the JSON log lines in buf at level whose message
 // contains msg.
-func logLines(t testing.TB, buf *syncBuffer, level, msg string) []map[string]any {
+func logLines(t testing.TB, buf *testenv.SyncBuffer, level, msg string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	sc := bufio.NewScanner(strings.NewReader(buf.String()))

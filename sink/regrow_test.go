@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 func TestPartitionGrowth(t *testing.T) {
@@ -111,7 +113,7 @@ func testPartitionGrowth(t *testing.T, cfg Config, topic string) {
 }
 
 // checkSwitchLogged checks for exactly one switch warning, 2 -> 4.
-func checkSwitchLogged(t *testing.T, logs *syncBuffer, topic string) {
+func checkSwitchLogged(t *testing.T, logs *testenv.SyncBuffer, topic string) {
 	t.Helper()
 	lines := logLines(t, logs, "warn", switchMsg)
 	if len(lines) != 1 {

@@ -1,7 +1,6 @@
 package sink
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -15,7 +14,6 @@ import (
 	"math/big"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +21,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 func TestValidateSASL(t *testing.T) {
@@ -208,7 +208,7 @@ func TestInsecureSkipVerifyWarns(t *testing.T) {
 	c := newFake(t, kfake.TLS(&tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}))
 	cfg := fastConfig(c.ListenAddrs())
 	cfg.TLS = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}
-	var buf syncBuffer
+	var buf testenv.SyncBuffer
 	s, err := New(context.Background(), cfg, zerolog.New(&buf))
 	if err != nil {
 		t.Fatal(err)
@@ -241,22 +241,4 @@ func selfSigned(t *testing.T) tls.Certificate {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
