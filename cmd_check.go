@@ -98,11 +98,12 @@ func checkPostgres(ctx context.Context, cfg *config.Config) []replication.Findin
 	return append(findings, replication.Finding{OK: true, What: "replication connection accepted"})
 }
 
-// checkCheckpoint opens the configured checkpoint store as `walrelay run`
-// does (the postgres store creates its table when missing) and compares the
-// stored checkpoint with the slot: a slot that is missing or ahead of it is
-// the gap run refuses to start over (replication.Gap), unless snapshot.mode
-// re-snapshots the captured tables on start.
+// checkCheckpoint opens the configured checkpoint store read-only (it
+// creates nothing), says whether `walrelay run` will be able to create and
+// write it (checkStoreWritable), and compares the stored checkpoint with the
+// slot: a slot that is missing or ahead of it is the gap run refuses to
+// start over (replication.Gap), unless snapshot.mode re-snapshots the
+// captured tables on start.
 func checkCheckpoint(ctx context.Context, db *pgx.Conn, cfg *config.Config) []replication.Finding {
 	store, err := pipeline.OpenStore(ctx, cfg, false)
 	if err != nil {
@@ -113,9 +114,15 @@ func checkCheckpoint(ctx context.Context, db *pgx.Conn, cfg *config.Config) []re
 	if err != nil {
 		return []replication.Finding{{What: "checkpoint store: " + err.Error(), Fix: storeFix(ctx, db, cfg, err)}}
 	}
+	findings := checkStoreWritable(ctx, db, cfg)
 	if !found {
-		return []replication.Finding{{OK: true, What: fmt.Sprintf("checkpoint store %s: no checkpoint stored yet", cfg.Checkpoint.Store)}}
+		return append(findings, replication.Finding{OK: true, What: fmt.Sprintf("checkpoint store %s: no checkpoint stored yet", cfg.Checkpoint.Store)})
 	}
+	return append(findings, checkGap(ctx, db, cfg, pos)...)
+}
+
+// checkGap compares the stored checkpoint pos with the slot.
+func checkGap(ctx context.Context, db *pgx.Conn, cfg *config.Config, pos checkpoint.Position) []replication.Finding {
 	slot, err := replication.LookupSlot(ctx, db, cfg.Postgres.Slot)
 	if err != nil {
 		return []replication.Finding{{What: err.Error(), Fix: "check the role's privileges"}}
@@ -145,13 +152,13 @@ func storeFix(ctx context.Context, db *pgx.Conn, cfg *config.Config, err error) 
 	var pe *pgconn.PgError
 	switch {
 	case errors.As(err, &pe) && pe.Code == "42501":
-		var database, role string
-		if db.QueryRow(ctx, "SELECT current_database(), current_user::text").Scan(&database, &role) != nil {
-			database, role = "<database>", "<walrelay role>"
+		var role string
+		if db.QueryRow(ctx, "SELECT current_user::text").Scan(&role) != nil {
+			role = "<walrelay role>"
 		}
-		return fmt.Sprintf("as the database owner: GRANT CREATE ON DATABASE %s TO %s; (or create %s beforehand and grant %s "+
-			"SELECT, INSERT, UPDATE on it, or set checkpoint.store: file)", pgx.Identifier{database}.Sanitize(),
-			pgx.Identifier{role}.Sanitize(), checkpoint.TableName, pgx.Identifier{role}.Sanitize())
+		role = pgx.Identifier{role}.Sanitize()
+		return fmt.Sprintf("as the owner of %s: GRANT USAGE ON SCHEMA %s TO %s; GRANT SELECT, INSERT, UPDATE ON %s TO %s; "+
+			"(or set checkpoint.store: file)", checkpoint.TableName, checkpoint.Schema, role, checkpoint.TableName, role)
 	case errors.As(err, &pe) && pe.Code == "25006":
 		return "point postgres.dsn at the primary, or set checkpoint.store: file"
 	}

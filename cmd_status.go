@@ -36,7 +36,9 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // printStatus writes the status table. The stored checkpoint is loaded
 // first, so the slot lines can say whether a missing or advanced slot is a
-// gap; an error of the store is returned after the slot lines.
+// gap; an error of the store is returned after the slot lines. The store is
+// opened read-only: status creates nothing (no data_dir, no checkpoint
+// table), and a missing one is no stored checkpoint.
 func printStatus(ctx context.Context, stdout io.Writer, cfg *config.Config, db *pgx.Conn) error {
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	defer w.Flush()

@@ -17,7 +17,8 @@ import (
 // on every save, and capturing them would feed the checkpoint back into itself.
 const (
 	Schema    = "walrelay"
-	TableName = Schema + ".checkpoint"
+	table     = "checkpoint"
+	TableName = Schema + "." + table
 )
 
 const (
@@ -27,11 +28,10 @@ const (
 	lsn        pg_lsn NOT NULL,
 	updated_at timestamptz NOT NULL DEFAULT now(),
 	catchup    jsonb)`
-	tableExistsSQL = `SELECT to_regclass('` + TableName + `') IS NOT NULL,
-	EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('` + TableName + `')
-		AND attname = 'catchup' AND NOT attisdropped)`
 	addCatchupSQL = `ALTER TABLE ` + TableName + ` ADD COLUMN IF NOT EXISTS catchup jsonb`
 	loadSQL       = `SELECT lsn::text, updated_at, catchup::text FROM ` + TableName + ` WHERE slot = $1`
+	// loadOldSQL reads a table of a walrelay before the catch-up snapshots.
+	loadOldSQL = `SELECT lsn::text, updated_at, NULL::text FROM ` + TableName + ` WHERE slot = $1`
 	// saveSQL updates the row only while no backend but $5 holds the slot
 	// (SlotFence).
 	saveSQL = `INSERT INTO ` + TableName + ` (slot, lsn, updated_at, catchup) VALUES ($1, $2::text::pg_lsn, $3, $4::text::jsonb)
@@ -54,6 +54,9 @@ type PostgresStore struct {
 	// opTimeout bounds each attempt of do (connecting included).
 	opTimeout time.Duration
 	holder    atomic.Uint32 // SetSlotHolder
+	// readOnly: opened by NewPostgresReader; Load looks the table up first
+	// and Save fails.
+	readOnly bool
 }
 
 // SetSlotHolder implements SlotFence.
@@ -66,29 +69,11 @@ func (s *PostgresStore) SetSlotHolder(pid uint32) { s.holder.Store(pid) }
 const defaultOpTimeout = 30 * time.Second
 
 // NewPostgresStore connects to dsn and creates Schema and TableName if they
-// are missing. A replication=... parameter in dsn is dropped: the store needs
-// an ordinary SQL connection.
+// are missing (adding the catchup column to a table of an older walrelay).
+// A replication=... parameter in dsn is dropped: the store needs an ordinary
+// SQL connection.
 func NewPostgresStore(ctx context.Context, dsn, slot string) (*PostgresStore, error) {
-	if slot == "" {
-		return nil, errors.New("checkpoint: postgres store needs a slot name: set postgres.slot")
-	}
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		// The DSN may hold a password: do not echo it.
-		return nil, fmt.Errorf("checkpoint: postgres store: parse postgres.dsn: %w", err)
-	}
-	if cfg.ConnectTimeout == 0 { // as replication.DefaultConnectTimeout: a silent host must not hang saves
-		cfg.ConnectTimeout = 10 * time.Second
-	}
-	delete(cfg.RuntimeParams, "replication")
-	cfg.RuntimeParams["synchronous_commit"] = "on"
-	if cfg.RuntimeParams["application_name"] == "" {
-		cfg.RuntimeParams["application_name"] = "walrelay-checkpoint"
-	}
-	s := &PostgresStore{cfg: cfg, slot: slot, opTimeout: defaultOpTimeout}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	conn, err := s.connect(ctx)
+	s, conn, err := openPostgres(ctx, dsn, slot, false)
 	if err != nil {
 		return nil, err
 	}
@@ -100,23 +85,57 @@ func NewPostgresStore(ctx context.Context, dsn, slot string) (*PostgresStore, er
 	return s, nil
 }
 
+// openPostgres parses dsn and makes the store's first connection; with
+// readOnly its sessions are read-only (default_transaction_read_only).
+func openPostgres(ctx context.Context, dsn, slot string, readOnly bool) (*PostgresStore, *pgx.Conn, error) {
+	if slot == "" {
+		return nil, nil, errors.New("checkpoint: postgres store needs a slot name: set postgres.slot")
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// The DSN may hold a password: do not echo it.
+		return nil, nil, fmt.Errorf("checkpoint: postgres store: parse postgres.dsn: %w", err)
+	}
+	if cfg.ConnectTimeout == 0 { // as replication.DefaultConnectTimeout: a silent host must not hang saves
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	delete(cfg.RuntimeParams, "replication")
+	cfg.RuntimeParams["synchronous_commit"] = "on"
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "walrelay-checkpoint"
+	}
+	if readOnly {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	s := &PostgresStore{cfg: cfg, slot: slot, opTimeout: defaultOpTimeout, readOnly: readOnly}
+	conn, err := s.connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, conn, nil
+}
+
+// ensureTable creates Schema and TableName when missing and adds the
+// catchup column to a table of an older walrelay.
 func ensureTable(ctx context.Context, conn *pgx.Conn) error {
-	var exists, hasCatchup bool
-	if err := conn.QueryRow(ctx, tableExistsSQL).Scan(&exists, &hasCatchup); err != nil {
+	st, err := inspectTable(ctx, conn)
+	if err != nil {
 		return pgErr("look up", err)
 	}
-	if exists && !hasCatchup { // created by a walrelay before the catch-up snapshots
+	if st.TableExists && !st.HasCatchup { // created by a walrelay before the catch-up snapshots
 		if _, err := conn.Exec(ctx, addCatchupSQL); err != nil {
 			return pgErr("add column catchup to", err)
 		}
 	}
-	if exists {
+	if st.TableExists {
 		return nil
 	}
 	// Check first and create only when missing: CREATE SCHEMA IF NOT EXISTS
 	// needs CREATE on the database even when the schema exists.
-	if _, err := conn.Exec(ctx, createSchemaSQL); err != nil {
-		return pgErr("create schema for", err)
+	if !st.SchemaExists {
+		if _, err := conn.Exec(ctx, createSchemaSQL); err != nil {
+			return pgErr("create schema for", err)
+		}
 	}
 	if _, err := conn.Exec(ctx, createTableSQL); err != nil {
 		return pgErr("create", err)
@@ -132,7 +151,11 @@ func (s *PostgresStore) Load(ctx context.Context) (Position, bool, error) {
 		catchup *string
 	)
 	err := s.do(ctx, func(ctx context.Context, conn *pgx.Conn) error {
-		return conn.QueryRow(ctx, loadSQL, s.slot).Scan(&text, &updated, &catchup)
+		query, err := s.loadQuery(ctx, conn)
+		if err != nil {
+			return err
+		}
+		return conn.QueryRow(ctx, query, s.slot).Scan(&text, &updated, &catchup)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Position{}, false, nil
@@ -159,6 +182,9 @@ func (s *PostgresStore) Load(ctx context.Context) (Position, bool, error) {
 // Save upserts the row for the store's slot. p.Slot may be empty but must not
 // name another slot.
 func (s *PostgresStore) Save(ctx context.Context, p Position) error {
+	if s.readOnly {
+		return fmt.Errorf("checkpoint: LSN %s not saved: the store of slot %q was opened read-only", p.LSN, s.slot)
+	}
 	if p.Slot != "" && p.Slot != s.slot {
 		return fmt.Errorf("checkpoint: save position for slot %q through the store of slot %q", p.Slot, s.slot)
 	}

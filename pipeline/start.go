@@ -16,25 +16,34 @@ import (
 )
 
 // OpenStore opens the configured checkpoint store. owner is true only for
-// the process that saves to it (walrelay run), which first removes the temp
-// files an earlier crash left; readers (walrelay status) pass false.
+// the process that saves to it (walrelay run): it creates what is missing
+// (data_dir, or the postgres store's schema and table, adding the catchup
+// column to a table of an older walrelay) and first removes the temp files
+// an earlier crash left. Readers (walrelay check and status) pass false and
+// get a read-only store that changes nothing and reports nothing stored
+// while the directory, file or table is missing; its Save fails.
 //
 // On error the Store is nil (an untyped nil, so callers' nil checks hold).
 func OpenStore(ctx context.Context, cfg *config.Config, owner bool) (checkpoint.Store, error) {
-	if cfg.Checkpoint.Store == "postgres" {
-		ps, err := checkpoint.NewPostgresStore(ctx, cfg.Postgres.DSN, cfg.Postgres.Slot)
+	switch {
+	case cfg.Checkpoint.Store == "postgres":
+		open := checkpoint.NewPostgresStore
+		if !owner {
+			open = checkpoint.NewPostgresReader
+		}
+		ps, err := open(ctx, cfg.Postgres.DSN, cfg.Postgres.Slot)
 		if err != nil {
 			return nil, err
 		}
 		return ps, nil
+	case !owner:
+		return checkpoint.NewFileReader(cfg.DataDir, cfg.Postgres.Slot)
 	}
 	fs, err := checkpoint.NewFileStore(cfg.DataDir, cfg.Postgres.Slot)
 	if err != nil {
 		return nil, err
 	}
-	if owner {
-		fs.RemoveTemps()
-	}
+	fs.RemoveTemps()
 	return fs, nil
 }
 
