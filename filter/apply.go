@@ -71,8 +71,8 @@ type ruleView struct {
 	proj    *projection
 	topic   string
 	outbox  *outboxCols
-	err     error        // the rule cannot apply to this relation (e.g. an outbox column is missing)
-	renamed *renamedMask // a column the rule masks by a former name only: halts
+	err     error          // the rule cannot apply to this relation (e.g. an outbox column is missing)
+	renamed *renamedColumn // a column the rule masks or excludes by a former name only: halts
 }
 
 // Apply decides what to publish for ch. The first rule naming ch's table
@@ -235,7 +235,7 @@ func (rs *Rules) view(ts *tableState, r *Rule, rel *event.Relation) *ruleView {
 		v.outbox, v.err = resolveOutbox(r.Outbox, rel)
 	} else {
 		v.proj = newProjection(rs.versions, rel, r.Exclude, r.Mask, r.Key)
-		v.renamed = r.renamedMask(rel, ts.formerly)
+		v.renamed = r.renamedColumn(rel, ts.formerly)
 		if r.topic != nil {
 			v.topic, v.err = r.topic.expand(func(name string) (string, error) {
 				if name == "schema" {

@@ -74,19 +74,22 @@
 // (NULL stays NULL) and announces the column as text; for a text column this
 // equals PostgreSQL's encode(sha256(convert_to(salt || col, 'UTF8')), 'hex').
 //
-// A masked column renamed while walrelay runs (ALTER TABLE ... RENAME
-// COLUMN email TO email_address) would go out unmasked under its new name:
-// the filter remembers each table's columns and pairs a column gone from a
-// new relation version with one of the same type that appeared between the
-// same remaining columns (a rename keeps the column's place). When a rule
-// that masks the old name only decides a change of such a version, Apply
-// returns a *RuleError naming the rule, table and both names, and the
-// pipeline halts until columns.mask names the new column (SIGHUP). A masked
-// column simply dropped is no error. The memory lasts for the process
-// (Succeed, Inherit); a restarted process sees the new name only, and its
-// start-up check refuses a mask no table of the rule has (CheckWhere), so
-// only a glob rule whose other tables keep the old name misses the rename
-// then.
+// A masked or excluded column that is renamed (ALTER TABLE ... RENAME
+// COLUMN email TO email_address) would go out in plain text under its new
+// name: the filter remembers each table's columns (by OID) and pairs a
+// column gone from a new relation version with one of the same type that
+// appeared between the same remaining columns (a rename keeps the column's
+// place). When a rule that masks or excludes the old name only (the new
+// name in neither list) decides a change of such a version, Apply returns a
+// *RuleError naming the rule, table and both names, and the pipeline halts
+// until columns.mask (or columns.exclude) names the new column (SIGHUP). A
+// masked or excluded column simply dropped is no error. The memory lasts
+// for the process (Succeed, Inherit) and across processes: LineageChanged
+// returns, when a table's columns change, the state of the tables a mask or
+// exclude rule names, which the pipeline saves in its data directory, and
+// SeedLineage starts the next process from it, whose first relation of a
+// table renamed while it was stopped then halts the same way. Only a table
+// whose columns no process saw before the rename goes unchecked.
 //
 // Every relation the filter passes on carries a Version unique per OID for
 // its column list, so an encoder that derives schemas per (OID, Version)

@@ -9,17 +9,29 @@ import (
 
 // lineage remembers, per table (relation OID), the columns of the newest
 // relation version the filter saw and, for each of them, the names it had
-// in earlier versions (the renames seen since). A rule that masks a column
-// by its old name would otherwise publish the renamed column in plain text:
-// renamedMask finds that. One lineage is shared by the rules that succeed
-// each other in a process (Succeed, Inherit). Reader goroutine only, like
-// Apply.
+// in earlier versions (the renames seen since). A rule that masks or
+// excludes a column by its old name would otherwise publish the renamed
+// column in plain text: renamedColumn finds that. One lineage is shared by
+// the rules that succeed each other in a process (Succeed, Inherit); the
+// part a restarted process needs is saved and seeded through
+// LineageChanged and SeedLineage (lineage_state.go). Reader goroutine
+// only, like Apply.
 type lineage struct {
 	tables map[uint32]*tableLineage
+	// changed says a table was added or changed shape or name since the
+	// lineage was last saved, reshaped that a known one changed, savedBy
+	// which rules saved it (see Rules.LineageChanged); seq orders
+	// observations.
+	changed  bool
+	reshaped bool
+	savedBy  *Rules
+	seq      uint64
 }
 
 // tableLineage is one table's columns and their former names.
 type tableLineage struct {
+	name string // schema.table when last seen (a table renamed keeps its OID)
+	seen uint64 // lineage.seq at the last observation; 0: seeded from a saved state
 	cols []event.Column
 	// formerly maps a column's name to the names it had before, oldest
 	// first, never itself. Replaced, never modified, when a version renames
@@ -35,14 +47,21 @@ func newLineage() *lineage { return &lineage{tables: map[uint32]*tableLineage{}}
 // session restart, a snapshot's relation) changes nothing, so a rename
 // seen before a restart is still known after it.
 func (l *lineage) observe(rel *event.Relation) map[string][]string {
+	l.seq++
 	h := l.tables[rel.OID]
 	if h == nil {
-		l.tables[rel.OID] = &tableLineage{cols: rel.Columns}
+		l.tables[rel.OID] = &tableLineage{name: rel.QualifiedName(), seen: l.seq, cols: rel.Columns}
+		l.changed = true
 		return nil
+	}
+	h.seen = l.seq
+	if name := rel.QualifiedName(); name != h.name {
+		h.name, l.changed, l.reshaped = name, true, true
 	}
 	if sameShape(h.cols, rel.Columns) {
 		return h.formerly
 	}
+	l.changed, l.reshaped = true, true
 	renames := renamedColumns(h.cols, rel.Columns)
 	next := map[string][]string{}
 	for _, c := range rel.Columns {
@@ -129,18 +148,20 @@ func gapColumns(cols, other []event.Column) map[int][]event.Column {
 	return out
 }
 
-// renamedMask is a column rule r masks under an old name, renamed since
-// and not masked (nor excluded) under its new name: publishing it would
-// put the values the rule masks in plain text.
-type renamedMask struct {
+// renamedColumn is a column rule r masks or excludes under an old name,
+// renamed since and neither masked nor excluded under its new name:
+// publishing it would put the values the rule hides in plain text.
+type renamedColumn struct {
 	old, new string
+	excluded bool // the old name is in columns.exclude (else columns.mask)
 }
 
-// renamedMask returns the first column of rel (formerly: its columns'
-// former names, from lineage.observe) that r masks only under a former
-// name, or nil.
-func (r *Rule) renamedMask(rel *event.Relation, formerly map[string][]string) *renamedMask {
-	if len(r.Mask) == 0 || len(formerly) == 0 {
+// renamedColumn returns the first column of rel (formerly: its columns'
+// former names, from lineage.observe) that r masks or excludes only under
+// a former name, or nil. A new name in either list is the operator's
+// decision for it.
+func (r *Rule) renamedColumn(rel *event.Relation, formerly map[string][]string) *renamedColumn {
+	if len(r.Mask) == 0 && len(r.Exclude) == 0 || len(formerly) == 0 {
 		return nil
 	}
 	for _, c := range rel.Columns {
@@ -148,20 +169,26 @@ func (r *Rule) renamedMask(rel *event.Relation, formerly map[string][]string) *r
 			continue
 		}
 		for _, old := range formerly[c.Name] {
-			if contains(r.Mask, old) {
-				return &renamedMask{old: old, new: c.Name}
+			if contains(r.Mask, old) || contains(r.Exclude, old) {
+				return &renamedColumn{old: old, new: c.Name, excluded: !contains(r.Mask, old)}
 			}
 		}
 	}
 	return nil
 }
 
-// halt is the error that halts the pipeline: the rule, the table (in the RuleError), the
-// old and new names, and the fix.
-func (m *renamedMask) halt(rs *Rules, r *Rule, ch *event.Change) *RuleError {
-	e := rs.ruleError(r, ch, fmt.Errorf("masked column %q was renamed to %q, which the rule does not mask: "+
-		"its values would be published unmasked", m.old, m.new), m.new,
-		fmt.Sprintf("update columns.mask of rules[%d] to mask %q, the column's new name", r.Index, m.new))
+// halt is the error that halts the pipeline: the rule, the table (in the
+// RuleError), the old and new names, and the fix. An excluded column's
+// message is the masked one's with "exclude" for "mask".
+func (m *renamedColumn) halt(rs *Rules, r *Rule, ch *event.Change) *RuleError {
+	kind, list, shown := "masked", "mask", "unmasked"
+	if m.excluded {
+		kind, list, shown = "excluded", "exclude", "in plain text"
+	}
+	e := rs.ruleError(r, ch, fmt.Errorf("%s column %q was renamed to %q, which the rule does not %s: "+
+		"its values would be published %s", kind, m.old, m.new, list, shown), m.new,
+		fmt.Sprintf("update columns.%s of rules[%d] to %s %q, the column's new name, and keep %q: "+
+			"changes from before the rename may be replayed from the checkpoint", list, r.Index, list, m.new, m.old))
 	e.Where = ""
 	return e
 }

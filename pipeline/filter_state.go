@@ -25,8 +25,11 @@ type filterState struct {
 	pendingTx *event.Tx     // the transaction in flight when pending was loaded
 	lastTx    *event.Tx     // the transaction of the last change routed
 
-	latest atomic.Pointer[filter.Rules] // pending if any, else current
-	poller *publicationPoller
+	latest       atomic.Pointer[filter.Rules] // pending if any, else current
+	dataDir      string                       // where the column lineage is saved (lineage_file.go); "" = not saved
+	lineageAt    time.Time                    // when it was last saved
+	lineageSaved []byte                       // what was last saved by this session (JSON)
+	poller       *publicationPoller
 	// exits reports whether an error now ends the process rather than
 	// restarting the session: before any session of this Run streamed (Run
 	// returns such errors). A session whose Run had one before (prev rules)
@@ -49,7 +52,9 @@ func (s *session) filterState() *filterState { return s.filter }
 // either (a table changed under them), the pipeline halts again at the
 // first change they cannot decide (filter.RuleError), until the file is
 // fixed. A catalog that cannot be read is logged; the rules are then
-// checked as changes arrive.
+// checked as changes arrive. The first session's rules start from the
+// column lineage the previous process saved (seedLineage), later ones
+// inherit it from the session before.
 func (s *session) openFilter(ctx context.Context) (*filterState, error) {
 	prev := s.rs.rules
 	tables, terr := checkedTables(ctx, s.db, s.excludedTables())
@@ -75,7 +80,12 @@ func (s *session) openFilter(ctx context.Context) (*filterState, error) {
 		rules = prev
 	}
 	rules.Inherit(prev) // the renames seen so far: a masked column renamed halts
-	st := &filterState{current: rules, exits: func() bool { return prev == nil && !s.streamed }}
+	if prev == nil {
+		if err := s.seedLineage(ctx, rules); err != nil {
+			return nil, err
+		}
+	}
+	st := &filterState{current: rules, dataDir: s.cfg.DataDir, exits: func() bool { return prev == nil && !s.streamed }}
 	st.latest.Store(rules)
 	s.filter = st
 	s.log.Info().Str("rules", s.cfg.Rules).Int("rules_count", len(rules.Rules)).Int("message_routes", len(rules.Messages)).
@@ -104,11 +114,15 @@ func (s *session) keepRules(err, perr error, msg string) {
 	}
 }
 
-// closeFilter stops s's poller and hands its newest rules to the next
-// session of the Run. It is safe to call when s has no rules.
+// closeFilter stops s's poller, saves the column lineage if it changed
+// (lineage_file.go) and hands its newest rules to the next session of the
+// Run. It is safe to call when s has no rules.
 func (s *session) closeFilter() {
 	if st := s.filter; st != nil {
 		st.stopPoller()
+		if err := st.saveLineage(true, s.log); err != nil {
+			s.log.Error().Err(err).Msg("column lineage not saved")
+		}
 		s.rs.rules = st.latest.Load()
 		s.filter = nil
 	}
@@ -193,6 +207,12 @@ func (st *filterState) apply(ch *event.Change, log zerolog.Logger) (filter.Decis
 	}
 	st.lastTx = ch.Tx
 	d, err := st.current.Apply(ch)
+	if serr := st.saveLineage(false, log); serr != nil {
+		if err == nil {
+			return filter.Decision{}, serr
+		}
+		log.Error().Err(serr).Msg("column lineage not saved")
+	}
 	if err != nil {
 		err = st.halt(err)
 	}

@@ -1,0 +1,145 @@
+package filter
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// LineageState is the part of the column lineage (see lineage) that a
+// restarted process needs to see a rename made while walrelay was stopped:
+// for every table a rule that masks or excludes columns names, the columns
+// of the newest relation version seen and their former names. The pipeline
+// saves it in the data directory (LineageChanged) and seeds the rules of
+// the next process with it (SeedLineage), whose first relation of the table
+// is then compared with it as with one seen in the same process.
+type LineageState struct {
+	Version int            `json:"version"` // LineageVersion
+	Tables  []LineageTable `json:"tables"`  // sorted by OID
+	// Omitted is how many tables were left out to keep the state within
+	// MaxLineageTables (the least recently seen); not saved.
+	Omitted int `json:"-"`
+}
+
+// LineageTable is one table of a LineageState. A table is identified by
+// its OID: renaming it keeps the OID (and the lineage), dropping and
+// re-creating it makes a new one (no rename).
+type LineageTable struct {
+	OID      uint32              `json:"oid"`
+	Table    string              `json:"table"` // schema.table when last seen, for the reader
+	Columns  []LineageColumn     `json:"columns"`
+	Formerly map[string][]string `json:"formerly,omitempty"` // column -> its former names, oldest first
+}
+
+// LineageColumn is a column's name and type, as in event.Column.
+type LineageColumn struct {
+	Name     string `json:"name"`
+	TypeOID  uint32 `json:"type_oid"`
+	TypeName string `json:"type"`
+}
+
+// LineageVersion is the format of LineageState that SeedLineage reads.
+const LineageVersion = 1
+
+// MaxLineageTables bounds a LineageState: beyond it the least recently
+// seen tables are left out (Omitted). It is far above the tables a rules
+// file masks or excludes columns of in practice.
+const MaxLineageTables = 10000
+
+// LineagePending reports whether LineageChanged(true) would return a
+// state: a table rs masks or excludes columns of was seen for the first
+// time or changed shape or name since the last save, or rs are not the
+// rules that saved it (rules loaded since may name other tables). It costs
+// a comparison, so it can run after every Apply. Reader goroutine only.
+func (rs *Rules) LineagePending() bool {
+	l := rs.lineage
+	return l != nil && (l.changed || l.savedBy != rs)
+}
+
+// LineageChanged returns the lineage state to save, if LineagePending;
+// with all false, only if a table already known changed shape or name
+// (a rename must be saved before the change is published; new tables can
+// wait for the next save). ok is false when there is nothing to save. The
+// state is then taken as saved (see LineageUnsaved). Reader goroutine only.
+func (rs *Rules) LineageChanged(all bool) (st *LineageState, ok bool) {
+	l := rs.lineage
+	if !rs.LineagePending() || !all && !l.reshaped {
+		return nil, false
+	}
+	l.changed, l.reshaped, l.savedBy = false, false, rs
+	return rs.lineageState(), true
+}
+
+// lineageState builds the state of the tables rs masks or excludes
+// columns of.
+func (rs *Rules) lineageState() *LineageState {
+	var hs []*tableLineage
+	oids := map[*tableLineage]uint32{}
+	for oid, h := range rs.lineage.tables {
+		if rs.hides(h.name) {
+			hs = append(hs, h)
+			oids[h] = oid
+		}
+	}
+	st := &LineageState{Version: LineageVersion, Tables: []LineageTable{}}
+	if len(hs) > MaxLineageTables {
+		slices.SortFunc(hs, func(a, b *tableLineage) int { return cmp.Compare(b.seen, a.seen) })
+		st.Omitted, hs = len(hs)-MaxLineageTables, hs[:MaxLineageTables]
+	}
+	for _, h := range hs {
+		t := LineageTable{OID: oids[h], Table: h.name, Formerly: h.formerly}
+		for _, c := range h.cols {
+			t.Columns = append(t.Columns, LineageColumn{Name: c.Name, TypeOID: c.TypeOID, TypeName: c.TypeName})
+		}
+		st.Tables = append(st.Tables, t)
+	}
+	slices.SortFunc(st.Tables, func(a, b LineageTable) int { return cmp.Compare(a.OID, b.OID) })
+	return st
+}
+
+// hides reports whether a rule of rs that names table masks or excludes
+// columns.
+func (rs *Rules) hides(table string) bool {
+	return slices.ContainsFunc(rs.Rules, func(r *Rule) bool {
+		return (len(r.Mask) > 0 || len(r.Exclude) > 0) && r.matches(table)
+	})
+}
+
+// SeedLineage makes rs start from a saved lineage state (a previous
+// process's, see LineageChanged) for the tables its lineage does not know
+// yet: the first relation of such a table that Apply sees is compared with
+// the saved columns, so a masked or excluded column renamed since halts as
+// if the rename had been seen. Call it before rs's first Apply, after
+// Inherit. st may be nil.
+func (rs *Rules) SeedLineage(st *LineageState) {
+	if st == nil {
+		return
+	}
+	if rs.lineage == nil {
+		rs.lineage = newLineage()
+	}
+	l := rs.lineage
+	for _, t := range st.Tables {
+		if _, ok := l.tables[t.OID]; ok || len(t.Columns) == 0 {
+			continue
+		}
+		h := &tableLineage{name: t.Table}
+		for _, c := range t.Columns {
+			h.cols = append(h.cols, event.Column{Name: c.Name, TypeOID: c.TypeOID, TypeName: c.TypeName})
+		}
+		if len(t.Formerly) > 0 {
+			h.formerly = t.Formerly
+		}
+		l.tables[t.OID] = h
+	}
+	l.savedBy = rs // the state saved is this one
+}
+
+// LineageUnsaved says the state LineageChanged returned was not saved: the
+// next call returns it again. Reader goroutine only.
+func (rs *Rules) LineageUnsaved() {
+	if rs.lineage != nil {
+		rs.lineage.changed, rs.lineage.reshaped = true, true
+	}
+}
