@@ -24,8 +24,8 @@ func (s *session) send(ctx context.Context, txn *checkpoint.Txn, recs []event.Re
 		}
 		rec.Ack = txn.Track(size)
 		if err := s.sink.Send(ctx, rec); err != nil {
-			if errors.Is(err, sink.ErrTopicConfig) {
-				err = fatal(err) // kafka.topic_config must change first
+			if errors.Is(err, sink.ErrTopicConfig) || errors.Is(err, sink.ErrTopicRefused) {
+				err = fatal(err) // kafka.topic_config, or the topic's name, must change first
 			}
 			return i, err
 		}

@@ -51,7 +51,11 @@ func (w *writer) deadLetter(rec *event.Record, cause error) error {
 		herr.DeadLetterTopic = dlq
 		return herr
 	}
-	w.log.Warn().Err(cause).Str("dead_letter_topic", dlq).Str("event_id", eventID(rec)).
+	ev := w.log.Warn()
+	if w.refused != nil {
+		ev = w.log.Debug() // refusedTopic warned once for the whole topic
+	}
+	ev.Err(cause).Str("dead_letter_topic", dlq).Str("event_id", eventID(rec)).
 		Msg("kafka: broker rejected a record; wrote it to the dead-letter topic")
 	s.stats.deadLettered.Add(1)
 	w.ack([]*event.Record{rec}, -1)

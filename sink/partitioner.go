@@ -14,6 +14,9 @@ type topicState struct {
 	writers []*writer // by partition, started on first use
 	sticky  sticky
 	growth  growth
+	// refused is set for a topic Kafka refuses in dead_letter mode: its
+	// records all go to writers[0], which dead-letters them (refused.go).
+	refused *TopicRefusedError
 }
 
 // sticky is the partition that records without a key currently go to.

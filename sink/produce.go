@@ -27,6 +27,9 @@ import (
 // the dead-letter topic. split is set for the halves: they do not retry
 // record-level errors, which already failed for the whole batch.
 func (w *writer) flush(recs []*event.Record, split bool) error {
+	if w.refused != nil {
+		return w.deadLetterAll(recs)
+	}
 	attempts, base, err := w.produce(recs, split)
 	if err == nil {
 		w.seq = nextSequence(w.seq, len(recs))

@@ -226,7 +226,9 @@ func (s *Sink) SendNow() {
 }
 
 // route returns the writer of rec's partition, switching rec's topic to a
-// larger partition count first if the refresher saw one (regrow).
+// larger partition count first if the refresher saw one (regrow). In
+// dead_letter mode the records of a topic Kafka refuses go to its one
+// dead-letter writer (refusedTopic).
 func (s *Sink) route(ctx context.Context, rec *event.Record) (*writer, error) {
 	if rec == nil || rec.Topic == "" {
 		return nil, errors.New("kafka: Send: record without a topic")
@@ -238,6 +240,10 @@ func (s *Sink) route(ctx context.Context, rec *event.Record) (*writer, error) {
 		defer cancel()
 		defer context.AfterFunc(s.closing, cancel)()
 		n, err := s.partitions(ctx, rec.Topic)
+		var refused *TopicRefusedError
+		if errors.As(err, &refused) && s.cfg.OnFailure == OnFailureDeadLetter {
+			return s.refusedTopic(refused), nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -248,6 +254,9 @@ func (s *Sink) route(ctx context.Context, rec *event.Record) (*writer, error) {
 		}
 		s.topics[rec.Topic] = t
 		s.counts.route(t)
+	}
+	if t.refused != nil {
+		return t.writers[0], nil
 	}
 	if int(t.growth.latest.Load()) != len(t.parts) {
 		if err := s.regrow(ctx, t); err != nil {
@@ -268,12 +277,17 @@ func (s *Sink) writer(t *topicState, p int) *writer {
 	w := newWriter(s, t.name, p)
 	w.growth = &t.growth
 	t.writers[p] = w
+	s.start(w)
+	return w
+}
+
+// start runs w's goroutine, known to Close.
+func (s *Sink) start(w *writer) {
 	s.mu.Lock()
 	s.all = append(s.all, w)
 	s.writers.Add(1)
 	s.mu.Unlock()
 	go w.run()
-	return w
 }
 
 // Err returns a channel that receives the fatal error (a *HaltError) once,

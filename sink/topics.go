@@ -43,14 +43,20 @@ func (c *partitionCounts) set(topic string, n int) {
 
 // partitions returns the partition count of topic, creating the topic with
 // Config.TopicPartitions and Config.TopicReplicationFactor if it does not
-// exist. Retriable failures are retried like produce requests. Safe for
-// concurrent use (the pipeline's Send and the writers' dead-letter path).
+// exist. Retriable failures are retried like produce requests. A topic that
+// cannot exist (a name Kafka's rules forbid, checked before any request, or
+// a creation the broker refuses for good) fails at once with a
+// *TopicRefusedError. Safe for concurrent use (the pipeline's Send and the
+// writers' dead-letter path).
 func (s *Sink) partitions(ctx context.Context, topic string) (int, error) {
 	s.counts.mu.Lock()
 	n, ok := s.counts.n[topic]
 	s.counts.mu.Unlock()
 	if ok {
 		return n, nil
+	}
+	if err := checkTopicName(topic); err != nil {
+		return 0, &TopicRefusedError{Topic: topic, Err: err, Halt: s.cfg.OnFailure == OnFailureHalt}
 	}
 	log := s.log.With().Str("topic", topic).Logger()
 	created := false
@@ -71,6 +77,11 @@ func (s *Sink) partitions(ctx context.Context, topic string) (int, error) {
 		}
 		return err
 	})
+	var refused *TopicRefusedError
+	if errors.As(err, &refused) {
+		refused.Halt = s.cfg.OnFailure == OnFailureHalt
+		return 0, refused
+	}
 	if err != nil {
 		return 0, topicError(topic, err)
 	}
@@ -110,7 +121,8 @@ func (s *Sink) describe(ctx context.Context, cl *kafka.Client, topic string) (in
 // create a topic with Config.TopicConfig: a restart cannot fix that.
 var ErrTopicConfig = errors.New("the broker refused the topic configuration")
 
-// createTopic creates topic; TOPIC_ALREADY_EXISTS is success.
+// createTopic creates topic; TOPIC_ALREADY_EXISTS is success. A refusal
+// for good (refusedCreate) is a *TopicRefusedError.
 func (s *Sink) createTopic(ctx context.Context, cl *kafka.Client, topic string) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
@@ -131,6 +143,8 @@ func (s *Sink) createTopic(ctx context.Context, cl *kafka.Client, topic string) 
 		return nil
 	case errors.Is(err, kafka.TopicAlreadyExists):
 		return nil
+	case refusedCreate(err):
+		return &TopicRefusedError{Topic: topic, Err: err}
 	case errors.Is(err, kafka.TopicAuthorizationFailed), errors.Is(err, kafka.ClusterAuthorizationFailed):
 		return fmt.Errorf("not authorised to create it (%w); create it yourself with %d partitions, or grant CREATE to walrelay's principal",
 			err, s.cfg.TopicPartitions)

@@ -45,6 +45,10 @@ type writer struct {
 	acked      uint64 // records of this partition acked, dead-lettered ones included
 	lastOffset int64  // offset of the last record acked in the partition, -1 if none
 	seq        int32  // base sequence of the next batch (idempotent producer)
+
+	// refused is set on the writer of a topic Kafka refuses (dead_letter
+	// mode): it writes every record to the dead-letter topic, in Send order.
+	refused *TopicRefusedError
 }
 
 func newWriter(s *Sink, topic string, partition int) *writer {
