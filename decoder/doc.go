@@ -33,7 +33,12 @@
 // (Options.Keys). Relation.KeyOrder orders a composite key as its index
 // does (pg_index.indkey), which is Debezium's key field order; pgoutput
 // gives no order, so it comes from Options.Keys, and a key whose columns or
-// order change in the catalog makes a new version too. Types are resolved
+// order change in the catalog makes a new version too. The walsender decodes
+// a transaction before its commit is visible, so the catalog may not show
+// yet a primary key the transaction itself replaced: while its key names
+// other columns than the flagged ones, the decoder reads it again (2 ms,
+// doubling, 2 s in all), then takes the flagged columns in column order and
+// logs a warning (see KeyLookup). Types are resolved
 // once per Relation message: built-ins from pgx's type map (plus money,
 // timetz, macaddr8[] and their arrays), anything else through
 // Options.Types (a Catalog reads pg_type). A type that cannot be found is

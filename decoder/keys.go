@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/walrelay/walrelay/event"
 )
@@ -31,11 +32,13 @@ import (
 // it).
 //
 // The answer is the catalog as of the look-up, not as of the WAL being
-// decoded: the key of a change written before a primary-key change but
-// decoded after it (a backlog, a restart, or a race with the DDL) follows
-// the newer key. Debezium reads its key from the live catalog the same
-// way. Rows written under one key and decoded under another are published
-// under the key the catalog names at decode time.
+// decoded: the key order of a change written before a primary-key change
+// but decoded after it (a backlog, a restart) follows the newer key.
+// Debezium reads its key from the live catalog the same way. Under DEFAULT
+// and INDEX the key's columns are always the ones pgoutput flags; an answer
+// naming other columns is read again for up to keyRetryBudget and then
+// replaced by column order (see catalogKeyNames), so a transaction decoded
+// before its own commit is visible gets its new key's order.
 type KeyLookup interface {
 	PrimaryKey(ctx context.Context, relOID uint32) ([]string, error)
 	IdentityIndex(ctx context.Context, relOID uint32) ([]string, error)
@@ -90,15 +93,101 @@ func (d *Decoder) needsKeyLookup(rel *event.Relation) bool {
 	return n >= 2
 }
 
+// keyRetryFirst and keyRetryBudget bound catalogKeyNames' re-reads of a
+// catalog that does not show the key pgoutput flags yet: the first wait,
+// doubled after each read, and the total. Variables so tests can shorten
+// them.
+var keyRetryFirst, keyRetryBudget = 2 * time.Millisecond, 2 * time.Second
+
 // catalogKeyNames asks the catalog for the key of rel, whose flags must be
 // pgoutput's (see KeyLookup): the primary key under REPLICA IDENTITY FULL
 // and DEFAULT, the replica identity index under INDEX. Call it only when
 // needsKeyLookup(rel).
+//
+// Under DEFAULT and INDEX the answer must name the columns pgoutput flags.
+// When it does not, the catalog is behind the WAL: the walsender decodes a
+// transaction as soon as its commit record is flushed, before the commit is
+// visible to other sessions, so a transaction that replaces the primary key
+// and writes rows after the DDL is often decoded while the catalog still
+// shows the old index. catalogKeyNames then reads again after 2 ms,
+// doubling the wait, for at most keyRetryBudget. If the sets still differ
+// (a later DDL already committed, or the commit stays invisible, as under
+// synchronous replication), it returns the flagged columns in column order
+// and logs a warning (see fallbackKeyNames).
 func (d *Decoder) catalogKeyNames(ctx context.Context, rel *event.Relation) ([]string, error) {
+	names, err := d.lookupKey(ctx, rel)
+	if err != nil || rel.ReplicaIdentity == event.IdentityFull || flagsMatch(rel.Columns, names) {
+		return names, err
+	}
+	deadline := time.Now().Add(keyRetryBudget)
+	for wait := keyRetryFirst; ; wait *= 2 {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return d.fallbackKeyNames(rel, names), nil
+		}
+		if err := sleepCtx(ctx, min(wait, left)); err != nil {
+			return nil, fmt.Errorf("waiting for the catalog to show the key of %s: %w", rel.QualifiedName(), err)
+		}
+		if names, err = d.lookupKey(ctx, rel); err != nil || flagsMatch(rel.Columns, names) {
+			return names, err
+		}
+	}
+}
+
+// lookupKey is one catalog read of rel's key (see catalogKeyNames).
+func (d *Decoder) lookupKey(ctx context.Context, rel *event.Relation) ([]string, error) {
 	if rel.ReplicaIdentity == event.IdentityIndex {
 		return d.keys.IdentityIndex(ctx, rel.OID)
 	}
 	return d.keys.PrimaryKey(ctx, rel.OID)
+}
+
+// flagsMatch reports whether names, a key the catalog names, covers exactly
+// the Key columns of cols. Names that are no column of cols are ignored: a
+// publication's column list may leave key columns out of the message.
+func flagsMatch(cols []event.Column, names []string) bool {
+	for i := range cols {
+		if slices.Contains(names, cols[i].Name) != cols[i].Key {
+			return false
+		}
+	}
+	return true
+}
+
+// fallbackKeyNames names rel's Key columns in column order, for a key the
+// catalog still does not show after keyRetryBudget; catalog is its answer.
+//
+// Column order is the choice that keeps a row's key bytes stable in the
+// likely cases. The transactions decoded after the DDL becomes visible get
+// the new index's order, unknown here; a composite key is most often
+// declared in column order, and the order of the old index, which names
+// other columns, says nothing about it. When a later DDL already replaced
+// the key, the rows of this message carry a key set that the later
+// transactions do not use at all. Column order also depends on the message
+// alone, so a replay decodes the same bytes whatever the catalog shows then.
+func (d *Decoder) fallbackKeyNames(rel *event.Relation, catalog []string) []string {
+	var names []string
+	for i := range rel.Columns {
+		if rel.Columns[i].Key {
+			names = append(names, rel.Columns[i].Name)
+		}
+	}
+	d.log.Warn().Str("table", rel.QualifiedName()).Strs("flagged", names).Strs("catalog", catalog).
+		Dur("waited", keyRetryBudget).
+		Msg("the catalog's key does not match the replication stream's; the key is in column order")
+	return names
+}
+
+// sleepCtx waits for d or until ctx is done, returning ctx's error then.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // applyKey completes the key of rel, whose flags are pgoutput's, with
@@ -115,8 +204,9 @@ func applyKey(rel *event.Relation, names []string) {
 
 // keyOrder returns the indexes of the Key columns of cols in the order
 // names lists them, followed by any Key column names lacks, in column order
-// (the catalog raced a DDL the message predates). It returns nil when that
-// is column order, so a key declared in column order keeps KeyOrder nil.
+// (catalogKeyNames returns no such names; this keeps KeyOrder exactly the
+// Key columns whatever names holds). It returns nil when that is column
+// order, so a key declared in column order keeps KeyOrder nil.
 func keyOrder(cols []event.Column, names []string) []int {
 	var order []int
 	for _, n := range names {
