@@ -44,6 +44,10 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "ok    %s\n", f.What)
 			continue
 		}
+		if f.Warn {
+			fmt.Fprintf(stdout, "warn  %s\n      fix: %s\n", f.What, f.Fix)
+			continue
+		}
 		failed++
 		fmt.Fprintf(stdout, "FAIL  %s\n      fix: %s\n", f.What, f.Fix)
 	}
@@ -64,7 +68,7 @@ func checkKafka(ctx context.Context, cfg *config.Config) []replication.Finding {
 	}
 	var findings []replication.Finding
 	for _, r := range sink.Check(ctx, sc, cfg.TopicPrefix+".walrelay_check") {
-		findings = append(findings, replication.Finding(r))
+		findings = append(findings, replication.Finding{OK: r.OK, What: r.What, Fix: r.Fix})
 	}
 	return findings
 }
@@ -85,6 +89,7 @@ func checkPostgres(ctx context.Context, cfg *config.Config) []replication.Findin
 		NoTables: cfg.Rules != "" && len(captured) == 0,
 		Managed:  cfg.Rules == "" || cfg.Publication.ManageEnabled()})
 	findings = append(findings, more...)
+	findings = append(findings, checkTopics(ctx, db, cfg, captured)...)
 	if err != nil {
 		findings = append(findings, replication.Finding{What: err.Error(), Fix: "check the role's privileges"})
 	}

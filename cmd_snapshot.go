@@ -12,6 +12,7 @@ import (
 
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/filter"
+	"github.com/walrelay/walrelay/internal/pgident"
 	"github.com/walrelay/walrelay/pipeline"
 )
 
@@ -38,10 +39,12 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		flags.Usage()
 		return errors.New("snapshot: name the tables to snapshot, as schema.table")
 	}
-	for _, t := range tables {
-		if s, tb, ok := strings.Cut(t, "."); !ok || s == "" || tb == "" {
-			return fmt.Errorf("snapshot: %q is not schema.table", t)
+	for i, t := range tables {
+		name, err := pgident.Normalize(t) // the spelling walrelay compares names in
+		if err != nil {
+			return fmt.Errorf("snapshot: %w", err)
 		}
+		tables[i] = name
 	}
 	return withConfigDB(ctx, *file, func(ctx context.Context, cfg *config.Config, db *pgx.Conn) error {
 		if err := requireCaptured(ctx, *file, cfg, db, tables); err != nil {

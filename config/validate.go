@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/walrelay/walrelay/internal/pgident"
 	"github.com/walrelay/walrelay/schema"
 )
 
@@ -17,7 +18,10 @@ var identRe = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 var urlScheme = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
 
 // Validate checks the whole config (after defaults) and returns the first
-// problem found as an *Error naming the key, its line and the fix.
+// problem found as an *Error naming the key, its line and the fix. It
+// rewrites each name of postgres.tables in pgident.Format's spelling
+// ("Sales"."Orders" becomes Sales.Orders), the one the rest of walrelay
+// compares names in.
 func (c *Config) Validate() error {
 	checks := []func() *Error{c.checkPostgres, c.checkKafka, c.checkKafkaSecurity, c.checkRest, c.checkValueModes,
 		c.checkSchemaRegistry, c.checkFilter, c.checkSnapshot}
@@ -101,11 +105,13 @@ func (c *Config) checkPostgres() *Error {
 		return &Error{Key: "postgres.publication", Msg: fmt.Sprintf("%q is not a valid publication name", p.Publication),
 			Fix: "use lower-case letters, digits and underscores, at most 63 characters"}
 	}
-	for _, t := range p.Tables {
-		if s, tb, ok := strings.Cut(t, "."); !ok || s == "" || tb == "" {
-			return &Error{Key: "postgres.tables", Msg: fmt.Sprintf("%q is not schema.table", t),
-				Fix: "name each table with its schema, e.g. public.orders"}
+	for i, t := range p.Tables {
+		name, err := pgident.Normalize(t)
+		if err != nil {
+			return &Error{Key: "postgres.tables", Msg: err.Error(),
+				Fix: `name each table with its schema, e.g. public.orders; double-quote a part with a dot, e.g. "my.schema".orders`}
 		}
+		c.Postgres.Tables[i] = name // one spelling per table: compared with the names walrelay prints
 	}
 	if p.StatusInterval <= 0 {
 		return &Error{Key: "postgres.status_interval", Msg: "must be positive", Fix: "e.g. 1s"}
@@ -214,9 +220,29 @@ func (c *Config) checkRest() *Error {
 	case c.Metrics.Listen != "" && !validListen(c.Metrics.Listen):
 		return &Error{Key: "metrics.listen", Msg: fmt.Sprintf("%q is not host:port", c.Metrics.Listen),
 			Fix: "e.g. 127.0.0.1:9187 or :9187 for every interface; leave it empty for no metrics server"}
-	case c.TopicPrefix == "" || strings.ContainsAny(c.TopicPrefix, " /\\"):
-		return &Error{Key: "topic_prefix", Msg: fmt.Sprintf("%q is not a valid topic prefix", c.TopicPrefix),
-			Fix: "use letters, digits, '.', '_' and '-'"}
+	}
+	return c.checkTopicPrefix()
+}
+
+// checkTopicPrefix applies Kafka's topic-name rules to topic_prefix, which
+// starts every topic walrelay names (the dead-letter topic's default too,
+// so an illegal prefix is reported here rather than under a key the user
+// never set).
+func (c *Config) checkTopicPrefix() *Error {
+	p := c.TopicPrefix
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return &Error{Key: "topic_prefix", Msg: fmt.Sprintf("%q is not a valid topic prefix: Kafka topic names cannot contain %q", p, r),
+				Fix: "use only letters, digits, '.', '_' and '-' (ASCII)"}
+		}
+	}
+	switch {
+	case p == "":
+		return &Error{Key: "topic_prefix", Msg: `"" is not a valid topic prefix`,
+			Fix: "set it to the name consumers know this database by, e.g. app; use letters, digits, '.', '_' and '-'"}
+	case len(p) > 200:
+		return &Error{Key: "topic_prefix", Msg: fmt.Sprintf("%d characters is too long a topic prefix: Kafka topic names are at most 249", len(p)),
+			Fix: "use at most 200 characters, leaving room for .<schema>.<table>"}
 	}
 	return nil
 }

@@ -1,5 +1,7 @@
 package event
 
+import "github.com/walrelay/walrelay/internal/pgident"
+
 // Replica identity settings of a relation (pg_class.relreplident).
 const (
 	IdentityDefault = 'd'
@@ -57,8 +59,10 @@ type Relation struct {
 	KeyOrder []int
 }
 
-// QualifiedName returns "schema.table".
-func (r *Relation) QualifiedName() string { return r.Schema + "." + r.Table }
+// QualifiedName returns "schema.table" as pgident.Format prints it: as is,
+// but a schema with a dot double-quoted ("x.y".z), so the name says which
+// table it is, as users write it in postgres.tables and rules.
+func (r *Relation) QualifiedName() string { return pgident.Format(r.Schema, r.Table) }
 
 // KeyColumns returns the indexes of the key columns in key order (see
 // KeyOrder; column order when it is nil). Key fields, key bytes and the

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/walrelay/walrelay/internal/pgident"
 )
 
 // Querier runs a query; *pgx.Conn and *pgxpool.Pool satisfy it.
@@ -36,8 +38,9 @@ type Table struct {
 	Types []ColumnType
 }
 
-// QualifiedName returns "schema.table".
-func (t Table) QualifiedName() string { return t.Schema + "." + t.Name }
+// QualifiedName returns "schema.table" as event.Relation's does
+// (pgident.Format).
+func (t Table) QualifiedName() string { return pgident.Format(t.Schema, t.Name) }
 
 const tablesSQL = `
 SELECT n.nspname::text, c.relname::text,

@@ -3,6 +3,8 @@ package filter
 import (
 	"context"
 	"fmt"
+
+	"github.com/walrelay/walrelay/internal/pgident"
 )
 
 // RuleMatch is what one rule matches in the database, for walrelay check.
@@ -140,7 +142,7 @@ func (rs *Rules) keyProblems(r *Rule, t Table, missing func(Pos, string, string)
 			out = append(out, &Error{File: rs.File, Pos: r.keyPos[c],
 				Msg: fmt.Sprintf("rules[%d]: key column %q of %s is not in its replica identity (%s), so a delete's key would have it null and an update of it would not be a key change: both would leave the row's events under two keys",
 					r.Index, c, t.QualifiedName(), identityText(t)),
-				Fix: fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL, or key by replica identity columns only", t.QualifiedName())})
+				Fix: fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL; or key by replica identity columns only", pgident.SQL(t.Schema, t.Name))})
 		}
 	}
 	return out

@@ -21,6 +21,7 @@ func (s *session) newEncoder(sys replication.System) (schema.Encoder, error) {
 		Tombstones:       cfg.Kafka.TombstonesEnabled(),
 		ToastPlaceholder: cfg.ToastPlaceholder,
 		Version:          s.opts.Version,
+		TopicShared:      s.warnTopicShared,
 	}
 	// config.Validate has parsed the modes.
 	opts.DecimalMode, _ = schema.ParseDecimalMode(cfg.DecimalHandlingMode)

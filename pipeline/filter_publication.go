@@ -10,13 +10,14 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/filter"
+	"github.com/walrelay/walrelay/internal/pgident"
 	"github.com/walrelay/walrelay/replication"
 )
 
 // pubTable is a table as (schema, name), so names with dots stay unambiguous.
 type pubTable struct{ schema, name string }
 
-func (t pubTable) String() string { return t.schema + "." + t.name }
+func (t pubTable) String() string { return pgident.Format(t.schema, t.name) }
 
 func (t pubTable) sql() string { return pgx.Identifier{t.schema, t.name}.Sanitize() }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/config"
+	"github.com/walrelay/walrelay/internal/pgident"
 	"github.com/walrelay/walrelay/replication"
 )
 
@@ -280,7 +281,7 @@ func readMembership(ctx context.Context, db *pgx.Conn, pub string, tables []stri
 	}
 	schemas, names := make([]string, len(tables)), make([]string, len(tables))
 	for i, t := range tables {
-		schemas[i], names[i], _ = strings.Cut(t, ".")
+		schemas[i], names[i], _ = pgident.Cut(t)
 	}
 	member := `EXISTS (SELECT 1 FROM pg_publication_rel pr WHERE pr.prpubid = $3::oid AND pr.prrelid = c.oid)`
 	if version >= pubNamespaceVersion {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
@@ -13,6 +12,7 @@ import (
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/filter"
+	"github.com/walrelay/walrelay/internal/pgident"
 	"github.com/walrelay/walrelay/replication"
 )
 
@@ -110,7 +110,7 @@ func CapturedTables(ctx context.Context, cfg *config.Config, rules *filter.Rules
 	}
 	excluded := excludedTables(cfg)
 	for _, n := range names {
-		s, t, ok := strings.Cut(n, ".")
+		s, t, ok := pgident.Cut(n)
 		keep := ok && s != "" && t != "" && !excluded[n]
 		switch {
 		case !keep:

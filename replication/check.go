@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/pgident"
 )
 
 // Finding is one result of a prerequisite check: OK, or a problem with the
@@ -16,6 +17,10 @@ type Finding struct {
 	OK   bool
 	What string
 	Fix  string
+	// Warn marks a problem that does not stop walrelay from streaming
+	// (check prints it as a warning and does not fail): tables mixed in one
+	// topic, a table of a capture-all set that is never captured.
+	Warn bool
 }
 
 // CheckOptions names what `walrelay check` verifies.
@@ -194,18 +199,18 @@ func checkViaRoot(ctx context.Context, db *pgx.Conn, o CheckOptions, pub Publica
 // ones, and the top-level ones of its schemas (PostgreSQL 15+) or of the
 // database (FOR ALL TABLES).
 func PublishedPartitioned(ctx context.Context, db *pgx.Conn, pub Publication, version int) ([]string, error) {
-	sql := `SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	sql := `SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.relkind = 'p' AND (c.oid IN (SELECT prrelid FROM pg_publication_rel WHERE prpubid = $1)
 			OR NOT c.relispartition AND $2 AND n.nspname NOT IN ('pg_catalog', 'information_schema')`
 	if version >= schemaPubVersion {
 		sql += `
 			OR NOT c.relispartition AND c.relnamespace IN (SELECT pnnspid FROM pg_publication_namespace WHERE pnpubid = $1)`
 	}
-	rows, err := db.Query(ctx, sql+") ORDER BY 1", pub.OID, pub.AllTables)
+	rows, err := db.Query(ctx, sql+") ORDER BY 1, 2", pub.OID, pub.AllTables)
 	if err != nil {
 		return nil, fmt.Errorf("listing the partitioned tables of publication %q: %w", pub.Name, err)
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	out, err := collectNames(rows)
 	if err != nil {
 		return nil, fmt.Errorf("listing the partitioned tables of publication %q: %w", pub.Name, err)
 	}
@@ -219,6 +224,8 @@ type tableIdentity struct {
 	hasPK    bool
 	exists   bool
 	identIdx bool
+	kind     string // relationKind: "" for a table logical decoding publishes
+	listed   bool   // named in postgres.tables (not found by listing every table)
 }
 
 func checkTables(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, error) {
@@ -236,35 +243,37 @@ func checkTables(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, 
 	return out, nil
 }
 
-const identityQuery = `SELECT c.relreplident::text,
+const identityQuery = `SELECT c.relreplident::text, c.relkind::text, c.relpersistence::text,
 	EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
 	EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`
+WHERE n.nspname = $1 AND c.relname = $2`
 
 // capturedTables reads the identity of the named tables, or of every user
 // table when names is empty.
 func capturedTables(ctx context.Context, db *pgx.Conn, names []string) ([]tableIdentity, error) {
-	if len(names) == 0 {
-		rows, err := db.Query(ctx, `SELECT n.nspname || '.' || c.relname FROM pg_class c
+	listed := len(names) > 0
+	if !listed {
+		rows, err := db.Query(ctx, `SELECT n.nspname::text, c.relname::text FROM pg_class c
 			JOIN pg_namespace n ON n.oid = c.relnamespace
-			WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+			WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence <> 't'
 			AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'walrelay') AND n.nspname NOT LIKE 'pg_toast%'
-			ORDER BY 1`)
+			ORDER BY 1, 2`)
 		if err != nil {
 			return nil, fmt.Errorf("listing tables: %w", err)
 		}
-		if names, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		if names, err = collectNames(rows); err != nil {
 			return nil, fmt.Errorf("listing tables: %w", err)
 		}
 	}
 	out := make([]tableIdentity, 0, len(names))
 	for _, name := range names {
-		t := tableIdentity{name: name}
-		schema, table, _ := strings.Cut(name, ".")
-		err := db.QueryRow(ctx, identityQuery, schema, table).Scan(&t.ident, &t.hasPK, &t.identIdx)
+		t := tableIdentity{name: name, listed: listed}
+		schema, table, _ := pgident.Cut(name)
+		var kind, persistence string
+		err := db.QueryRow(ctx, identityQuery, schema, table).Scan(&t.ident, &kind, &persistence, &t.hasPK, &t.identIdx)
 		if err == nil {
-			t.exists = true
+			t.exists, t.kind = true, relationKind(kind, persistence)
 		} else if err != pgx.ErrNoRows {
 			return nil, fmt.Errorf("reading table %s: %w", name, err)
 		}
@@ -278,6 +287,11 @@ func tableFinding(t tableIdentity) Finding {
 	switch {
 	case !t.exists:
 		return Finding{What: fmt.Sprintf("table %s does not exist", t.name), Fix: "create it, or remove it from postgres.tables"}
+	case t.kind != "" && t.listed:
+		return Finding{What: fmt.Sprintf("%s is %s: it cannot be captured", t.name, t.kind), Fix: uncapturableFix(t.name, t.kind)}
+	case t.kind != "": // every table is captured: this one is left out
+		return Finding{Warn: true, What: fmt.Sprintf("table %s is %s: logical decoding skips it, so its changes are not captured", t.name, t.kind),
+			Fix: fmt.Sprintf("ALTER TABLE %s SET LOGGED; to capture it", q)}
 	case t.ident == "f":
 		return Finding{OK: true, What: fmt.Sprintf("table %s: REPLICA IDENTITY FULL", t.name)}
 	case t.ident == "i" && t.identIdx:

@@ -70,8 +70,9 @@ func PublishesPartitioned(ctx context.Context, db *pgx.Conn, pub Publication, ad
 		return false, nil
 	}
 	var n int
+	schemas, tables := splitNames(add)
 	err = db.QueryRow(ctx, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relkind = 'p' AND n.nspname || '.' || c.relname = ANY($1)`, add).Scan(&n)
+		WHERE c.relkind = 'p' AND (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, schemas, tables).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("postgres: looking for partitioned tables in postgres.tables: %w", err)
 	}
@@ -190,11 +191,11 @@ const ViaRootSetMessage = "set publish_via_partition_root on the publication: ch
 // as its partitions, so that view is not asked. EnsurePublication adds
 // them; pipeline's recordCatchup records their catch-up first.
 func MissingMembers(ctx context.Context, db *pgx.Conn, pub Publication, want []string, version int) ([]string, error) {
-	sql := `SELECT n.nspname || '.' || c.relname FROM pg_publication_rel pr
+	sql := `SELECT n.nspname::text, c.relname::text FROM pg_publication_rel pr
 		JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE pr.prpubid = $1`
 	if version >= schemaPubVersion {
-		sql += ` UNION SELECT n.nspname || '.' || c.relname FROM pg_publication_namespace pn
+		sql += ` UNION SELECT n.nspname::text, c.relname::text FROM pg_publication_namespace pn
 		JOIN pg_namespace n ON n.oid = pn.pnnspid JOIN pg_class c ON c.relnamespace = n.oid
 		WHERE pn.pnpubid = $1 AND c.relkind IN ('r', 'p')`
 	}
@@ -202,7 +203,7 @@ func MissingMembers(ctx context.Context, db *pgx.Conn, pub Publication, want []s
 	if err != nil {
 		return nil, fmt.Errorf("postgres: listing tables of publication %q: %w", pub.Name, err)
 	}
-	have, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	have, err := collectNames(rows)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: listing tables of publication %q: %w", pub.Name, err)
 	}
@@ -217,30 +218,52 @@ func MissingMembers(ctx context.Context, db *pgx.Conn, pub Publication, want []s
 
 // requireTables returns an error naming the tables of names ("schema.table",
 // from postgres.tables) that are not tables in the database: renamed or
-// dropped since the config was written, or never there.
+// dropped since the config was written, or never there
+// (*MissingTablesError); or else the first that exists but cannot be
+// captured, a view or an unlogged table (*UncapturableTableError).
 func requireTables(ctx context.Context, db *pgx.Conn, names []string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	schemas, tables := make([]string, len(names)), make([]string, len(names))
-	for i, n := range names {
-		schemas[i], tables[i], _ = strings.Cut(n, ".")
-	}
-	rows, err := db.Query(ctx, `SELECT x.s || '.' || x.t FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(s, t, i)
-		WHERE NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-			WHERE n.nspname = x.s AND c.relname = x.t AND c.relkind IN ('r', 'p'))
+	schemas, tables := splitNames(names)
+	rows, err := db.Query(ctx, `SELECT x.i::int, coalesce(c.relkind::text, ''), coalesce(c.relpersistence::text, '')
+		FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(s, t, i)
+		LEFT JOIN pg_namespace n ON n.nspname = x.s
+		LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = x.t
+		WHERE c.oid IS NULL OR c.relkind NOT IN ('r', 'p') OR c.relpersistence <> 'p'
 		ORDER BY x.i`, schemas, tables)
 	if err != nil {
 		return fmt.Errorf("postgres: looking up the tables of postgres.tables: %w", err)
 	}
-	absent, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	type found struct {
+		i                 int
+		kind, persistence string
+	}
+	bad, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (found, error) {
+		var f found
+		err := r.Scan(&f.i, &f.kind, &f.persistence)
+		return f, err
+	})
 	if err != nil {
 		return fmt.Errorf("postgres: looking up the tables of postgres.tables: %w", err)
 	}
-	if len(absent) == 0 {
-		return nil
+	var absent []string
+	var odd *UncapturableTableError
+	for _, f := range bad {
+		name := names[f.i-1]
+		if f.kind == "" {
+			absent = append(absent, name)
+		} else if odd == nil {
+			odd = &UncapturableTableError{Table: name, Kind: relationKind(f.kind, f.persistence)}
+		}
 	}
-	return &MissingTablesError{Tables: absent}
+	switch {
+	case len(absent) > 0:
+		return &MissingTablesError{Tables: absent}
+	case odd != nil:
+		return odd
+	}
+	return nil
 }
 
 // MissingTablesError says that configured tables do not exist.
@@ -250,15 +273,6 @@ func (e *MissingTablesError) Error() string {
 	return fmt.Sprintf("postgres.tables names %s, which is not a table in the database (renamed or dropped?): "+
 		"set postgres.tables to each table's current schema.name (or capture it with the rules file), or remove it",
 		strings.Join(e.Tables, ", "))
-}
-
-func quoteTables(tables []string) string {
-	q := make([]string, len(tables))
-	for i, t := range tables {
-		s, tb, _ := strings.Cut(t, ".")
-		q[i] = pgx.Identifier{s, tb}.Sanitize()
-	}
-	return strings.Join(q, ", ")
 }
 
 func contains(list []string, s string) bool {

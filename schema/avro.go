@@ -91,7 +91,7 @@ func NewAvro(o Options, ao AvroOptions) (*AvroEncoder, error) {
 		msgTopic: MessageTopic(o.TopicPrefix),
 		msgTexts: messageSchemas(o.BinaryMode),
 		ph:       newPlaceholders(o.ToastPlaceholder),
-		topics:   newTopicCache(o.TopicPrefix),
+		topics:   newTopicCache(o.TopicPrefix, o.TopicShared),
 		plans:    planCache{m: map[planKey]*avroPlan{}},
 		keyJSON:  NewJSON(o),
 	}, nil

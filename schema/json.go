@@ -18,9 +18,10 @@ type JSONEncoder struct {
 	msgTopic string
 	ph       *placeholders
 	plans    *jsonPlans
-	srcHead  string // the source block up to its ts_ms, escaped once
-	srcDB    string // the source block's db field, escaped once
-	arena    arena  // the bytes of the records Encode returns
+	topics   *topicCache // default topics, and their collisions (Options.TopicShared)
+	srcHead  string      // the source block up to its ts_ms, escaped once
+	srcDB    string      // the source block's db field, escaped once
+	arena    arena       // the bytes of the records Encode returns
 }
 
 var _ Encoder = (*JSONEncoder)(nil)
@@ -35,6 +36,7 @@ func NewJSON(o Options) *JSONEncoder {
 		msgTopic: MessageTopic(o.TopicPrefix),
 		ph:       newPlaceholders(o.ToastPlaceholder),
 		plans:    newJSONPlans(o.TopicPrefix),
+		topics:   newTopicCache(o.TopicPrefix, o.TopicShared),
 		srcHead:  jsonSourceHead(o.Version, o.TopicPrefix),
 		srcDB:    string(appendJSONString([]byte(`,"db":`), o.Database)),
 	}
@@ -83,7 +85,13 @@ func (e *JSONEncoder) encodeRow(buf []byte, ls *[2]recordLayout, ch *event.Chang
 	ct := eventTime(ch, now)
 	p := e.plans.get(rel)
 	l := &ls[0]
-	l.topic = cmp.Or(ch.Topic, p.topic)
+	if l.topic = ch.Topic; l.topic == "" {
+		l.topic = p.topic
+		if !p.noted.Load() { // once per plan: the cache reports shared topics
+			e.topics.get(rel)
+			p.noted.Store(true)
+		}
+	}
 	if ch.Op != event.OpTruncate && hasKey(rel) {
 		row := ch.After
 		if ch.Op == event.OpDelete {

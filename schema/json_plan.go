@@ -2,6 +2,7 @@ package schema
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/walrelay/walrelay/event"
 )
@@ -10,15 +11,18 @@ import (
 // relation, escaped once: the default topic, each column's `"name":` and
 // the source block's `,"schema":...,"table":...`.
 type jsonPlan struct {
-	rel    *event.Relation
-	topic  string
+	rel   *event.Relation
+	topic string
+	// noted: a change went to topic and the encoder's topic cache knows it
+	// (collisions, Options.TopicShared); set once, read per change.
+	noted  atomic.Bool
 	names  []string // names[i] is column i's JSON name and colon
 	tables string   // `,"schema":<schema>,"table":<table>`
 }
 
-// newJSONPlan escapes rel's names.
-func newJSONPlan(prefix string, rel *event.Relation) *jsonPlan {
-	p := &jsonPlan{rel: rel, topic: Topic(prefix, rel), names: make([]string, len(rel.Columns))}
+// newJSONPlan escapes rel's names; topic is rel's default topic.
+func newJSONPlan(rel *event.Relation, topic string) *jsonPlan {
+	p := &jsonPlan{rel: rel, topic: topic, names: make([]string, len(rel.Columns))}
 	for i := range rel.Columns {
 		p.names[i] = string(append(appendJSONString(nil, rel.Columns[i].Name), ':'))
 	}
@@ -56,7 +60,7 @@ func (c *jsonPlans) get(rel *event.Relation) *jsonPlan {
 	if p != nil && (p.rel == rel || sameNames(p.rel, rel)) {
 		return p
 	}
-	p = newJSONPlan(c.prefix, rel)
+	p = newJSONPlan(rel, Topic(c.prefix, rel))
 	c.mu.Lock()
 	c.m[rel.OID] = p
 	c.mu.Unlock()

@@ -57,6 +57,11 @@ type Options struct {
 	// Now gives the processing time printed as ts_ms/ts_us/ts_ns. Default
 	// time.Now.
 	Now func() time.Time
+	// TopicShared, when set, is called once for each pair of tables whose
+	// changes go to one default topic (or to two Kafka treats as one), when
+	// the second one's first change (or snapshot row) is encoded. Tables a
+	// rule routes elsewhere are not counted. Called from any goroutine.
+	TopicShared func(SharedTopic)
 }
 
 // withDefaults returns o with empty fields set to their defaults.

@@ -75,13 +75,17 @@ type topicCache struct {
 	prefix string
 	mu     sync.RWMutex
 	m      map[topicKey]string
+	owners topicOwners
+	shared func(SharedTopic) // Options.TopicShared; nil: not reported
 }
 
-func newTopicCache(prefix string) *topicCache {
-	return &topicCache{prefix: prefix, m: make(map[topicKey]string)}
+func newTopicCache(prefix string, shared func(SharedTopic)) *topicCache {
+	return &topicCache{prefix: prefix, m: make(map[topicKey]string), shared: shared}
 }
 
-// get returns the topic of rel.
+// get returns the default topic of rel. The first time a relation version
+// is asked for, a second table on the same topic (or one Kafka treats as
+// the same) is reported to shared.
 func (c *topicCache) get(rel *event.Relation) string {
 	k := topicKey{oid: rel.OID, version: rel.Version, schema: rel.Schema, table: rel.Table}
 	c.mu.RLock()
@@ -91,6 +95,9 @@ func (c *topicCache) get(rel *event.Relation) string {
 		return t
 	}
 	t = Topic(c.prefix, rel)
+	if st, ok := c.owners.claim(t, rel.OID, rel.QualifiedName()); ok && c.shared != nil {
+		c.shared(st)
+	}
 	c.mu.Lock()
 	c.m[k] = t
 	c.mu.Unlock()

@@ -32,7 +32,7 @@ func TestTopic(t *testing.T) {
 
 func TestTopicCacheFollowsRenames(t *testing.T) {
 	t.Parallel()
-	c := newTopicCache("app")
+	c := newTopicCache("app", nil)
 	rel := &event.Relation{OID: 1, Version: 1, Schema: "public", Table: "a"}
 	if got := c.get(rel); got != "app.public.a" {
 		t.Fatalf("get = %q", got)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/walrelay/walrelay/decoder"
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/pgident"
 )
 
 // Table names a table to snapshot.
@@ -16,13 +17,15 @@ type Table struct {
 	Name   string
 }
 
-// String returns "schema.name".
-func (t Table) String() string { return t.Schema + "." + t.Name }
+// String returns "schema.name" as pgident.Format prints it (a part that
+// needs it double-quoted), which ParseTable reads back.
+func (t Table) String() string { return pgident.Format(t.Schema, t.Name) }
 
-// ParseTable parses "schema.name" (no quoting; the first dot separates).
+// ParseTable parses "schema.name" with pgident's rules: the first dot
+// separates, a double-quoted part may hold dots ("x.y".z).
 func ParseTable(s string) (Table, error) {
-	schema, name, ok := strings.Cut(s, ".")
-	if !ok || schema == "" || name == "" {
+	schema, name, ok := pgident.Cut(s)
+	if !ok {
 		return Table{}, fmt.Errorf("snapshot: table %q is not schema.table", s)
 	}
 	return Table{Schema: schema, Name: name}, nil
