@@ -14,18 +14,26 @@ import (
 // the publication holds; so does this. Only streamed changes are checked,
 // on the publisher goroutine: snapshot rows (read by several workers) come
 // from the configured tables anyway.
+//
+// A table of postgres.tables is captured by OID, not only by name: one
+// renamed or moved (ALTER TABLE ... RENAME TO / SET SCHEMA) while the
+// session streams keeps its OID and its place in the publication, and its
+// changes go on being published, under its new name and on its topic, with
+// a warning (capture_follow.go).
 type captureSet struct {
-	tables map[string]bool // nil: everything the publication sends is captured
-	last   *event.Relation // one-entry cache: consecutive changes mostly share a relation
-	keep   bool            // whether last is captured
-	warned map[string]bool // tables whose dropped changes were logged
+	tables map[string]bool           // nil: everything the publication sends is captured
+	oids   map[uint32]*followedTable // the tables of postgres.tables, by OID
+	last   *event.Relation           // one-entry cache: consecutive changes mostly share a relation
+	keep   bool                      // whether last is captured
+	warned map[string]bool           // tables whose dropped changes were logged
 }
 
-// newCaptureSet returns the capture set of postgres.tables; nil (capture
-// all) without tables, and before PostgreSQL 13: without
-// publish_via_partition_root a partitioned table's changes arrive under
-// its partitions' names, which postgres.tables does not list.
-func (s *session) newCaptureSet(ctx context.Context) (*captureSet, error) {
+// newCaptureSet returns the capture set of postgres.tables, whose tables
+// the session start found as follow; nil (capture all) without tables, and
+// before PostgreSQL 13: without publish_via_partition_root a partitioned
+// table's changes arrive under its partitions' names, which
+// postgres.tables does not list.
+func (s *session) newCaptureSet(ctx context.Context, follow []followedTable) (*captureSet, error) {
 	if len(s.cfg.Postgres.Tables) == 0 {
 		return nil, nil
 	}
@@ -33,16 +41,22 @@ func (s *session) newCaptureSet(ctx context.Context) (*captureSet, error) {
 	if err != nil || version < replication.ViaRootVersion {
 		return nil, err
 	}
-	c := &captureSet{tables: map[string]bool{}, warned: map[string]bool{}}
+	c := &captureSet{tables: map[string]bool{}, oids: map[uint32]*followedTable{}, warned: map[string]bool{}}
 	for _, t := range s.cfg.Postgres.Tables {
 		c.tables[t] = true
+	}
+	for i := range follow {
+		f := follow[i]
+		c.oids[f.OID] = &f
 	}
 	return c, nil
 }
 
 // captures reports whether ch is published: a snapshot row, a change
-// without a relation (a logical message), or one of a listed table. The
-// first dropped change of each other table is logged.
+// without a relation (a logical message), or one of a listed table (by
+// OID, whatever its name now, or by name). The first dropped change of
+// each other table is logged, and so is the first change of a listed table
+// under a new name.
 func (s *session) captures(ch *event.Change) bool {
 	c := s.capture
 	if c == nil || ch.Relation == nil || ch.Snapshot != "" {
@@ -52,7 +66,18 @@ func (s *session) captures(ch *event.Change) bool {
 		return c.keep
 	}
 	name := ch.Relation.QualifiedName()
-	c.last, c.keep = ch.Relation, c.tables[name]
+	c.last = ch.Relation
+	if f := c.oids[ch.Relation.OID]; f != nil {
+		if f.Name != name {
+			f.Name = name
+			if !sameTable(f.Listed, name) {
+				s.warnFollowed(*f)
+			}
+		}
+		c.keep = true
+		return true
+	}
+	c.keep = c.tables[name]
 	if !c.keep && !c.warned[name] {
 		c.warned[name] = true
 		s.log.Warn().Str("table", name).Str("publication", s.cfg.Postgres.Publication).

@@ -5,7 +5,6 @@ import (
 
 	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/filter"
-	"github.com/walrelay/walrelay/replication"
 )
 
 // preparePublication makes sure the publication is ready before streaming.
@@ -21,14 +20,7 @@ import (
 // replication connection exists.
 func (s *session) preparePublication(ctx context.Context) error {
 	if s.cfg.Rules == "" {
-		if err := s.recordCatchup(ctx, s.cfg.Postgres.Tables); err != nil {
-			return err
-		}
-		var err error
-		if s.capture, err = s.newCaptureSet(ctx); err != nil {
-			return err
-		}
-		return replication.EnsurePublication(ctx, s.db, s.cfg.Postgres.Publication, s.cfg.Postgres.Tables, s.log)
+		return s.prepareCaptured(ctx) // capture_follow.go
 	}
 	st, err := s.openFilter(ctx)
 	if err != nil {

@@ -37,8 +37,9 @@ const (
 		"changes made to it meanwhile, deletes included, were not decoded"
 	msgRemovedReadded = "removed from the publication by hand: added it back; changes made to it meanwhile, deletes " +
 		"included, were not decoded, and snapshot.mode never takes no catch-up snapshot (walrelay snapshot publishes its rows)"
-	msgTableGone = "a table of postgres.tables no longer exists (dropped or renamed): the other tables stream on, but " +
-		"walrelay's next start, or session restart, fails until postgres.tables no longer names it"
+	msgTableGone = "a table of postgres.tables no longer exists under that name: if it was renamed or moved, walrelay " +
+		"captures it under its new name until it stops; the next start (if it was dropped, the next session " +
+		"restart too) fails until postgres.tables names it as it is now, or no longer names it"
 	msgWatchFailing = "publication not checked: a table removed from it by hand is not noticed until a check succeeds"
 	msgWatchBack    = "publication checked again"
 )
@@ -113,7 +114,7 @@ func (s *session) watchPublication(ctx context.Context) (stop func()) {
 	if !watchesPublication(s.cfg) {
 		return func() {}
 	}
-	c := &watchConn{dsn: s.cfg.Postgres.DSN, pub: s.cfg.Postgres.Publication, tables: s.cfg.Postgres.Tables}
+	c := &watchConn{dsn: s.cfg.Postgres.DSN, pub: s.cfg.Postgres.Publication, tables: s.listedTables()}
 	w := &publicationWatch{
 		pub: c.pub, every: s.cfg.Publication.PollInterval, log: s.log.With().Str("stage", "publication").Logger(),
 		check:   c.check,

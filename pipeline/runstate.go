@@ -37,6 +37,10 @@ type runState struct {
 	// the progress log and status.json count the whole process, as
 	// walrelay_events_total does.
 	events uint64
+	// followed are the tables of postgres.tables (no rules file) the
+	// sessions found, by OID -> listed name: a later session finds a table
+	// renamed or moved since by its OID (capture_follow.go).
+	followed map[uint32]string
 }
 
 // close stops the embedded registry, if one runs. Run calls it when it returns.

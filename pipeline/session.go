@@ -30,6 +30,7 @@ type session struct {
 
 	filter  *filterState // nil without a rules file
 	capture *captureSet  // postgres.tables without a rules file (capture_set.go); nil: capture all
+	tables  []string     // postgres.tables under their current names (capture_follow.go); nil: as configured
 
 	store     checkpoint.Store
 	db        *pgx.Conn

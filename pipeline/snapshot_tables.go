@@ -25,7 +25,7 @@ import (
 func (s *session) snapshotTables(ctx context.Context) ([]snapshot.Table, error) {
 	var tables []snapshot.Table
 	if len(s.cfg.Postgres.Tables) > 0 {
-		for _, name := range s.cfg.Postgres.Tables {
+		for _, name := range s.listedTables() {
 			t, err := snapshot.ParseTable(name)
 			if err != nil {
 				return nil, fatal(err)
