@@ -44,9 +44,23 @@ func checkRules(ctx context.Context, db *pgx.Conn, cfg *config.Config) ([]replic
 	}
 	captured := rs.CapturedTables(tables)
 	if len(captured) == 0 {
-		out = append(out, replication.Finding{What: "rules capture no existing table", Fix: "check the tables: patterns of the rules"})
+		out = append(out, noTableFinding(rs))
 	}
 	return out, captured
+}
+
+// noTableFinding reports rules that capture no existing table: a problem,
+// unless they publish logical decoding messages (a messages: route, or
+// default: capture, which publishes unrouted messages as op m events), as a
+// messages-only rules file does; walrelay run accepts both.
+func noTableFinding(rs *filter.Rules) replication.Finding {
+	switch {
+	case len(rs.Messages) > 0:
+		return replication.Finding{OK: true, What: "rules capture no table, only logical decoding messages (messages:)"}
+	case rs.Default == filter.DefaultCapture:
+		return replication.Finding{OK: true, What: "rules capture no table, only logical decoding messages (default: capture publishes them as op m events)"}
+	}
+	return replication.Finding{What: "rules capture no existing table", Fix: "check the tables: patterns of the rules"}
 }
 
 func describeMatch(file string, m filter.RuleMatch) string {

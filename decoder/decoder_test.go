@@ -223,3 +223,24 @@ func TestResetDropsOpenTransaction(t *testing.T) {
 		t.Fatalf("after Reset: %+v", rs[1].Changes[0])
 	}
 }
+
+// TestEmptyLogicalMessageIsNotNil: a message emitted with empty content
+// has empty, non-nil content. A nil content becomes a record with a null
+// value, a tombstone that on a compacted topic deletes every earlier
+// message of the prefix (they share the key).
+func TestEmptyLogicalMessageIsNotNil(t *testing.T) {
+	t.Parallel()
+	d := New(Options{})
+	rs := feed(t, d,
+		logicalMsg(false, 0x500, "heartbeat", nil),
+		beginMsg(0x900, 3, commitAt),
+		logicalMsg(true, 0x800, "events", []byte{}),
+		commitMsg(0x900, 0x950, commitAt),
+	)
+	for _, i := range []int{0, 2} {
+		c := rs[i].Changes[0].Message.Content
+		if c == nil || len(c) != 0 {
+			t.Errorf("result %d: content %#v, want empty and non-nil", i, c)
+		}
+	}
+}

@@ -121,12 +121,14 @@ func (d *Decoder) truncate(lsn event.LSN, m *pglogrepl.TruncateMessage) (Result,
 // message turns a pg_logical_emit_message into an OpMessage change: inside
 // the current transaction when transactional, else standalone with a
 // synthetic transaction {Xid: 0, CommitLSN: message LSN}. CollectionOrder
-// counts the transaction's messages with the same prefix.
+// counts the transaction's messages with the same prefix. Content is never
+// nil: an empty message is an empty value downstream, not a tombstone that
+// would delete the prefix's earlier messages on a compacted topic.
 func (d *Decoder) message(lsn event.LSN, m *pglogrepl.LogicalDecodingMessage) (Result, error) {
 	lm := &event.LogicalMessage{
 		Transactional: m.Transactional,
 		Prefix:        m.Prefix,
-		Content:       append([]byte(nil), m.Content...), // Content aliases the caller's buffer
+		Content:       append([]byte{}, m.Content...), // Content aliases the caller's buffer; empty stays non-nil (nil is a tombstone)
 	}
 	if !m.Transactional {
 		tx := &event.Tx{CommitLSN: m.LSN}

@@ -30,7 +30,10 @@ func TestMetrics(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		m = scrape(t, "http://"+addr+"/metrics")
-		if m["walrelay_kafka_records_acked_total"] >= 32 && m["walrelay_inflight_events"] == 0 || time.Now().After(deadline) {
+		// events_total is counted once Send returns, which may be after
+		// Kafka acknowledged: wait for both.
+		if m["walrelay_kafka_records_acked_total"] >= 32 && m["walrelay_inflight_events"] == 0 &&
+			m["walrelay_events_total"] >= 25 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -119,13 +119,22 @@
 // ce_id = the id column, ce_type = the type column (io.walrelay.outbox when
 // unset), content-type from content_type or the payload's type (json/jsonb:
 // application/json, bytea: application/octet-stream, else text/plain).
-// Updates, deletes (an application keeping the table empty), truncates and
-// snapshot reads of an outbox table publish nothing. Transactional logical
+// A NULL payload is a null value. Updates (the pipeline warns once per
+// table), deletes (an application keeping the table empty), truncates and
+// snapshot reads of an outbox table publish nothing: the rows an outbox
+// table held when a snapshot read it, or received before it joined the
+// publication (OutboxTable), are never published, and a blocking catch-up
+// never leaves out an outbox insert, since its snapshot cannot stand for
+// it. An inserted row that cannot become an event (a NULL or empty id, a
+// NULL topic-template column, a topic Kafka refuses) is a *RuleError whose
+// fix tells how to prevent or skip such rows. Transactional logical
 // decoding messages (pg_logical_emit_message(true, prefix, content)) whose
 // prefix matches a messages: entry become raw records keyed by the prefix,
-// with the change's event ID as ce_id; messages nothing routes follow
-// default. Non-transactional messages are never routed: they would be
-// published even when the writing transaction rolls back.
+// valued by the content as is (an empty message is an empty value, never a
+// null one), with the change's event ID as ce_id; messages nothing routes
+// follow default (dropped, or captured as op m events). Non-transactional
+// messages are never routed: they would be published even when the writing
+// transaction rolls back.
 //
 // # Errors
 //

@@ -74,32 +74,42 @@ func payloadContentType(c event.Column) string {
 
 // outboxDecision turns an inserted outbox row into a raw record; updates,
 // deletes (an application keeping the table empty), truncates and snapshot
-// reads publish nothing.
+// reads publish nothing. A row that cannot become an event (a NULL or empty
+// id, a NULL topic-template column, a topic Kafka refuses) is a *RuleError
+// with a fix: the pipeline halts rather than lose the event.
 func (rs *Rules) outboxDecision(r *Rule, oc *outboxCols, ch *event.Change) (Decision, error) {
 	if ch.Op != event.OpCreate {
 		return Decision{Rule: r.Index}, nil
 	}
 	row := ch.After
-	fail := func(format string, args ...any) (Decision, error) {
-		return Decision{}, fmt.Errorf("filter: %s rules[%d] (line %d): outbox row of %s, event %s: %s",
-			rs.File, r.Index, r.Pos.Line, ch.Relation.QualifiedName(), ch.ID(), fmt.Sprintf(format, args...))
+	fail := func(fix string, err error) (Decision, error) {
+		e := rs.ruleError(r, ch, fmt.Errorf("outbox row: %w", err), "", fix)
+		e.Where = ""
+		return Decision{}, e
 	}
 	if len(row) != len(ch.Relation.Columns) {
-		return fail("row has %d values for %d columns", len(row), len(ch.Relation.Columns))
+		return fail("", fmt.Errorf("row has %d values for %d columns", len(row), len(ch.Relation.Columns)))
 	}
 	id, ok := textOf(row[oc.id])
 	if !ok || id == "" {
-		return fail("id column %q is NULL or empty (every outbox row needs an event ID)", r.Outbox.ID)
+		return fail(outboxSkipFix(ch.Relation.Columns[oc.id], "every outbox row needs an event ID: make the column NOT NULL, e.g. with DEFAULT gen_random_uuid()"),
+			fmt.Errorf("id column %q is NULL or empty (every outbox row needs an event ID)", r.Outbox.ID))
 	}
+	var nullCol string
 	topic, err := r.Outbox.topic.expand(func(name string) (string, error) {
 		v, ok := textOf(row[oc.vars[name]])
 		if !ok {
+			nullCol = name
 			return "", fmt.Errorf("topic template column %q is NULL", name)
 		}
 		return v, nil
 	})
-	if err != nil {
-		return fail("%v", err)
+	switch {
+	case err != nil && nullCol != "":
+		return fail(outboxSkipFix(ch.Relation.Columns[oc.vars[nullCol]], "make the topic template's columns NOT NULL"), err)
+	case err != nil:
+		return fail("shorten the topic template or the values it takes (Kafka topics have at most 249 characters); "+
+			"to skip such rows, add a where to the rule that leaves them out", err)
 	}
 	ev := &RawEvent{Topic: topic, ID: id, Type: OutboxType, ContentType: oc.contentType, Time: ch.Tx.CommitTime}
 	if oc.key >= 0 {
@@ -157,4 +167,50 @@ func (mr *MessageRoute) decision(ch *event.Change) (Decision, error) {
 		ev.ContentType = mr.ContentType
 	}
 	return Decision{Action: Raw, Raw: ev, Rule: -1}, nil
+}
+
+// outboxSkipFix is the fix of an outbox row whose column c is NULL (or
+// empty): how to prevent such rows, and how to skip them instead (losing
+// those events), which SIGHUP applies to the halted row too.
+func outboxSkipFix(c event.Column, prevent string) string {
+	cond := fmt.Sprintf("row.%s != nil", c.Name)
+	switch c.TypeName {
+	case "text", "varchar", "bpchar", "name":
+		cond += fmt.Sprintf(" && row.%s != ''", c.Name)
+	}
+	return fmt.Sprintf(`%s; to skip such rows (their events are not published), add where: "%s" to the rule`, prevent, cond)
+}
+
+// OutboxTable reports whether an insert into the table "schema.table"
+// (or a snapshot read of it) can be decided by an outbox rule: the first
+// rule naming it for inserts is one, or an earlier one's where expression
+// may pass some inserts on to one. A snapshot of such a table publishes no
+// events for the rows the outbox rule decides, and the rows written to it
+// before it joined the publication are never published: walrelay cannot
+// decode WAL of a table outside the publication.
+func (rs *Rules) OutboxTable(name string) bool {
+	for _, r := range rs.Rules {
+		if !r.matches(name) || r.ops&opInsert == 0 {
+			continue
+		}
+		if r.Outbox != nil {
+			return true
+		}
+		if r.where == nil {
+			return false // this rule takes every insert
+		}
+	}
+	return false
+}
+
+// OutboxTables returns those of tables ("schema.table") that OutboxTable
+// reports, in their order.
+func (rs *Rules) OutboxTables(tables []string) []string {
+	var out []string
+	for _, t := range tables {
+		if rs.OutboxTable(t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }

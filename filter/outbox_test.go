@@ -1,6 +1,8 @@
 package filter
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +96,59 @@ func TestMessages(t *testing.T) {
 		if d := mustApply(t, rs, m); d.Action != Drop {
 			t.Errorf("message %q transactional=%v: %s, want drop", m.Message.Prefix, m.Message.Transactional, d.Action)
 		}
+	}
+}
+
+// TestOutboxRowErrorsHaveFix: an outbox row that cannot become an event (a
+// NULL or empty id, a NULL topic-template column) halts the pipeline with
+// a *RuleError whose fix says how to prevent such rows and how to skip
+// them, with a where that fits the column's type (SIGHUP applies it to the
+// halted row too); audit: the error gave no fix.
+func TestOutboxRowErrorsHaveFix(t *testing.T) {
+	t.Parallel()
+	rs := mustParse(t, outboxRules, "")
+	textID := rel("public.outbox", "id:text*", "aggregate_type:text", "aggregate_id:text", "event_type:text", "payload:jsonb")
+	intID := rel("public.outbox", "id:int8*", "aggregate_type:text", "aggregate_id:text", "event_type:text", "payload:jsonb")
+	cases := []struct {
+		rel  *event.Relation
+		row  []any
+		want []string
+	}{
+		{textID, []any{"", "Order", "1", "T", event.JSON("{}")},
+			[]string{`id column "id" is NULL or empty`, "NOT NULL", `where: "row.id != nil && row.id != ''"`}},
+		{intID, []any{nil, "Order", "1", "T", event.JSON("{}")}, []string{`where: "row.id != nil" to the rule`}},
+		{outboxRel, []any{"x", nil, "1", "T", event.JSON("{}")},
+			[]string{`"aggregate_type" is NULL`, `where: "row.aggregate_type != nil && row.aggregate_type != ''"`}},
+	}
+	for _, c := range cases {
+		_, err := rs.Apply(ins(c.rel, c.row...))
+		var re *RuleError
+		if !errors.As(err, &re) || re.Fix == "" {
+			t.Errorf("row %v: error %v, want a *RuleError with a fix", c.row, err)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("row %v: error %q lacks %q", c.row, err, w)
+			}
+		}
+	}
+}
+
+// TestOutboxTable: a table whose inserts an outbox rule can decide is an
+// outbox table (its snapshot reads publish nothing); one an earlier plain
+// rule takes all inserts of is not.
+func TestOutboxTable(t *testing.T) {
+	t.Parallel()
+	rs := mustParse(t, `rules:
+  - tables: [public.plain]
+  - tables: [public.some]
+    where: "row.kind == 'x'"
+  - tables: ["public.*"]
+    outbox: {id: id, topic: t, payload: payload}
+`, "")
+	got := rs.OutboxTables([]string{"public.plain", "public.some", "public.obx", "other.obx"})
+	if want := []string{"public.some", "public.obx"}; !slices.Equal(got, want) {
+		t.Errorf("OutboxTables = %v, want %v", got, want)
 	}
 }

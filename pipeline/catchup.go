@@ -85,6 +85,7 @@ func (s *session) recordAdded(ctx context.Context, added []string) error {
 	if !s.catchupEnabled() || len(added) == 0 {
 		return nil
 	}
+	s.warnOutboxJoining(added)
 	s.stored.Catchup = s.stored.Catchup.Merge(added)
 	s.stored.UpdatedAt = time.Now().UTC()
 	if err := s.store.Save(ctx, s.stored); err != nil {
@@ -115,6 +116,7 @@ func (s *session) runCatchup(ctx context.Context, snap snapshotDecision) error {
 		if err != nil {
 			return err
 		}
+		s.noteOutboxCatchup(tables)
 		if len(tables) > 0 {
 			incremental, err := s.incrementalFits(ctx, tables)
 			if err != nil {
@@ -300,6 +302,7 @@ func (s *session) recordCatchupLive(ctx context.Context, added []string) error {
 	if err != nil {
 		return fmt.Errorf("recording the tables added to the capture set: %w", err)
 	}
+	s.warnOutboxJoining(added)
 	s.log.Info().Strs("tables", added).Strs("catchup_tables", cu.Tables).
 		Msg("tables added to the capture set while streaming: restarting the session to snapshot their existing rows")
 	return nil

@@ -40,7 +40,9 @@ func (s *session) preparePublication(ctx context.Context) error {
 // captured, or when a catch-up snapshot holds it). It runs on the reader
 // goroutine, and on the session goroutine for snapshot rows. With rules, the
 // change goes through them first: dropped, encoded as projected (on the
-// rule's topic), or published raw (outbox rows, routed messages). A change a
+// rule's topic), or published raw (outbox rows, routed messages). A raw
+// record is published even when a blocking catch-up covers its change: the
+// snapshot publishes no outbox event, so it holds none of them. A change a
 // blocking catch-up leaves out is still published when, as projected, it
 // deletes a key the catch-up's snapshot did not publish (uncoveredDelete);
 // the snapshot's own reads are noted for that (noteRead).
@@ -57,14 +59,14 @@ func (s *session) route(ch *event.Change) ([]event.Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.warnOutboxUpdate(st, d, ch)
 	switch d.Action {
 	case filter.Keep:
 		d.Change.Topic = d.Topic // "" keeps the default topic
 		return s.encodeCaught(d.Change, covered)
 	case filter.Raw:
-		if covered {
-			return nil, nil
-		}
+		// Never covered: a snapshot read publishes no raw record (an outbox
+		// rule turns reads into nothing), so it cannot stand for this one.
 		return []event.Record{d.Raw.Record(st.source)}, nil
 	}
 	return nil, nil

@@ -49,7 +49,8 @@ type incremental struct {
 	handoff  chan *incChunk // runner -> publisher: the chunks of the next high watermarks, cap incDepth
 	results  chan incResult // publisher -> runner: each chunk's result in order, cap incDepth
 	err      chan error     // the runner's failure, for the reader
-	rows     atomic.Uint64  // read events published
+	rows     atomic.Uint64  // rows published as read events (an outbox rule's rows publish none)
+	read     atomic.Uint64  // rows read and routed
 	finished atomic.Bool    // every table is read (or the runner stopped)
 
 	win       *incWindow

@@ -55,7 +55,7 @@ func (inc *incremental) run(ctx context.Context) error {
 			return ignoreStop(ctx, err)
 		}
 	}
-	inc.s.log.Info().Uint64("rows", inc.rows.Load()).Uint64("chunks", r.q.lastID).
+	inc.s.log.Info().Uint64("rows", inc.rows.Load()).Uint64("rows_read", inc.read.Load()).Uint64("chunks", r.q.lastID).
 		Dur("took", time.Since(began).Round(time.Millisecond)).Msg("incremental snapshot completed")
 	return nil
 }
@@ -66,9 +66,10 @@ type incRun struct {
 	q      *incQueue
 	again  uint64    // results in a row that asked for a chunk to be read again
 	report time.Time // when to log progress next
-	// tableFrom is inc.rows when the table being read began (in this
-	// session), so that "table read" logs the table's own rows.
-	tableFrom uint64
+	// tableFrom and readFrom are inc.rows and inc.read when the table
+	// being read began (in this session), so that "table read" logs the
+	// table's own rows.
+	tableFrom, readFrom uint64
 }
 
 // step consumes a result that is already back, else issues the next chunk
@@ -110,10 +111,10 @@ func (r *incRun) consume(res incResult) error {
 	case incPublished:
 		r.again = 0
 		if c.next == nil || !slices.Contains(c.next.Tables, table) {
-			rows := r.inc.rows.Load()
-			log.Info().Str("table", table).Uint64("rows_published", rows-r.tableFrom).
+			rows, read := r.inc.rows.Load(), r.inc.read.Load()
+			log.Info().Str("table", table).Uint64("rows_read", read-r.readFrom).Uint64("rows_published", rows-r.tableFrom).
 				Msg("incremental snapshot: table read")
-			r.tableFrom = rows
+			r.tableFrom, r.readFrom = rows, read
 		}
 	}
 	if time.Now().After(r.report) {

@@ -175,7 +175,7 @@ func (p *publisher) publishChunk(ctx context.Context, txn *checkpoint.Txn, hw *e
 		return why, nil
 	}
 	rel := inc.relation(c.table, c.chunk.Plan.Relation)
-	ord, n := hw.Ordinal, uint32(0)
+	ord, n, published := hw.Ordinal, uint32(0), uint64(0)
 	for _, row := range c.chunk.Rows {
 		if changed[keyString(row, c.chunk.KeyColumns)] {
 			continue
@@ -187,15 +187,19 @@ func (p *publisher) publishChunk(ctx context.Context, txn *checkpoint.Txn, hw *e
 		if err != nil {
 			return "", fmt.Errorf("encoding incremental snapshot row %s of %s: %w", rc.ID(), c.table, err)
 		}
+		if len(recs) > 0 {
+			published++
+		}
 		sent, err := p.s.send(ctx, txn, recs, p.acquire)
 		if sent > 0 { // a snapshot read: counted per table (op r), not in walrelay_events_total
-			p.counter.add(rc, changeEvents(recs[:sent]))
+			p.counter.add(rc, changeEvents(rc, recs[:sent]))
 		}
 		if err != nil {
 			return "", err
 		}
 	}
-	inc.rows.Add(uint64(n))
+	inc.read.Add(uint64(n))
+	inc.rows.Add(published)
 	return "", nil
 }
 

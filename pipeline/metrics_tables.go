@@ -108,10 +108,17 @@ func (c *tableCounter) count(op event.Op) {
 	}
 }
 
-// changeEvents is the number of change events among recs: the records that
-// are not tombstones. It is what walrelay_events_total, the per-table counts
-// and a transaction's END record count.
-func changeEvents(recs []event.Record) int {
+// changeEvents is the number of change events among recs, the records of
+// ch: every record but a tombstone. It is what walrelay_events_total, the
+// per-table counts and a transaction's END record count, as Debezium counts
+// (a delete's tombstone is not an event). A tombstone is a null-valued
+// record of a delete or of a key-changing update (its delete half); a
+// null-valued record of any other change is an event: an outbox row with a
+// NULL payload, published as a record with a null value.
+func changeEvents(ch *event.Change, recs []event.Record) int {
+	if ch.Op != event.OpDelete && ch.Op != event.OpUpdate {
+		return len(recs)
+	}
 	n := 0
 	for i := range recs {
 		if recs[i].Value != nil {

@@ -118,11 +118,21 @@ func TestMetricsTableEvents(t *testing.T) {
 	off.add(&event.Change{Op: event.OpCreate, Relation: v1}, 1)
 }
 
-// TestChangeEvents: tombstones are not change events.
+// TestChangeEvents: tombstones (a delete's, a key change's) are not change
+// events; a null-valued record of an insert or a message (an outbox row
+// with a NULL payload, see also TestTxMetaCountsNullValues) is one.
 func TestChangeEvents(t *testing.T) {
 	recs := []event.Record{{Value: []byte("{}")}, {Value: nil}, {Value: []byte("{}")}}
-	if n := changeEvents(recs); n != 2 {
+	if n := changeEvents(&event.Change{Op: event.OpUpdate}, recs); n != 2 {
 		t.Errorf("changeEvents = %d, want 2 (a delete, its tombstone, a create)", n)
+	}
+	if n := changeEvents(&event.Change{Op: event.OpDelete}, recs[:2]); n != 1 {
+		t.Errorf("changeEvents of a delete = %d, want 1 (the delete, not its tombstone)", n)
+	}
+	for _, op := range []event.Op{event.OpCreate, event.OpMessage} {
+		if n := changeEvents(&event.Change{Op: op}, []event.Record{{Value: nil}}); n != 1 {
+			t.Errorf("changeEvents of a null-valued %s record = %d, want 1", op, n)
+		}
 	}
 }
 

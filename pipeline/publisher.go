@@ -256,7 +256,7 @@ func (p *publisher) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.
 	}
 	n, err := p.s.send(ctx, txn, recs, p.acquire)
 	if n > 0 {
-		events := changeEvents(recs[:n])
+		events := changeEvents(ch, recs[:n])
 		if ch.Op != event.OpMessage || !isHeartbeat(ch) {
 			p.events.Add(uint64(events))
 		}

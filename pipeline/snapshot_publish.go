@@ -171,7 +171,7 @@ func (p *snapshotPublisher) publish(ctx context.Context, ch *event.Change) error
 	}
 	n, err := p.s.send(ctx, p.txn, recs, p.acquire)
 	if n > 0 {
-		p.counter.add(ch, changeEvents(recs[:n]))
+		p.counter.add(ch, changeEvents(ch, recs[:n]))
 	}
 	return err
 }

@@ -97,7 +97,7 @@ func (m *txMeta) afterChange(ch *event.Change, recs []event.Record) {
 	if !m.counts(ch) {
 		return
 	}
-	n := int64(changeEvents(recs))
+	n := int64(changeEvents(ch, recs))
 	m.count += n
 	c := collectionOf(ch)
 	i, ok := m.index[c]

@@ -73,3 +73,21 @@ func TestTxMetaCountsMessages(t *testing.T) {
 		t.Errorf("count %d, collections %+v; want 5, %+v", m.count, m.cols, want)
 	}
 }
+
+// TestTxMetaCountsNullValues: records published with a null value that are
+// not tombstones count in END's event_count: an outbox row with a NULL
+// payload (an insert published raw) and a message; a delete's tombstone
+// does not (audit: END said event_count 0 for both).
+func TestTxMetaCountsNullValues(t *testing.T) {
+	m := newTxMeta(true, "shop")
+	obx := &event.Relation{Schema: "public", Table: "outbox"}
+	null, val := event.Record{}, event.Record{Value: []byte("v")}
+	m.begin(&event.Tx{Xid: 7})
+	m.afterChange(&event.Change{Op: event.OpCreate, Relation: obx}, []event.Record{null})
+	m.afterChange(&event.Change{Op: event.OpMessage, Message: &event.LogicalMessage{Prefix: "ev", Transactional: true}}, []event.Record{null})
+	m.afterChange(&event.Change{Op: event.OpDelete, Relation: obx}, []event.Record{val, null})
+	want := []schema.TxCollection{{Name: "public.outbox", EventCount: 2}, {Name: "ev", EventCount: 1}}
+	if m.count != 3 || !reflect.DeepEqual(m.cols, want) {
+		t.Errorf("count %d, collections %+v; want 3, %+v", m.count, m.cols, want)
+	}
+}
