@@ -31,8 +31,8 @@ func checkRules(ctx context.Context, db *pgx.Conn, cfg *config.Config) ([]replic
 	if err != nil {
 		return []replication.Finding{{What: "rules: reading the catalog: " + err.Error(), Fix: "check the role's privileges"}}, nil
 	}
+	out := checkLineage(cfg, rs) // a masked column's former names pass, as in run (cmd_check_lineage.go)
 	matches := rs.DescribeTables(ownTablesLeftOut(cfg, tables))
-	var out []replication.Finding
 	for _, m := range matches {
 		out = append(out, replication.Finding{OK: true, What: describeMatch(cfg.Rules, m)})
 		for _, p := range m.Refused { // walrelay run refuses the file for these

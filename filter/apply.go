@@ -64,6 +64,7 @@ type tableState struct {
 	needs    map[string]bool     // columns the candidates' where expressions read; nil = all
 	fits     map[*Rule]*misfit   // where expressions checked against this relation; nil value: fits
 	formerly map[string][]string // the columns' former names (lineage.observe); nil: none renamed
+	older    bool                // a version from before a rename, replayed (lineage.observe)
 }
 
 // ruleView is a rule applied to one relation version.
@@ -92,7 +93,7 @@ func (rs *Rules) Apply(ch *event.Change) (Decision, error) {
 	if rel == nil {
 		return Decision{}, fmt.Errorf("filter: change %s at LSN %s has no relation", ch.Op, ch.LSN)
 	}
-	ts := rs.table(rel)
+	ts := rs.table(rel, ch.LSN)
 	if len(ts.cands) == 0 {
 		if rs.Default == DefaultCapture {
 			return Decision{Action: Keep, Change: ts.identity.apply(ch, rs.salt), Rule: -1}, nil
@@ -199,8 +200,9 @@ func (rs *Rules) decide(ts *tableState, r *Rule, ch *event.Change) (Decision, er
 	return Decision{Action: Keep, Change: v.proj.apply(ch, rs.salt), Topic: v.topic, Rule: r.Index}, nil
 }
 
-// table returns (building once) the state of a decoder relation version.
-func (rs *Rules) table(rel *event.Relation) *tableState {
+// table returns (building once) the state of a decoder relation version,
+// first seen with a change at lsn.
+func (rs *Rules) table(rel *event.Relation, lsn event.LSN) *tableState {
 	if ts, ok := rs.tables[rel]; ok {
 		return ts
 	}
@@ -209,7 +211,7 @@ func (rs *Rules) table(rel *event.Relation) *tableState {
 	if rs.lineage == nil { // Rules not made by Parse
 		rs.lineage = newLineage()
 	}
-	ts.formerly = rs.lineage.observe(rel)
+	ts.formerly, ts.older = rs.lineage.observe(rel, lsn)
 	ts.needs = map[string]bool{}
 	readsAll := false
 	for _, r := range rs.Rules {
@@ -235,7 +237,7 @@ func (rs *Rules) view(ts *tableState, r *Rule, rel *event.Relation) *ruleView {
 		v.outbox, v.err = resolveOutbox(r.Outbox, rel)
 	} else {
 		v.proj = newProjection(rs.versions, rel, r.Exclude, r.Mask, r.Key)
-		v.renamed = r.renamedColumn(rel, ts.formerly)
+		v.renamed = r.renamedColumn(rel, ts.formerly, ts.older)
 		if r.topic != nil {
 			v.topic, v.err = r.topic.expand(func(name string) (string, error) {
 				if name == "schema" {

@@ -51,7 +51,7 @@ func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 			}
 		}
 		refusedCols := map[string]bool{} // reported once, in Refused, not again per table
-		for _, c := range maskedNowhere(r, matched) {
+		for _, c := range rs.maskedNowhere(r, matched) {
 			refusedCols[c] = true
 		}
 		for _, t := range matched {
@@ -102,7 +102,7 @@ func (rs *Rules) tableProblems(r *Rule, t Table, refusedMask map[string]bool) []
 			Fix: "fix the column name, or narrow the rule's tables"})
 	}
 	for _, c := range r.Exclude {
-		if !contains(t.Columns, c) {
+		if !contains(t.Columns, c) && !rs.lineageAllows(r, t, c) {
 			missing(r.colPos[c], "excluded", c)
 		} else if contains(t.Key, c) {
 			out = append(out, &Error{File: rs.File, Pos: r.colPos[c],
@@ -111,7 +111,7 @@ func (rs *Rules) tableProblems(r *Rule, t Table, refusedMask map[string]bool) []
 		}
 	}
 	for _, c := range r.Mask {
-		if !contains(t.Columns, c) && !refusedMask[c] {
+		if !contains(t.Columns, c) && !refusedMask[c] && !rs.lineageAllows(r, t, c) {
 			missing(r.colPos[c], "masked", c)
 		}
 	}

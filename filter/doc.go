@@ -89,7 +89,12 @@
 // exclude rule names, which the pipeline saves in its data directory, and
 // SeedLineage starts the next process from it, whose first relation of a
 // table renamed while it was stopped then halts the same way. Only a table
-// whose columns no process saw before the rename goes unchecked.
+// whose columns no process saw before the rename goes unchecked. The rule
+// must keep the old name too: changes from before the rename may be
+// replayed from the checkpoint, and a version older than the one seen
+// before it (by LSN) halts a rule that names only the new name, saying so.
+// CheckWhere accepts such an old name, which the catalog no longer has, when
+// the lineage knows it for a column the rule also names by its name now.
 //
 // Every relation the filter passes on carries a Version unique per OID for
 // its column list, so an encoder that derives schemas per (OID, Version)

@@ -1,8 +1,10 @@
 package filter
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/walrelay/walrelay/event"
 )
@@ -15,8 +17,12 @@ import (
 // the rules that succeed each other in a process (Succeed, Inherit); the
 // part a restarted process needs is saved and seeded through
 // LineageChanged and SeedLineage (lineage_state.go). Reader goroutine
-// only, like Apply.
+// only, like Apply, except knows (the start-up and SIGHUP check, any
+// goroutine), which takes mu for reading: the reader goroutine takes it for
+// writing when it changes tables, once per relation version, never per
+// event.
 type lineage struct {
+	mu     sync.RWMutex
 	tables map[uint32]*tableLineage
 	// changed says a table was added or changed shape or name since the
 	// lineage was last saved, reshaped that a known one changed, savedBy
@@ -33,6 +39,12 @@ type tableLineage struct {
 	name string // schema.table when last seen (a table renamed keeps its OID)
 	seen uint64 // lineage.seq at the last observation; 0: seeded from a saved state
 	cols []event.Column
+	// since is the LSN of the first change seen with cols (0: unknown), and
+	// older says cols came with a change older than the version seen before
+	// them: a change from before a rename, replayed from the checkpoint (the
+	// renames it shows then undo the real ones, see renamedColumn.halt).
+	since event.LSN
+	older bool
 	// formerly maps a column's name to the names it had before, oldest
 	// first, never itself. Replaced, never modified, when a version renames
 	// columns: a tableState keeps the map of its own relation version.
@@ -41,27 +53,37 @@ type tableLineage struct {
 
 func newLineage() *lineage { return &lineage{tables: map[uint32]*tableLineage{}} }
 
-// observe records rel as its table's newest version and returns the former
-// names of its columns (nil when none was renamed). A version whose column
-// names and types equal the newest one's (a new decoder's copy after a
-// session restart, a snapshot's relation) changes nothing, so a rename
+// observe records rel, seen with a change at lsn (0: unknown), as its
+// table's newest version and returns the former names of its columns (nil
+// when none was renamed), and whether rel came with a change older than the
+// version seen before it (replayed from the checkpoint: its "renames" give
+// columns the names they had before the real renames). A version whose
+// column names and types equal the newest one's (a new decoder's copy after
+// a session restart, a snapshot's relation) changes nothing, so a rename
 // seen before a restart is still known after it.
-func (l *lineage) observe(rel *event.Relation) map[string][]string {
+func (l *lineage) observe(rel *event.Relation, lsn event.LSN) (map[string][]string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.seq++
 	h := l.tables[rel.OID]
 	if h == nil {
-		l.tables[rel.OID] = &tableLineage{name: rel.QualifiedName(), seen: l.seq, cols: rel.Columns}
+		l.tables[rel.OID] = &tableLineage{name: rel.QualifiedName(), seen: l.seq, cols: rel.Columns, since: lsn}
 		l.changed = true
-		return nil
+		return nil, false
 	}
 	h.seen = l.seq
 	if name := rel.QualifiedName(); name != h.name {
 		h.name, l.changed, l.reshaped = name, true, true
 	}
 	if sameShape(h.cols, rel.Columns) {
-		return h.formerly
+		if lsn != 0 && (h.since == 0 || lsn < h.since) {
+			h.since = lsn
+		}
+		return h.formerly, h.older
 	}
 	l.changed, l.reshaped = true, true
+	h.older = lsn != 0 && h.since != 0 && lsn < h.since
+	h.since = lsn
 	renames := renamedColumns(h.cols, rel.Columns)
 	next := map[string][]string{}
 	for _, c := range rel.Columns {
@@ -77,7 +99,30 @@ func (l *lineage) observe(rel *event.Relation) map[string][]string {
 	if len(next) > 0 {
 		h.formerly = next
 	}
-	return h.formerly
+	return h.formerly, h.older
+}
+
+// names returns, for each table of tables (qualified names) that the
+// lineage knows, the names of each column of its newest version: the
+// column's name, then the others it had (formerly; after a replayed older
+// version, the later ones). The start-up and SIGHUP check (maskProblems)
+// reads it: any goroutine; nil l knows nothing.
+func (l *lineage) names(tables map[string]bool) map[string][][]string {
+	if l == nil {
+		return nil
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	out := map[string][][]string{}
+	for _, h := range l.tables {
+		if !tables[h.name] {
+			continue
+		}
+		for _, c := range h.cols {
+			out[h.name] = append(out[h.name], append([]string{c.Name}, h.formerly[c.Name]...))
+		}
+	}
+	return out
 }
 
 // appendName returns names with n at the end, once.
@@ -150,17 +195,22 @@ func gapColumns(cols, other []event.Column) map[int][]event.Column {
 
 // renamedColumn is a column rule r masks or excludes under an old name,
 // renamed since and neither masked nor excluded under its new name:
-// publishing it would put the values the rule hides in plain text.
+// publishing it would put the values the rule hides in plain text. With
+// older, the relation is a version from before the rename, replayed from
+// the checkpoint: new is then the name the column had before, old the one
+// it has since.
 type renamedColumn struct {
 	old, new string
 	excluded bool // the old name is in columns.exclude (else columns.mask)
+	older    bool
 }
 
 // renamedColumn returns the first column of rel (formerly: its columns'
-// former names, from lineage.observe) that r masks or excludes only under
-// a former name, or nil. A new name in either list is the operator's
-// decision for it.
-func (r *Rule) renamedColumn(rel *event.Relation, formerly map[string][]string) *renamedColumn {
+// former names, older: rel is a replayed older version, from
+// lineage.observe) that r masks or excludes only under another name the
+// lineage knows for it, or nil. A new name in either list is the
+// operator's decision for it.
+func (r *Rule) renamedColumn(rel *event.Relation, formerly map[string][]string, older bool) *renamedColumn {
 	if len(r.Mask) == 0 && len(r.Exclude) == 0 || len(formerly) == 0 {
 		return nil
 	}
@@ -170,7 +220,7 @@ func (r *Rule) renamedColumn(rel *event.Relation, formerly map[string][]string) 
 		}
 		for _, old := range formerly[c.Name] {
 			if contains(r.Mask, old) || contains(r.Exclude, old) {
-				return &renamedColumn{old: old, new: c.Name, excluded: !contains(r.Mask, old)}
+				return &renamedColumn{old: old, new: c.Name, excluded: !contains(r.Mask, old), older: older}
 			}
 		}
 	}
@@ -178,17 +228,27 @@ func (r *Rule) renamedColumn(rel *event.Relation, formerly map[string][]string) 
 }
 
 // halt is the error that halts the pipeline: the rule, the table (in the
-// RuleError), the old and new names, and the fix. An excluded column's
-// message is the masked one's with "exclude" for "mask".
+// RuleError), the two names, and the fix: the rule must name both, since
+// the changes from before the rename and those after it may both reach it.
+// An excluded column's message is the masked one's with "exclude" for
+// "mask".
 func (m *renamedColumn) halt(rs *Rules, r *Rule, ch *event.Change) *RuleError {
 	kind, list, shown := "masked", "mask", "unmasked"
 	if m.excluded {
 		kind, list, shown = "excluded", "exclude", "in plain text"
 	}
-	e := rs.ruleError(r, ch, fmt.Errorf("%s column %q was renamed to %q, which the rule does not %s: "+
-		"its values would be published %s", kind, m.old, m.new, list, shown), m.new,
-		fmt.Sprintf("update columns.%s of rules[%d] to %s %q, the column's new name, and keep %q: "+
-			"changes from before the rename may be replayed from the checkpoint", list, r.Index, list, m.new, m.old))
+	what := fmt.Sprintf("%s column %q was renamed to %q, which the rule does not %s: its values would be published %s",
+		kind, m.old, m.new, list, shown)
+	fix := fmt.Sprintf("update columns.%s of rules[%d] to %s %q, the column's new name, and keep %q: "+
+		"changes from before the rename may be replayed from the checkpoint", list, r.Index, list, m.new, m.old)
+	if m.older {
+		what = fmt.Sprintf("%s column %q was named %q before it was renamed, and this change from before the rename "+
+			"(replayed from the checkpoint) has the old name, which the rule does not %s: its values would be published %s",
+			kind, m.old, m.new, list, shown)
+		fix = fmt.Sprintf("update columns.%s of rules[%d] to %s %q too, the column's name before the rename, and keep %q: "+
+			"the changes from before the rename are replayed from the checkpoint", list, r.Index, list, m.new, m.old)
+	}
+	e := rs.ruleError(r, ch, errors.New(what), m.new, fix)
 	e.Where = ""
 	return e
 }

@@ -30,6 +30,11 @@ type LineageTable struct {
 	Table    string              `json:"table"` // schema.table when last seen, for the reader
 	Columns  []LineageColumn     `json:"columns"`
 	Formerly map[string][]string `json:"formerly,omitempty"` // column -> its former names, oldest first
+	// Since is the LSN of the first change seen with Columns (0: unknown),
+	// Older whether it was older than the version seen before (a change
+	// from before a rename, replayed): then Formerly holds later names.
+	Since event.LSN `json:"since_lsn,omitempty"`
+	Older bool      `json:"older,omitempty"`
 }
 
 // LineageColumn is a column's name and type, as in event.Column.
@@ -88,7 +93,7 @@ func (rs *Rules) lineageState() *LineageState {
 		st.Omitted, hs = len(hs)-MaxLineageTables, hs[:MaxLineageTables]
 	}
 	for _, h := range hs {
-		t := LineageTable{OID: oids[h], Table: h.name, Formerly: h.formerly}
+		t := LineageTable{OID: oids[h], Table: h.name, Formerly: h.formerly, Since: h.since, Older: h.older}
 		for _, c := range h.cols {
 			t.Columns = append(t.Columns, LineageColumn{Name: c.Name, TypeOID: c.TypeOID, TypeName: c.TypeName})
 		}
@@ -120,11 +125,13 @@ func (rs *Rules) SeedLineage(st *LineageState) {
 		rs.lineage = newLineage()
 	}
 	l := rs.lineage
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for _, t := range st.Tables {
 		if _, ok := l.tables[t.OID]; ok || len(t.Columns) == 0 {
 			continue
 		}
-		h := &tableLineage{name: t.Table}
+		h := &tableLineage{name: t.Table, since: t.Since, older: t.Older}
 		for _, c := range t.Columns {
 			h.cols = append(h.cols, event.Column{Name: c.Name, TypeOID: c.TypeOID, TypeName: c.TypeName})
 		}

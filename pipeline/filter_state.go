@@ -52,9 +52,9 @@ func (s *session) filterState() *filterState { return s.filter }
 // either (a table changed under them), the pipeline halts again at the
 // first change they cannot decide (filter.RuleError), until the file is
 // fixed. A catalog that cannot be read is logged; the rules are then
-// checked as changes arrive. The first session's rules start from the
-// column lineage the previous process saved (seedLineage), later ones
-// inherit it from the session before.
+// checked as changes arrive. The rules start from the column lineage
+// (startLineage) before they are checked, since the check accepts a masked
+// column's former name that the lineage knows.
 func (s *session) openFilter(ctx context.Context) (*filterState, error) {
 	prev := s.rs.rules
 	tables, terr := checkedTables(ctx, s.db, s.excludedTables())
@@ -63,6 +63,12 @@ func (s *session) openFilter(ctx context.Context) (*filterState, error) {
 	}
 	rules, err := filter.Load(s.cfg.Rules, s.cfg.MaskSalt)
 	msg := "rules file does not load; keeping the rules in force"
+	if err == nil {
+		// The lineage first: the check accepts a masked column's former name.
+		if err := s.startLineage(ctx, rules, prev); err != nil {
+			return nil, err
+		}
+	}
 	if err == nil && terr == nil {
 		if err = rules.CheckWhere(tables); err != nil {
 			msg = "rules file does not fit the tables; keeping the rules in force"
@@ -79,12 +85,6 @@ func (s *session) openFilter(ctx context.Context) (*filterState, error) {
 		s.keepRules(err, perr, msg)
 		rules = prev
 	}
-	rules.Inherit(prev) // the renames seen so far: a masked column renamed halts
-	if prev == nil {
-		if err := s.seedLineage(ctx, rules); err != nil {
-			return nil, err
-		}
-	}
 	st := &filterState{current: rules, dataDir: s.cfg.DataDir, exits: func() bool { return prev == nil && !s.streamed }}
 	st.latest.Store(rules)
 	s.filter = st
@@ -94,6 +94,17 @@ func (s *session) openFilter(ctx context.Context) (*filterState, error) {
 		s.logProblems(rules, tables)
 	}
 	return st, nil
+}
+
+// startLineage gives rules the column lineage: the first session's start
+// from the one the previous process saved (seedLineage), later ones inherit
+// it from the session before (prev), so a masked column renamed halts.
+func (s *session) startLineage(ctx context.Context, rules, prev *filter.Rules) error {
+	rules.Inherit(prev)
+	if prev != nil {
+		return nil
+	}
+	return s.seedLineage(ctx, rules)
 }
 
 // keepRules logs why a restarted session keeps the rules in force: err is
@@ -141,9 +152,10 @@ func (s *session) logProblems(rules *filter.Rules, tables []filter.Table) {
 
 // vetReload checks rules that SIGHUP loaded against the catalog, on a
 // connection of its own (the session's belongs to its goroutine): an error
-// (filter.CheckWhere) refuses them, and reloadRules keeps the rules in
-// force and logs it; the catalog's other problems are logged as warnings,
-// as at start. A catalog it cannot read is logged and does not refuse the
+// (filter.CheckWhere, with the column lineage of the rules in force, so a
+// masked column's former name passes) refuses them, and reloadRules keeps
+// the rules in force and logs it; the catalog's other problems are logged
+// as warnings, as at start. A catalog it cannot read is logged and does not refuse the
 // file: a change the rules cannot decide still halts the pipeline. Called
 // on the publisher goroutine, which it holds for at most vetTimeout.
 func (s *session) vetReload(ctx context.Context, next *filter.Rules) error {
@@ -154,6 +166,9 @@ func (s *session) vetReload(ctx context.Context, next *filter.Rules) error {
 		defer db.Close(context.Background())
 		var tables []filter.Table
 		if tables, err = checkedTables(ctx, db, s.excludedTables()); err == nil {
+			if st := s.filterState(); st != nil {
+				next.Inherit(st.latest.Load()) // the lineage: a masked column's former names pass
+			}
 			if err := next.CheckWhere(tables); err != nil {
 				return err
 			}

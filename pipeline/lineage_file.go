@@ -168,3 +168,8 @@ func (st *filterState) saveLineage(all bool, log zerolog.Logger) error {
 	}
 	return nil
 }
+
+// ReadLineage reads the column lineage walrelay run saved in dataDir, only
+// reading (walrelay check): nil when there is none. An error says how to
+// start without the file.
+func ReadLineage(dataDir string) (*filter.LineageState, error) { return loadLineage(dataDir) }
