@@ -52,6 +52,7 @@ type publisher struct {
 	// Owned by run's goroutine.
 	txn    *checkpoint.Txn
 	skipTx bool
+	txBase uint64 // events before txn's first (openTxnEvents, shutdown.go)
 
 	meta      txMeta        // transaction metadata (txmeta.go)
 	waiter    sinkWait      // bounds waits under the in-flight caps
@@ -158,7 +159,7 @@ func (p *publisher) step(ctx context.Context, it *item) error {
 func (p *publisher) applyResult(ctx context.Context, res decoder.Result) error {
 	switch res.Kind {
 	case decoder.KindBegin:
-		p.txn = p.s.tracker.Begin(res.Tx.CommitLSN)
+		p.txn, p.txBase = p.s.tracker.Begin(res.Tx.CommitLSN), p.events.Load()
 		p.txn.SetCommitTime(res.Tx.CommitTime)
 		// Postgres may resend a transaction that ends at or before the start
 		// position; those events are already in Kafka.

@@ -42,6 +42,18 @@ type reader struct {
 	checkNow   bool // the next step checks, whatever unchecked says
 	quiet      int  // status intervals waited on the socket with nothing received (silence.go)
 	pinged     bool // a reply was asked for during this silence
+
+	// The graceful stop (shutdown.go). drain bounds the decoding of every
+	// message, and the reading on to the end of the transaction after a
+	// stop: it ends finishTxnTimeout after the stop. txCommit is the commit
+	// LSN of the open transaction (inTxn). cut is set when the stop came
+	// inside a transaction and the drain deadline passed before its commit;
+	// abandoned when the publisher did not send everything in time.
+	drain     context.Context
+	txCommit  event.LSN
+	cut       *txnCut
+	cutErr    error
+	abandoned bool
 }
 
 const reportEvery = 10 * time.Second
@@ -65,10 +77,13 @@ const drainTimeout = 5 * time.Second
 // loop runs until ctx is done (returns nil), the session is asked to
 // restart for a catch-up snapshot (errCatchupRestart, after stopping as on
 // SIGTERM), or something fails (returns the error; the session then
-// restarts from the checkpoint). Stopped inside a
-// transaction, it reads on (at most finishTxnTimeout) to that transaction's
-// commit, and lets the publisher send everything decoded, so the final
-// checkpoint covers what was already read.
+// restarts from the checkpoint). Stopped inside a transaction, it reads on
+// to that transaction's commit, until finishTxnTimeout after the stop, and
+// lets the publisher send everything decoded, so the final checkpoint
+// covers what was already read. If the commit does not come in time it
+// stops at the end of the last complete transaction: what it read of the
+// open one and did not hand over is dropped, and the cut is recorded
+// (shutdown.go).
 func (r *reader) loop(ctx context.Context, committerErr <-chan error) error {
 	defer r.s.stream.Unwatch()
 	r.pub = newPublisher(r.s)
@@ -86,11 +101,15 @@ func (r *reader) loop(ctx context.Context, committerErr <-chan error) error {
 
 	rctx, restart := r.stopOnCatchup(ctx)
 	defer restart() // ends its goroutine whatever ends the loop
+	drain, endDrain := drainContext(rctx, finishTxnTimeout)
+	defer endDrain()
+	r.drain = drain
 	err := r.run(rctx, committerErr, func() bool { return false })
 	if err == nil && r.inTxn {
-		dctx, cancel := context.WithTimeout(context.Background(), finishTxnTimeout)
-		err = r.run(dctx, committerErr, func() bool { return !r.inTxn })
-		cancel()
+		err = r.run(drain, committerErr, func() bool { return !r.inTxn })
+	}
+	if err == nil && r.inTxn {
+		r.cutTxn()
 	}
 	if err = r.finish(err, committerErr, stopPublisher); err == nil && restart() {
 		err = errCatchupRestart
@@ -134,6 +153,7 @@ func (r *reader) finish(err error, committerErr <-chan error, stopPublisher cont
 	case <-r.pub.done:
 	case <-time.After(drainTimeout):
 		r.s.log.Warn().Msg("stopping: not everything decoded was sent in time; it is sent again after restart")
+		r.abandoned = true
 		stopPublisher()
 		<-r.pub.done
 	}
@@ -144,12 +164,18 @@ func (r *reader) finish(err error, committerErr <-chan error, stopPublisher cont
 }
 
 // run processes messages until ctx is done or stop reports true (nil), or a
-// failure (the error).
+// failure (the error). What ctx's end cut short (a read, a hand-off) is
+// taken up again by the next run: it loses nothing. A failure after the
+// drain deadline ends the drain; it is recorded with the cut (cutErr).
 func (r *reader) run(ctx context.Context, committerErr <-chan error, stop func() bool) error {
 	for !stop() {
 		if err := r.step(ctx, committerErr); err != nil {
-			if ctx.Err() != nil {
-				return nil // stopping: whatever failed, failed because of it
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				return nil // stopping
+			}
+			if r.drain != nil && r.drain.Err() != nil {
+				r.cutErr = err // the drain deadline passed: whatever failed, failed because of it
+				return nil
 			}
 			return err
 		}
@@ -293,7 +319,7 @@ func (r *reader) handle(ctx context.Context, m replication.Message, committerErr
 		}
 		return nil
 	}
-	res, err := r.s.dec.Decode(ctx, m.WALStart, m.Data)
+	res, err := r.s.dec.Decode(r.decodeContext(ctx), m.WALStart, m.Data)
 	if err != nil {
 		return fmt.Errorf("decoding WAL at %s: %w", m.WALStart, err)
 	}
@@ -302,7 +328,7 @@ func (r *reader) handle(ctx context.Context, m replication.Message, committerErr
 	case 0:
 		return nil // relation, type or origin message: decoder state only
 	case decoder.KindBegin:
-		r.inTxn = true
+		r.inTxn, r.txCommit = true, res.Tx.CommitLSN
 		if r.s.lagHistograms() != nil { // only the histograms use them
 			it.sent, it.received = m.ServerTime, time.Now()
 		}

@@ -10,7 +10,9 @@ import (
 const maxRestartDelay = 30 * time.Second
 
 // Run streams until ctx is cancelled (SIGINT/SIGTERM), then drains what is in
-// flight, writes a final checkpoint and returns nil.
+// flight, writes a final checkpoint, logs "stopped" (logStopped: with the
+// checkpoint and whether the stop drained; an error the stop met is logged
+// before it) and returns nil, whichever way the stop went.
 //
 // A session that fails after it has streamed (Kafka retries exhausted, a lost
 // connection, a store error) is restarted from the checkpoint after an
@@ -44,6 +46,12 @@ func Run(ctx context.Context, opts Options) error {
 	streamedOnce := false
 	failures := 0
 	var standby standbyWaiter
+	var last *session // the last session that ended
+	stopped := func() error {
+		lsn, known := last.checkpointAt()
+		logStopped(opts.Log, nil, nil, lsn, known)
+		return nil
+	}
 	for {
 		s := newSession(opts, rs)
 		err := s.run(ctx)
@@ -55,7 +63,9 @@ func Run(ctx context.Context, opts Options) error {
 		if s.streamed {
 			opts.ReplayFrom = 0 // a replay happens once; restarts resume from the checkpoint
 		}
+		last = s
 		if ctx.Err() != nil {
+			logStopped(opts.Log, s, err, 0, false)
 			return nil
 		}
 		if err == nil {
@@ -64,7 +74,7 @@ func Run(ctx context.Context, opts Options) error {
 		if opts.Config.Postgres.Standby && standbyWait(err) {
 			rs.metrics.standbyWaiting(true)
 			if !standby.wait(ctx, err, opts.Log) {
-				return nil
+				return stopped()
 			}
 			failures = 0
 			continue
@@ -86,7 +96,7 @@ func Run(ctx context.Context, opts Options) error {
 		rs.metrics.restarting()
 		select {
 		case <-ctx.Done():
-			return nil
+			return stopped()
 		case <-time.After(delay):
 		}
 	}

@@ -67,6 +67,7 @@ type session struct {
 	streamedAt time.Time // when streaming began (streamed)
 	sinkClosed bool
 	reader     reader
+	stop       *stopReport // how streaming stopped (shutdown.go); nil if it did not stream
 }
 
 func newSession(opts Options, rs *runState) *session {
@@ -213,33 +214,6 @@ func (s *session) startStream(ctx context.Context) error {
 	s.stream = stream
 	s.reader = reader{s: s, statusEvery: s.cfg.Postgres.StatusInterval}
 	return nil
-}
-
-// shutdown drains what is in flight (bounded), persists the final watermark
-// and confirms it to Postgres. readErr nil means a graceful stop.
-func (s *session) shutdown(readErr error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
-	defer cancel()
-	s.sinkClosed = true
-	if err := s.sink.Close(ctx); err != nil && readErr == nil {
-		s.log.Warn().Err(err).Msg("not everything in flight was acknowledged before shutdown; it will be re-sent on restart")
-	}
-	if err := s.committer.Flush(ctx); err != nil {
-		s.log.Error().Err(err).Msg("final checkpoint failed")
-		if readErr == nil {
-			readErr = err
-		}
-	}
-	lsn := s.committer.Persisted()
-	if err := s.stream.SendStatus(ctx, s.retain.confirm(time.Now(), lsn)); err != nil {
-		s.log.Debug().Err(err).Msg("final status update not sent")
-	} else if err := s.stream.Finish(ctx); err != nil {
-		s.log.Debug().Err(err).Msg("replication stream not ended cleanly")
-	}
-	if readErr == nil {
-		s.log.Info().Stringer("lsn", lsn).Msg("stopped")
-	}
-	return readErr
 }
 
 // close releases whatever setup opened.

@@ -33,7 +33,7 @@ type Stream struct {
 	// that moves it to now when watched ends.
 	readDeadline time.Time
 	watched      context.Context
-	stopWatch    func() bool
+	stopWatch    func()
 }
 
 // StartOptions selects what pgoutput sends.
@@ -111,18 +111,35 @@ func (s *Stream) ReceiveBy(ctx context.Context, deadline time.Time) (m Message, 
 
 // watch makes the end of ctx cut the current or next read short, replacing
 // the watcher of an earlier ctx. The socket deadline is then unknown.
+//
+// A read cut short this way is not lost: pgconn keeps what it has read of
+// a message after a timeout, and the next read goes on from there. So a
+// reader that stops on SIGTERM can read on, with a new ctx, to the end of
+// its transaction.
 func (s *Stream) watch(ctx context.Context) {
 	if s.watched == ctx {
 		return
 	}
 	s.Unwatch()
 	nc := s.conn.Conn()
-	s.stopWatch = context.AfterFunc(ctx, func() { _ = nc.SetReadDeadline(time.Now()) })
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		_ = nc.SetReadDeadline(time.Now())
+	})
+	s.stopWatch = func() {
+		if !stop() {
+			<-fired // it ran or runs: let it finish before the deadline is set again
+		}
+	}
 	s.watched, s.readDeadline = ctx, time.Time{}
 }
 
-// Unwatch stops ReceiveBy's watcher of the last ctx, if any; the reader
-// calls it when it stops reading, so no watcher outlives the stream.
+// Unwatch stops ReceiveBy's watcher of the last ctx, if any, and waits for
+// it if it is running: a watcher that ended after ReceiveBy set a new
+// deadline would cut a later read short, and ReceiveBy would take that
+// timeout, before its deadline, for a broken connection. The reader calls
+// it when it stops reading, so no watcher outlives the stream.
 func (s *Stream) Unwatch() {
 	if s.stopWatch != nil {
 		s.stopWatch()

@@ -1,0 +1,182 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/event"
+)
+
+// msgStoppedInTxn is the warning of a stop that did not reach the commit of
+// the transaction it came in (txnCut).
+const msgStoppedInTxn = "stopped inside a transaction: its commit was not read within the drain time; " +
+	"the checkpoint stays before it and its events already sent are sent again after restart"
+
+// txnCut is a graceful stop that came inside a transaction whose commit the
+// reader did not read before the drain deadline: it stopped at the end of
+// the last complete transaction instead.
+type txnCut struct {
+	commit  event.LSN // the commit LSN of the transaction cut short
+	dropped int       // decoded messages of it that were not handed to the publisher
+}
+
+// stopReport is how a session that streamed stopped, for the final
+// "stopped" line (logStopped).
+type stopReport struct {
+	lsn     event.LSN // the final checkpoint, as persisted
+	drained bool      // everything read was sent, acknowledged and checkpointed
+}
+
+// drainContext returns a context that ends d after stop ends (or when
+// cancel is called): the reader decodes under it, and reads on under it to
+// the end of the transaction it stopped in, so that the stop itself cuts
+// nothing that cannot be taken up again.
+func drainContext(stop context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-stop.Done():
+		case <-ctx.Done():
+			return
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// decodeContext is the context a message is decoded under: the drain
+// context once the loop has set it up, so that a stop does not cut a
+// catalog look-up short (a message whose decoding failed would be lost to
+// the reader that reads on to the commit).
+func (r *reader) decodeContext(ctx context.Context) context.Context {
+	if r.drain != nil {
+		return r.drain
+	}
+	return ctx
+}
+
+// cutTxn records that the stop came inside a transaction whose commit was
+// not read in time, and drops what was decoded of it and not yet handed to
+// the publisher (every message of the batch belongs to it: the batch is
+// handed over at every commit and keepalive). The publisher's open
+// transaction is never committed in the tracker, so the checkpoint stays
+// before it.
+func (r *reader) cutTxn() {
+	r.cut = &txnCut{commit: r.txCommit, dropped: len(r.batch)}
+	clear(r.batch)
+	r.batch, r.batchBytes = r.batch[:0], 0
+}
+
+// shutdown drains what is in flight (bounded), persists the final watermark
+// and confirms it to Postgres. readErr nil means a graceful stop. It
+// records how the stop went in s.stop; Run writes the "stopped" line when
+// the process stops (logStopped), so that a session that restarts does not.
+func (s *session) shutdown(readErr error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	defer cancel()
+	drained := readErr == nil && s.reader.cut == nil && !s.reader.abandoned
+	s.sinkClosed = true
+	if err := s.sink.Close(ctx); err != nil {
+		drained = false
+		if readErr == nil {
+			s.log.Warn().Err(err).Msg("not everything in flight was acknowledged before shutdown; it will be re-sent on restart")
+		}
+	}
+	if err := s.committer.Flush(ctx); err != nil {
+		s.log.Error().Err(err).Msg("final checkpoint failed")
+		drained = false
+		if readErr == nil {
+			readErr = err
+		}
+	}
+	lsn := s.committer.Persisted()
+	if err := s.stream.SendStatus(ctx, s.retain.confirm(time.Now(), lsn)); err != nil {
+		s.log.Debug().Err(err).Msg("final status update not sent")
+	} else if err := s.stream.Finish(ctx); err != nil {
+		s.log.Debug().Err(err).Msg("replication stream not ended cleanly")
+	}
+	s.logCut()
+	s.stop = &stopReport{lsn: lsn, drained: drained}
+	return readErr
+}
+
+// logCut logs a stop inside a transaction (txnCut), with how many of its
+// events were sent to Kafka, and a failure the drain deadline ended.
+func (s *session) logCut() {
+	r := &s.reader
+	c := r.cut
+	if c == nil {
+		if r.cutErr != nil {
+			s.log.Warn().Err(r.cutErr).Msg("stopping: a step failed after the drain deadline; what was not acknowledged is sent again after restart")
+		}
+		return
+	}
+	ev := s.log.Warn().Stringer("commit_lsn", c.commit).Uint64("events_sent", r.pub.openTxnEvents()).
+		Int("not_sent", c.dropped).Dur("drain_timeout", finishTxnTimeout)
+	if r.cutErr != nil {
+		ev = ev.AnErr("drain_error", r.cutErr)
+	}
+	ev.Msg(msgStoppedInTxn)
+}
+
+// openTxnEvents returns how many events of the transaction still open (its
+// commit not processed) the publisher handed to the sink; 0 when none is
+// open. Read after the publisher's done is closed.
+func (p *publisher) openTxnEvents() uint64 {
+	if p.txn == nil {
+		return 0
+	}
+	return p.events.Load() - p.txBase
+}
+
+// checkpointAt returns the checkpoint s ended with: the persisted one once
+// it streamed, else the one it loaded (known false when there was none, it
+// did not get that far, or s is nil).
+func (s *session) checkpointAt() (lsn event.LSN, known bool) {
+	switch {
+	case s == nil:
+		return 0, false
+	case s.stop != nil:
+		return s.stop.lsn, true
+	case s.streamed && s.committer != nil:
+		return s.committer.Persisted(), true
+	}
+	return s.stored.LSN, s.found
+}
+
+// logStopped writes the last line of a Run that stops on SIGINT/SIGTERM,
+// whichever way the stop went: "stopped", with the final checkpoint (when
+// one is known) and whether the stop drained, that is, everything walrelay
+// had read was sent, acknowledged by Kafka and checkpointed (false: what
+// was not is sent again after restart). s is the last session, err what
+// it ended with; an error other than the stop's own cancellation is logged
+// first. s nil: the stop came while waiting to start a session again, with
+// nothing in flight; lsn is then the last checkpoint known.
+func logStopped(log zerolog.Logger, s *session, err error, lsn event.LSN, known bool) {
+	drained := err == nil
+	switch {
+	case err == nil:
+	case errors.Is(err, context.Canceled):
+		log.Debug().Err(err).Msg("stopping: the stop cut the session short")
+	default:
+		log.Error().Err(err).Msg("stopping after an error; what was not acknowledged by Kafka is sent again after restart")
+	}
+	if s != nil {
+		lsn, known = s.checkpointAt()
+		drained = drained && (s.stop == nil || s.stop.drained)
+	}
+	ev := log.Info().Bool("drained", drained)
+	if known {
+		ev = ev.Stringer("lsn", lsn)
+	}
+	ev.Msg("stopped")
+}
