@@ -56,9 +56,9 @@ type LogicalMessage struct {
 type Change struct {
 	Op      Op
 	Tx      *Tx
-	Ordinal uint32 // 1-based position of this change within its transaction
-	// CollectionOrder is the 1-based position among this transaction's changes
-	// to the same relation (Debezium's transaction.data_collection_order).
+	Ordinal uint32 // 1-based position of this change within its transaction, as decoded (the event ID's)
+	// CollectionOrder is the decoder's 1-based position among this
+	// transaction's changes to the same relation, before the rules drop any.
 	CollectionOrder uint32
 	LSN             LSN // WAL position of the change's own record
 	Relation        *Relation
@@ -68,11 +68,16 @@ type Change struct {
 	// Snapshot is "true", "last", "incremental" (a chunk of an incremental
 	// snapshot) or "" (streaming), as in Debezium's source.snapshot.
 	Snapshot string
-	// OrderShift and CollectionShift are added to Ordinal and
-	// CollectionOrder in the event's transaction block (not in its ID): the
-	// pipeline counts each earlier key change of the transaction as two
-	// events, as Debezium numbers them.
-	OrderShift, CollectionShift uint32
+	// TotalOrder and DataCollectionOrder are the event's transaction block
+	// (Debezium's total_order and data_collection_order): its 1-based
+	// position among the events its transaction publishes, and among those
+	// of its data collection (table, or message prefix). The pipeline sets
+	// them after the rules, so they run from 1 to the END record's
+	// event_count and the collection's: a change the rules or a catch-up
+	// drop takes no position, a key change takes two (delete, create), a
+	// tombstone none. Encoders write them as they are; they are not part of
+	// the event ID.
+	TotalOrder, DataCollectionOrder uint32
 	// IDSuffix tells apart the parts of a change published as two events: an
 	// update that changes the key becomes a delete of the old key (no suffix)
 	// and a create of the new one ("-C"), as Debezium does.

@@ -57,23 +57,16 @@ func sameValue(a, b any) bool {
 }
 
 // encode encodes a captured change, as two events when it changes its key.
-// A streamed change's transaction block is renumbered after the
-// transaction's earlier key changes (see orderShift); the create half of a
-// key change counts one further, as in Debezium (delete N, create N+1).
+// The create half of a key change takes the transaction block positions
+// after its delete's, as in Debezium (delete N, create N+1); the delete
+// keeps the change's (txMeta.number).
 func (s *session) encode(ch *event.Change) ([]event.Record, error) {
-	streamed := ch.Snapshot == "" && ch.Op != event.OpRead && (ch.Relation != nil || ch.Op == event.OpMessage)
-	if streamed {
-		s.shift.apply(ch)
-	}
 	del, ins, split := splitKeyChange(ch)
 	if !split {
 		return s.enc.Encode(ch)
 	}
-	ins.OrderShift++
-	ins.CollectionShift++
-	if streamed {
-		s.shift.split(ch)
-	}
+	ins.TotalOrder++
+	ins.DataCollectionOrder++
 	var out []event.Record
 	for _, p := range [2]*event.Change{del, ins} {
 		recs, err := s.enc.Encode(p)
@@ -83,35 +76,4 @@ func (s *session) encode(ch *event.Change) ([]event.Record, error) {
 		out = append(out, recs...)
 	}
 	return out, nil
-}
-
-// orderShift counts the key changes of the transaction being published, so
-// that the events after one are numbered as Debezium numbers them: the
-// delete and create halves are two events of the transaction and of the
-// table. Used by the publisher goroutine only (streamed changes).
-type orderShift struct {
-	tx    *event.Tx
-	total uint32
-	byRel map[uint32]uint32 // relation OID -> key changes so far
-}
-
-// apply sets ch's shifts from the key changes before it in its transaction.
-func (o *orderShift) apply(ch *event.Change) {
-	if ch.Tx != o.tx {
-		o.tx, o.total = ch.Tx, 0
-		clear(o.byRel)
-	}
-	ch.OrderShift, ch.CollectionShift = o.total, 0
-	if ch.Relation != nil { // a message's collection is its prefix
-		ch.CollectionShift = o.byRel[ch.Relation.OID]
-	}
-}
-
-// split records that ch was published as two events.
-func (o *orderShift) split(ch *event.Change) {
-	if o.byRel == nil {
-		o.byRel = map[uint32]uint32{}
-	}
-	o.total++
-	o.byRel[ch.Relation.OID]++
 }

@@ -220,8 +220,6 @@ func (p *publisher) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.
 	if p.skipTx || (ch.Relation != nil && p.excluded[ch.Relation.QualifiedName()]) {
 		return nil
 	}
-	var recs []event.Record
-	var err error
 	if isSnapshotSignal(ch) {
 		return p.snapshotSignal(ctx, ch)
 	}
@@ -235,15 +233,7 @@ func (p *publisher) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.
 	if p.s.inc != nil {
 		p.s.inc.observe(ch)
 	}
-	if isHeartbeat(ch) {
-		if !p.measureHeartbeat(ch) {
-			return nil
-		}
-		ch.Topic = p.s.cfg.Heartbeat.Topic
-		recs, err = p.s.enc.Encode(ch)
-	} else {
-		recs, err = p.s.route(ch)
-	}
+	recs, err := p.records(ch)
 	if err != nil {
 		return fmt.Errorf("encoding change %s: %w", ch.ID(), err)
 	}
@@ -265,6 +255,23 @@ func (p *publisher) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.
 		p.meta.afterChange(ch, recs[:n])
 	}
 	return err
+}
+
+// records numbers ch in its transaction (txmeta.go) and returns the
+// records to publish for it: a heartbeat's on the heartbeat topic (none
+// when it is not measured), any other change's as the rules route it.
+// The caller counts what the sink takes (meta.afterChange), so that the
+// next change's positions follow.
+func (p *publisher) records(ch *event.Change) ([]event.Record, error) {
+	p.meta.number(ch)
+	if !isHeartbeat(ch) {
+		return p.s.route(ch)
+	}
+	if !p.measureHeartbeat(ch) {
+		return nil, nil
+	}
+	ch.Topic = p.s.cfg.Heartbeat.Topic
+	return p.s.enc.Encode(ch)
 }
 
 // acquire waits for room under the in-flight caps (invariant 5). The reader

@@ -54,7 +54,6 @@ type session struct {
 	catchupBuild   *catchupKeys
 	inc            *incremental // the incremental catch-up running with the stream, if any (incremental.go)
 	ackLag         ackLag       // commit-to-Kafka time of the newest acknowledged transaction (acklag.go)
-	shift          orderShift   // key changes of the transaction being published (keychange.go)
 	// live is set while the session streams with its committer running;
 	// catchupRestart asks the reader to end the session (catchup.go).
 	live           atomic.Bool

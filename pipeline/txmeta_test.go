@@ -29,17 +29,17 @@ func TestTxMetaCounts(t *testing.T) {
 	m.afterChange(&event.Change{Op: event.OpUpdate, Relation: b}, []event.Record{val, tomb, val}) // a key change
 	m.afterChange(&event.Change{Op: event.OpRead, Relation: a}, []event.Record{val})
 	want := []schema.TxCollection{{Name: "public.b", EventCount: 3}, {Name: "public.a", EventCount: 1}}
-	if m.count != 4 || !reflect.DeepEqual(m.cols, want) {
-		t.Errorf("count %d, collections %+v; want 4, %+v", m.count, m.cols, want)
+	if m.count != 4 || !reflect.DeepEqual(m.collections(), want) {
+		t.Errorf("count %d, collections %+v; want 4, %+v", m.count, m.collections(), want)
 	}
 	m.begin(&event.Tx{Xid: 8})
 	if m.count != 0 || len(m.cols) != 0 || m.begun {
 		t.Errorf("after begin: count %d, collections %+v, begun %v", m.count, m.cols, m.begun)
 	}
-	off := newTxMeta(false, "shop")
+	off := newTxMeta(false, "shop") // still numbers the events, publishes no BEGIN/END
 	off.begin(tx)
-	if off.counts(&event.Change{Op: event.OpCreate, Relation: a}) {
-		t.Error("transaction metadata off, and a change counts")
+	if !off.counts(&event.Change{Op: event.OpCreate, Relation: a}) || off.topic != "" {
+		t.Error("transaction metadata off: a change is not numbered, or BEGIN/END would be published")
 	}
 }
 
@@ -69,8 +69,8 @@ func TestTxMetaCountsMessages(t *testing.T) {
 	m.afterChange(&event.Change{Op: event.OpCreate, Relation: rel}, []event.Record{val})
 	want := []schema.TxCollection{{Name: "public.a", EventCount: 2}, {Name: "audit", EventCount: 2},
 		{Name: "public.a", EventCount: 1}}
-	if m.count != 5 || !reflect.DeepEqual(m.cols, want) {
-		t.Errorf("count %d, collections %+v; want 5, %+v", m.count, m.cols, want)
+	if m.count != 5 || !reflect.DeepEqual(m.collections(), want) {
+		t.Errorf("count %d, collections %+v; want 5, %+v", m.count, m.collections(), want)
 	}
 }
 
@@ -87,7 +87,7 @@ func TestTxMetaCountsNullValues(t *testing.T) {
 	m.afterChange(&event.Change{Op: event.OpMessage, Message: &event.LogicalMessage{Prefix: "ev", Transactional: true}}, []event.Record{null})
 	m.afterChange(&event.Change{Op: event.OpDelete, Relation: obx}, []event.Record{val, null})
 	want := []schema.TxCollection{{Name: "public.outbox", EventCount: 2}, {Name: "ev", EventCount: 1}}
-	if m.count != 3 || !reflect.DeepEqual(m.cols, want) {
-		t.Errorf("count %d, collections %+v; want 3, %+v", m.count, m.cols, want)
+	if m.count != 3 || !reflect.DeepEqual(m.collections(), want) {
+		t.Errorf("count %d, collections %+v; want 3, %+v", m.count, m.collections(), want)
 	}
 }

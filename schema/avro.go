@@ -242,8 +242,8 @@ func (e *AvroEncoder) writeEnvelope(w *avro.Writer, p *avroPlan, ch *event.Chang
 func writeBlock(w *avro.Writer, ch *event.Change) {
 	var tmp [32]byte
 	w.WriteBytes(appendTxID(tmp[:0], ch.Tx))
-	w.WriteLong(int64(ch.Ordinal + ch.OrderShift))
-	w.WriteLong(int64(ch.CollectionOrder + ch.CollectionShift))
+	w.WriteLong(int64(ch.TotalOrder))
+	w.WriteLong(int64(ch.DataCollectionOrder))
 }
 
 // writeOp writes op as a one-letter string.

@@ -60,7 +60,7 @@ func ordersRow(id int64, note string) []any {
 
 func change(op event.Op, rel *event.Relation, before, after []any) *event.Change {
 	return &event.Change{
-		Op: op, Tx: testTx(), Ordinal: 5, CollectionOrder: 2, LSN: 0x16B3700,
+		Op: op, Tx: testTx(), Ordinal: 5, CollectionOrder: 2, TotalOrder: 5, DataCollectionOrder: 2, LSN: 0x16B3700,
 		Relation: rel, Before: before, After: after,
 	}
 }

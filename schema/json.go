@@ -177,9 +177,9 @@ func appendJSONBlock(buf []byte, ch *event.Change) []byte {
 	buf = append(buf, `{"id":"`...)
 	buf = appendTxID(buf, ch.Tx)
 	buf = append(buf, `","total_order":`...)
-	buf = strconv.AppendUint(buf, uint64(ch.Ordinal+ch.OrderShift), 10)
+	buf = strconv.AppendUint(buf, uint64(ch.TotalOrder), 10)
 	buf = append(buf, `,"data_collection_order":`...)
-	buf = strconv.AppendUint(buf, uint64(ch.CollectionOrder+ch.CollectionShift), 10)
+	buf = strconv.AppendUint(buf, uint64(ch.DataCollectionOrder), 10)
 	return append(buf, '}')
 }
 

@@ -276,7 +276,7 @@ func TestEncodeMessage(t *testing.T) {
 	t.Parallel()
 	for _, transactional := range []bool{true, false} {
 		ch := &event.Change{
-			Op: event.OpMessage, Tx: testTx(), Ordinal: 1, LSN: 0x16B3700,
+			Op: event.OpMessage, Tx: testTx(), Ordinal: 1, TotalOrder: 1, DataCollectionOrder: 1, LSN: 0x16B3700,
 			Message: &event.LogicalMessage{Transactional: transactional, Prefix: "heart\"beat", Content: []byte("bar\x00")},
 		}
 		recs := mustEncode(t, NewJSON(testOptions()), ch)
