@@ -35,7 +35,10 @@ func Describe(ctx context.Context, q Querier, rs *Rules) ([]RuleMatch, error) {
 // a named table (CheckWhere); in Problems, excluded, masked, key or outbox
 // columns that a named table lacks, an excluded primary key column (it
 // would change the record key), a key column outside the replica identity,
-// and rules that name no existing table. A last entry (Rule -1) lists the
+// a rule that never decides a row change of a named table because an earlier
+// rule without a where expression decides them first (an outbox rule placed
+// after a plain rule for its table: rowShadow), and rules that name no
+// existing table. A last entry (Rule -1) lists the
 // tables captured by default: capture. A new table that matches a glob
 // later is picked up by the running relay; this shows the catalog as it
 // is now.
@@ -59,6 +62,9 @@ func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 			m.Problems = append(m.Problems, rs.tableProblems(r, t, refusedCols)...)
 			if e := rs.whereProblem(r, t, cache); e != nil {
 				m.Refused = append(m.Refused, e)
+			}
+			if by := rs.rowShadow(r, t.QualifiedName()); by != nil {
+				m.Problems = append(m.Problems, rs.shadowProblem(r, by, t.QualifiedName()))
 			}
 		}
 		m.Refused = append(m.Refused, rs.maskProblems(r, matched)...)

@@ -213,7 +213,8 @@ func (s *session) takeCatchup(ctx context.Context, names []string, reason string
 	}
 	defer repl.Close(context.Background())
 	slot := fmt.Sprintf("walrelay_catchup_%d", repl.PID()) // unique among live backends; temporary
-	lsn, exported, err := replication.CreateTempSlotExportSnapshot(ctx, repl, slot)
+	lsn, exported, err := replication.CreateTempSlotExportSnapshot(ctx, repl, slot,
+		replication.SlotWatch{Log: s.log, DSN: s.cfg.Postgres.DSN})
 	if err != nil {
 		return 0, fmt.Errorf("catch-up snapshot: %w", err)
 	}

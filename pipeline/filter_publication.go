@@ -236,8 +236,9 @@ func execInTx(ctx context.Context, db *pgx.Conn, stmts []string) error {
 // (pg_publication_tables: partitions resolved as the publication publishes
 // them, schemas expanded) are logged, since their changes will never
 // arrive, and so are partitioned tables it publishes without
-// publish_via_partition_root, since their changes arrive under each
-// partition's name while their snapshot rows go to the partitioned table's.
+// publish_via_partition_root, since their changes and snapshot rows arrive
+// under each partition's name (warnNotViaRoot). A publication that cannot
+// serve the rules is warned about, not refused, as a table it lacks is.
 func checkUnmanagedPublication(ctx context.Context, db *pgx.Conn, pub string, rules *filter.Rules,
 	excluded map[string]bool, log zerolog.Logger) error {
 	p, err := readPublication(ctx, db, pub)
@@ -248,7 +249,7 @@ func checkUnmanagedPublication(ctx context.Context, db *pgx.Conn, pub string, ru
 		return fmt.Errorf("publication %q does not exist and publication.manage is false: "+
 			"create it (CREATE PUBLICATION %s FOR TABLE ...%s) or set publication.manage: true", pub, pub, replication.ViaRootOption)
 	}
-	if err := warnNotViaRoot(ctx, db, p.Publication, log); err != nil {
+	if err := warnNotViaRoot(ctx, db, p.Publication, rules, log); err != nil {
 		return err
 	}
 	if p.AllTables {
@@ -274,8 +275,12 @@ func checkUnmanagedPublication(ctx context.Context, db *pgx.Conn, pub string, ru
 }
 
 // warnNotViaRoot logs the partitioned tables an unmanaged publication
-// publishes without publish_via_partition_root, with the fix.
-func warnNotViaRoot(ctx context.Context, db *pgx.Conn, p replication.Publication, log zerolog.Logger) error {
+// publishes without publish_via_partition_root, with the fix: those of
+// which nothing is published, since the rules capture none of their
+// partitions, under whose names PostgreSQL sends their changes and the
+// snapshot reads their rows (viaRootSplit), and the others, published
+// under their partitions' names and topics.
+func warnNotViaRoot(ctx context.Context, db *pgx.Conn, p replication.Publication, rules *filter.Rules, log zerolog.Logger) error {
 	version, err := replication.ServerVersion(ctx, db)
 	if err != nil || version < replication.ViaRootVersion || p.ViaRoot {
 		return err
@@ -284,9 +289,22 @@ func warnNotViaRoot(ctx context.Context, db *pgx.Conn, p replication.Publication
 	if err != nil || len(parts) == 0 {
 		return err
 	}
-	log.Warn().Str("publication", p.Name).Strs("partitioned_tables", parts).
-		Str("fix", "ALTER PUBLICATION "+pgx.Identifier{p.Name}.Sanitize()+" SET (publish_via_partition_root = true)").
-		Msg("the unmanaged publication lacks publish_via_partition_root: changes of its partitioned tables arrive under each partition's name and topic, their snapshot rows under the partitioned table's")
+	none, some, err := viaRootSplit(ctx, db, parts, rules)
+	if err != nil {
+		return err
+	}
+	fix := "ALTER PUBLICATION " + pgx.Identifier{p.Name}.Sanitize() + " SET (publish_via_partition_root = true)"
+	if len(none) > 0 {
+		log.Warn().Str("publication", p.Name).Strs("partitioned_tables", none).Str("fix", fix).
+			Msg("the unmanaged publication lacks publish_via_partition_root: nothing of these partitioned tables is published, " +
+				"since PostgreSQL sends their changes under their partitions' names, the snapshot reads the partitions too, " +
+				"and the rules capture none of the partitions")
+	}
+	if len(some) > 0 {
+		log.Warn().Str("publication", p.Name).Strs("partitioned_tables", some).Str("fix", fix).
+			Msg("the unmanaged publication lacks publish_via_partition_root: the changes and snapshot rows of these partitioned tables " +
+				"are published under each partition's name and topic, as the rules decide the partitions, not under the partitioned table's")
+	}
 	return nil
 }
 

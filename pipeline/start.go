@@ -79,7 +79,8 @@ func startPosition(ctx context.Context, db *pgx.Conn, repl *pgconn.PgConn, opts 
 			return position{}, err
 		}
 	}
-	start, exported, err := resumePosition(ctx, repl, slot, stored, found, opts.AllowGap, snap.take, slotName, log)
+	watch := replication.SlotWatch{Log: log, DSN: cfg.Postgres.DSN}
+	start, exported, err := resumePosition(ctx, repl, slot, stored, found, opts.AllowGap, snap.take, slotName, log, watch)
 	if err != nil {
 		return position{}, err
 	}
@@ -135,7 +136,7 @@ func replaceInvalidated(ctx context.Context, repl *pgconn.PgConn, slot replicati
 // exported snapshot (returned), since the snapshot restores the current
 // state.
 func resumePosition(ctx context.Context, repl *pgconn.PgConn, slot replication.SlotInfo, stored checkpoint.Position,
-	found, allowGap, snapshot bool, slotName string, log zerolog.Logger) (event.LSN, string, error) {
+	found, allowGap, snapshot bool, slotName string, log zerolog.Logger, watch replication.SlotWatch) (event.LSN, string, error) {
 	if found && !allowGap && !snapshot {
 		if what, gap := replication.Gap(slot, slotName, stored.LSN); gap {
 			return 0, "", fatal(fmt.Errorf("%s (%s)", what, replication.GapFix))
@@ -146,7 +147,7 @@ func resumePosition(ctx context.Context, repl *pgconn.PgConn, slot replication.S
 			logGap(log, slotName, "the slot is missing: the changes after the checkpoint are lost to walrelay",
 				stored.LSN, 0, snapshot)
 		}
-		return createSlot(ctx, repl, slotName, snapshot, log)
+		return createSlot(ctx, repl, slotName, snapshot, watch)
 	}
 	if slot.Plugin != "pgoutput" {
 		return 0, "", fatal(fmt.Errorf("replication slot %q uses plugin %q, walrelay needs pgoutput "+
@@ -177,20 +178,21 @@ func logGap(log zerolog.Logger, slotName, what string, checkpoint, slotLSN event
 	e.Msg("accepting a gap")
 }
 
-// createSlot creates the slot, exporting its snapshot when one is taken.
-func createSlot(ctx context.Context, repl *pgconn.PgConn, slotName string, export bool, log zerolog.Logger) (event.LSN, string, error) {
+// createSlot creates the slot, exporting its snapshot when one is taken;
+// watch logs while the creation waits for open transactions.
+func createSlot(ctx context.Context, repl *pgconn.PgConn, slotName string, export bool, watch replication.SlotWatch) (event.LSN, string, error) {
 	var lsn event.LSN
 	var exported string
 	var err error
 	if export {
-		lsn, exported, err = replication.CreateSlotExportSnapshot(ctx, repl, slotName)
+		lsn, exported, err = replication.CreateSlotExportSnapshot(ctx, repl, slotName, watch)
 	} else {
-		lsn, err = replication.CreateSlot(ctx, repl, slotName)
+		lsn, err = replication.CreateSlot(ctx, repl, slotName, watch)
 	}
 	if err != nil {
 		return 0, "", err
 	}
-	log.Info().Str("slot", slotName).Stringer("consistent_point", lsn).Bool("snapshot_exported", exported != "").
+	watch.Log.Info().Str("slot", slotName).Stringer("consistent_point", lsn).Bool("snapshot_exported", exported != "").
 		Msg("created replication slot")
 	return lsn, exported, nil
 }

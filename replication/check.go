@@ -174,8 +174,8 @@ func checkPublication(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Find
 
 // checkViaRoot reports an existing publication that publishes partitioned
 // tables without publish_via_partition_root (PostgreSQL 13+): their changes
-// arrive under each partition's name and topic while the snapshot reads
-// them under the partitioned table's. walrelay fixes a publication it
+// arrive under each partition's name, so rules or postgres.tables naming
+// only the partitioned table publish none of them. walrelay fixes a publication it
 // manages on start; an unmanaged one is a problem with its fix.
 func checkViaRoot(ctx context.Context, db *pgx.Conn, o CheckOptions, pub Publication, version int) ([]Finding, error) {
 	if version < ViaRootVersion || pub.ViaRoot {
@@ -191,7 +191,7 @@ func checkViaRoot(ctx context.Context, db *pgx.Conn, o CheckOptions, pub Publica
 			"(partitioned tables %s); walrelay sets it on start", o.Publication, list)}}, nil
 	}
 	return []Finding{{What: fmt.Sprintf("publication %s publishes partitioned tables (%s) without publish_via_partition_root: "+
-		"their changes arrive under each partition's name and topic, while their snapshot rows go to the partitioned table's", o.Publication, list),
+		"their changes arrive under each partition's name, so rules or postgres.tables naming only the partitioned table publish none of them", o.Publication, list),
 		Fix: fmt.Sprintf("ALTER PUBLICATION %s SET (publish_via_partition_root = true);", pgx.Identifier{o.Publication}.Sanitize())}}, nil
 }
 

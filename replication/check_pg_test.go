@@ -46,7 +46,7 @@ func TestCheckPublicationViaRoot(t *testing.T) {
 		want    string // the finding after "exists"; "" for none
 	}{
 		{"listed", false, `FAIL: publication listed publishes partitioned tables (public.pt) without publish_via_partition_root: ` +
-			`their changes arrive under each partition's name and topic, while their snapshot rows go to the partitioned table's ` +
+			`their changes arrive under each partition's name, so rules or postgres.tables naming only the partitioned table publish none of them ` +
 			`[ALTER PUBLICATION "listed" SET (publish_via_partition_root = true);]`},
 		{"mid", false, "FAIL: publication mid publishes partitioned tables (public.pt_b) without"},
 		{"alltab", false, "FAIL: publication alltab publishes partitioned tables (public.pt) without"},

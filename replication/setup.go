@@ -108,9 +108,11 @@ func deref(p *string) string {
 	return *p
 }
 
-// CreateSlot creates a logical slot with pgoutput and returns its consistent point.
-func CreateSlot(ctx context.Context, conn *pgconn.PgConn, slot string) (event.LSN, error) {
-	lsn, _, err := createSlot(ctx, conn, slot, "NOEXPORT_SNAPSHOT", false)
+// CreateSlot creates a logical slot with pgoutput and returns its consistent
+// point. The creation waits for the transactions open on the server to end,
+// and w says what it logs meanwhile (SlotWatch).
+func CreateSlot(ctx context.Context, conn *pgconn.PgConn, slot string, w SlotWatch) (event.LSN, error) {
+	lsn, _, err := createSlot(ctx, conn, slot, "NOEXPORT_SNAPSHOT", false, w)
 	return lsn, err
 }
 
@@ -120,20 +122,22 @@ func CreateSlot(ctx context.Context, conn *pgconn.PgConn, slot string) (event.LS
 // change the slot streams. The snapshot stays importable until the next
 // command on conn, so the caller keeps conn idle until every reader has
 // imported it, then starts replication on conn.
-func CreateSlotExportSnapshot(ctx context.Context, conn *pgconn.PgConn, slot string) (event.LSN, string, error) {
-	return createSlot(ctx, conn, slot, "EXPORT_SNAPSHOT", false)
+func CreateSlotExportSnapshot(ctx context.Context, conn *pgconn.PgConn, slot string, w SlotWatch) (event.LSN, string, error) {
+	return createSlot(ctx, conn, slot, "EXPORT_SNAPSHOT", false, w)
 }
 
 // CreateTempSlotExportSnapshot is CreateSlotExportSnapshot for a temporary
 // slot, dropped by the server when conn closes: a snapshot exported exactly
 // at the returned LSN, nothing streamed from it.
-func CreateTempSlotExportSnapshot(ctx context.Context, conn *pgconn.PgConn, slot string) (event.LSN, string, error) {
-	return createSlot(ctx, conn, slot, "EXPORT_SNAPSHOT", true)
+func CreateTempSlotExportSnapshot(ctx context.Context, conn *pgconn.PgConn, slot string, w SlotWatch) (event.LSN, string, error) {
+	return createSlot(ctx, conn, slot, "EXPORT_SNAPSHOT", true, w)
 }
 
-func createSlot(ctx context.Context, conn *pgconn.PgConn, slot, snapshotAction string, temporary bool) (event.LSN, string, error) {
+func createSlot(ctx context.Context, conn *pgconn.PgConn, slot, snapshotAction string, temporary bool, w SlotWatch) (event.LSN, string, error) {
+	stop := w.start(ctx, slot)
 	res, err := pglogrepl.CreateReplicationSlot(ctx, conn, slot, "pgoutput",
 		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: snapshotAction, Temporary: temporary})
+	stop()
 	if err != nil {
 		return 0, "", fmt.Errorf("postgres: creating replication slot %q: %w (check max_replication_slots)", slot, err)
 	}

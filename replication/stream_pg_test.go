@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/walrelay/walrelay/internal/testenv"
 )
 
@@ -24,7 +26,7 @@ func startTestStream(t *testing.T, ctx context.Context) (*Stream, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start, err := CreateSlot(ctx, conn, "s_receive")
+	start, err := CreateSlot(ctx, conn, "s_receive", SlotWatch{Log: zerolog.Nop()})
 	if err != nil {
 		_ = conn.Close(context.Background())
 		t.Fatal(err)

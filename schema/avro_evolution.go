@@ -23,6 +23,10 @@ type IncompatibleChangeError struct {
 	// Registry is the registry's base URL, for the fix ("" if unknown).
 	Registry string
 	Err      *registry.IncompatibleError
+	// Also are the table's other subjects that refuse the same change: the
+	// value subject when the key subject does too (a column joining the
+	// key is required in the value), so that one fix covers both.
+	Also []*IncompatibleChangeError
 }
 
 // ColumnChange is one column's part in an incompatible change.
@@ -38,11 +42,33 @@ func (e *IncompatibleChangeError) Unwrap() error { return e.Err }
 
 func (e *IncompatibleChangeError) Error() string {
 	var b strings.Builder
+	fmt.Fprintf(&b, "schema: table %s: ", e.Table)
+	e.describe(&b)
+	subjects, fixes := []string{e.Subject}, []string{e.fix()}
+	for _, o := range e.Also {
+		b.WriteString(" And an ")
+		o.describe(&b)
+		subjects, fixes = append(subjects, o.Subject), append(fixes, o.fix())
+	}
+	which := "this subject"
+	if len(subjects) > 1 {
+		which = fmt.Sprintf("each of these subjects (%s)", strings.Join(subjects, ", "))
+	}
+	fmt.Fprintf(&b, " walrelay does not publish this change: it halts and retries from its checkpoint, "+
+		"so nothing is lost once this is resolved. To go on, allow the change for %s and "+
+		"upgrade the topic's consumers: %s, or set schema_registry.compatibility: NONE and restart walrelay. "+
+		"Reverting the DDL does not help: the rows already written under the new definition must be published first.",
+		which, strings.Join(fixes, "; "))
+	return b.String()
+}
+
+// describe writes what changed in e's subject and why the registry refuses it.
+func (e *IncompatibleChangeError) describe(b *strings.Builder) {
 	what := "schema"
 	if e.Key {
 		what = "key schema"
 	}
-	fmt.Fprintf(&b, "schema: table %s: incompatible %s change", e.Table, what)
+	fmt.Fprintf(b, "incompatible %s change", what)
 	for i, c := range e.Changes {
 		sep := "; "
 		if i == 0 {
@@ -53,18 +79,12 @@ func (e *IncompatibleChangeError) Error() string {
 	}
 	b.WriteString(". ")
 	if ie := e.Err; ie.Level != "" && len(e.Changes) > 0 {
-		fmt.Fprintf(&b, "Subject %q is %s and this breaks against version %d (schema id %d): %s",
+		fmt.Fprintf(b, "Subject %q is %s and this breaks against version %d (schema id %d): %s",
 			e.Subject, ie.Level, ie.Against.Version, ie.Against.ID, e.consequence())
 	} else {
 		b.WriteString(ie.Error())
 		b.WriteString(".")
 	}
-	fmt.Fprintf(&b, " walrelay does not publish this change: it halts and retries from its checkpoint, "+
-		"so nothing is lost once this is resolved. To go on, allow the change for this subject and "+
-		"upgrade the topic's consumers: %s, or set schema_registry.compatibility: NONE and restart walrelay. "+
-		"Reverting the DDL does not help: the rows already written under the new definition must be published first.",
-		e.fix())
-	return b.String()
 }
 
 func (c ColumnChange) String() string {

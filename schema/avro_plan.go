@@ -124,7 +124,10 @@ func (e *AvroEncoder) buildPlan(rel *event.Relation, topic string, prior priorFi
 // subjects returns the TopicNameStrategy subjects of topic.
 func subjects(topic string) (key, value string) { return topic + "-key", topic + "-value" }
 
-// derive builds the plan of rel and registers its schemas. prev is the
+// derive builds the plan of rel and registers its schemas: the key's,
+// then the value's, also when the key's is refused as incompatible, so that
+// one error names every subject that refuses the change (the value schema
+// is registered if it is compatible). prev is the
 // plan of the relation's previous version, if any: its field names are
 // kept (see priorNames), and it names the PostgreSQL types in an
 // incompatible-change error.
@@ -136,14 +139,28 @@ func (e *AvroEncoder) derive(rel *event.Relation, topic string, prev *avroPlan) 
 		return nil, err
 	}
 	p := e.buildPlan(rel, topic, prior)
+	var keyErr *IncompatibleChangeError // the value subject is checked too: one error names both
 	if p.hasKey {
 		if p.keyID, err = e.ao.Registry.ID(ctx, p.keySubject, p.keySchema); err != nil {
-			return nil, e.registryError(rel, p, prev, true, err)
+			err = e.registryError(rel, p, prev, true, err)
+			if !errors.As(err, &keyErr) {
+				return nil, err
+			}
 		}
 		p.keyHdr = wireHeader(p.keyID)
 	}
 	if p.valueID, err = e.ao.Registry.ID(ctx, p.valueSubject, p.valueSchema); err != nil {
-		return nil, e.registryError(rel, p, prev, false, err)
+		err = e.registryError(rel, p, prev, false, err)
+		var valueErr *IncompatibleChangeError
+		if keyErr != nil && errors.As(err, &valueErr) {
+			keyErr.Also = append(keyErr.Also, valueErr)
+		}
+		if keyErr == nil {
+			return nil, err
+		}
+	}
+	if keyErr != nil {
+		return nil, keyErr
 	}
 	p.valueHdr = wireHeader(p.valueID)
 	ev := e.ao.Log.Info().Str("table", rel.QualifiedName()).Int("relation_version", rel.Version).

@@ -243,7 +243,8 @@ func TestApicurioURL(t *testing.T) {
 }
 
 // TestRelaxCommand: Confluent's PUT /config for most registries; Apicurio's
-// native rule (a ccompat PUT of NONE would delete the rule instead).
+// native rule (a ccompat PUT of NONE would delete the rule instead), whose
+// DELETE of a rule that may not exist prints nothing (its 404 is harmless).
 func TestRelaxCommand(t *testing.T) {
 	t.Parallel()
 	got := RelaxCommand("http://reg:8081/", "p.public.t-value")
@@ -254,7 +255,7 @@ func TestRelaxCommand(t *testing.T) {
 	}
 	got = RelaxCommand("http://reg:8080/apis/ccompat/v7", "p.public.t-value")
 	rules := "http://reg:8080/apis/registry/v2/groups/default/artifacts/p.public.t-value/rules"
-	want = "curl -X DELETE " + rules + "/COMPATIBILITY; curl -X POST -H 'Content-Type: application/json' " +
+	want = "curl -s -o /dev/null -X DELETE " + rules + "/COMPATIBILITY; curl -X POST -H 'Content-Type: application/json' " +
 		`--data '{"type":"COMPATIBILITY","config":"NONE"}' ` + rules
 	if got != want {
 		t.Errorf("Apicurio:\n got %s\nwant %s", got, want)

@@ -1,0 +1,131 @@
+package replication
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
+)
+
+// SlotWatch says what creating a replication slot logs. PostgreSQL's
+// CREATE_REPLICATION_SLOT waits until every transaction that holds a
+// transaction ID when it starts has ended (on the whole server, prepared
+// transactions included), since the slot is not consistent before; a
+// session left idle in transaction makes it wait indefinitely. The creation
+// logs so before it starts, and, once it has waited After, a warning naming
+// the oldest open transactions, again every Every while it waits.
+type SlotWatch struct {
+	Log zerolog.Logger
+	// DSN opens the ordinary connection that reads pg_stat_activity and
+	// pg_prepared_xacts, once the wait has lasted After; "" leaves the
+	// transactions out of the warning.
+	DSN   string
+	After time.Duration // default 5 s
+	Every time.Duration // default 30 s
+}
+
+// slotWaitShown bounds the open transactions a warning names.
+const slotWaitShown = 5
+
+// openXactsSQL lists the oldest transactions that hold a transaction ID,
+// those a slot being created waits for; another role's sessions show only
+// to a role with pg_read_all_stats.
+const openXactsSQL = `SELECT x FROM (
+	SELECT xact_start AS t, format('pid %s (database %s, user %s, application_name %L, state %s, xact_start %s)',
+		pid, datname, usename, application_name, state, xact_start) AS x
+	FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+	UNION ALL
+	SELECT prepared, format('prepared transaction %L (database %s, owner %s, prepared %s)', gid, database, owner, prepared)
+	FROM pg_prepared_xacts) o ORDER BY t LIMIT $1`
+
+// OpenTransactions describes the oldest transactions (at most n) that a
+// replication slot being created now would wait for: sessions holding a
+// transaction ID, with pid, xact_start, state and application_name, and
+// prepared transactions.
+func OpenTransactions(ctx context.Context, db *pgx.Conn, n int) ([]string, error) {
+	rows, err := db.Query(ctx, openXactsSQL, n)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: listing open transactions: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: listing open transactions: %w", err)
+	}
+	return out, nil
+}
+
+// start logs that the creation of slot may wait, and watches it until the
+// returned stop is called.
+func (w SlotWatch) start(ctx context.Context, slot string) (stop func()) {
+	w.Log.Info().Str("slot", slot).
+		Msg("creating replication slot: PostgreSQL makes this wait until the transactions open on the server now have ended")
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.watch(ctx, slot)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// watch warns, after After and then every Every until ctx ends, that the
+// creation of slot is still waiting, naming the open transactions.
+func (w SlotWatch) watch(ctx context.Context, slot string) {
+	after, every := w.After, w.Every
+	if after <= 0 {
+		after = 5 * time.Second
+	}
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	began := time.Now()
+	var db *pgx.Conn
+	defer func() {
+		if db != nil {
+			_ = db.Close(context.Background())
+		}
+	}()
+	timer := time.NewTimer(after)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		var xacts []string
+		var err error
+		if db == nil && w.DSN != "" {
+			db, err = ConnectSQL(ctx, w.DSN)
+		}
+		if db != nil {
+			xacts, err = OpenTransactions(ctx, db, slotWaitShown)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		w.warn(slot, time.Since(began), xacts, err)
+		timer.Reset(every)
+	}
+}
+
+// warn logs one "still waiting" line.
+func (w SlotWatch) warn(slot string, waited time.Duration, xacts []string, err error) {
+	e := w.Log.Warn().Str("slot", slot).Str("waited", waited.Round(time.Second).String())
+	switch {
+	case err != nil:
+		e = e.AnErr("open_transactions_error", err)
+	case len(xacts) == 0 && w.DSN != "":
+		e = e.Str("open_transactions", "none visible to this role (another role's sessions show with pg_read_all_stats)")
+	case len(xacts) > 0:
+		e = e.Strs("open_transactions", xacts)
+	}
+	e.Msg("creating the replication slot is waiting for transactions open on the server to end " +
+		"(PostgreSQL needs them finished before the slot is consistent): commit or roll them back; " +
+		"end a forgotten session with SELECT pg_terminate_backend(pid), a prepared transaction with COMMIT PREPARED or ROLLBACK PREPARED 'gid'")
+}
