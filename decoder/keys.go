@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/waits"
 )
 
 // KeyLookup names the columns of a table's key indexes, in index order
@@ -125,7 +126,7 @@ func (d *Decoder) catalogKeyNames(ctx context.Context, rel *event.Relation) ([]s
 		if left <= 0 {
 			return d.fallbackKeyNames(rel, names), nil
 		}
-		if err := sleepCtx(ctx, min(wait, left)); err != nil {
+		if err := waits.Sleep(ctx, min(wait, left)); err != nil {
 			return nil, fmt.Errorf("waiting for the catalog to show the key of %s: %w", rel.QualifiedName(), err)
 		}
 		if names, err = d.lookupKey(ctx, rel); err != nil || flagsMatch(rel.Columns, names) {
@@ -176,18 +177,6 @@ func (d *Decoder) fallbackKeyNames(rel *event.Relation, catalog []string) []stri
 		Dur("waited", keyRetryBudget).
 		Msg("the catalog's key does not match the replication stream's; the key is in column order")
 	return names
-}
-
-// sleepCtx waits for d or until ctx is done, returning ctx's error then.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // applyKey completes the key of rel, whose flags are pgoutput's, with

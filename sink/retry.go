@@ -2,10 +2,11 @@ package sink
 
 import (
 	"context"
-	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/walrelay/walrelay/internal/waits"
 )
 
 // attempt is one request against the cluster.
@@ -50,20 +51,8 @@ func (s *Sink) retry(ctx context.Context, log zerolog.Logger, op attempt) (int, 
 		}
 		ev.Err(err).Int("attempt", n).Int("max_attempts", s.cfg.MaxAttempts).
 			Dur("delay", d).Msg("kafka: request failed, retrying")
-		if err := sleep(ctx, d); err != nil {
+		if err := waits.Sleep(ctx, d); err != nil {
 			return n, err
 		}
-	}
-}
-
-// sleep waits for d or until ctx ends, returning ctx's error then.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
