@@ -87,7 +87,8 @@ func checkPostgres(ctx context.Context, cfg *config.Config) []replication.Findin
 	more, err := replication.CheckPrerequisites(ctx, db, replication.CheckOptions{
 		Slot: cfg.Postgres.Slot, Publication: cfg.Postgres.Publication, Tables: captured,
 		NoTables: cfg.Rules != "" && len(captured) == 0,
-		Managed:  cfg.Rules == "" || cfg.Publication.ManageEnabled()})
+		Managed:  cfg.Rules == "" || cfg.Publication.ManageEnabled(),
+		Renamed:  renamedTables(ctx, db, cfg)})
 	findings = append(findings, more...)
 	findings = append(findings, checkTopics(ctx, db, cfg, captured)...)
 	if err != nil {

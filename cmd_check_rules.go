@@ -33,8 +33,15 @@ func checkRules(ctx context.Context, db *pgx.Conn, cfg *config.Config) ([]replic
 	}
 	out := checkLineage(cfg, rs) // a masked column's former names pass, as in run (cmd_check_lineage.go)
 	matches := rs.DescribeTables(ownTablesLeftOut(cfg, tables))
+	captured := rs.CapturedTables(tables)
+	roots, err := viaRootPartitions(ctx, db, cfg, captured) // published through their root (cmd_check_partitions.go)
+	if err != nil {
+		out = append(out, replication.Finding{What: "rules: " + err.Error(), Fix: "check the role's privileges"})
+	}
 	for _, m := range matches {
+		notes := throughRoot(&m, roots)
 		out = append(out, replication.Finding{OK: true, What: describeMatch(cfg.Rules, m)})
+		out = append(out, notes...)
 		for _, p := range m.Refused { // walrelay run refuses the file for these
 			out = append(out, replication.Finding{What: p.Message(), Fix: p.Fix + " (walrelay run refuses this rules file until then)"})
 		}
@@ -42,7 +49,7 @@ func checkRules(ctx context.Context, db *pgx.Conn, cfg *config.Config) ([]replic
 			out = append(out, replication.Finding{What: p.Message(), Fix: p.Fix})
 		}
 	}
-	captured := rs.CapturedTables(tables)
+	captured = leaveOutPartitions(captured, roots)
 	if len(captured) == 0 {
 		out = append(out, noTableFinding(rs))
 	}

@@ -26,6 +26,14 @@ type captureSet struct {
 	last   *event.Relation           // one-entry cache: consecutive changes mostly share a relation
 	keep   bool                      // whether last is captured
 	warned map[string]bool           // tables whose dropped changes were logged
+	// started is the OID of each table of postgres.tables under its name
+	// at the session's start; never changed after, so other goroutines
+	// (the publication watch) may read it.
+	started map[string]uint32
+	// children are the inheritance children of the tables of
+	// postgres.tables (child OID -> listed table), which a publication
+	// listing their parent publishes too.
+	children map[uint32]string
 }
 
 // newCaptureSet returns the capture set of postgres.tables, whose tables
@@ -41,13 +49,19 @@ func (s *session) newCaptureSet(ctx context.Context, follow []followedTable) (*c
 	if err != nil || version < replication.ViaRootVersion {
 		return nil, err
 	}
-	c := &captureSet{tables: map[string]bool{}, oids: map[uint32]*followedTable{}, warned: map[string]bool{}}
+	c := &captureSet{tables: map[string]bool{}, oids: map[uint32]*followedTable{}, warned: map[string]bool{},
+		started: map[string]uint32{}}
 	for _, t := range s.cfg.Postgres.Tables {
 		c.tables[t] = true
 	}
+	names := map[uint32]string{}
 	for i := range follow {
 		f := follow[i]
 		c.oids[f.OID] = &f
+		c.started[f.Name], names[f.OID] = f.OID, f.Name
+	}
+	if c.children, err = inheritChildren(ctx, s.db, mapKeys(names), names); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -80,9 +94,7 @@ func (s *session) captures(ch *event.Change) bool {
 	c.keep = c.tables[name]
 	if !c.keep && !c.warned[name] {
 		c.warned[name] = true
-		s.log.Warn().Str("table", name).Str("publication", s.cfg.Postgres.Publication).
-			Msg("the publication publishes a table outside postgres.tables: its changes are not captured " +
-				"(add it to postgres.tables to capture it, or remove it from the publication)")
+		s.warnDropped(c, ch.Relation.OID, name)
 	}
 	return c.keep
 }

@@ -53,6 +53,9 @@ type incremental struct {
 	read     atomic.Uint64  // rows read and routed
 	finished atomic.Bool    // every table is read (or the runner stopped)
 
+	oids    incOIDs           // the tables' OIDs: the runner adds, the publisher reads (incremental_follow.go)
+	renamed map[string]string // runner: catch-up table -> the new name it was last read under
+
 	win       *incWindow
 	before    map[uint32]string // xid -> table of transactions before the window, not yet seen by a chunk's snapshot
 	rels      map[string]*event.Relation

@@ -135,17 +135,12 @@ func (inc *incremental) chunk(ctx context.Context, conn *pgx.Conn, q *incQueue) 
 	if cur.Current == "" {
 		after = nil
 	}
-	t, err := snapshot.ParseTable(table)
-	if err != nil {
-		return fatal(err)
-	}
 	w := watermark{Session: inc.session, Chunk: id, Table: table, Kind: watermarkLow}
 	if err := emitWatermark(ctx, conn, w); err != nil {
 		return err
 	}
 	limit := inc.s.cfg.Snapshot.CatchupChunkSize
-	c, err := snapshot.ReadChunk(ctx, conn, snapshot.ChunkOptions{Table: t, Publication: inc.s.cfg.Postgres.Publication,
-		After: after, Limit: limit, Log: quiet(inc.s.log)})
+	c, err := inc.readChunk(ctx, conn, table, after, limit)
 	hand := &incChunk{id: id, prev: prev, table: table, chunk: c}
 	switch {
 	case errors.Is(err, snapshot.ErrNoTable):
@@ -170,6 +165,34 @@ func (inc *incremental) chunk(ctx context.Context, conn *pgx.Conn, q *incQueue) 
 	}
 	q.issued(hand.next)
 	return nil
+}
+
+// readChunk reads the chunk of table after after: under the table's
+// current name (readName), after the low watermark so that the window
+// covers a rename in between. A table renamed between finding its name
+// and reading it is read again under its newer name. It wraps
+// snapshot.ErrNoTable when the table was dropped.
+func (inc *incremental) readChunk(ctx context.Context, conn *pgx.Conn, table string, after []string, limit int) (*snapshot.Chunk, error) {
+	tried := ""
+	for {
+		name, err := inc.readName(ctx, conn, table)
+		if err != nil {
+			return nil, err
+		}
+		if name == "" || name == tried { // dropped, or not renamed since the read that found no table
+			return nil, fmt.Errorf("incremental snapshot: %s: %w", table, snapshot.ErrNoTable)
+		}
+		t, err := snapshot.ParseTable(name)
+		if err != nil {
+			return nil, fatal(err)
+		}
+		c, err := snapshot.ReadChunk(ctx, conn, snapshot.ChunkOptions{Table: t, Publication: inc.s.cfg.Postgres.Publication,
+			After: after, Limit: limit, Log: quiet(inc.s.log)})
+		if !errors.Is(err, snapshot.ErrNoTable) {
+			return c, err
+		}
+		tried = name
+	}
 }
 
 // incIssued is a chunk the runner issued.

@@ -70,8 +70,8 @@ func (inc *incremental) observe(ch *event.Change) {
 	if ch.Relation == nil || ch.Tx == nil {
 		return
 	}
-	name := ch.Relation.QualifiedName()
-	if !inc.tables[name] {
+	name := inc.tableOfChange(ch.Relation)
+	if name == "" {
 		return
 	}
 	inc.rels[name] = ch.Relation
@@ -96,7 +96,7 @@ func (inc *incremental) observe(ch *event.Change) {
 // publish on the publisher goroutine after observe and route.
 func (inc *incremental) publishedChange(ch *event.Change) {
 	w := inc.win
-	if w == nil || ch.Relation == nil || ch.Tx == nil || w.table != ch.Relation.QualifiedName() {
+	if w == nil || ch.Relation == nil || ch.Tx == nil || w.table != inc.tableOfChange(ch.Relation) {
 		return
 	}
 	for _, row := range [][]any{ch.Before, ch.After} {
@@ -247,10 +247,11 @@ func (inc *incremental) committed(end event.LSN) {
 }
 
 // relation returns the relation to publish a chunk of table with: the
-// stream's newest one when it describes the same columns (one Avro plan for
-// both), else the chunk's own.
+// stream's newest one when it has the same name (a renamed table's chunk is
+// read under its new name) and describes the same columns (one Avro plan
+// for both), else the chunk's own.
 func (inc *incremental) relation(table string, chunkRel *event.Relation) *event.Relation {
-	if r := inc.rels[table]; r != nil && sameColumns(r, chunkRel) {
+	if r := inc.rels[table]; r != nil && r.QualifiedName() == chunkRel.QualifiedName() && sameColumns(r, chunkRel) {
 		return r
 	}
 	return chunkRel

@@ -37,6 +37,12 @@ const (
 		"changes made to it meanwhile, deletes included, were not decoded"
 	msgRemovedReadded = "removed from the publication by hand: added it back; changes made to it meanwhile, deletes " +
 		"included, were not decoded, and snapshot.mode never takes no catch-up snapshot (walrelay snapshot publishes its rows)"
+	msgRecreatedRestart = "dropped and re-created (new OID): restarting the session to add the new table to the publication " +
+		"and snapshot its rows; the dropped table's rows got no delete events, and changes made to the new table " +
+		"before it is added were not decoded"
+	msgRecreatedReadded = "dropped and re-created (new OID): added the new table to the publication; the dropped table's " +
+		"rows got no delete events, changes made to the new table before it was added were not decoded, and " +
+		"snapshot.mode never takes no catch-up snapshot (walrelay snapshot publishes its rows)"
 	msgTableGone = "a table of postgres.tables no longer exists under that name: if it was renamed or moved, walrelay " +
 		"captures it under its new name until it stops; the next start (if it was dropped, the next session " +
 		"restart too) fails until postgres.tables names it as it is now, or no longer names it"
@@ -203,16 +209,19 @@ func (w *publicationWatch) failed(ctx context.Context, err error) {
 // the committer, durably, and asks the session to restart (restart true):
 // the next session adds them back and snapshots their rows. With
 // snapshot.mode never it adds them back at once on db, the watch's
-// connection, and the session streams on. One warning per table either way.
+// connection, and the session streams on. One warning per table either way;
+// a table dropped and created again under its name (another OID) leaves
+// the publication too, and its warning says so (recreated).
 // Called on the watch's goroutine while the committer runs.
 func (s *session) putBack(ctx context.Context, db *pgx.Conn, removed []string) (restart bool, err error) {
 	pub := s.cfg.Postgres.Publication
-	msg := msgRemovedRestart
+	recreated := s.recreated(ctx, db, removed)
+	msg, msgNew := msgRemovedRestart, msgRecreatedRestart
 	if m := s.cfg.Snapshot.Mode; m == config.SnapshotNever || m == config.SnapshotInitialOnly {
 		if err := replication.EnsurePublication(ctx, db, pub, removed, s.log); err != nil {
 			return false, fmt.Errorf("adding %s back to publication %q: %w", strings.Join(removed, ", "), pub, err)
 		}
-		msg = msgRemovedReadded
+		msg, msgNew = msgRemovedReadded, msgRecreatedReadded
 	} else {
 		if _, err := s.catchupNextSession(ctx, removed, 0); err != nil {
 			return false, fmt.Errorf("recording the catch-up of %s, removed from publication %q by hand: %w",
@@ -221,9 +230,35 @@ func (s *session) putBack(ctx context.Context, db *pgx.Conn, removed []string) (
 		restart = true
 	}
 	for _, t := range removed {
-		s.log.Warn().Str("stage", "publication").Str("table", t).Str("publication", pub).Msg(msg)
+		m := msg
+		if recreated[t] {
+			m = msgNew
+		}
+		s.log.Warn().Str("stage", "publication").Str("table", t).Str("publication", pub).Msg(m)
 	}
 	return restart, nil
+}
+
+// recreated returns the tables of removed whose OID is not the one they
+// had at the session's start (captureSet.started): dropped and created
+// again under the same name, not removed from the publication by hand.
+// Without a capture set, or when the catalog cannot be read, it finds none
+// (only the warning's wording depends on it).
+func (s *session) recreated(ctx context.Context, db *pgx.Conn, removed []string) map[string]bool {
+	if s.capture == nil || db == nil {
+		return nil
+	}
+	now, err := tablesByName(ctx, db, removed)
+	if err != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for oid, name := range now {
+		if was, ok := s.capture.started[name]; ok && was != oid {
+			out[name] = true
+		}
+	}
+	return out
 }
 
 // watchConn is the watch's connection to the database: opened at the first

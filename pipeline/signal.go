@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/event"
@@ -92,12 +94,39 @@ func PublicationDecides(cfg *config.Config) bool {
 // running with cfg captures and the others, each in names' order: never
 // walrelay's own tables or a name that is not schema.table; with rules
 // (the rules in force, nil without a rules file) those the rules capture;
-// else those in postgres.tables; and, when PublicationDecides, only those
-// the publication publishes (a publication that does not exist yet is
-// created at start: FOR ALL TABLES without rules). db is used only then
-// and may be nil otherwise. Called by `walrelay snapshot` and by the
-// publisher goroutine for each snapshot signal addressed to it.
+// else those in postgres.tables, and the current name of a table of
+// postgres.tables renamed or moved since walrelay's last start (which it
+// follows by OID: capture_follow.go; its OID is read from data_dir, only
+// with db); and, when PublicationDecides, only those the publication
+// publishes (a publication that does not exist yet is created at start:
+// FOR ALL TABLES without rules). db is needed only then and may be nil
+// otherwise. Called by `walrelay snapshot`.
 func CapturedTables(ctx context.Context, cfg *config.Config, rules *filter.Rules, db *pgx.Conn, names []string) (captured, other []string, err error) {
+	var followed []string
+	if rules == nil && db != nil && len(cfg.Postgres.Tables) > 0 {
+		if followed, err = savedFollowedNames(ctx, db, cfg); err != nil {
+			return nil, nil, err
+		}
+	}
+	return capturedTables(ctx, cfg, rules, db, names, followed)
+}
+
+// savedFollowedNames are the current names of the tables of
+// postgres.tables whose OIDs walrelay's last start saved in data_dir.
+func savedFollowedNames(ctx context.Context, db *pgx.Conn, cfg *config.Config) ([]string, error) {
+	var oids []uint32
+	for name, oid := range loadFollowFile(cfg.DataDir, zerolog.Nop()) {
+		if slices.Contains(cfg.Postgres.Tables, name) {
+			oids = append(oids, oid)
+		}
+	}
+	current, err := tablesByOID(ctx, db, oids)
+	return slices.Collect(maps.Values(current)), err
+}
+
+// capturedTables is CapturedTables with followed, the current names of the
+// tables of postgres.tables followed by OID, captured too without rules.
+func capturedTables(ctx context.Context, cfg *config.Config, rules *filter.Rules, db *pgx.Conn, names, followed []string) (captured, other []string, err error) {
 	var published map[string]bool // nil: the publication does not narrow the set
 	if PublicationDecides(cfg) {
 		if published, err = publishedSet(ctx, db, cfg.Postgres.Publication); err != nil {
@@ -106,6 +135,9 @@ func CapturedTables(ctx context.Context, cfg *config.Config, rules *filter.Rules
 	}
 	listed := make(map[string]bool, len(cfg.Postgres.Tables))
 	for _, t := range cfg.Postgres.Tables {
+		listed[t] = true
+	}
+	for _, t := range followed {
 		listed[t] = true
 	}
 	excluded := excludedTables(cfg)
@@ -204,20 +236,30 @@ func (p *publisher) snapshotSignal(ctx context.Context, ch *event.Change) error 
 	return nil
 }
 
-// signalTables is CapturedTables for this session: its rules in force, and
-// a connection of its own when the publication decides (the session's
-// connection belongs to its goroutine). Called on the publisher goroutine.
+// signalTables is CapturedTables for this session: its rules in force, the
+// current names of the tables of postgres.tables it follows by OID (its
+// capture set's), and a connection of its own when the publication decides
+// or to find those names (the session's connection belongs to its
+// goroutine). Called on the publisher goroutine.
 func (s *session) signalTables(ctx context.Context, names []string) (captured, other []string, err error) {
 	var rules *filter.Rules
 	if st := s.filterState(); st != nil {
 		rules = st.latest.Load()
 	}
+	var oids []uint32
+	if rules == nil && s.capture != nil {
+		oids = slices.Collect(maps.Keys(s.capture.oids))
+	}
 	var db *pgx.Conn
-	if PublicationDecides(s.cfg) {
+	if PublicationDecides(s.cfg) || len(oids) > 0 {
 		if db, err = replication.ConnectSQL(ctx, s.cfg.Postgres.DSN); err != nil {
 			return nil, nil, err
 		}
 		defer db.Close(context.Background())
 	}
-	return CapturedTables(ctx, s.cfg, rules, db, names)
+	current, err := tablesByOID(ctx, db, oids)
+	if err != nil {
+		return nil, nil, err
+	}
+	return capturedTables(ctx, s.cfg, rules, db, names, slices.Collect(maps.Values(current)))
 }

@@ -211,3 +211,47 @@ func TestSnapshotSignalScope(t *testing.T) {
 		t.Error("a signal that does not parse restarted the session")
 	}
 }
+
+// TestCapturedTablesFollowed: the current name of a table of
+// postgres.tables renamed since walrelay started (followed by OID) is
+// captured: `walrelay snapshot` finds it by the OID saved in data_dir, a
+// running session by its capture set, and a signal naming it records its
+// catch-up; other names are still refused.
+func TestCapturedTablesFollowed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := testenv.PG(t).NewDatabase(t)
+	testenv.ExecDSN(t, dsn, "CREATE TABLE public.a (id int PRIMARY KEY); CREATE TABLE public.b (id int PRIMARY KEY)")
+	db := testenv.Connect(t, dsn)
+	byName, err := tablesByName(ctx, db, []string{"public.a", "public.b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var follow []followedTable
+	for oid, name := range byName {
+		follow = append(follow, followedTable{OID: oid, Listed: name, Name: name})
+	}
+	testenv.ExecDSN(t, dsn, "ALTER TABLE public.a RENAME TO a2; CREATE TABLE public.z (id int PRIMARY KEY)")
+	cfg := signalConfig("mine", "public.a", "public.b")
+	cfg.Postgres.DSN, cfg.DataDir = dsn, t.TempDir()
+	if err := saveFollowFile(cfg.DataDir, follow); err != nil {
+		t.Fatal(err)
+	}
+	captured, other, err := CapturedTables(ctx, cfg, nil, db, []string{"public.a2", "public.b", "public.z"})
+	if err != nil || !slices.Equal(captured, []string{"public.a2", "public.b"}) || !slices.Equal(other, []string{"public.z"}) {
+		t.Errorf("walrelay snapshot: captured %q other %q (%v); want public.a2 (renamed) and public.b", captured, other, err)
+	}
+
+	h := newSignalHarness(t)
+	h.s.cfg = cfg
+	h.s.capture = &captureSet{oids: map[uint32]*followedTable{}}
+	for i := range follow {
+		h.s.capture.oids[follow[i].OID] = &follow[i]
+	}
+	if !h.signal(t, 0x100, `{"slot":"mine","tables":["public.a2","public.z"]}`) {
+		t.Fatalf("a signal naming the renamed table did not restart the session:\n%s", h.log)
+	}
+	if cu := h.catchup(); cu == nil || !slices.Equal(cu.Tables, []string{"public.a2"}) {
+		t.Fatalf("catch-up %+v, want public.a2", cu)
+	}
+}

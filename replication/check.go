@@ -37,6 +37,17 @@ type CheckOptions struct {
 	// start, so a publication without it is reported as fixed on start
 	// rather than as a problem.
 	Managed bool
+	// Renamed are tables of postgres.tables that no longer exist under
+	// their names but whose OID, saved by walrelay's last start, is a
+	// table under another name now, keyed by the listed name: check says
+	// so, as `walrelay run` does at start.
+	Renamed map[string]RenamedTable
+}
+
+// RenamedTable is the table a listed name's OID names now.
+type RenamedTable struct {
+	Name string // schema.table now
+	OID  uint32
 }
 
 // CheckPrerequisites runs the Postgres side of `walrelay check`: wal_level,
@@ -238,9 +249,23 @@ func checkTables(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, 
 	}
 	var out []Finding
 	for _, t := range tables {
+		if r, ok := o.Renamed[t.name]; ok && !t.exists {
+			out = append(out, renamedFinding(t.name, r))
+			continue
+		}
 		out = append(out, tableFinding(t))
 	}
 	return out, nil
+}
+
+// renamedFinding is the finding of listed, a table of postgres.tables
+// renamed or moved to r: `walrelay run` refuses to start until
+// postgres.tables names r.
+func renamedFinding(listed string, r RenamedTable) Finding {
+	return Finding{What: fmt.Sprintf("%s was renamed or moved to %s (same table, OID %d): set postgres.tables to %s",
+		listed, r.Name, r.OID, r.Name),
+		Fix: fmt.Sprintf("in postgres.tables, replace %s with %s (walrelay run refuses to start until then; "+
+			"its changes under the new name are not lost meanwhile)", listed, r.Name)}
 }
 
 const identityQuery = `SELECT c.relreplident::text, c.relkind::text, c.relpersistence::text,
