@@ -34,31 +34,19 @@ func (k *catchupKeys) save(dir string, boundary event.LSN) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, catchupKeysFile)
-	f, err := os.CreateTemp(dir, catchupKeysFile+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) //nolint:errcheck // gone after the rename
-	w := bufio.NewWriterSize(f, 1<<20)
-	w.Write(append(hdr, '\n')) //nolint:errcheck // Flush reports it
-	var b [8]byte
-	for _, h := range k.hashes {
-		binary.LittleEndian.PutUint64(b[:], h)
-		w.Write(b[:]) //nolint:errcheck // Flush reports it
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return writeDataFile(dir, catchupKeysFile, func(w io.Writer) error {
+		if _, err := w.Write(append(hdr, '\n')); err != nil {
+			return err
+		}
+		var b [8]byte
+		for _, h := range k.hashes {
+			binary.LittleEndian.PutUint64(b[:], h)
+			if _, err := w.Write(b[:]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // loadCatchupKeys reads the set saved for the catch-up at boundary from

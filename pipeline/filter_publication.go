@@ -327,16 +327,7 @@ func (p partitions) coveredBy(t pubTable, set map[pubTable]bool) bool {
 
 // partitionsSQL lists every partition with each of its ancestors (level 1
 // is the parent), then every partitioned table with no ancestor row.
-const partitionsSQL = `
-WITH RECURSIVE anc(rel, parent, level) AS (
-	SELECT i.inhrelid, i.inhparent, 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relispartition
-	UNION ALL
-	SELECT a.rel, i.inhparent, a.level + 1 FROM anc a
-	JOIN pg_inherits i ON i.inhrelid = a.parent JOIN pg_class c ON c.oid = a.parent WHERE c.relispartition
-)
-SELECT rn.nspname::text, r.relname::text, pn.nspname::text, p.relname::text
-FROM anc JOIN pg_class r ON r.oid = anc.rel JOIN pg_namespace rn ON rn.oid = r.relnamespace
-JOIN pg_class p ON p.oid = anc.parent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+const partitionsSQL = replication.PartitionAncestorsSQL + `
 UNION ALL
 SELECT n.nspname::text, c.relname::text, NULL, NULL FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'p' AND c.relpersistence = 'p'
