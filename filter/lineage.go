@@ -3,6 +3,7 @@ package filter
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -60,7 +61,10 @@ func newLineage() *lineage { return &lineage{tables: map[uint32]*tableLineage{}}
 // columns the names they had before the real renames). A version whose
 // column names and types equal the newest one's (a new decoder's copy after
 // a session restart, a snapshot's relation) changes nothing, so a rename
-// seen before a restart is still known after it.
+// seen before a restart is still known after it. Columns are paired with
+// the newest version's by matchColumns (rel as the earlier version when it
+// is older): a column added under a name used before (RENAME email TO
+// contact; ADD email) gets no former names, the renamed one keeps them.
 func (l *lineage) observe(rel *event.Relation, lsn event.LSN) (map[string][]string, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -84,11 +88,14 @@ func (l *lineage) observe(rel *event.Relation, lsn event.LSN) (map[string][]stri
 	l.changed, l.reshaped = true, true
 	h.older = lsn != 0 && h.since != 0 && lsn < h.since
 	h.since = lsn
-	renames := renamedColumns(h.cols, rel.Columns)
+	match := matchColumns(h.cols, rel.Columns)
+	if h.older { // rel is the earlier version
+		match = invert(matchColumns(rel.Columns, h.cols))
+	}
 	next := map[string][]string{}
 	for _, c := range rel.Columns {
-		names := h.formerly[c.Name]
-		if old, ok := renames[c.Name]; ok {
+		var names []string // none for a column added, even under a name used before
+		if old, ok := match[c.Name]; ok {
 			names = appendName(h.formerly[old], old)
 		}
 		if names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == c.Name }); len(names) > 0 {
@@ -125,6 +132,15 @@ func (l *lineage) names(tables map[string]bool) map[string][][]string {
 	return out
 }
 
+// invert returns m's values mapped to their keys.
+func invert(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[v] = k
+	}
+	return out
+}
+
 // appendName returns names with n at the end, once.
 func appendName(names []string, n string) []string {
 	if slices.Contains(names, n) {
@@ -141,21 +157,70 @@ func sameShape(a, b []event.Column) bool {
 
 func sameType(x, y event.Column) bool { return x.TypeOID == y.TypeOID && x.TypeName == y.TypeName }
 
-// renamedColumns pairs the columns of old that cur lacks with the columns
-// of cur that old lacks, as renames: new name -> old name. pgoutput lists
-// columns in attnum order and leaves dropped ones out, and a rename keeps
-// the attnum, so a renamed column sits between the same surviving columns
-// (the ones both versions have) as before, and has the same type. In each
-// such gap, a gone column pairs with the appeared column of its type at the
-// same offset in the gap, else with the first unpaired one of its type.
-// Columns added since come after every older one, so only a gone column of
-// the last gap can pair with a new column by mistake (a masked column
-// dropped and another of its type added between two changes): taken as a
-// rename, it halts at worst, it never publishes a masked value.
-func renamedColumns(old, cur []event.Column) map[string]string {
-	gone := gapColumns(old, cur)
-	appeared := gapColumns(cur, old)
+// matchColumns pairs the columns of relation version cur with those of
+// the earlier version old: cur name -> old name for each column of cur
+// that is a column of old (kept: its own name; renamed: its old name). A
+// column of cur it lacks was added. pgoutput lists columns in attnum
+// order and leaves dropped ones out, PostgreSQL never reorders columns, a
+// rename keeps the attnum and an added column gets a higher one than any
+// other: cur is the columns of old it kept (some renamed), in their order,
+// then the added ones. So a name both versions have is the same column
+// only where it keeps that order (keptColumns); one that breaks it is a
+// new column reusing the name of a column renamed or dropped (RENAME email
+// TO contact; ADD email). A renamed column sits between the same kept
+// columns as before and has the same type: pairGaps pairs them. A column
+// of cur that is neither, followed by a kept one, cannot be: the kept ones
+// after it are then new columns reusing names (a last column renamed and
+// its name re-added: old [id, email], cur [id, contact, email]), and are
+// paired again as such. What pgoutput sends cannot tell a swap of two
+// names (three renames) from a drop and an add: that reads as one.
+func matchColumns(old, cur []event.Column) map[string]string {
+	kept := keptColumns(old, cur)
+	match := pairGaps(old, cur, kept)
+	for i, c := range cur {
+		if _, ok := match[c.Name]; ok {
+			continue
+		}
+		if slices.ContainsFunc(cur[i+1:], func(n event.Column) bool { return kept[n.Name] }) {
+			for _, n := range cur[i+1:] {
+				delete(kept, n.Name)
+			}
+			match = pairGaps(old, cur, kept)
+		}
+		break
+	}
+	return match
+}
+
+// keptColumns returns the names of cur that are columns of old kept under
+// their name: walking cur, a name old has after the last kept one.
+func keptColumns(old, cur []event.Column) map[string]bool {
+	kept := map[string]bool{}
+	last := -1
+	for _, c := range cur {
+		j := slices.IndexFunc(old, func(o event.Column) bool { return o.Name == c.Name })
+		if j > last {
+			kept[c.Name], last = true, j
+		}
+	}
+	return kept
+}
+
+// pairGaps returns kept's columns paired with themselves, and the other
+// columns of old paired with those of cur as renames, within each gap
+// between the same kept columns, by type: a column of old pairs with the
+// column of cur of its type at the same offset in the gap, else with the
+// first unpaired one of its type. Columns added since come after every
+// older one, so only a column of old of the last gap can pair with a new
+// column by mistake (a masked column dropped and another of its type
+// added between two changes): taken as a rename, it halts at worst, it
+// never publishes a masked value.
+func pairGaps(old, cur []event.Column, kept map[string]bool) map[string]string {
 	out := map[string]string{}
+	for n := range kept {
+		out[n] = n
+	}
+	gone, appeared := gapColumns(old, kept), gapColumns(cur, kept)
 	for gap, gs := range gone {
 		as := appeared[gap]
 		paired := make([]bool, len(as))
@@ -178,13 +243,20 @@ func renamedColumns(old, cur []event.Column) map[string]string {
 	return out
 }
 
-// gapColumns returns the columns of cols whose names other lacks, grouped
-// by gap: the number of columns both have that come before them in cols.
-func gapColumns(cols, other []event.Column) map[int][]event.Column {
+// renamedColumns returns the renames of matchColumns: new name -> old name.
+func renamedColumns(old, cur []event.Column) map[string]string {
+	out := matchColumns(old, cur)
+	maps.DeleteFunc(out, func(n, o string) bool { return n == o })
+	return out
+}
+
+// gapColumns returns the columns of cols not kept, grouped by gap: the
+// number of kept columns that come before them in cols.
+func gapColumns(cols []event.Column, kept map[string]bool) map[int][]event.Column {
 	out := map[int][]event.Column{}
 	gap := 0
 	for _, c := range cols {
-		if slices.ContainsFunc(other, func(o event.Column) bool { return o.Name == c.Name }) {
+		if kept[c.Name] {
 			gap++
 			continue
 		}
