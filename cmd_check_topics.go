@@ -2,19 +2,24 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/walrelay/walrelay/config"
+	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/filter"
 	"github.com/walrelay/walrelay/internal/pgident"
 	"github.com/walrelay/walrelay/replication"
 	"github.com/walrelay/walrelay/schema"
+	"github.com/walrelay/walrelay/sink"
 )
 
-// checkTopics warns (walrelay check goes on) about captured tables whose
-// default topics collide (schema.SharedTopics): names that differ only in
-// characters a topic cannot hold, or topics Kafka treats as one. captured
+// checkTopics fails a kafka.dead_letter_topic Kafka's naming rules refuse,
+// and warns (walrelay check goes on) about captured tables whose default
+// topics collide (schema.SharedTopics): names that differ only in
+// characters a topic cannot hold, or topics Kafka treats as one; and about
+// those whose default topic is longer than 249 characters. captured
 // is the capture set check uses: the rules' tables, else postgres.tables,
 // else (empty) every table. Tables that every rule naming them routes
 // elsewhere (topic:, outbox) are left out. A catalog read that fails is
@@ -27,12 +32,54 @@ func checkTopics(ctx context.Context, db *pgx.Conn, cfg *config.Config, captured
 	case len(names) == 0:
 		names = everyTable(ctx, db)
 	}
-	var out []replication.Finding
+	out := checkDeadLetterTopic(cfg)
 	for _, s := range schema.SharedTopics(cfg.TopicPrefix, names) {
 		out = append(out, replication.Finding{Warn: true, What: s.Message(), Fix: s.Fix()})
 	}
+	return append(out, longTopics(cfg.TopicPrefix, names)...)
+}
+
+// checkDeadLetterTopic fails a kafka.dead_letter_topic that Kafka's naming
+// rules refuse (run refuses it too); a topic that collides with an existing
+// one is known only to the broker.
+func checkDeadLetterTopic(cfg *config.Config) []replication.Finding {
+	dlq := cfg.Kafka.DeadLetterTopic
+	if dlq == "" {
+		return nil
+	}
+	if err := sink.CheckTopicName(dlq); err != nil {
+		return []replication.Finding{{What: fmt.Sprintf("kafka.dead_letter_topic %q: %v", dlq, err),
+			Fix: "set kafka.dead_letter_topic to at most 249 characters of letters, digits, '.', '_' and '-'"}}
+	}
+	return nil
+}
+
+// longTopics warns about tables of names whose default topic is longer
+// than Kafka allows: their changes halt walrelay (or, with
+// kafka.on_failure: dead_letter, go to the dead-letter topic).
+func longTopics(prefix string, names []string) []replication.Finding {
+	var out []replication.Finding
+	for _, name := range names {
+		s, t, ok := pgident.Cut(name)
+		if !ok {
+			continue
+		}
+		topic := schema.Topic(prefix, &event.Relation{Schema: s, Table: t})
+		if len(topic) <= maxTopicLen {
+			continue
+		}
+		out = append(out, replication.Finding{Warn: true,
+			What: fmt.Sprintf("table %s's default topic is %d characters, longer than Kafka's limit of %d: its "+
+				"changes halt walrelay (with kafka.on_failure: dead_letter they go to the dead-letter topic)",
+				name, len(topic), maxTopicLen),
+			Fix: fmt.Sprintf("give it a shorter topic with a rule in the rules file, e.g. {tables: [%q], topic: \"...\"}, "+
+				"or shorten topic_prefix", name)})
+	}
 	return out
 }
+
+// maxTopicLen is Kafka's limit on a topic name's length.
+const maxTopicLen = 249
 
 // defaultTopicTables returns the tables of captured that some rule naming
 // them (or the default) publishes on their default topic.

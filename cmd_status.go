@@ -49,7 +49,7 @@ func printStatus(ctx context.Context, stdout io.Writer, cfg *config.Config, db *
 		defer store.Close()
 		stored, found, storeErr = store.Load(ctx)
 	}
-	if err := printSlot(ctx, w, db, cfg, stored, found); err != nil {
+	if err := printSlot(ctx, w, db, cfg, stored, found, storeErr != nil); err != nil {
 		return err
 	}
 	if storeErr != nil {
@@ -61,8 +61,11 @@ func printStatus(ctx context.Context, stdout io.Writer, cfg *config.Config, db *
 }
 
 // printSlot writes the slot's lines; stored and found are the stored
-// checkpoint, to tell a gap (replication.Gap) from a first start.
-func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, cfg *config.Config, stored checkpoint.Position, found bool) error {
+// checkpoint, to tell a gap (replication.Gap) from a first start. unread
+// is set when the store could not be read (its error follows the lines):
+// the lag then says so rather than that nothing is stored.
+func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, cfg *config.Config, stored checkpoint.Position, found,
+	unread bool) error {
 	slot := cfg.Postgres.Slot
 	info, err := replication.LookupSlot(ctx, db, slot)
 	if err != nil {
@@ -104,7 +107,11 @@ func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, cfg *config.Confi
 	}
 	fmt.Fprintf(w, "confirmed_flush_lsn\t%s\n", info.ConfirmedFlush)
 	fmt.Fprintf(w, "server WAL position\t%s\n", current)
-	fmt.Fprintf(w, "lag\t%s\n", lagText(current, info.ConfirmedFlush, stored, found))
+	lag := lagText(current, info.ConfirmedFlush, stored, found)
+	if unread {
+		lag = unreadLagText(current, info.ConfirmedFlush)
+	}
+	fmt.Fprintf(w, "lag\t%s\n", lag)
 	fmt.Fprintf(w, "retained WAL\t%s (since restart_lsn %s)\n", bytesText(current, info.RestartLSN), info.RestartLSN)
 	return nil
 }
@@ -119,6 +126,14 @@ func lagText(current, confirmed event.LSN, stored checkpoint.Position, found boo
 		return bytesText(current, confirmed) + " (server WAL position minus the slot's confirmed_flush_lsn; no checkpoint is stored)"
 	}
 	return bytesText(current, stored.LSN) + " (server WAL position minus the stored checkpoint)"
+}
+
+// unreadLagText is the lag when the checkpoint store could not be read
+// (a missing privilege, say): measured from the slot's confirmed position,
+// without claiming that no checkpoint is stored.
+func unreadLagText(current, confirmed event.LSN) string {
+	return bytesText(current, confirmed) + " (server WAL position minus the slot's confirmed_flush_lsn; the stored " +
+		"checkpoint could not be read: see the error below)"
 }
 
 // gapText says what `walrelay run` does about a gap: it re-snapshots when

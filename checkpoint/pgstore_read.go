@@ -78,7 +78,8 @@ func CreateTableStatements() string {
 // NewPostgresReader opens TableName as NewPostgresStore does but creates and
 // changes nothing: for `walrelay check` and `walrelay status`. Its sessions
 // are read-only (default_transaction_read_only); Load reports nothing stored
-// while Schema or TableName is missing, and reads a table of an older
+// while Schema or TableName is missing, an error naming the GRANT while
+// the role lacks USAGE on Schema, and reads a table of an older
 // walrelay without the catchup column as holding no catch-up; Save fails.
 func NewPostgresReader(ctx context.Context, dsn, slot string) (*PostgresStore, error) {
 	s, conn, err := openPostgres(ctx, dsn, slot, true)
@@ -87,6 +88,16 @@ func NewPostgresReader(ctx context.Context, dsn, slot string) (*PostgresStore, e
 	}
 	s.conn = conn
 	return s, nil
+}
+
+// unreadableError says that TableName exists but the role cannot read it
+// for lack of USAGE on Schema: a checkpoint may well be stored.
+type unreadableError struct{ role string }
+
+func (e *unreadableError) Error() string {
+	return fmt.Sprintf("%s exists but role %s lacks USAGE on schema %s, so a stored checkpoint cannot be read: "+
+		"GRANT USAGE ON SCHEMA %s TO %s (and SELECT on %s)", TableName, e.role, Schema, Schema,
+		pgx.Identifier{e.role}.Sanitize(), TableName)
 }
 
 // loadQuery is the query that Load runs on conn: loadSQL, or for a reader
@@ -102,6 +113,8 @@ func (s *PostgresStore) loadQuery(ctx context.Context, conn *pgx.Conn) (string, 
 		return "", err
 	case !st.TableExists:
 		return "", pgx.ErrNoRows
+	case !st.UsageOnSchema:
+		return "", &unreadableError{role: st.Role}
 	case !st.HasCatchup:
 		return loadOldSQL, nil
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/internal/pgident"
 	"github.com/walrelay/walrelay/replication"
 )
@@ -33,11 +34,33 @@ const msgFollowed = "a table of postgres.tables was renamed or moved: walrelay c
 	"(same OID), on that name's topic, until it stops; set postgres.tables to the new name: walrelay's next " +
 	"start fails until it does"
 
+// msgOldName is the note for the changes of a table of postgres.tables
+// committed before it got its listed name (a replay of WAL from before a
+// rename made while walrelay was stopped): PostgreSQL sends them under the
+// name the table had then. Nothing to fix.
+const msgOldName = "changes of a table of postgres.tables committed before it was renamed or moved to its listed " +
+	"name arrive under its former name: they are published on that name's topic; the later ones on the listed " +
+	"name's (postgres.tables is right, nothing to change)"
+
 // followedTable is one table of postgres.tables as a session start found it.
 type followedTable struct {
 	OID    uint32
 	Listed string // its name in postgres.tables
-	Name   string // its current schema.table
+	Name   string // its current schema.table (as the stream names it, once it does)
+	// Since is the server's WAL position read just before the catalog
+	// lookup that found the table as Name: a change committed before it
+	// carries Name or a name the table had before. Current is whether
+	// Listed was the table's name in that lookup.
+	Since   event.LSN
+	Current bool
+}
+
+// olderName reports whether ch, a change of f's table under a name other
+// than Listed, was committed while the table had an older name: Listed was
+// its name in the catalog at the session start, and ch was committed
+// before. Such a name needs no warning: postgres.tables is right.
+func (f *followedTable) olderName(ch *event.Change) bool {
+	return f.Current && f.Since != 0 && ch.Tx != nil && ch.Tx.CommitLSN < f.Since
 }
 
 // prepareCaptured is preparePublication without a rules file, with
@@ -91,6 +114,10 @@ func (s *session) listedTables() []string {
 // before this process started), naming the new name when known (OID in
 // known).
 func (s *session) followTables(ctx context.Context, known map[string]uint32) ([]followedTable, error) {
+	since, err := ServerWALPosition(ctx, s.db) // before the lookup: see followedTable.Since
+	if err != nil {
+		return nil, err
+	}
 	byName, err := tablesByName(ctx, s.db, s.cfg.Postgres.Tables)
 	if err != nil {
 		return nil, err
@@ -112,7 +139,8 @@ func (s *session) followTables(ctx context.Context, known map[string]uint32) ([]
 			delete(s.rs.followed, oid)
 			continue
 		}
-		follow = append(follow, followedTable{OID: oid, Listed: listed, Name: name})
+		follow = append(follow, followedTable{OID: oid, Listed: listed, Name: name, Since: since,
+			Current: sameTable(listed, name)})
 	}
 	slices.SortFunc(follow, func(a, b followedTable) int { // postgres.tables' order
 		if c := slices.Index(s.cfg.Postgres.Tables, a.Listed) - slices.Index(s.cfg.Postgres.Tables, b.Listed); c != 0 {
@@ -144,6 +172,16 @@ func sameTable(listed, name string) bool {
 	return listed == name || err == nil && n == name
 }
 
+// noteOldName logs msgOldName once per table and former name: f's
+// changes arrive under name, which the table had before its listed name.
+func (s *session) noteOldName(c *captureSet, f *followedTable, name string) {
+	if c.oldNames[name] {
+		return
+	}
+	c.oldNames[name] = true
+	s.log.Info().Str("table", f.Listed).Str("former_name", name).Uint32("oid", f.OID).Msg(msgOldName)
+}
+
 // warnFollowed logs msgFollowed for f.
 func (s *session) warnFollowed(f followedTable) {
 	s.log.Warn().Str("table", f.Name).Str("listed", f.Listed).Uint32("oid", f.OID).
@@ -168,8 +206,10 @@ func (e *RenamedTableError) Error() string {
 }
 
 // missingTablesError is the error for tables of postgres.tables that do
-// not exist: a RenamedTableError for those whose OID in known is a table
-// under another name now, else replication.MissingTablesError.
+// not exist as tables: a RenamedTableError for those whose OID in known is
+// a table under another name now, else replication.RequireTables' error
+// (a MissingTablesError, or an UncapturableTableError naming the kind of
+// a view, materialized view, ...).
 func missingTablesError(ctx context.Context, db *pgx.Conn, missing []string, known map[string]uint32) error {
 	var oids []uint32
 	for _, n := range missing {
@@ -189,6 +229,9 @@ func missingTablesError(ctx context.Context, db *pgx.Conn, missing []string, kno
 	}
 	if len(renamed.Tables) > 0 {
 		return renamed
+	}
+	if err := replication.RequireTables(ctx, db, missing); err != nil {
+		return err // names a view's or other relation's kind, as walrelay check does
 	}
 	return &replication.MissingTablesError{Tables: missing}
 }

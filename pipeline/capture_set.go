@@ -26,6 +26,9 @@ type captureSet struct {
 	last   *event.Relation           // one-entry cache: consecutive changes mostly share a relation
 	keep   bool                      // whether last is captured
 	warned map[string]bool           // tables whose dropped changes were logged
+	// oldNames are the former names of tables of postgres.tables whose
+	// replayed changes were noted (noteOldName).
+	oldNames map[string]bool
 	// started is the OID of each table of postgres.tables under its name
 	// at the session's start; never changed after, so other goroutines
 	// (the publication watch) may read it.
@@ -50,7 +53,7 @@ func (s *session) newCaptureSet(ctx context.Context, follow []followedTable) (*c
 		return nil, err
 	}
 	c := &captureSet{tables: map[string]bool{}, oids: map[uint32]*followedTable{}, warned: map[string]bool{},
-		started: map[string]uint32{}}
+		oldNames: map[string]bool{}, started: map[string]uint32{}}
 	for _, t := range s.cfg.Postgres.Tables {
 		c.tables[t] = true
 	}
@@ -70,7 +73,10 @@ func (s *session) newCaptureSet(ctx context.Context, follow []followedTable) (*c
 // without a relation (a logical message), or one of a listed table (by
 // OID, whatever its name now, or by name). The first dropped change of
 // each other table is logged, and so is the first change of a listed table
-// under a new name.
+// under a new name: a warning when the listed name is no longer the
+// table's (renamed or moved since the session's start), a note when the
+// change was committed before the table got its listed name (a replay of
+// WAL from before a rename made while walrelay was stopped).
 func (s *session) captures(ch *event.Change) bool {
 	c := s.capture
 	if c == nil || ch.Relation == nil || ch.Snapshot != "" {
@@ -84,7 +90,11 @@ func (s *session) captures(ch *event.Change) bool {
 	if f := c.oids[ch.Relation.OID]; f != nil {
 		if f.Name != name {
 			f.Name = name
-			if !sameTable(f.Listed, name) {
+			switch {
+			case sameTable(f.Listed, name):
+			case f.olderName(ch): // a replay of changes from before the rename
+				s.noteOldName(c, f, name)
+			default: // renamed or moved after the session's start
 				s.warnFollowed(*f)
 			}
 		}

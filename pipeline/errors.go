@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/walrelay/walrelay/schema"
+	"github.com/walrelay/walrelay/sink"
 )
 
 // FatalError is an error that restarting cannot fix (configuration, a detected
@@ -29,10 +30,12 @@ func fatal(err error) error {
 
 // IsFatal reports whether err must not be retried: a FatalError, or a key
 // value the configured key encoding cannot carry (schema.ErrUnrepresentableKey:
-// every retry would fail on the same row until decimal_handling_mode changes).
+// every retry would fail on the same row until decimal_handling_mode changes),
+// or a sink halted by a dead-letter topic Kafka refuses for good
+// (sink.ErrDeadLetterRefused: kafka.dead_letter_topic must change).
 func IsFatal(err error) bool {
 	var f *FatalError
-	return errors.As(err, &f) || errors.Is(err, schema.ErrUnrepresentableKey)
+	return errors.As(err, &f) || errors.Is(err, schema.ErrUnrepresentableKey) || errors.Is(err, sink.ErrDeadLetterRefused)
 }
 
 // backoff returns the delay before restart attempt n (0-based): exponential

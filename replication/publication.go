@@ -33,7 +33,7 @@ func EnsurePublication(ctx context.Context, db *pgx.Conn, name string, tables []
 		return err
 	}
 	if !pub.Exists {
-		if err := requireTables(ctx, db, tables); err != nil {
+		if err := RequireTables(ctx, db, tables); err != nil {
 			return err
 		}
 		return createPublication(ctx, db, name, tables, version >= ViaRootVersion, log)
@@ -43,7 +43,7 @@ func EnsurePublication(ctx context.Context, db *pgx.Conn, name string, tables []
 		if missing, err = MissingMembers(ctx, db, pub, tables, version); err != nil {
 			return err
 		}
-		if err := requireTables(ctx, db, missing); err != nil {
+		if err := RequireTables(ctx, db, missing); err != nil {
 			return err
 		}
 	}
@@ -216,12 +216,12 @@ func MissingMembers(ctx context.Context, db *pgx.Conn, pub Publication, want []s
 	return missing, nil
 }
 
-// requireTables returns an error naming the tables of names ("schema.table",
+// RequireTables returns an error naming the tables of names ("schema.table",
 // from postgres.tables) that are not tables in the database: renamed or
 // dropped since the config was written, or never there
 // (*MissingTablesError); or else the first that exists but cannot be
 // captured, a view or an unlogged table (*UncapturableTableError).
-func requireTables(ctx context.Context, db *pgx.Conn, names []string) error {
+func RequireTables(ctx context.Context, db *pgx.Conn, names []string) error {
 	if len(names) == 0 {
 		return nil
 	}

@@ -170,13 +170,17 @@ func (p *avroPlan) fieldByName(name string) *avroField {
 
 // withPGType prefixes an Avro type description with the column's
 // PostgreSQL type when the plan knows it: `int8 (Avro optional long)`.
+// Without it (no plan of the previous version: after a restart the old
+// type is known only from the registered schema, which does not record the
+// PostgreSQL type) it says where the type comes from: `the registered
+// Avro int`.
 func withPGType(p *avroPlan, field, avroDesc string) string {
 	if avroDesc == "" {
 		return ""
 	}
 	f := p.fieldByName(field)
 	if f == nil {
-		return "Avro " + avroDesc
+		return "the registered Avro " + avroDesc
 	}
 	return pgTypeName(f.column) + " (Avro " + avroDesc + ")"
 }

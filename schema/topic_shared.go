@@ -23,12 +23,25 @@ type SharedTopic struct {
 
 // Message describes the collision for a log line or `walrelay check`.
 func (s SharedTopic) Message() string {
+	if s.Topic == s.OtherTopic && joinedAlike(s.Other, s.Table) {
+		return fmt.Sprintf("tables %s and %s share topic %s (the topic joins schema and table with '.', and %s and %s "+
+			"join to the same name): their events are mixed in one topic, keys colliding", s.Other, s.Table, s.Topic,
+			pgident.SQLName(s.Other), pgident.SQLName(s.Table))
+	}
 	if s.Topic == s.OtherTopic {
 		return fmt.Sprintf("tables %s and %s share topic %s (their names differ only in characters a topic name "+
 			"cannot hold, each written as '_'): their events are mixed in one topic, keys colliding", s.Other, s.Table, s.Topic)
 	}
 	return fmt.Sprintf("the topics of tables %s (%s) and %s (%s) collide: Kafka treats '.' and '_' in topic names "+
 		"as the same and refuses to create the second", s.Other, s.OtherTopic, s.Table, s.Topic)
+}
+
+// joinedAlike reports whether tables a and b (qualified names) differ only
+// in where their dots part schema from table ("x.y".z and x."y.z").
+func joinedAlike(a, b string) bool {
+	as, at, aok := pgident.Cut(a)
+	bs, bt, bok := pgident.Cut(b)
+	return aok && bok && as+"."+at == bs+"."+bt
 }
 
 // Fix says how to part the two tables: a rule routing one of them.

@@ -59,3 +59,20 @@ func TestSharedTopicsOfNames(t *testing.T) {
 		t.Errorf("SharedTopics = %+v", got)
 	}
 }
+
+// The warning for "x.y".z and x."y.z" says they collide through the dots
+// (naming both unambiguously), not through characters written as '_'.
+func TestSharedTopicDotsMessage(t *testing.T) {
+	t.Parallel()
+	got := SharedTopics("app", []string{`"x.y".z`, `x."y.z"`, "日本.日本", "中国.中国"})
+	if len(got) != 2 {
+		t.Fatalf("SharedTopics = %+v", got)
+	}
+	m := got[0].Message()
+	if strings.Contains(m, "'_'") || !strings.Contains(m, `"x.y"."z" and "x"."y.z"`) || !strings.Contains(m, "with '.'") {
+		t.Errorf("dots: %s", m)
+	}
+	if m := got[1].Message(); !strings.Contains(m, "each written as '_'") {
+		t.Errorf("sanitised: %s", m)
+	}
+}

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -23,7 +24,8 @@ const (
 // headers, and acks it. The dead-letter topic is created if missing; keyed
 // records are partitioned by key, others at random. Called from the writer's
 // goroutine, so the partition's next record waits until rec is resolved. If
-// the dead-letter write fails too, it returns a *HaltError.
+// the dead-letter write fails too, it returns a *HaltError; its Err is a
+// *DeadLetterRefusedError when Kafka refuses the dead-letter topic for good.
 func (w *writer) deadLetter(rec *event.Record, cause error) error {
 	s := w.s
 	dlq := s.cfg.DeadLetterTopic
@@ -41,6 +43,10 @@ func (w *writer) deadLetter(rec *event.Record, cause error) error {
 			_, err := s.produceOnce(ctx, cl, dlq, p, []*event.Record{rec}, extra, noProducer, -1)
 			return err
 		})
+	}
+	var refused *TopicRefusedError
+	if errors.As(err, &refused) && refused.Topic == dlq { // for good: a fatal halt (refused.go)
+		return w.haltError([]*event.Record{rec}, attempts, &DeadLetterRefusedError{Refused: refused, Cause: cause})
 	}
 	if err != nil {
 		if s.ctx.Err() != nil {

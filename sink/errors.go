@@ -82,7 +82,10 @@ func (e *HaltError) Unwrap() error { return e.Err }
 func hint(err error) string {
 	const restart = "walrelay restarts from its last checkpoint"
 	var sec *SecurityError
+	var dlq *DeadLetterRefusedError
 	switch {
+	case errors.As(err, &dlq):
+		return dlq.Fix()
 	case errors.As(err, &sec):
 		return "Change the settings named above, then restart."
 	case unreachable(err):

@@ -45,6 +45,50 @@ func (e *TopicRefusedError) Error() string {
 
 func (e *TopicRefusedError) Unwrap() []error { return []error{ErrTopicRefused, e.Err} }
 
+// ErrDeadLetterRefused is wrapped by the error of a sink that halted
+// because Kafka refuses its dead-letter topic for good (see
+// DeadLetterRefusedError): restarting cannot fix it, so walrelay stops.
+var ErrDeadLetterRefused = errors.New("kafka refuses the dead-letter topic")
+
+// DeadLetterRefusedError says that a record could not go to the
+// dead-letter topic (kafka.dead_letter_topic) because Kafka refuses that
+// topic for good: a name Kafka's rules forbid, one that collides with an
+// existing topic ('.' and '_' alike), or the broker's create-topic policy.
+// It is the Err of the sink's *HaltError; the record and everything after
+// it are unacked, so the checkpoint does not pass them.
+type DeadLetterRefusedError struct {
+	Refused *TopicRefusedError // the dead-letter topic's refusal
+	Cause   error              // why the record went to the dead-letter topic
+}
+
+func (e *DeadLetterRefusedError) Error() string {
+	return fmt.Sprintf("the record was rejected (%v), and dead-letter topic %q (kafka.dead_letter_topic) cannot be "+
+		"created either: %v", e.Cause, e.Refused.Topic, e.Refused.Err)
+}
+
+func (e *DeadLetterRefusedError) Unwrap() []error { return []error{ErrDeadLetterRefused, e.Refused} }
+
+// Fix says what to change: kafka.dead_letter_topic, and why.
+func (e *DeadLetterRefusedError) Fix() string {
+	const set = "set kafka.dead_letter_topic to "
+	var why string
+	switch err := e.Refused.Err; {
+	case errors.Is(err, errNameTooLong):
+		why = "Its name is too long: " + set + "a name of at most 249 characters"
+	case errors.Is(err, errNameInvalid):
+		why = "Its name breaks Kafka's rules: " + set + "a name of letters, digits, '.', '_' and '-'"
+	case errors.Is(err, kafka.PolicyViolation):
+		why = "The broker's create.topic.policy refused it: create the topic yourself, or " + set + "a topic it allows"
+	case strings.Contains(err.Error(), "collides"):
+		why = "Kafka treats '.' and '_' in topic names alike, and an existing topic's name differs from it only " +
+			"there: " + set + "a name no topic shares that way"
+	default:
+		why = set + "a topic Kafka accepts"
+	}
+	return "Restarting cannot fix this, so walrelay stops. " + why + ", then start walrelay again: the checkpoint " +
+		"has not passed this record, so it is written then."
+}
+
 // errNameTooLong and errNameInvalid are the reasons the name check gives.
 var (
 	errNameTooLong = errors.New("topic name is longer than Kafka's limit of 249 characters")
@@ -64,6 +108,11 @@ func checkTopicName(topic string) error {
 		return fmt.Errorf("%w: %w", errNameInvalid, err)
 	}
 }
+
+// CheckTopicName applies Kafka's naming rules to topic (at most 249
+// characters of letters, digits, '.', '_' and '-'), as the sink does before
+// creating a topic; `walrelay check` uses it.
+func CheckTopicName(topic string) error { return checkTopicName(topic) }
 
 // refusedCreate reports whether err, a CreateTopics answer for one topic,
 // refuses that topic for good (not the request, not kafka.topic_config).
