@@ -42,6 +42,10 @@ type Decision struct {
 	// Rule is the index of the deciding rule, or -1 (default, no match,
 	// message route).
 	Rule int
+	// Renamed is set (Drop) on the first change of a table the rules
+	// capture under its former name and drop under its new one: the caller
+	// logs it (see RenamedTable).
+	Renamed *RenamedTable
 }
 
 // RawEvent is a record published as is: an outbox row or a routed logical
@@ -65,6 +69,7 @@ type tableState struct {
 	fits     map[*Rule]*misfit   // where expressions checked against this relation; nil value: fits
 	formerly map[string][]string // the columns' former names (lineage.observe); nil: none renamed
 	older    bool                // a version from before a rename, replayed (lineage.observe)
+	moved    *tableRename        // the table had another name in the lineage; nil: not renamed
 }
 
 // ruleView is a rule applied to one relation version.
@@ -83,8 +88,9 @@ type ruleView struct {
 //
 // Called on the pipeline's reader goroutine only (it fills caches without
 // locks). An error (a where expression failing at run time, an outbox row
-// that cannot be routed) names the table, event ID and rule; the pipeline
-// must halt rather than skip the change.
+// that cannot be routed, a table renamed away from the rule that hid some
+// of its columns, see tableRename) names the table, event ID and rule; the
+// pipeline must halt rather than skip the change.
 func (rs *Rules) Apply(ch *event.Change) (Decision, error) {
 	if ch.Op == event.OpMessage {
 		return rs.applyMessage(ch)
@@ -94,8 +100,20 @@ func (rs *Rules) Apply(ch *event.Change) (Decision, error) {
 		return Decision{}, fmt.Errorf("filter: change %s at LSN %s has no relation", ch.Op, ch.LSN)
 	}
 	ts := rs.table(rel, ch.LSN)
+	d, err := rs.applyRow(ts, ch)
+	if err == nil && d.Action == Drop {
+		d.Renamed = ts.moved.takeWarning()
+	}
+	return d, err
+}
+
+// applyRow decides a row change (or truncate) of ts's table.
+func (rs *Rules) applyRow(ts *tableState, ch *event.Change) (Decision, error) {
 	if len(ts.cands) == 0 {
 		if rs.Default == DefaultCapture {
+			if err := ts.moved.check(rs, nil, ch); err != nil {
+				return Decision{}, err
+			}
 			return Decision{Action: Keep, Change: ts.identity.apply(ch, rs.salt), Rule: -1}, nil
 		}
 		return Decision{Rule: -1}, nil
@@ -194,6 +212,9 @@ func (rs *Rules) decide(ts *tableState, r *Rule, ch *event.Change) (Decision, er
 	if v.renamed != nil {
 		return Decision{}, v.renamed.halt(rs, r, ch)
 	}
+	if err := ts.moved.check(rs, r, ch); err != nil {
+		return Decision{}, err
+	}
 	if r.Outbox != nil {
 		return rs.outboxDecision(r, v.outbox, ch)
 	}
@@ -211,6 +232,7 @@ func (rs *Rules) table(rel *event.Relation, lsn event.LSN) *tableState {
 	if rs.lineage == nil { // Rules not made by Parse
 		rs.lineage = newLineage()
 	}
+	formerName := rs.lineage.nameOf(rel.OID)
 	ts.formerly, ts.older = rs.lineage.observe(rel, lsn)
 	ts.needs = map[string]bool{}
 	readsAll := false
@@ -223,6 +245,7 @@ func (rs *Rules) table(rel *event.Relation, lsn event.LSN) *tableState {
 	if readsAll { // some expression may read any column
 		ts.needs = nil
 	}
+	ts.moved = rs.tableRenamed(formerName, rel, ts)
 	rs.tables[rel] = ts
 	return ts
 }

@@ -9,10 +9,12 @@ import (
 	"github.com/walrelay/walrelay/event"
 )
 
-// version returns r as relation version v.
+// version returns a copy of r as relation version v (a copy: parallel
+// subtests share relations).
 func version(r *event.Relation, v int) *event.Relation {
-	r.Version = v
-	return r
+	c := *r
+	c.Version = v
+	return &c
 }
 
 // maskedRule is audit D3's rule: public.m1 with email masked.

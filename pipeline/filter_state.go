@@ -222,6 +222,10 @@ func (st *filterState) apply(ch *event.Change, log zerolog.Logger) (filter.Decis
 	}
 	st.lastTx = ch.Tx
 	d, err := st.current.Apply(ch)
+	if w := d.Renamed; w != nil { // once per table: see filter.RenamedTable
+		log.Warn().Str("table", w.New).Str("former_name", w.Old).Uint32("oid", w.OID).Str("fix", w.Fix()).
+			Msg(filter.MsgTableRenamedDropped)
+	}
 	if serr := st.saveLineage(false, log); serr != nil {
 		if err == nil {
 			return filter.Decision{}, serr
