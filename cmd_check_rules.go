@@ -31,7 +31,7 @@ func checkRules(ctx context.Context, db *pgx.Conn, cfg *config.Config) ([]replic
 	if err != nil {
 		return []replication.Finding{{What: "rules: reading the catalog: " + err.Error(), Fix: "check the role's privileges"}}, nil
 	}
-	out := checkLineage(cfg, rs) // a masked column's former names pass, as in run (cmd_check_lineage.go)
+	out := checkLineage(ctx, db, cfg, rs) // a masked column's former names pass, as in run (cmd_check_lineage.go)
 	matches := rs.DescribeTables(ownTablesLeftOut(cfg, tables))
 	captured := rs.CapturedTables(tables)
 	roots, err := viaRootPartitions(ctx, db, cfg, captured) // published through their root (cmd_check_partitions.go)

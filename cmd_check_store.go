@@ -61,6 +61,12 @@ func tableFinding(st checkpoint.TableState) replication.Finding {
 			Fix: fmt.Sprintf("as the table's owner: ALTER TABLE %s ADD COLUMN IF NOT EXISTS catchup jsonb;", t)}
 	case !st.HasCatchup:
 		return replication.Finding{OK: true, What: what("%s lacks column catchup (made by an older walrelay); walrelay run adds it", t)}
+	case !st.HasLineage && !st.Owner:
+		return replication.Finding{Warn: true, What: what("%s, made by an older walrelay, lacks column lineage, and role %s, which does not own it, "+
+			"may not add it: walrelay run keeps the column lineage in data_dir only", t, st.Role),
+			Fix: "as the table's owner: " + checkpoint.AddLineageStatement()}
+	case !st.HasLineage:
+		return replication.Finding{OK: true, What: what("%s lacks column lineage (made by an older walrelay); walrelay run adds it", t)}
 	}
 	return replication.Finding{OK: true, What: what("role %s may read and write %s", st.Role, t)}
 }

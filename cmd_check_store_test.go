@@ -182,7 +182,7 @@ func TestCheckStatusFileStoreNoDataDir(t *testing.T) {
 // cannot handle is a problem whose fix is the SQL that lets it; the others
 // are ok and say what run does.
 func TestTableFinding(t *testing.T) {
-	base := checkpoint.TableState{SchemaExists: true, TableExists: true, HasCatchup: true, CreateOnDatabase: true,
+	base := checkpoint.TableState{SchemaExists: true, TableExists: true, HasCatchup: true, HasLineage: true, CreateOnDatabase: true,
 		CreateOnSchema: true, UsageOnSchema: true, ReadWrite: true, Owner: true, Database: "app", Role: "wr"}
 	for _, c := range []struct {
 		name   string
@@ -205,6 +205,9 @@ func TestTableFinding(t *testing.T) {
 		{"old table", func(s *checkpoint.TableState) { s.HasCatchup = false }, true, "walrelay run adds it"},
 		{"old table, not owner", func(s *checkpoint.TableState) { s.HasCatchup, s.Owner = false, false },
 			false, "ALTER TABLE walrelay.checkpoint ADD COLUMN IF NOT EXISTS catchup jsonb;"},
+		{"no lineage column", func(s *checkpoint.TableState) { s.HasLineage = false }, true, "lacks column lineage (made by an older walrelay); walrelay run adds it"},
+		{"no lineage column, not owner", func(s *checkpoint.TableState) { s.HasLineage, s.Owner = false, false },
+			false, "ALTER TABLE walrelay.checkpoint ADD COLUMN IF NOT EXISTS lineage jsonb;"},
 	} {
 		st := base
 		c.change(&st)

@@ -27,8 +27,10 @@ const (
 	slot       text PRIMARY KEY,
 	lsn        pg_lsn NOT NULL,
 	updated_at timestamptz NOT NULL DEFAULT now(),
-	catchup    jsonb)`
+	catchup    jsonb,
+	lineage    jsonb)`
 	addCatchupSQL = `ALTER TABLE ` + TableName + ` ADD COLUMN IF NOT EXISTS catchup jsonb`
+	addLineageSQL = `ALTER TABLE ` + TableName + ` ADD COLUMN IF NOT EXISTS lineage jsonb`
 	loadSQL       = `SELECT lsn::text, updated_at, catchup::text FROM ` + TableName + ` WHERE slot = $1`
 	// loadOldSQL reads a table of a walrelay before the catch-up snapshots.
 	loadOldSQL = `SELECT lsn::text, updated_at, NULL::text FROM ` + TableName + ` WHERE slot = $1`
@@ -39,6 +41,12 @@ ON CONFLICT (slot) DO UPDATE SET lsn = EXCLUDED.lsn, updated_at = EXCLUDED.updat
 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots r
 	WHERE r.slot_name = $1 AND r.active_pid IS NOT NULL AND r.active_pid <> $5::int)`
 	holderSQL = `SELECT active_pid FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`
+	// saveWithLineageSQL is saveSQL that also writes the column lineage
+	// ($6) that SaveLineage could not write for want of a row.
+	saveWithLineageSQL = `INSERT INTO ` + TableName + ` (slot, lsn, updated_at, catchup, lineage) VALUES ($1, $2::text::pg_lsn, $3, $4::text::jsonb, $6::text::jsonb)
+ON CONFLICT (slot) DO UPDATE SET lsn = EXCLUDED.lsn, updated_at = EXCLUDED.updated_at, catchup = EXCLUDED.catchup, lineage = EXCLUDED.lineage
+WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots r
+	WHERE r.slot_name = $1 AND r.active_pid IS NOT NULL AND r.active_pid <> $5::int)`
 )
 
 // PostgresStore keeps the checkpoint in TableName, one row per slot, over a
@@ -57,6 +65,11 @@ type PostgresStore struct {
 	// readOnly: opened by NewPostgresReader; Load looks the table up first
 	// and Save fails.
 	readOnly bool
+	// noLineage says why the table has no lineage column (nil: it has
+	// one), and pendingLineage is the lineage SaveLineage kept for the
+	// first Save, for want of a row (pgstore_lineage.go). Under mu.
+	noLineage      error
+	pendingLineage []byte
 }
 
 // SetSlotHolder implements SlotFence.
@@ -77,7 +90,7 @@ func NewPostgresStore(ctx context.Context, dsn, slot string) (*PostgresStore, er
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureTable(ctx, conn); err != nil {
+	if s.noLineage, err = ensureTable(ctx, conn); err != nil {
 		_ = conn.Close(context.Background())
 		return nil, err
 	}
@@ -116,31 +129,39 @@ func openPostgres(ctx context.Context, dsn, slot string, readOnly bool) (*Postgr
 }
 
 // ensureTable creates Schema and TableName when missing and adds the
-// catchup column to a table of an older walrelay.
-func ensureTable(ctx context.Context, conn *pgx.Conn) error {
+// catchup and lineage columns to a table of an older walrelay. A lineage
+// column the role may not add (it does not own a table created
+// beforehand) is no error: noLineage says why it is missing, and the
+// column lineage is then kept in data_dir only (see SaveLineage).
+func ensureTable(ctx context.Context, conn *pgx.Conn) (noLineage, err error) {
 	st, err := inspectTable(ctx, conn)
 	if err != nil {
-		return pgErr("look up", err)
+		return nil, pgErr("look up", err)
 	}
 	if st.TableExists && !st.HasCatchup { // created by a walrelay before the catch-up snapshots
 		if _, err := conn.Exec(ctx, addCatchupSQL); err != nil {
-			return pgErr("add column catchup to", err)
+			return nil, pgErr("add column catchup to", err)
+		}
+	}
+	if st.TableExists && !st.HasLineage { // created by a walrelay before the lineage was kept here
+		if noLineage, err = addLineageColumn(ctx, conn); err != nil {
+			return nil, err
 		}
 	}
 	if st.TableExists {
-		return nil
+		return noLineage, nil
 	}
 	// Check first and create only when missing: CREATE SCHEMA IF NOT EXISTS
 	// needs CREATE on the database even when the schema exists.
 	if !st.SchemaExists {
 		if _, err := conn.Exec(ctx, createSchemaSQL); err != nil {
-			return pgErr("create schema for", err)
+			return nil, pgErr("create schema for", err)
 		}
 	}
 	if _, err := conn.Exec(ctx, createTableSQL); err != nil {
-		return pgErr("create", err)
+		return nil, pgErr("create", err)
 	}
-	return nil
+	return nil, nil
 }
 
 // Load returns the row for the store's slot; false when there is none.
@@ -201,8 +222,16 @@ func (s *PostgresStore) Save(ctx context.Context, p Position) error {
 	var held *int32
 	err = s.do(ctx, func(ctx context.Context, conn *pgx.Conn) error {
 		save := func() (bool, error) {
-			tag, err := conn.Exec(ctx, saveSQL, s.slot, p.LSN.String(), p.UpdatedAt, catchupText, int32(s.holder.Load()))
-			return err == nil && tag.RowsAffected() == 0, err
+			query, args := saveSQL, []any{s.slot, p.LSN.String(), p.UpdatedAt, catchupText, int32(s.holder.Load())}
+			if s.pendingLineage != nil {
+				query, args = saveWithLineageSQL, append(args, string(s.pendingLineage))
+			}
+			tag, err := conn.Exec(ctx, query, args...)
+			refused := err == nil && tag.RowsAffected() == 0
+			if err == nil && !refused {
+				s.pendingLineage = nil
+			}
+			return refused, err
 		}
 		var err error
 		if refused, err = save(); err != nil || !refused {

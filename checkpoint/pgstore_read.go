@@ -17,6 +17,9 @@ type TableState struct {
 	// HasCatchup: the table has the catchup column (a table of a walrelay
 	// before the catch-up snapshots lacks it).
 	HasCatchup bool
+	// HasLineage: the table has the lineage column (the column lineage,
+	// see SaveLineage; a table of an older walrelay lacks it).
+	HasLineage bool
 	// CreateOnDatabase: the role may create Schema (CREATE on the database).
 	CreateOnDatabase bool
 	// CreateOnSchema and UsageOnSchema: the role's privileges on Schema
@@ -38,6 +41,7 @@ type TableState struct {
 // would need USAGE on Schema.
 const tableStateSQL = `SELECT n.oid IS NOT NULL, c.oid IS NOT NULL,
 	EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'catchup' AND NOT a.attisdropped),
+	EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'lineage' AND NOT a.attisdropped),
 	has_database_privilege(current_database(), 'CREATE'),
 	n.oid IS NOT NULL AND has_schema_privilege(n.oid, 'CREATE'),
 	n.oid IS NOT NULL AND has_schema_privilege(n.oid, 'USAGE'),
@@ -61,7 +65,7 @@ func InspectTable(ctx context.Context, conn *pgx.Conn) (TableState, error) {
 
 func inspectTable(ctx context.Context, conn *pgx.Conn) (TableState, error) {
 	var st TableState
-	err := conn.QueryRow(ctx, tableStateSQL, Schema, table).Scan(&st.SchemaExists, &st.TableExists, &st.HasCatchup,
+	err := conn.QueryRow(ctx, tableStateSQL, Schema, table).Scan(&st.SchemaExists, &st.TableExists, &st.HasCatchup, &st.HasLineage,
 		&st.CreateOnDatabase, &st.CreateOnSchema, &st.UsageOnSchema, &st.ReadWrite, &st.Owner, &st.ReadOnly,
 		&st.Database, &st.Role)
 	return st, err

@@ -160,7 +160,7 @@ func TestInspectTablePrivileges(t *testing.T) {
 	adminDSN, roleDSN, _ := freshDatabase(t, ctx)
 	exec(t, ctx, adminDSN, CreateTableStatements())
 	st := inspect(t, ctx, roleDSN)
-	want := TableState{SchemaExists: true, TableExists: true, HasCatchup: true, Database: st.Database, Role: st.Role}
+	want := TableState{SchemaExists: true, TableExists: true, HasCatchup: true, HasLineage: true, Database: st.Database, Role: st.Role}
 	if st != want {
 		t.Fatalf("role without privileges: %+v, want %+v", st, want)
 	}

@@ -17,7 +17,8 @@ import (
 // column in plain text: renamedColumn finds that. One lineage is shared by
 // the rules that succeed each other in a process (Succeed, Inherit); the
 // part a restarted process needs is saved and seeded through
-// LineageChanged and SeedLineage (lineage_state.go). Reader goroutine
+// LineageChanged and SeedLineage (lineage_state.go), then reconciled with
+// the catalog (ReconcileLineage, lineage_reconcile.go). Reader goroutine
 // only, like Apply, except knows (the start-up and SIGHUP check, any
 // goroutine), which takes mu for reading: the reader goroutine takes it for
 // writing when it changes tables, once per relation version, never per
@@ -50,6 +51,22 @@ type tableLineage struct {
 	// first, never itself. Replaced, never modified, when a version renames
 	// columns: a tableState keeps the map of its own relation version.
 	formerly map[string][]string
+	// attnums are cols' attnums in pg_attribute (0 or missing: unknown),
+	// known from the catalog (ReconcileLineage) and carried over to the
+	// columns a later version keeps or renames.
+	attnums []int16
+	// recon is set while cols are the catalog's, reconciled with a saved
+	// state at start (ReconcileLineage), until a relation of the table is
+	// seen.
+	recon *reconciled
+}
+
+// attnum returns the attnum of h.cols[i], 0 when unknown.
+func (h *tableLineage) attnum(i int) int16 {
+	if i >= 0 && i < len(h.attnums) {
+		return h.attnums[i]
+	}
+	return 0
 }
 
 func newLineage() *lineage { return &lineage{tables: map[uint32]*tableLineage{}} }
@@ -79,6 +96,10 @@ func (l *lineage) observe(rel *event.Relation, lsn event.LSN) (map[string][]stri
 	if name := rel.QualifiedName(); name != h.name {
 		h.name, l.changed, l.reshaped = name, true, true
 	}
+	recon := h.recon
+	if h.recon = nil; recon != nil {
+		l.changed, l.reshaped = true, true // the state saved is the catalog's version's from now on
+	}
 	if sameShape(h.cols, rel.Columns) {
 		if lsn != 0 && (h.since == 0 || lsn < h.since) {
 			h.since = lsn
@@ -88,21 +109,28 @@ func (l *lineage) observe(rel *event.Relation, lsn event.LSN) (map[string][]stri
 	l.changed, l.reshaped = true, true
 	h.older = lsn != 0 && h.since != 0 && lsn < h.since
 	h.since = lsn
-	match := matchColumns(h.cols, rel.Columns)
-	if h.older { // rel is the earlier version
+	var match map[string]string // rel's column name -> h.cols's
+	switch {
+	case h.older && recon != nil && sameShape(rel.Columns, recon.cols):
+		match = invert(recon.toSaved) // the saved version, replayed: paired with the catalog's at start
+	case h.older: // rel is the earlier version
 		match = invert(matchColumns(rel.Columns, h.cols))
+	default:
+		match = matchColumns(h.cols, rel.Columns)
 	}
 	next := map[string][]string{}
-	for _, c := range rel.Columns {
+	attnums := make([]int16, len(rel.Columns))
+	for i, c := range rel.Columns {
 		var names []string // none for a column added, even under a name used before
 		if old, ok := match[c.Name]; ok {
 			names = appendName(h.formerly[old], old)
+			attnums[i] = h.attnum(slices.IndexFunc(h.cols, func(o event.Column) bool { return o.Name == old }))
 		}
 		if names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == c.Name }); len(names) > 0 {
 			next[c.Name] = names
 		}
 	}
-	h.cols, h.formerly = rel.Columns, nil
+	h.cols, h.formerly, h.attnums = rel.Columns, nil, attnums
 	if len(next) > 0 {
 		h.formerly = next
 	}

@@ -11,7 +11,8 @@ import (
 // restarted process needs to see a rename made while walrelay was stopped:
 // for every table a rule that masks or excludes columns names, the columns
 // of the newest relation version seen and their former names. The pipeline
-// saves it in the data directory (LineageChanged) and seeds the rules of
+// saves it in the data directory and, with checkpoint.store: postgres, in
+// the checkpoint store (LineageChanged) and seeds the rules of
 // the next process with it (SeedLineage), whose first relation of the table
 // is then compared with it as with one seen in the same process.
 type LineageState struct {
@@ -37,14 +38,20 @@ type LineageTable struct {
 	Older bool      `json:"older,omitempty"`
 }
 
-// LineageColumn is a column's name and type, as in event.Column.
+// LineageColumn is a column's name and type, as in event.Column, and its
+// attnum in pg_attribute when known (0: unknown; a state saved by an older
+// walrelay has none). A rename keeps the attnum, so ReconcileLineage pairs
+// a saved column with the catalog's by it.
 type LineageColumn struct {
 	Name     string `json:"name"`
 	TypeOID  uint32 `json:"type_oid"`
 	TypeName string `json:"type"`
+	Attnum   int16  `json:"attnum,omitempty"`
 }
 
 // LineageVersion is the format of LineageState that SeedLineage reads.
+// Attnum was added within version 1: a state without it reads as one
+// whose attnums are unknown.
 const LineageVersion = 1
 
 // MaxLineageTables bounds a LineageState: beyond it the least recently
@@ -93,11 +100,7 @@ func (rs *Rules) lineageState() *LineageState {
 		st.Omitted, hs = len(hs)-MaxLineageTables, hs[:MaxLineageTables]
 	}
 	for _, h := range hs {
-		t := LineageTable{OID: oids[h], Table: h.name, Formerly: h.formerly, Since: h.since, Older: h.older}
-		for _, c := range h.cols {
-			t.Columns = append(t.Columns, LineageColumn{Name: c.Name, TypeOID: c.TypeOID, TypeName: c.TypeName})
-		}
-		st.Tables = append(st.Tables, t)
+		st.Tables = append(st.Tables, h.state(oids[h]))
 	}
 	slices.SortFunc(st.Tables, func(a, b LineageTable) int { return cmp.Compare(a.OID, b.OID) })
 	return st
@@ -116,7 +119,7 @@ func (rs *Rules) hides(table string) bool {
 // yet: the first relation of such a table that Apply sees is compared with
 // the saved columns, so a masked or excluded column renamed since halts as
 // if the rename had been seen. Call it before rs's first Apply, after
-// Inherit. st may be nil.
+// Inherit, and ReconcileLineage after it. st may be nil.
 func (rs *Rules) SeedLineage(st *LineageState) {
 	if st == nil {
 		return
@@ -131,9 +134,10 @@ func (rs *Rules) SeedLineage(st *LineageState) {
 		if _, ok := l.tables[t.OID]; ok || len(t.Columns) == 0 {
 			continue
 		}
-		h := &tableLineage{name: t.Table, since: t.Since, older: t.Older}
-		for _, c := range t.Columns {
+		h := &tableLineage{name: t.Table, since: t.Since, older: t.Older, attnums: make([]int16, len(t.Columns))}
+		for i, c := range t.Columns {
 			h.cols = append(h.cols, event.Column{Name: c.Name, TypeOID: c.TypeOID, TypeName: c.TypeName})
+			h.attnums[i] = c.Attnum
 		}
 		if len(t.Formerly) > 0 {
 			h.formerly = t.Formerly
@@ -141,6 +145,21 @@ func (rs *Rules) SeedLineage(st *LineageState) {
 		l.tables[t.OID] = h
 	}
 	l.savedBy = rs // the state saved is this one
+}
+
+// state is h as a LineageTable of oid: for a table ReconcileLineage
+// reconciled with the catalog and no relation has been seen of since, the
+// state it was seeded with, so that the next start reconciles it again
+// (the catalog's version has no change of its own to replay against).
+func (h *tableLineage) state(oid uint32) LineageTable {
+	if h.recon != nil {
+		return h.recon.saved
+	}
+	t := LineageTable{OID: oid, Table: h.name, Formerly: h.formerly, Since: h.since, Older: h.older}
+	for i, c := range h.cols {
+		t.Columns = append(t.Columns, LineageColumn{Name: c.Name, TypeOID: c.TypeOID, TypeName: c.TypeName, Attnum: h.attnum(i)})
+	}
+	return t
 }
 
 // LineageUnsaved says the state LineageChanged returned was not saved: the

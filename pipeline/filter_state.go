@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/filter"
 	"github.com/walrelay/walrelay/replication"
@@ -27,6 +28,7 @@ type filterState struct {
 
 	latest       atomic.Pointer[filter.Rules] // pending if any, else current
 	dataDir      string                       // where the column lineage is saved (lineage_file.go); "" = not saved
+	lineageStore checkpoint.LineageStore      // and in the postgres checkpoint store (lineage_store.go); nil = not
 	lineageAt    time.Time                    // when it was last saved
 	lineageSaved []byte                       // what was last saved by this session (JSON)
 	poller       *publicationPoller
@@ -85,7 +87,8 @@ func (s *session) openFilter(ctx context.Context) (*filterState, error) {
 		s.keepRules(err, perr, msg)
 		rules = prev
 	}
-	st := &filterState{current: rules, dataDir: s.cfg.DataDir, exits: func() bool { return prev == nil && !s.streamed }}
+	st := &filterState{current: rules, dataDir: s.cfg.DataDir, lineageStore: s.lineageStore(),
+		exits: func() bool { return prev == nil && !s.streamed }}
 	st.latest.Store(rules)
 	s.filter = st
 	s.log.Info().Str("rules", s.cfg.Rules).Int("rules_count", len(rules.Rules)).Int("message_routes", len(rules.Messages)).

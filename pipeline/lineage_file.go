@@ -42,15 +42,25 @@ func loadLineage(dir string) (*filter.LineageState, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	var st filter.LineageState
+	var st *filter.LineageState
 	if err == nil {
-		if err = json.Unmarshal(b, &st); err == nil && st.Version != filter.LineageVersion {
-			err = fmt.Errorf("format version %d, this walrelay reads %d", st.Version, filter.LineageVersion)
-		}
+		st, err = parseLineage(b)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w (it keeps the columns of the tables whose columns the rules mask or exclude; "+
 			"delete it to start without it, and a masked or excluded column renamed while walrelay was stopped is then published under its new name)", path, err)
+	}
+	return st, nil
+}
+
+// parseLineage reads a filter.LineageState saved as JSON.
+func parseLineage(b []byte) (*filter.LineageState, error) {
+	var st filter.LineageState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, err
+	}
+	if st.Version != filter.LineageVersion {
+		return nil, fmt.Errorf("format version %d, this walrelay reads %d", st.Version, filter.LineageVersion)
 	}
 	return &st, nil
 }
@@ -93,15 +103,21 @@ func pruneDropped(ctx context.Context, q filter.Querier, st *filter.LineageState
 }
 
 // seedLineage starts the first rules of a Run from the lineage saved by
-// the previous process, without the tables dropped since (a catalog that
-// cannot be read keeps them all). A file that does not read stops
-// walrelay: without it, a masked or excluded column renamed while walrelay
-// was stopped would be published in plain text.
+// the previous process (savedLineage: data_dir's file and the postgres
+// checkpoint store's), without the tables dropped since (a catalog that
+// cannot be read keeps them all), reconciled with the catalog
+// (filter.Rules.ReconcileLineage: a column renamed while walrelay was
+// stopped is known by its former name before the replay reaches the
+// changes from before the rename). A saved state that does not read, or a
+// catalog that cannot be read to reconcile it, stops walrelay: without
+// them, a masked or excluded column renamed while walrelay was stopped
+// would be published in plain text.
 func (s *session) seedLineage(ctx context.Context, rules *filter.Rules) error {
-	if s.cfg.DataDir == "" {
+	ls := s.lineageStore()
+	if s.cfg.DataDir == "" && ls == nil {
 		return nil
 	}
-	st, err := loadLineage(s.cfg.DataDir)
+	st, err := savedLineage(ctx, s.cfg.DataDir, ls, s.log)
 	if err != nil {
 		return err
 	}
@@ -109,6 +125,11 @@ func (s *session) seedLineage(ctx context.Context, rules *filter.Rules) error {
 		s.log.Warn().Err(err).Msg("column lineage: dropped tables not pruned")
 	}
 	rules.SeedLineage(st)
+	if err := rules.ReconcileLineage(ctx, s.db); err != nil {
+		return fmt.Errorf("column lineage: %w (walrelay compares the saved columns with the catalog at start, "+
+			"so that a masked or excluded column renamed while it was stopped is not published under its old name: "+
+			"check the role's privileges)", err)
+	}
 	return nil
 }
 
@@ -126,7 +147,7 @@ const lineageEvery = time.Second
 // cannot be stored does: a rename the file misses would be published in
 // plain text after a restart.
 func (st *filterState) saveLineage(all bool, log zerolog.Logger) error {
-	if st.dataDir == "" || !st.current.LineagePending() {
+	if st.dataDir == "" && st.lineageStore == nil || !st.current.LineagePending() {
 		return nil
 	}
 	now := time.Now()
@@ -139,6 +160,13 @@ func (st *filterState) saveLineage(all bool, log zerolog.Logger) error {
 		return nil // e.g. new tables no mask or exclude rule names
 	}
 	if err == nil {
+		err = st.storeLineage(b) // the store first: it is preferred at start, see savedLineage
+	}
+	if err != nil {
+		st.current.LineageUnsaved()
+		return fmt.Errorf("column lineage: %w", err)
+	}
+	if st.dataDir != "" {
 		err = writeLineageFile(st.dataDir, b)
 	}
 	if err != nil {
@@ -152,8 +180,3 @@ func (st *filterState) saveLineage(all bool, log zerolog.Logger) error {
 	}
 	return nil
 }
-
-// ReadLineage reads the column lineage walrelay run saved in dataDir, only
-// reading (walrelay check): nil when there is none. An error says how to
-// start without the file.
-func ReadLineage(dataDir string) (*filter.LineageState, error) { return loadLineage(dataDir) }
