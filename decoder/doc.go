@@ -80,8 +80,9 @@
 //	bytea                    []byte                   \x00ff -> {0x00, 0xff} (escape format too)
 //	date                     event.Date               2024-02-29 -> 19782 (days since 1970-01-01)
 //	time                     event.MicroTime          03:04:05.123456 -> 11045123456 (µs of day)
-//	timetz                   string, UTC              15:04:05.5+02 -> "13:04:05.5Z"
+//	timetz                   string, UTC              15:04:05.5+02 -> "13:04:05.5Z", 24:00:00+00 -> "00:00:00Z"
 //	timestamp                event.MicroTimestamp     2024-01-02 03:04:05.123456 -> 1704164645123456
+//	  past int64 µs          event.FarTimestamp (ms)  294276-12-31 23:59:59.999999 -> 9224318015999999
 //	timestamptz              string, UTC ISO-8601     2024-01-02 03:04:05.5+01 -> "2024-01-02T02:04:05.500000Z"
 //	interval                 event.Interval           1 year 2 mons -3 days +04:05:06.78 ->
 //	                                                  {Months: 14, Days: -3, Micros: 14706780000}

@@ -60,7 +60,9 @@ func convTime(src []byte) (any, error) {
 
 // convTimetz yields the time in UTC as an ISO-8601 string, e.g.
 // "13:04:05.5Z" for "15:04:05.5+02", like Debezium's ZonedTime. The boundary
-// 24:00:00 at UTC stays "24:00:00Z".
+// 24:00:00 at UTC is "00:00:00Z", as Debezium writes it (java.time's
+// OffsetTime has no hour 24 and would reject "24:00:00Z"); the same holds
+// for the elements of timetz[].
 func convTimetz(src []byte) (any, error) {
 	us, rest, err := parseClock(src)
 	if err != nil {
@@ -70,10 +72,7 @@ func convTimetz(src []byte) (any, error) {
 	if err != nil || len(rest) != 0 {
 		return nil, fmt.Errorf("invalid timetz %q", src)
 	}
-	utc := us - off*usPerSecond
-	if utc != usPerDay {
-		utc = floorMod(utc, usPerDay)
-	}
+	utc := floorMod(us-off*usPerSecond, usPerDay)
 	var buf [24]byte
 	b := appendClock(buf[:0], utc)
 	return string(append(b, 'Z')), nil
@@ -83,9 +82,11 @@ func convTimetz(src []byte) (any, error) {
 // the wall-clock reading; ±infinity yields "infinity" / "-infinity".
 //
 // PostgreSQL's timestamps run to 294276-12-31 23:59:59.999999, but int64
-// microseconds end at 294247-01-10 04:00:54.775807: a later value clamps to
-// math.MaxInt64 (and one before the int64 range, which PostgreSQL never
-// sends, to math.MinInt64) instead of wrapping to a negative year. Debezium's
+// microseconds end at 294247-01-10 04:00:54.775807: a later value is an
+// event.FarTimestamp, its milliseconds (which fit), so that encoders writing
+// milliseconds give the right date, and encoders writing microseconds clamp
+// it to math.MaxInt64 instead of wrapping to a negative year (one before the
+// int64 range, which PostgreSQL never sends, clamps to math.MinInt64). Debezium's
 // MicroTimestamp gives the same for a whole second, its TimeUnit conversion
 // saturating at Long.MAX_VALUE (io.debezium.time.Conversions.toEpochMicros),
 // but wraps when the value has a fraction.
@@ -97,7 +98,24 @@ func convTimestamp(src []byte) (any, error) {
 	if err != nil || len(rest) != 0 {
 		return nil, fmt.Errorf("invalid timestamp %q", src)
 	}
-	return event.MicroTimestamp(epochMicros(days, us)), nil
+	return timestampValue(days, us), nil
+}
+
+// msPerDay is the milliseconds of a day.
+const msPerDay = usPerDay / 1000
+
+// timestampValue returns days*usPerDay + us (us in [0, usPerDay]) as an
+// event.MicroTimestamp, or, past the int64 range of microseconds, as an
+// event.FarTimestamp of its milliseconds rounded down (math.MaxInt64 when
+// even those overflow, which PostgreSQL's range never does).
+func timestampValue(days, us int64) any {
+	if days < maxEpochDays || days <= (math.MaxInt64-us)/usPerDay {
+		return event.MicroTimestamp(epochMicros(days, us))
+	}
+	if days > (math.MaxInt64-us/1000)/msPerDay {
+		return event.FarTimestamp(math.MaxInt64)
+	}
+	return event.FarTimestamp(days*msPerDay + us/1000)
 }
 
 // maxEpochDays bounds the days whose every microsecond fits int64 both ways:

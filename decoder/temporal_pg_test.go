@@ -24,8 +24,9 @@ const rangeEndsInsert = `INSERT INTO S.ts_ends VALUES
 // TestPGTimestampRangeEnds streams the audit's rows at the end of
 // PostgreSQL's timestamp range (D3) from a real PostgreSQL and reads them
 // again as a snapshot does (SELECT in text format through a RowDecoder):
-// both paths give the same values, timestamptz exact, timestamp clamped to
-// math.MaxInt64 µs rather than wrapped to year -290278.
+// both paths give the same values, timestamptz exact, timestamp past the
+// int64-µs range as its milliseconds (event.FarTimestamp) rather than
+// wrapped to year -290278.
 func TestPGTimestampRangeEnds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -37,9 +38,10 @@ func TestPGTimestampRangeEnds(t *testing.T) {
 	}
 	maxTS := event.MicroTimestamp(math.MaxInt64)
 	want := [][]any{
-		{int32(1), maxTS, maxTS, maxTS, "+294276-12-31T23:59:59.999999Z", "+294276-12-31T23:59:59Z",
+		{int32(1), event.FarTimestamp(9224318015999999), event.FarTimestamp(9224318015999999),
+			event.FarTimestamp(9224318015999000), "+294276-12-31T23:59:59.999999Z", "+294276-12-31T23:59:59Z",
 			[]any{"+294276-12-31T23:59:59.000000Z"}},
-		{int32(2), maxTS, maxTS, nil, "+294247-01-10T04:00:54.775808Z", nil, nil},
+		{int32(2), event.FarTimestamp(9223372036854775), event.FarTimestamp(9223372036854776), nil, "+294247-01-10T04:00:54.775808Z", nil, nil},
 		{int32(3), maxTS, event.MicroTimestamp(9223372036854775000), event.MicroTimestamp(-210866803200000000),
 			nil, "-4713-11-24T00:00:00Z", nil},
 	}

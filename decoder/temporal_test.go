@@ -14,9 +14,12 @@ import (
 
 // TestTimestampRangeEnds pins the ends of PostgreSQL's timestamp range
 // (4714-11-24 BC to 294276-12-31 23:59:59.999999): timestamptz formats all
-// of it exactly, as java.time does; timestamp clamps at the end of int64
-// microseconds (294247-01-10 04:00:54.775807) instead of wrapping to year
-// -290278. The audit's values (D3) are here.
+// of it exactly, as java.time does; timestamp past the end of int64
+// microseconds (294247-01-10 04:00:54.775807) is an event.FarTimestamp of its
+// exact milliseconds (which encoders clamp to math.MaxInt64 µs) instead of
+// wrapping to year -290278. The audit's values (D3, auditp 9) are here:
+// 294276-12-31 23:59:59.999 is 9224318015999999 ms, as Debezium's connect
+// mode writes it.
 func TestTimestampRangeEnds(t *testing.T) {
 	t.Parallel()
 	ts, tstz := conv(pgtype.TimestampOID, -1), conv(pgtype.TimestamptzOID, -1)
@@ -24,11 +27,11 @@ func TestTimestampRangeEnds(t *testing.T) {
 	runConvCases(t, []convCase{
 		{"timestamp last µs of int64", ts, "294247-01-10 04:00:54.775807", maxTS, false},
 		{"timestamp one before", ts, "294247-01-10 04:00:54.775806", maxTS - 1, false},
-		{"timestamp first µs past int64 clamps", ts, "294247-01-10 04:00:54.775808", maxTS, false},
-		{"timestamp next day clamps", ts, "294247-01-11 00:00:00", maxTS, false},
-		{"timestamp PostgreSQL maximum clamps", ts, "294276-12-31 23:59:59.999999", maxTS, false},
-		{"timestamp(3) PostgreSQL maximum clamps", conv(pgtype.TimestampOID, 3), "294276-12-31 23:59:59.999", maxTS, false},
-		{"timestamp(0) PostgreSQL maximum clamps", conv(pgtype.TimestampOID, 0), "294276-12-31 23:59:59", maxTS, false},
+		{"timestamp first µs past int64 is ms", ts, "294247-01-10 04:00:54.775808", event.FarTimestamp(9223372036854775), false},
+		{"timestamp next day is ms", ts, "294247-01-11 00:00:00", event.FarTimestamp(9223372108800000), false},
+		{"timestamp PostgreSQL maximum is ms", ts, "294276-12-31 23:59:59.999999", event.FarTimestamp(9224318015999999), false},
+		{"timestamp(3) PostgreSQL maximum is ms", conv(pgtype.TimestampOID, 3), "294276-12-31 23:59:59.999", event.FarTimestamp(9224318015999999), false},
+		{"timestamp(0) PostgreSQL maximum is ms", conv(pgtype.TimestampOID, 0), "294276-12-31 23:59:59", event.FarTimestamp(9224318015999000), false},
 		{"timestamp day before the clamp", ts, "294247-01-09 23:59:59.999999", event.MicroTimestamp(9223372022399999999), false},
 		{"timestamp PostgreSQL minimum", ts, "4714-11-24 00:00:00 BC", event.MicroTimestamp(-210866803200000000), false},
 		{"timestamptz PostgreSQL maximum", tstz, "294276-12-31 23:59:59.999999+00", "+294276-12-31T23:59:59.999999Z", false},

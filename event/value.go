@@ -22,7 +22,8 @@ import (
 //	date                                   Date (days since 1970-01-01)
 //	time                                   MicroTime (µs since midnight)
 //	timetz                                 string, ISO-8601 in UTC: "15:04:05.999999Z"
-//	timestamp                              MicroTimestamp (µs since epoch, wall clock)
+//	timestamp                              MicroTimestamp (µs since epoch, wall clock);
+//	                                       FarTimestamp past the int64-µs range
 //	timestamptz                            string, ISO-8601 in UTC: "2006-01-02T15:04:05.999999Z"
 //	interval                               Interval (months, days, µs, as PostgreSQL keeps them)
 //	uuid                                   string (lower-case, hyphenated)
@@ -97,6 +98,16 @@ type MicroTime int64
 // MicroTimestamp is a timestamp without time zone as microseconds since the
 // epoch of its wall-clock reading (io.debezium.time.MicroTimestamp).
 type MicroTimestamp int64
+
+// FarTimestamp is a timestamp without time zone too late for
+// MicroTimestamp's int64 microseconds (after 294247-01-10 04:00:54.775807,
+// up to PostgreSQL's 294276-12-31 23:59:59.999999): milliseconds since the
+// epoch of its wall-clock reading, rounded down, which still fit int64.
+// Encoders write it as those milliseconds where the column's values are in
+// milliseconds (time_precision_mode connect, timestamp(0..3)), and as
+// math.MaxInt64 where they are in microseconds (the int64 µs clamp, also
+// the value of "infinity" there).
+type FarTimestamp int64
 
 // MicroDuration is an interval in microseconds (io.debezium.time.MicroDuration).
 // The decoder produces Interval for interval columns; encoders accept both.

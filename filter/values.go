@@ -43,6 +43,8 @@ func exprValue(v any, typeName string) any {
 		return time.Unix(int64(x)*86400, 0).UTC()
 	case event.MicroTimestamp:
 		return time.UnixMicro(int64(x)).UTC()
+	case event.FarTimestamp: // past the int64-µs range, in ms: the real date
+		return time.UnixMilli(int64(x)).UTC()
 	case event.MicroTime:
 		return time.Duration(x) * time.Microsecond
 	case event.MicroDuration:
@@ -147,6 +149,8 @@ func textOf(v any) (string, bool) {
 		return time.Unix(int64(x)*86400, 0).UTC().Format("2006-01-02"), true
 	case event.MicroTimestamp:
 		return time.UnixMicro(int64(x)).UTC().Format("2006-01-02T15:04:05.999999"), true
+	case event.FarTimestamp:
+		return time.UnixMilli(int64(x)).UTC().Format("2006-01-02T15:04:05.999999"), true
 	case event.MicroTime, event.MicroDuration, event.Interval:
 		return strconv.FormatInt(reflectInt(x), 10), true
 	case event.Bits:

@@ -45,7 +45,9 @@ package schema
 //	int4                      int
 //	int8, oid                 long
 //	float4 / float8           float / double (NaN and infinities as such)
-//	numeric(p,s)              bytes, logicalType decimal, precision p, scale s,
+//	numeric(p,s)              bytes, logicalType decimal, precision p, scale s
+//	                          (numeric(p,-n): precision p+n, scale 0; s > p:
+//	                          precision s),
 //	                          connect.name org.apache.kafka.connect.data.Decimal,
 //	                          connect.parameters {scale, connect.decimal.precision}
 //	money                     the same at scale 2, precision 64 (AvroData's default)

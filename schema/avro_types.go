@@ -205,17 +205,25 @@ func baseType(oid uint32, typmod int32) *avroType {
 	return &avroType{kind: kindString}
 }
 
-// numericType is numeric(p,s) as a decimal of precision p and scale s (a
-// negative PostgreSQL 15 scale counts as 0, a scale above the precision
-// raises the Avro precision to it), or VariableScaleDecimal when unconstrained.
+// numericType is numeric(p,s) as a decimal of scale s and precision p, or
+// VariableScaleDecimal when unconstrained. The precision holds every value of
+// the column, as the Avro spec requires (scale <= precision, and a reader
+// such as Spark's DecimalType(p,s) overflows on more digits): a negative
+// PostgreSQL 15 scale counts as 0 and adds its digits, so numeric(3,-2),
+// whose values run to 99900, is precision 5 scale 0; a scale above the
+// precision raises the precision to it, so numeric(3,5) is precision 5
+// scale 5. connect.parameters carry the same precision and scale.
 func numericType(typmod int32) *avroType {
 	p, s, ok := numericTypmod(typmod)
 	if !ok {
 		return &avroType{kind: kindVarDecimal, name: nameVarDecimal}
 	}
-	s = max(s, 0)
-	return &avroType{kind: kindDecimal, name: nameDecimal, precision: int(max(p, s)), scale: s,
-		params: jobj{{"scale", strconv.Itoa(int(s))}, {"connect.decimal.precision", strconv.Itoa(int(p))}}}
+	prec := max(p, s)
+	if s < 0 {
+		prec, s = p-s, 0
+	}
+	return &avroType{kind: kindDecimal, name: nameDecimal, precision: int(prec), scale: s,
+		params: jobj{{"scale", strconv.Itoa(int(s))}, {"connect.decimal.precision", strconv.Itoa(int(prec))}}}
 }
 
 // kindName is the Avro type name of a kind, for schemas and messages.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -58,6 +59,12 @@ func avroTypeCases() []avroTypeCase {
 			event.Decimal{Unscaled: big.NewInt(12345678), Scale: 3}, rat("12345.678"), avro.Bytes, nameDecimal, 10, 3},
 		{avroCol("c_numeric_raise", pgtype.NumericOID, "numeric", numericTypmodOf(10, 3)),
 			event.Decimal{Unscaled: big.NewInt(-5), Scale: 1}, rat("-0.5"), avro.Bytes, nameDecimal, 10, 3},
+		// numeric(3,-2) holds up to 99900: 5 digits at scale 0 (auditp 8);
+		// numeric(3,5) up to 0.00999: Avro needs precision >= scale.
+		{avroCol("c_numeric_neg", pgtype.NumericOID, "numeric", numericTypmodOf(3, -2)),
+			event.Decimal{Unscaled: big.NewInt(99900), Scale: 0}, rat("99900"), avro.Bytes, nameDecimal, 5, 0},
+		{avroCol("c_numeric_s_gt_p", pgtype.NumericOID, "numeric", numericTypmodOf(3, 5)),
+			event.Decimal{Unscaled: big.NewInt(-999), Scale: 5}, rat("-0.00999"), avro.Bytes, nameDecimal, 5, 5},
 		{avroCol("c_numeric", pgtype.NumericOID, "numeric", -1),
 			event.Decimal{Unscaled: big39, Scale: 9},
 			map[string]any{"scale": 9, "value": javaBytesOf(big39)}, avro.Record, nameVarDecimal, 0, 0},
@@ -196,6 +203,7 @@ func checkFieldSchema(t *testing.T, c avroTypeCase, f *avro.Field) {
 		if d, ok := x.Logical().(*avro.DecimalLogicalSchema); c.prec > 0 && (!ok || d.Precision() != c.prec || d.Scale() != c.scale) {
 			t.Errorf("%s: logical type %v, want decimal(%d,%d)", c.col.Name, x.Logical(), c.prec, c.scale)
 		}
+		checkDecimalParams(t, c, x.Prop("connect.parameters"))
 	case *avro.RecordSchema:
 		name = x.FullName()
 	}
@@ -278,5 +286,23 @@ func TestDebeziumNamedStrings(t *testing.T) {
 		if got := appendJSONNode(nil, newSchemaBuilder().node(columnType(&c.col))); string(got) != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.col.TypeName, got, c.want)
 		}
+	}
+}
+
+// checkDecimalParams: a fixed-scale decimal's Kafka Connect parameters say
+// the same precision and scale as its Avro logical type (Connect's
+// AvroConverter rebuilds the Decimal from them).
+func checkDecimalParams(t *testing.T, c avroTypeCase, params any) {
+	t.Helper()
+	if c.prec == 0 || c.connName != nameDecimal {
+		return
+	}
+	m, _ := params.(map[string]any)
+	wantPrec := strconv.Itoa(c.prec)
+	if c.col.TypeOID == moneyOID {
+		wantPrec = "" // AvroData's default precision, not a Connect parameter
+	}
+	if got, _ := m["connect.decimal.precision"].(string); m["scale"] != strconv.Itoa(c.scale) || got != wantPrec {
+		t.Errorf("%s: connect.parameters %v, want scale %d, connect.decimal.precision %s", c.col.Name, m, c.scale, wantPrec)
 	}
 }

@@ -176,6 +176,8 @@ func longValue(v any, t *avroType) (int64, bool) {
 			return microsToMillis(int64(x)), true
 		}
 		return int64(x), true
+	case event.FarTimestamp:
+		return farTimestamp(x, t.milli), true
 	case event.MicroTime:
 		return int64(x), true
 	case event.MicroDuration:

@@ -53,3 +53,22 @@ func BenchmarkAppendJSONString(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendJSONFloat writes float8 and float4 values of each shape the
+// JSON encoder meets: integral (a price of 10.0), fractional, tiny, large,
+// zero and negative.
+func BenchmarkAppendJSONFloat(b *testing.B) {
+	f64 := []float64{10, 19.99, -2, 0, 1.5e-5, 16777216, 123456.789, 1.7976931348623157e308}
+	f32 := []float32{10, 0.1, -2.5, 16777217, 3.4028235e38}
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = buf[:0]
+		for _, f := range f64 {
+			buf = appendJSONFloat(buf, f, 64)
+		}
+		for _, f := range f32 {
+			buf = appendJSONFloat(buf, float64(f), 32)
+		}
+	}
+}

@@ -17,7 +17,9 @@
 //	nil, Absent                 null
 //	bool                        true / false
 //	int16/int32/int64           number
-//	float32/float64             number; NaN, Infinity, -Infinity as the strings
+//	float32/float64             number as Java's Float/Double.toString writes it
+//	                            (1.0, 1.6777216E7, 1.0E-5, -0.0); NaN, Infinity,
+//	                            -Infinity as the strings
 //	                            "NaN", "Infinity", "-Infinity" (Jackson's default,
 //	                            JsonWriteFeature.WRITE_NAN_AS_STRINGS)
 //	Decimal, numeric(p,s)/money base64 of the big-endian two's-complement unscaled
@@ -33,6 +35,8 @@
 //	Date, MicroTime,            number; MicroTime and MicroTimestamp in ms
 //	MicroTimestamp, MicroDuration for time(0..3)/timestamp(0..3), and per
 //	                            Options.TimePrecision (see avro_doc.go)
+//	FarTimestamp                number: its ms where MicroTimestamp is in ms,
+//	                            else math.MaxInt64 (the µs clamp)
 //	Interval                    number: io.debezium.time.MicroDuration µs, a
 //	                            month counted as 30.4375 days, saturating at
 //	                            the int64 range
@@ -87,7 +91,6 @@
 //
 // Known differences from Debezium, by design: source.sequence uses the
 // change's own transaction commit LSN as its first element (Debezium uses the
-// previous commit's); float formatting follows Go (1e+21, 1) rather than Java
-// (1.0E21, 1.0), which decodes to the same numbers; topic names are sanitised
+// previous commit's); topic names are sanitised
 // like Debezium's (characters outside [A-Za-z0-9._-] become '_').
 package schema

@@ -140,6 +140,8 @@ func (e *JSONEncoder) appendValue(dst []byte, col *event.Column, v any) ([]byte,
 		return appendMicros(dst, int64(x), e.o.TimePrecision.millis(col, true)), nil
 	case event.MicroTimestamp:
 		return appendMicros(dst, int64(x), e.o.TimePrecision.millis(col, false)), nil
+	case event.FarTimestamp:
+		return strconv.AppendInt(dst, farTimestamp(x, e.o.TimePrecision.millis(col, false)), 10), nil
 	case event.MicroDuration:
 		return strconv.AppendInt(dst, int64(x), 10), nil
 	case event.Interval:

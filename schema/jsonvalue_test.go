@@ -75,9 +75,9 @@ func TestJSONValues(t *testing.T) {
 		{"oid", col("oid", -1), int64(4294967295), `4294967295`},
 		{"float4", col("float4", -1), float32(1.1), `1.1`},
 		{"float8", col("float8", -1), 0.1, `0.1`},
-		{"float8 int", col("float8", -1), 3.0, `3`},
-		{"float8 big", col("float8", -1), 1e21, `1e+21`},
-		{"float8 tiny", col("float8", -1), 1e-7, `1e-7`},
+		{"float8 int", col("float8", -1), 3.0, `3.0`}, // Java's Double.toString, as Debezium
+		{"float8 big", col("float8", -1), 1e21, `1.0E21`},
+		{"float8 tiny", col("float8", -1), 1e-7, `1.0E-7`},
 		{"float8 NaN", col("float8", -1), math.NaN(), `"NaN"`},
 		{"float8 +Inf", col("float8", -1), math.Inf(1), `"Infinity"`},
 		{"float4 -Inf", col("float4", -1), float32(math.Inf(-1)), `"-Infinity"`},

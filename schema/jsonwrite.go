@@ -104,11 +104,17 @@ func appendJSONBase64(dst, b []byte) []byte {
 	return append(dst, '"')
 }
 
-// appendJSONFloat appends f as a JSON number in the shortest form that reads
-// back as the same float of the given bit size (encoding/json's format:
-// exponent only below 1e-6 or from 1e21). NaN and ±Inf, which JSON numbers
-// cannot carry, become the strings "NaN", "Infinity" and "-Infinity", as
-// Jackson writes them by default.
+// appendJSONFloat appends f as a JSON number exactly as Jackson writes a
+// Java double (bits 64) or float (bits 32): Double.toString or
+// Float.toString of Java 19 and later. The digits are those of the shortest
+// decimal that reads back as f (when one digit would do, the closer of the
+// one- and two-digit ones, as Java picks). They are written as a plain
+// decimal with at least one fractional digit when 1e-3 <= |f| < 1e7
+// ("10.0", "0.001", "-0.0"), otherwise in scientific notation d.dddE[-]n
+// ("1.6777216E7", "1.0E-5", "4.9E-324"). So a schemaless reader always
+// sees a floating-point number, never an integer. NaN and ±Inf, which JSON
+// numbers cannot carry, become the strings "NaN", "Infinity" and
+// "-Infinity", as Jackson writes them by default.
 func appendJSONFloat(dst []byte, f float64, bits int) []byte {
 	switch {
 	case math.IsNaN(f):
@@ -118,21 +124,105 @@ func appendJSONFloat(dst []byte, f float64, bits int) []byte {
 	case math.IsInf(f, -1):
 		return append(dst, `"-Infinity"`...)
 	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 {
-		if bits == 64 && (abs < 1e-6 || abs >= 1e21) ||
-			bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
-			format = 'e'
-		}
+	if math.Signbit(f) {
+		dst = append(dst, '-')
+		f = -f
 	}
-	dst = strconv.AppendFloat(dst, f, format, -1, bits)
-	if format == 'e' {
-		// Shorten e-09 to e-9, as encoding/json does.
-		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
-			dst[n-2] = dst[n-1]
-			dst = dst[:n-1]
-		}
+	if f == 0 {
+		return append(dst, "0.0"...)
 	}
-	return dst
+	var buf [32]byte
+	digits, exp := sciDigits(strconv.AppendFloat(buf[:0], f, 'e', -1, bits))
+	if len(digits) == 1 && isSubnormal(f, bits) {
+		digits, exp = javaTwoDigits(digits, exp, f, bits)
+	}
+	if exp < -3 || exp >= 7 {
+		return appendJavaScientific(dst, digits, exp)
+	}
+	return appendJavaPlain(dst, digits, exp)
+}
+
+// sciDigits splits s, a positive number in Go's 'e' format (d[.ddd]e±dd),
+// in place into its significant digits without trailing zeros and the
+// decimal exponent of the first digit: s = d.ddd × 10^exp.
+func sciDigits(s []byte) (digits []byte, exp int) {
+	e := len(s) - 4
+	for s[e] != 'e' {
+		e--
+	}
+	for _, c := range s[e+2:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if s[e+1] == '-' {
+		exp = -exp
+	}
+	if e > 1 { // drop the '.' after the first digit
+		copy(s[1:], s[2:e])
+		e--
+	}
+	for e > 1 && s[e-1] == '0' {
+		e--
+	}
+	return s[:e], exp
+}
+
+// isSubnormal reports whether f > 0 is below the smallest normal number of
+// its size: only there can the shortest decimal have one digit while a
+// closer two-digit decimal also reads back as f.
+func isSubnormal(f float64, bits int) bool {
+	if bits == 32 {
+		return float32(f) < 0x1p-126
+	}
+	return f < 0x1p-1022
+}
+
+// javaTwoDigits applies Java's rule for a float whose shortest decimal has
+// one digit: it picks, of the decimals of one or two digits that read back
+// as f, the closest to f (Double.MIN_VALUE is 4.9E-324, not 5E-324). That
+// is f rounded to two digits when it reads back as f; a subnormal's
+// rounding interval is symmetric, so it does whenever the one-digit
+// decimal does. The result is in a new array (the slow path of rare values).
+func javaTwoDigits(digits []byte, exp int, f float64, bits int) ([]byte, int) {
+	s := strconv.AppendFloat(nil, f, 'e', 1, bits)
+	if back, err := strconv.ParseFloat(string(s), bits); err != nil || back != f {
+		return digits, exp
+	}
+	return sciDigits(s)
+}
+
+// appendJavaScientific appends digits × 10^exp in Java's computerized
+// scientific notation: d.ddd, at least one digit after the point, then E
+// and the exponent without '+' or leading zeros.
+func appendJavaScientific(dst, digits []byte, exp int) []byte {
+	dst = append(dst, digits[0], '.')
+	if len(digits) == 1 {
+		dst = append(dst, '0')
+	} else {
+		dst = append(dst, digits[1:]...)
+	}
+	dst = append(dst, 'E')
+	return strconv.AppendInt(dst, int64(exp), 10)
+}
+
+// appendJavaPlain appends digits × 10^exp, -3 <= exp < 7, as a plain
+// decimal with at least one digit on each side of the point.
+func appendJavaPlain(dst, digits []byte, exp int) []byte {
+	if exp < 0 {
+		dst = append(dst, '0', '.')
+		for i := -1; i > exp; i-- {
+			dst = append(dst, '0')
+		}
+		return append(dst, digits...)
+	}
+	whole := exp + 1
+	if len(digits) <= whole {
+		dst = append(dst, digits...)
+		for i := len(digits); i < whole; i++ {
+			dst = append(dst, '0')
+		}
+		return append(dst, '.', '0')
+	}
+	dst = append(dst, digits[:whole]...)
+	dst = append(dst, '.')
+	return append(dst, digits[whole:]...)
 }

@@ -40,7 +40,7 @@ func decimalModeCases(mode DecimalMode) []modeCase {
 			{nan, event.Decimal{Special: "NaN"}, `"NaN"`, math.NaN()},
 			{inf, event.Decimal{Special: "-Infinity"}, `"-Infinity"`, math.Inf(-1)},
 			{arr, arrVal, `[0.5,null,"NaN"]`, []any{0.5, nil, math.NaN()}},
-			{big30, bigVal, `12345678901234567000`, 1.2345678901234567e19},
+			{big30, bigVal, `1.2345678901234567E19`, 1.2345678901234567e19},
 		}
 	}
 	return []modeCase{

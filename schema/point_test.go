@@ -25,7 +25,7 @@ func TestPoint(t *testing.T) {
 	if err := json.Unmarshal(mustEncode(t, NewJSON(testOptions()), ch)[0].Value, &v); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := string(v.After["pos"]), `{"x":1.5,"y":-2,"wkb":"`+wkb+`","srid":null}`; got != want {
+	if got, want := string(v.After["pos"]), `{"x":1.5,"y":-2.0,"wkb":"`+wkb+`","srid":null}`; got != want {
 		t.Errorf("JSON pos = %s, want %s", got, want)
 	}
 

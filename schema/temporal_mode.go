@@ -1,6 +1,10 @@
 package schema
 
-import "github.com/walrelay/walrelay/event"
+import (
+	"math"
+
+	"github.com/walrelay/walrelay/event"
+)
 
 // TimePrecisionMode is Debezium's time.precision.mode: the units of time,
 // timestamp (and, in connect mode, date) columns. The zero value is
@@ -81,6 +85,15 @@ func (m TimePrecisionMode) temporalType(t *avroType, col *event.Column) *avroTyp
 		}
 	}
 	return t
+}
+
+// farTimestamp is a timestamp past the int64-µs range in the column's unit:
+// its milliseconds, or in microseconds clamped to math.MaxInt64.
+func farTimestamp(ms event.FarTimestamp, millis bool) int64 {
+	if millis {
+		return int64(ms)
+	}
+	return math.MaxInt64
 }
 
 // microsToMillis converts µs to ms, rounding down as java.time's

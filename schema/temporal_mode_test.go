@@ -2,6 +2,7 @@ package schema
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -40,6 +41,12 @@ func timeModeCases(m TimePrecisionMode) []timeCase {
 	arr3 := arrCol("c_arr3", pgtype.TimestampArrayOID, pgtype.TimestampOID, "_timestamp", 3)
 	date := avroCol("c_date", pgtype.DateOID, "date", -1)
 	preEpoch := event.MicroTimestamp(-1500) // 1969-12-31 23:59:59.9985
+	// PostgreSQL's last timestamp, 294276-12-31 23:59:59.999(999), past the
+	// int64-µs range: its exact ms where ms are written (Debezium's value),
+	// else the µs clamp.
+	far := event.FarTimestamp(9224318015999999)
+	far3 := avroCol("c_far3", pgtype.TimestampOID, "timestamp", 3)
+	far6 := avroCol("c_far", pgtype.TimestampOID, "timestamp", -1)
 	switch m {
 	case TimeConnect:
 		return []timeCase{
@@ -48,6 +55,7 @@ func timeModeCases(m TimePrecisionMode) []timeCase {
 			{ts3, event.MicroTimestamp(ts2024us), `1704164645123`, time.UnixMilli(1704164645123).UTC(), avro.Long, nameConnectTimestamp, "timestamp-millis"},
 			// Truncated to ms, rounding down before 1970 like toEpochMilli.
 			{ts6, preEpoch, `-2`, time.UnixMilli(-2).UTC(), avro.Long, nameConnectTimestamp, "timestamp-millis"},
+			{far6, far, `9224318015999999`, time.UnixMilli(int64(far)).UTC(), avro.Long, nameConnectTimestamp, "timestamp-millis"},
 			{date, event.Date(19724), `19724`, time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), avro.Int, nameConnectDate, "date"},
 		}
 	case TimeAdaptiveMicroseconds:
@@ -64,6 +72,8 @@ func timeModeCases(m TimePrecisionMode) []timeCase {
 		{ts6, preEpoch, `-1500`, int64(-1500), avro.Long, nameMicroTS, ""},
 		// Debezium's constant in ms, in both formats.
 		{inf3, "infinity", `9223372036825200`, TimestampPositiveInfinity / 1000, avro.Long, nameTimestamp, ""},
+		{far3, far, `9224318015999999`, int64(far), avro.Long, nameTimestamp, ""},
+		{far6, far, `9223372036854775807`, int64(math.MaxInt64), avro.Long, nameMicroTS, ""},
 		{arr3, []any{event.MicroTimestamp(ts2024us), nil}, `[1704164645123,null]`, []any{int64(1704164645123), nil}, avro.Array, "", ""},
 		{date, event.Date(19724), `19724`, 19724, avro.Int, nameDate, ""},
 	}
