@@ -4,15 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 )
 
 // defaultConverterLib holds Apicurio 2.4.2's Kafka Connect Avro converter
@@ -134,22 +130,7 @@ func latestSchema(ctx context.Context, registry, subject string) (*regSchema, er
 
 // fetchSchema returns one version of subject with its references.
 func fetchSchema(ctx context.Context, registry, subject, version string, depth int) (*regSchema, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
 	u := strings.TrimRight(registry, "/") + "/subjects/" + url.PathEscape(subject) + "/versions/" + version
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("no subject %s (HTTP %d)", subject, resp.StatusCode)
-	}
 	var v struct {
 		Schema     string `json:"schema"`
 		References []struct {
@@ -157,11 +138,8 @@ func fetchSchema(ctx context.Context, registry, subject, version string, depth i
 			Version       json.Number
 		} `json:"references"`
 	}
-	if err := json.Unmarshal(body, &v); err != nil {
+	if err := getJSON(ctx, u, &v); err != nil {
 		return nil, fmt.Errorf("subject %s: %w", subject, err)
-	}
-	if os.Getenv("PARITY_DEBUG_SCHEMAS") != "" {
-		progress("schema %s: %s", subject, v.Schema)
 	}
 	s, err := decodeJSON([]byte(v.Schema))
 	if err != nil {

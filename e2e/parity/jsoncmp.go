@@ -22,8 +22,9 @@ type jsonDiff struct {
 }
 
 // compareJSON compares two JSON documents semantically and returns every
-// difference, deepest first found: numbers compare by exact value (1, 1.0
-// and 1e0 are equal; 0.1 and 0.10000000000000001 are not), objects ignore
+// difference, deepest first found: numbers compare by exact value and by
+// form (numbersEqual: 1.0 and 1e0 are equal; 1 and 1.0, 0.0 and -0.0, 0.1
+// and 0.10000000000000001 are not), objects ignore
 // key order, arrays compare element by element (a length difference is one
 // diff at the array's path), strings compare byte for byte, and a type
 // difference (the number 1 against the string "1") is a diff. An empty or
@@ -106,15 +107,30 @@ func diffValues(path string, a, b any, out *[]jsonDiff) {
 	*out = append(*out, jsonDiff{path, render(a), render(b)})
 }
 
-// numbersEqual compares two JSON numbers by exact value.
+// numbersEqual compares two JSON numbers by exact value and by form: a
+// number written as an integer (16777216) is not equal to one written with
+// a fraction or an exponent (1.6777216E7), since a schemaless consumer
+// (Kafka Connect's JsonConverter, Jackson, Python) reads the first as an
+// integer type and the second as a double; and a floating zero keeps its
+// sign (-0.0 is not 0.0).
 func numbersEqual(a, b json.Number) bool {
 	if a == b {
 		return true
 	}
+	if isFloatText(a) != isFloatText(b) {
+		return false
+	}
 	ra, okA := new(big.Rat).SetString(string(a))
 	rb, okB := new(big.Rat).SetString(string(b))
-	return okA && okB && ra.Cmp(rb) == 0
+	if !okA || !okB || ra.Cmp(rb) != 0 {
+		return false
+	}
+	return ra.Sign() != 0 || !isFloatText(a) || strings.HasPrefix(string(a), "-") == strings.HasPrefix(string(b), "-")
 }
+
+// isFloatText reports whether a JSON number is written in floating form,
+// with a fraction or an exponent.
+func isFloatText(n json.Number) bool { return strings.ContainsAny(string(n), ".eE") }
 
 // unionKeys returns the keys of both objects, sorted.
 func unionKeys(a, b map[string]any) []string {

@@ -227,9 +227,12 @@ func notes() []string {
 	return []string{
 		"values not compared (only presence): top-level ts_ms/ts_us/ts_ns (processing time), source.version",
 		"source.name is compared with each connector's own topic prefix replaced by <prefix>",
-		"headers only one connector sets are listed once per topic with a count; values of headers both set are compared per record",
+		"headers only one connector sets in a topic are listed once per topic with a count; headers both set are compared per record " +
+			"(a value, or the header missing from one record of a pair)",
+		"numbers compare by value and form: an integer (2) differs from a float (2.0), and -0.0 from 0.0",
 		"records are paired per topic and key (semantic JSON) in offset order",
-		"Avro passes: records are decoded with each side's latest schema of their subject and compared as JSON; " +
+		"Avro passes: each record is decoded with the schema its wire-format ID names (walrelay's Confluent ID, " +
+			"Debezium's Apicurio global ID) and compared as JSON; the schemas compared are each subject's latest; " +
 			"partitions are not compared, since a key's bytes carry its registry's schema ID " +
 			"(walrelay 4 bytes, Debezium's Apicurio converter an 8-byte global ID) and the partitioner hashes those bytes",
 		"snapshot pass: tables filled before both connectors start; each creates its own slot and takes an initial snapshot " +

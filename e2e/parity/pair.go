@@ -35,14 +35,17 @@ type comparer struct {
 	pass     string
 	prefixes map[string]string // side -> topic prefix
 	avro     bool              // records decoded from Avro: partitions follow registry IDs, not compared
+	headers  topicHeaders      // header names each side sets per topic (compareRecords)
 	rows     []diffRow
 }
 
 // compareRecords groups both sides' records by topic and canonical key,
 // pairs them in offset order, and compares each pair; unpaired records are
-// reported as missing on the other side. Headers are compared per topic
-// (compareHeaders).
+// reported as missing on the other side. Headers are compared per pair
+// (compareHeaderValues), but one only one connector sets in a topic is
+// reported once for the topic (compareHeaders).
 func (c *comparer) compareRecords(recs []record) {
+	c.headers = headerNames(recs)
 	type group struct{ wr, dbz []record }
 	groups := map[string]*group{}
 	var order []string
@@ -246,27 +249,49 @@ func unionRawKeys(a, b map[string]json.RawMessage) []string {
 	return keys
 }
 
-// compareHeaders reports, per topic, each header name only one connector
-// sets (once, with the count of records and one example value); values of
-// headers both set are compared per pair by compareHeaderValues.
-func (c *comparer) compareHeaders(recs []record) {
-	type seen struct {
-		n       int
-		example string
-	}
-	names := map[string]map[string]map[string]*seen{} // topic -> side -> header
+// topicHeaders counts, per topic and side, the records carrying each
+// header name and keeps one example value: topic -> side -> name.
+type topicHeaders map[string]map[string]map[string]*headerSeen
+
+// headerSeen is one header name's count and first value in a topic.
+type headerSeen struct {
+	n       int
+	example string
+}
+
+// headerNames collects the header names of recs per topic and side.
+func headerNames(recs []record) topicHeaders {
+	names := topicHeaders{}
 	for _, r := range recs {
 		if names[r.Topic] == nil {
-			names[r.Topic] = map[string]map[string]*seen{"walrelay": {}, "debezium": {}}
+			names[r.Topic] = map[string]map[string]*headerSeen{"walrelay": {}, "debezium": {}}
 		}
 		for _, h := range r.Headers {
 			s := names[r.Topic][r.Side][h.Key]
 			if s == nil {
-				s = &seen{example: clip(string(h.Value), 120)}
+				s = &headerSeen{example: clip(string(h.Value), 120)}
 				names[r.Topic][r.Side][h.Key] = s
 			}
 			s.n++
 		}
+	}
+	return names
+}
+
+// oneSided reports whether only one connector sets header name in topic
+// (such a header is listed once per topic, not per record).
+func (h topicHeaders) oneSided(topic, name string) bool {
+	t := h[topic]
+	return t == nil || (t["walrelay"][name] == nil) != (t["debezium"][name] == nil)
+}
+
+// compareHeaders reports, per topic, each header name only one connector
+// sets (once, with the count of records and one example value); headers
+// both set are compared per pair by compareHeaderValues.
+func (c *comparer) compareHeaders(recs []record) {
+	names := c.headers
+	if names == nil {
+		names = headerNames(recs)
 	}
 	topics := make([]string, 0, len(names))
 	for t := range names {
@@ -301,20 +326,54 @@ func (c *comparer) compareHeaders(recs []record) {
 	}
 }
 
-// compareHeaderValues reports, for one record pair, each header both set
-// with different values, once each side's topic prefix in a schema name
-// (the key-change headers' Key struct) reads "<prefix>".
+// compareHeaderValues reports, for one record pair, each header whose
+// values differ (all values of a repeated name, in order), once each
+// side's topic prefix in a schema name (the key-change headers' Key struct)
+// reads "<prefix>"; a header only one record of the pair carries is
+// reported too, unless that connector alone sets it in the topic
+// (compareHeaders lists those).
 func (c *comparer) compareHeaderValues(wr, dbz record) {
-	theirs := map[string]string{}
-	for _, h := range dbz.Headers {
-		theirs[h.Key] = c.unprefixName("debezium", string(h.Value))
+	mine, theirs := c.headerValues("walrelay", wr), c.headerValues("debezium", dbz)
+	var keys []string
+	for k := range mine {
+		keys = append(keys, k)
 	}
-	for _, h := range wr.Headers {
-		mine := c.unprefixName("walrelay", string(h.Value))
-		if v, ok := theirs[h.Key]; ok && v != mine {
-			c.add(wr, "header "+h.Key, strconv.Quote(mine), strconv.Quote(v))
+	for k := range theirs {
+		if _, ok := mine[k]; !ok {
+			keys = append(keys, k)
 		}
 	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		a, okA := mine[k]
+		b, okB := theirs[k]
+		switch {
+		case okA && okB && a != b:
+			c.add(wr, "header "+k, a, b)
+		case okA != okB && !c.headers.oneSided(wr.Topic, k):
+			if !okA {
+				a = absent
+			}
+			if !okB {
+				b = absent
+			}
+			c.add(wr, "header "+k, a, b)
+		}
+	}
+}
+
+// headerValues maps each header name of r to its values, quoted and
+// joined by commas, with side's topic prefix replaced (unprefixName).
+func (c *comparer) headerValues(side string, r record) map[string]string {
+	out := map[string]string{}
+	for _, h := range r.Headers {
+		v := strconv.Quote(c.unprefixName(side, string(h.Value)))
+		if prev, ok := out[h.Key]; ok {
+			v = prev + "," + v
+		}
+		out[h.Key] = v
+	}
+	return out
 }
 
 // unprefixName replaces the side's topic prefix where it starts a JSON

@@ -137,9 +137,10 @@ func usesPostGIS(cols []column) bool {
 
 // setupSQL creates the types and tables of a parity run in a fresh database:
 // alltypes (REPLICA IDENTITY FULL, every column above), toasty (an
-// EXTERNAL-storage text column, REPLICA IDENTITY DEFAULT), and marker (the
+// EXTERNAL-storage text column, REPLICA IDENTITY DEFAULT), marker (the
 // last write of the workload: once both connectors published its row, they
-// published everything before it).
+// published everything before it), keyed, and the extended workload's
+// tables (extraSetupSQL); and the publication of all of them.
 func setupSQL(cols []column) string {
 	defs := []string{"id int PRIMARY KEY"}
 	for _, c := range cols {
@@ -163,7 +164,8 @@ func setupSQL(cols []column) string {
 		"ALTER TABLE toasty ALTER COLUMN bn SET STORAGE EXTERNAL",
 		"CREATE TABLE marker (id int PRIMARY KEY, note text)",
 		keyedSQL,
-		"CREATE PUBLICATION " + pubName + " FOR TABLE alltypes, toasty, marker, keyed",
+		extraSetupSQL,
+		"CREATE PUBLICATION " + pubName + " FOR TABLE " + strings.Join(tables, ", "),
 	}, ";\n")
 }
 
@@ -173,8 +175,9 @@ func setupSQL(cols []column) string {
 const keyedSQL = `CREATE TABLE keyed (u uuid, p numeric(12,2), n numeric, d date, s smallint, v text,
 	PRIMARY KEY (u, p, n, d, s))`
 
-// tables are the captured tables, schema-qualified.
-var tables = []string{"public.alltypes", "public.toasty", "public.marker", "public.keyed"}
+// tables are the captured tables, schema-qualified: the stock ones and the
+// extended workload's (extraTables).
+var tables = append([]string{"public.alltypes", "public.toasty", "public.marker", "public.keyed"}, extraTables...)
 
 // insertSQL inserts row id with the literals of vals index row (0..2) in
 // every column, cast to the column's type; row -1 inserts NULLs.

@@ -37,10 +37,10 @@ func snapshotSetupSQL() string {
 // snapshotFill is what the snapshot pass writes before the connectors start,
 // one transaction each: alltypes rows 1-4 (typical, edge, special, NULL),
 // toasty rows 1 (12.8 kB external text) and 2, marker row 1, snap_a rows
-// 1-5, snap_b one row. snapshotRows counts its rows.
+// 1-5, snap_b one row, and extraSnapshotFill. snapshotRows counts its rows.
 func snapshotFill(cols []column) []step {
 	bigText := "(SELECT string_agg(md5(random()::text || g::text), '') FROM generate_series(1, 400) g)"
-	return []step{
+	return append([]step{
 		{"alltypes rows 1-4 (typical, edge, special, NULL)", []string{
 			insertSQL(cols, 1, 0), insertSQL(cols, 2, 1), insertSQL(cols, 3, 2), insertSQL(cols, 4, -1),
 		}},
@@ -53,12 +53,13 @@ func snapshotFill(cols []column) []step {
 			"INSERT INTO snap_a SELECT g, 'row ' || g, g * 1.25 FROM generate_series(1, 5) g",
 		}},
 		{"snap_b one row", []string{"INSERT INTO snap_b VALUES (7, 'seven', true)"}},
-	}
+	}, extraSnapshotFill()...)
 }
 
 // snapshotRows is how many read events each connector publishes for
-// snapshotFill: 4 alltypes + 2 toasty + 1 marker + 5 snap_a + 1 snap_b.
-const snapshotRows = 13
+// snapshotFill: 4 alltypes + 2 toasty + 1 marker + 5 snap_a + 1 snap_b,
+// and the extended tables' rows.
+const snapshotRows = 13 + extraSnapshotRows
 
 // snapshotStream is the snapshot pass's streamed workload, applied once both
 // connectors published their snapshot: the end marker alone.

@@ -4,14 +4,15 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 )
 
 // TestIncludeList: the snapshot pass's tables give one regex that matches
 // each of them and nothing else; the default pass keeps its old property.
 func TestIncludeList(t *testing.T) {
-	if got := includeList(tables); got != `public\.(alltypes|toasty|marker|keyed)` {
-		t.Errorf("includeList(%v) = %q", tables, got)
+	if got := includeList(tables[:4]); got != `public\.(alltypes|toasty|marker|keyed)` {
+		t.Errorf("includeList(%v) = %q", tables[:4], got)
 	}
 	snap := &pass{snapshot: true}
 	re := regexp.MustCompile(`^(?:` + includeList(snap.tables()) + `)$`)
@@ -34,15 +35,16 @@ func TestPassTables(t *testing.T) {
 		t.Errorf("default tables = %v, want %v", def.tables(), tables)
 	}
 	snap := &pass{snapshot: true}
-	want := []string{"public.alltypes", "public.toasty", "public.marker", "public.keyed", "public.snap_a", "public.snap_b", "public.snap_empty", "public.zz_empty"}
+	want := append(append([]string{}, tables...), "public.snap_a", "public.snap_b", "public.snap_empty", "public.zz_empty")
 	if !reflect.DeepEqual(snap.tables(), want) {
 		t.Errorf("snapshot tables = %v, want %v", snap.tables(), want)
 	}
+	n := len(tables)
 	_ = append(def.tables(), "x")
-	if len(tables) != 4 {
+	if len(tables) != n || !contains(tables, "public.x_vals") {
 		t.Errorf("shared tables changed: %v", tables)
 	}
-	if got := topicSuffixes(snap); len(got) != 10 || got[8] != "transaction" || got[9] != "message" {
+	if got := topicSuffixes(snap); len(got) != n+6 || got[n+4] != "transaction" || got[n+5] != "message" {
 		t.Errorf("topicSuffixes(snapshot) = %v", got)
 	}
 }
@@ -74,18 +76,21 @@ func TestReadCounter(t *testing.T) {
 }
 
 // TestSnapshotFillRows: snapshotRows counts the rows snapshotFill writes
-// (alltypes 4, toasty 2, marker 1, snap_a 5 by generate_series, snap_b 1).
+// (alltypes 4, toasty 2, marker 1, snap_a 5 by generate_series, snap_b 1,
+// the extended tables' rows, some inserted several to a statement).
 func TestSnapshotFillRows(t *testing.T) {
 	series := regexp.MustCompile(`generate_series\(1, (\d+)\) g$`)
+	moreRows := regexp.MustCompile(`\), \(\d+, `) // ..., (1, 'a'), (2, 'b')
 	n := 0
 	for _, s := range snapshotFill(columns()) {
 		for _, q := range s.sqls {
-			if m := series.FindStringSubmatch(q); m != nil {
+			switch m := series.FindStringSubmatch(q); {
+			case m != nil:
 				k, _ := strconv.Atoi(m[1])
 				n += k
-				continue
+			case strings.HasPrefix(q, "INSERT "):
+				n += 1 + len(moreRows.FindAllString(q, -1))
 			}
-			n++ // one INSERT ... VALUES row
 		}
 	}
 	if n != snapshotRows {

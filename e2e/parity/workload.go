@@ -25,10 +25,10 @@ type step struct {
 // a delete, a primary-key change (also of a five-column key), the
 // unchanged-TOAST update, a delete
 // under REPLICA IDENTITY DEFAULT, a TRUNCATE, a transactional logical
-// decoding message, and the end marker.
+// decoding message, the extended workload (extraSteps), and the end marker.
 func workload(cols []column) []step {
 	bigText := "(SELECT string_agg(md5(random()::text || g::text), '') FROM generate_series(1, 400) g)"
-	return []step{
+	return append([]step{
 		{"insert rows 1-4 (typical, edge, special, NULL)", []string{
 			insertSQL(cols, 1, 0), insertSQL(cols, 2, 1), insertSQL(cols, 3, 2), insertSQL(cols, 4, -1),
 		}},
@@ -51,8 +51,7 @@ func workload(cols []column) []step {
 			"SELECT pg_logical_emit_message(true, 'parity', 'hello ☃')",
 			"INSERT INTO marker VALUES (1, 'with message')",
 		}},
-		{"end marker", []string{fmt.Sprintf("INSERT INTO marker VALUES (%d, 'end')", markerEndID)}},
-	}
+	}, append(extraSteps(), step{"end marker", []string{fmt.Sprintf("INSERT INTO marker VALUES (%d, 'end')", markerEndID)}})...)
 }
 
 // runWorkload applies steps, one transaction each, on conn.
