@@ -37,7 +37,12 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	findings := append(checkPostgres(ctx, cfg), checkKafka(ctx, cfg)...)
+	var findings []replication.Finding
+	for _, w := range cfg.Warnings() { // valid settings that do not do what they seem to
+		findings = append(findings, replication.Finding{Warn: true, What: w.What, Fix: w.Fix})
+	}
+	findings = append(findings, checkPostgres(ctx, cfg)...)
+	findings = append(findings, checkKafka(ctx, cfg)...)
 	failed := 0
 	for _, f := range findings {
 		if f.OK {

@@ -12,12 +12,10 @@ import (
 	"github.com/walrelay/walrelay/internal/pgident"
 	"github.com/walrelay/walrelay/replication"
 	"github.com/walrelay/walrelay/schema"
-	"github.com/walrelay/walrelay/sink"
 )
 
-// checkTopics fails a kafka.dead_letter_topic Kafka's naming rules refuse,
-// and warns (walrelay check goes on) about captured tables whose default
-// topics collide (schema.SharedTopics): names that differ only in
+// checkTopics warns (walrelay check goes on) about captured tables whose
+// default topics collide (schema.SharedTopics): names that differ only in
 // characters a topic cannot hold, or topics Kafka treats as one; and about
 // those whose default topic is longer than 249 characters. captured
 // is the capture set check uses: the rules' tables, else postgres.tables,
@@ -32,26 +30,11 @@ func checkTopics(ctx context.Context, db *pgx.Conn, cfg *config.Config, captured
 	case len(names) == 0:
 		names = everyTable(ctx, db)
 	}
-	out := checkDeadLetterTopic(cfg)
+	var out []replication.Finding
 	for _, s := range schema.SharedTopics(cfg.TopicPrefix, names) {
 		out = append(out, replication.Finding{Warn: true, What: s.Message(), Fix: s.Fix()})
 	}
 	return append(out, longTopics(cfg.TopicPrefix, names)...)
-}
-
-// checkDeadLetterTopic fails a kafka.dead_letter_topic that Kafka's naming
-// rules refuse (run refuses it too); a topic that collides with an existing
-// one is known only to the broker.
-func checkDeadLetterTopic(cfg *config.Config) []replication.Finding {
-	dlq := cfg.Kafka.DeadLetterTopic
-	if dlq == "" {
-		return nil
-	}
-	if err := sink.CheckTopicName(dlq); err != nil {
-		return []replication.Finding{{What: fmt.Sprintf("kafka.dead_letter_topic %q: %v", dlq, err),
-			Fix: "set kafka.dead_letter_topic to at most 249 characters of letters, digits, '.', '_' and '-'"}}
-	}
-	return nil
 }
 
 // longTopics warns about tables of names whose default topic is longer

@@ -49,6 +49,9 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range cfg.Warnings() {
+		log.Warn().Str("key", w.Key).Str("fix", w.Fix).Msg(w.What)
+	}
 	tuneGC(cfg.Limits, log)
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)

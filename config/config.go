@@ -46,8 +46,10 @@ type Config struct {
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`
-	// lines maps dotted keys to their line in File, for error messages.
+	// lines maps dotted keys to their line in File, for error messages;
+	// nulls holds the keys File writes without a value (not set).
 	lines map[string]int
+	nulls map[string]bool
 	// env maps dotted keys to the environment variable that set them.
 	env map[string]envValue
 }
@@ -82,7 +84,7 @@ type Kafka struct {
 	TopicConfig     map[string]string `yaml:"topic_config"`
 	BatchMaxRecords int               `yaml:"batch_max_records"` // default 2000
 	BatchMaxBytes   int               `yaml:"batch_max_bytes"`   // default 1 MiB
-	Linger          time.Duration     `yaml:"linger"`            // default 5ms
+	Linger          time.Duration     `yaml:"linger"`            // default 5ms; 0s = no lingering (SinkLinger)
 	Compression     string            `yaml:"compression"`       // default none
 	MaxAttempts     int               `yaml:"max_attempts"`      // default 10
 	BackoffMin      time.Duration     `yaml:"backoff_min"`       // default 100ms
@@ -117,3 +119,14 @@ type Log struct {
 
 // TombstonesEnabled reports whether deletes are followed by a tombstone.
 func (k Kafka) TombstonesEnabled() bool { return k.Tombstones == nil || *k.Tombstones }
+
+// SinkLinger is Linger as sink.Config takes it. The sink reads 0 as "the
+// default", so no lingering (kafka.linger: 0s, as Kafka's linger.ms=0)
+// becomes 1ns: a batch then holds what was queued when its first record
+// was taken, and goes at once.
+func (k Kafka) SinkLinger() time.Duration {
+	if k.Linger == 0 {
+		return time.Nanosecond
+	}
+	return k.Linger
+}

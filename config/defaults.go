@@ -5,7 +5,10 @@ import "time"
 // Default placeholder for unchanged TOAST values that Postgres did not send.
 const DefaultToastPlaceholder = "__debezium_unavailable_value"
 
-// applyDefaults fills every zero field with its documented default.
+// applyDefaults fills every field the file and the environment leave out
+// with its documented default. A number or duration that is set keeps its
+// value, 0 included: Validate refuses it where 0 is out of range, and
+// kafka.linger: 0s means no lingering (isSet).
 func (c *Config) applyDefaults() {
 	setStr(&c.TopicPrefix, "walrelay")
 	setStr(&c.Format, "avro")
@@ -17,35 +20,36 @@ func (c *Config) applyDefaults() {
 	setStr(&c.IntervalHandlingMode, "numeric")
 	setStr(&c.Postgres.Slot, "walrelay")
 	setStr(&c.Postgres.Publication, "walrelay")
-	setDur(&c.Postgres.StatusInterval, time.Second)
-	setDur(&c.Postgres.ReceiveTimeout, time.Minute)
+	setNum(c, "postgres.status_interval", &c.Postgres.StatusInterval, time.Second)
+	setNum(c, "postgres.receive_timeout", &c.Postgres.ReceiveTimeout, time.Minute)
 	k := &c.Kafka
-	setInt(&k.TopicPartitions, 3)
-	setInt(&k.TopicReplicationFactor, 1)
-	setInt(&k.BatchMaxRecords, 2000)
-	setInt(&k.BatchMaxBytes, 1<<20)
-	setDur(&k.Linger, 5*time.Millisecond)
+	setNum(c, "kafka.topic_partitions", &k.TopicPartitions, 3)
+	setNum(c, "kafka.topic_replication_factor", &k.TopicReplicationFactor, 1)
+	setNum(c, "kafka.batch_max_records", &k.BatchMaxRecords, 2000)
+	setNum(c, "kafka.batch_max_bytes", &k.BatchMaxBytes, 1<<20)
+	setNum(c, "kafka.linger", &k.Linger, DefaultLinger)
 	setStr(&k.Compression, "none")
-	setInt(&k.MaxAttempts, 10)
-	setDur(&k.BackoffMin, 100*time.Millisecond)
-	setDur(&k.BackoffMax, 5*time.Second)
-	setDur(&k.MetadataMaxAge, 5*time.Minute)
+	setNum(c, "kafka.max_attempts", &k.MaxAttempts, 10)
+	setNum(c, "kafka.backoff_min", &k.BackoffMin, 100*time.Millisecond)
+	setNum(c, "kafka.backoff_max", &k.BackoffMax, 5*time.Second)
+	setNum(c, "kafka.metadata_max_age", &k.MetadataMaxAge, 5*time.Minute)
 	setStr(&k.OnFailure, "halt")
 	setStr(&k.DeadLetterTopic, c.TopicPrefix+".dlq")
 	setStr(&c.Checkpoint.Store, "file")
-	setDur(&c.Checkpoint.Interval, 200*time.Millisecond)
-	setInt(&c.Limits.MaxInflightEvents, 100000)
-	if c.Limits.MaxInflightBytes == 0 {
-		c.Limits.MaxInflightBytes = 64 << 20
-	}
+	setNum(c, "checkpoint.interval", &c.Checkpoint.Interval, 200*time.Millisecond)
+	setNum(c, "limits.max_inflight_events", &c.Limits.MaxInflightEvents, 100000)
+	setNum(c, "limits.max_inflight_bytes", &c.Limits.MaxInflightBytes, 64<<20)
 	setStr(&c.SchemaRegistry.Listen, "127.0.0.1:8081")
 	setStr(&c.SchemaRegistry.Compatibility, "BACKWARD")
-	setDur(&c.SchemaRegistry.Timeout, 10*time.Second)
-	setDur(&c.Publication.PollInterval, 30*time.Second)
+	setNum(c, "schema_registry.timeout", &c.SchemaRegistry.Timeout, 10*time.Second)
+	setNum(c, "publication.poll_interval", &c.Publication.PollInterval, 30*time.Second)
 	setStr(&c.Log.Level, "info")
 	setStr(&c.Log.Format, "json")
 	c.snapshotDefaults()
 }
+
+// DefaultLinger is kafka.linger's default.
+const DefaultLinger = 5 * time.Millisecond
 
 func setStr(p *string, v string) {
 	if *p == "" {
@@ -53,14 +57,10 @@ func setStr(p *string, v string) {
 	}
 }
 
-func setInt(p *int, v int) {
-	if *p == 0 {
-		*p = v
-	}
-}
-
-func setDur(p *time.Duration, v time.Duration) {
-	if *p == 0 {
+// setNum gives the number or duration at p, key's field, the default v
+// unless the file or a variable sets key (to any value, 0 included).
+func setNum[T ~int | ~int64](c *Config, key string, p *T, v T) {
+	if *p == 0 && !c.isSet(key) {
 		*p = v
 	}
 }

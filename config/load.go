@@ -72,10 +72,11 @@ func Load(path string, environ []string) (*Config, error) {
 			return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read config: %v", errors.Unwrap(err)),
 				Fix: "check the path given to --config"}
 		}
-		if err := decode(path, data, c); err != nil {
+		ix := indexDoc(data)
+		if err := decode(path, data, c, ix); err != nil {
 			return nil, err
 		}
-		c.lines = keyLines(data)
+		c.lines, c.nulls = ix.lines, ix.nulls
 	}
 	if err := applyEnv(c, environ); err != nil {
 		var ce *Error
@@ -94,8 +95,10 @@ func Load(path string, environ []string) (*Config, error) {
 var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type config\.(\w+)`)
 var lineErr = regexp.MustCompile(`line (\d+): (.*)`)
 
-// decode parses YAML strictly: unknown keys are errors with their line.
-func decode(path string, data []byte, c *Config) error {
+// decode parses YAML strictly. An unknown key is an error with its line and
+// the nearest known key; a value of the wrong type one with its line, its
+// key and what the key takes (ix locates them).
+func decode(path string, data []byte, c *Config, ix docIndex) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	err := dec.Decode(c)
@@ -104,11 +107,14 @@ func decode(path string, data []byte, c *Config) error {
 	}
 	msg := err.Error()
 	if m := unknownField.FindStringSubmatch(msg); m != nil {
-		return &Error{File: path, Line: atoi(m[1]), Key: sectionName(m[3]) + m[2],
-			Msg: "unknown key", Fix: "check its spelling against README.md's configuration reference"}
+		return unknownKeyError(path, atoi(m[1]), sectionName(m[3]), m[2])
 	}
 	if m := lineErr.FindStringSubmatch(msg); m != nil {
-		return &Error{File: path, Line: atoi(m[1]), Msg: m[2], Fix: "fix the YAML at that line"}
+		line := atoi(m[1])
+		if e := typeError(path, line, ix.keyAt(line), m[2]); e != nil {
+			return e
+		}
+		return &Error{File: path, Line: line, Msg: m[2], Fix: "fix the YAML at that line"}
 	}
 	return &Error{File: path, Msg: strings.TrimPrefix(msg, "yaml: "), Fix: "fix the YAML syntax"}
 }

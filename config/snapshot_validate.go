@@ -40,10 +40,10 @@ const (
 // snapshotDefaults fills snapshot.* (called by applyDefaults).
 func (c *Config) snapshotDefaults() {
 	setStr(&c.Snapshot.Mode, SnapshotInitial)
-	setInt(&c.Snapshot.Parallelism, DefaultSnapshotParallelism)
-	setInt(&c.Snapshot.ChunkSize, DefaultSnapshotChunkSize)
+	setNum(c, "snapshot.parallelism", &c.Snapshot.Parallelism, DefaultSnapshotParallelism)
+	setNum(c, "snapshot.chunk_size", &c.Snapshot.ChunkSize, DefaultSnapshotChunkSize)
 	setStr(&c.Snapshot.Catchup, CatchupIncremental)
-	setInt(&c.Snapshot.CatchupChunkSize, DefaultCatchupChunkSize)
+	setNum(c, "snapshot.catchup_chunk_size", &c.Snapshot.CatchupChunkSize, DefaultCatchupChunkSize)
 }
 
 // checkSnapshot validates snapshot.* (one of Validate's checks).

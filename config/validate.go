@@ -77,10 +77,12 @@ func (c *Config) emptyEnvFix(key string) string {
 	return fix
 }
 
-// isSet reports whether the file or a variable sets key.
+// isSet reports whether the file or a variable sets key: an explicit
+// value, 0 included, as opposed to one left out (or written without a
+// value, `linger:`), which takes the default.
 func (c *Config) isSet(key string) bool {
 	_, env := c.env[key]
-	return env || c.lines[key] > 0
+	return env || c.lines[key] > 0 && !c.nulls[key]
 }
 
 func (c *Config) checkPostgres() *Error {
@@ -108,13 +110,16 @@ func (c *Config) checkPostgres() *Error {
 	for i, t := range p.Tables {
 		name, err := pgident.Normalize(t)
 		if err != nil {
-			return &Error{Key: "postgres.tables", Msg: err.Error(),
+			return &Error{Key: "postgres.tables", Msg: withoutQuoteHint(err.Error()),
 				Fix: `name each table with its schema, e.g. public.orders; double-quote a part with a dot, e.g. "my.schema".orders`}
 		}
 		c.Postgres.Tables[i] = name // one spelling per table: compared with the names walrelay prints
 	}
 	if p.StatusInterval <= 0 {
 		return &Error{Key: "postgres.status_interval", Msg: "must be positive", Fix: "e.g. 1s"}
+	}
+	if p.ReceiveTimeout <= 0 {
+		return &Error{Key: "postgres.receive_timeout", Msg: "must be positive", Fix: "e.g. 60s (the default)"}
 	}
 	if p.ReceiveTimeout < 2*p.StatusInterval {
 		return c.receiveTimeoutError()
@@ -159,17 +164,23 @@ func (c *Config) checkProducer() *Error {
 		return &Error{Key: "kafka.compression", Msg: fmt.Sprintf("unknown value %q", k.Compression),
 			Fix: "use none, gzip, snappy, lz4 or zstd"}
 	case k.TopicPartitions < 1:
-		return &Error{Key: "kafka.topic_partitions", Msg: fmt.Sprintf("%d is less than 1", k.TopicPartitions)}
-	case k.TopicReplicationFactor < 1:
-		return &Error{Key: "kafka.topic_replication_factor", Msg: fmt.Sprintf("%d is less than 1", k.TopicReplicationFactor)}
+		return &Error{Key: "kafka.topic_partitions", Msg: fmt.Sprintf("%d is less than 1", k.TopicPartitions),
+			Fix: "use at least 1 partition per topic walrelay creates; the default is 3"}
+	case k.TopicReplicationFactor < 1 || k.TopicReplicationFactor > 32767:
+		return &Error{Key: "kafka.topic_replication_factor", Msg: fmt.Sprintf("%d is out of range", k.TopicReplicationFactor),
+			Fix: "use 1 to the number of brokers, e.g. 3 on a production cluster; the default is 1"}
 	case k.BatchMaxRecords < 1:
 		return &Error{Key: "kafka.batch_max_records", Msg: fmt.Sprintf("%d is less than 1", k.BatchMaxRecords),
 			Fix: "use at least 1 record; the default is 2000"}
 	case k.BatchMaxBytes < 1024:
 		return &Error{Key: "kafka.batch_max_bytes", Msg: fmt.Sprintf("%d bytes is too small", k.BatchMaxBytes),
 			Fix: "use at least 1024 bytes; the default is 1048576"}
+	case k.Linger < 0:
+		return &Error{Key: "kafka.linger", Msg: fmt.Sprintf("%s is negative", k.Linger),
+			Fix: "use 0s for no lingering, or a duration such as 5ms (the default)"}
 	case k.MaxAttempts < 1:
-		return &Error{Key: "kafka.max_attempts", Msg: "must be at least 1"}
+		return &Error{Key: "kafka.max_attempts", Msg: fmt.Sprintf("%d is less than 1", k.MaxAttempts),
+			Fix: "use at least 1 attempt per batch, the first included; the default is 10"}
 	case k.BackoffMin <= 0:
 		return &Error{Key: "kafka.backoff_min", Msg: "must be positive", Fix: "e.g. 100ms"}
 	case k.BackoffMax < k.BackoffMin:
@@ -207,6 +218,12 @@ func (c *Config) checkRest() *Error {
 			Fix: "set checkpoint.store: postgres in both walrelays' configs"}
 	case c.Checkpoint.Interval <= 0:
 		return &Error{Key: "checkpoint.interval", Msg: "must be positive", Fix: "e.g. 200ms"}
+	case c.Checkpoint.Retain < 0:
+		return &Error{Key: "checkpoint.retain", Msg: fmt.Sprintf("%s is negative", c.Checkpoint.Retain),
+			Fix: "use 0s (the default) for no replay window, or a duration such as 1h"}
+	case c.Heartbeat.Interval < 0:
+		return &Error{Key: "heartbeat.interval", Msg: fmt.Sprintf("%s is negative", c.Heartbeat.Interval),
+			Fix: "use 0s (the default) for no heartbeats, or a duration such as 10s"}
 	case c.Limits.MaxInflightEvents < 1:
 		return &Error{Key: "limits.max_inflight_events", Msg: fmt.Sprintf("%d is less than 1", c.Limits.MaxInflightEvents),
 			Fix: "use at least 1 event; the default is 100000"}
@@ -221,7 +238,10 @@ func (c *Config) checkRest() *Error {
 		return &Error{Key: "metrics.listen", Msg: fmt.Sprintf("%q is not host:port", c.Metrics.Listen),
 			Fix: "e.g. 127.0.0.1:9187 or :9187 for every interface; leave it empty for no metrics server"}
 	}
-	return c.checkTopicPrefix()
+	if err := c.checkTopicPrefix(); err != nil {
+		return err
+	}
+	return c.checkDeadLetterTopic()
 }
 
 // checkTopicPrefix applies Kafka's topic-name rules to topic_prefix, which
@@ -230,11 +250,9 @@ func (c *Config) checkRest() *Error {
 // never set).
 func (c *Config) checkTopicPrefix() *Error {
 	p := c.TopicPrefix
-	for _, r := range p {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-			return &Error{Key: "topic_prefix", Msg: fmt.Sprintf("%q is not a valid topic prefix: Kafka topic names cannot contain %q", p, r),
-				Fix: "use only letters, digits, '.', '_' and '-' (ASCII)"}
-		}
+	if r, ok := badTopicRune(p); ok {
+		return &Error{Key: "topic_prefix", Msg: fmt.Sprintf("%q is not a valid topic prefix: Kafka topic names cannot contain %q", p, r),
+			Fix: "use only letters, digits, '.', '_' and '-' (ASCII)"}
 	}
 	switch {
 	case p == "":

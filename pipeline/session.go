@@ -280,7 +280,7 @@ func SinkConfig(cfg *config.Config) (sink.Config, error) {
 		TopicConfig:            k.TopicConfig,
 		BatchMaxRecords:        k.BatchMaxRecords,
 		BatchMaxBytes:          k.BatchMaxBytes,
-		Linger:                 k.Linger,
+		Linger:                 k.SinkLinger(), // 0s: no lingering
 		Compression:            k.Compression,
 		MaxAttempts:            k.MaxAttempts,
 		BackoffMin:             k.BackoffMin,
