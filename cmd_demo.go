@@ -127,6 +127,12 @@ func runDemo(ctx context.Context, svc *demoServices, say func(string, ...any), s
 		stopRelay()
 		return <-done
 	}
+	from, err := demoStartOffsets(ctx, svc.brokers, cfg.TopicPrefix) // before this run writes
+	if err != nil {
+		stopRelay()
+		<-done
+		return err
+	}
 	say("walrelay is streaming (slot %s, topics %s.walrelay_demo.*). Writing to the database:", cfg.Postgres.Slot, cfg.TopicPrefix)
 	for _, sql := range demoWrites {
 		say("  %s", sql)
@@ -137,7 +143,7 @@ func runDemo(ctx context.Context, svc *demoServices, say func(string, ...any), s
 		}
 	}
 	say("\nWhat a Kafka consumer reads back:")
-	consumeErr := printDemoEvents(ctx, svc.brokers, cfg.TopicPrefix, say)
+	consumeErr := printDemoEvents(ctx, svc.brokers, cfg.TopicPrefix, from, say)
 	stopRelay()
 	if err := <-done; err != nil {
 		return err

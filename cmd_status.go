@@ -187,6 +187,7 @@ func printRunning(w io.Writer, dataDir string, now time.Time) {
 	alive := state == pipeline.ProcessRunning || state == pipeline.ProcessUnknown
 	current := alive && !st.Stale(now)
 	fmt.Fprintf(w, "process\t%s\n", processText(st, state, holder, now))
+	printHalts(w, st, alive, now)
 	if sn := st.Snapshot; sn != nil {
 		printSnapshot(w, sn, alive)
 	}
@@ -216,6 +217,38 @@ func processText(st pipeline.Status, state pipeline.ProcessState, holder int, no
 	return fmt.Sprintf("pid %d, running, last report %s ago, %s", st.PID, age, counts)
 }
 
+// printHalts shows the pipeline's halts the report counts, if any: while
+// it waits to restart from the checkpoint, the error and when the restart is
+// due; while a restarted session sets up, or streams again, the last error.
+// A pipeline that halts each time soon after it starts shows as restarting
+// or streaming with a growing count. For a process that is gone, it is its
+// last halt.
+func printHalts(w io.Writer, st pipeline.Status, alive bool, now time.Time) {
+	if st.Halts == 0 {
+		return
+	}
+	ago := now.Sub(st.LastErrorAt).Round(time.Second)
+	count := fmt.Sprintf("%d halt(s) since the process started", st.Halts)
+	switch {
+	case !alive:
+		fmt.Fprintf(w, "last halt\t%s before its last report (%s): %s\n",
+			st.UpdatedAt.Sub(st.LastErrorAt).Round(time.Second), count, st.LastError)
+	case st.State == pipeline.StateRestarting:
+		when := "now"
+		if d := st.RestartAt.Sub(now); d > 0 {
+			when = "in " + d.Round(time.Second).String()
+		}
+		fmt.Fprintf(w, "pipeline\thalted %s ago, restarting from the checkpoint %s (%s): %s\n", ago, when, count,
+			st.LastError)
+	case st.State == pipeline.StateStarting:
+		fmt.Fprintf(w, "pipeline\trestarting from the checkpoint after a halt %s ago (%s): %s\n", ago, count,
+			st.LastError)
+	default:
+		fmt.Fprintf(w, "pipeline\tstreaming again; it halted %s ago and restarted (%s): %s\n", ago, count,
+			st.LastError)
+	}
+}
+
 // holderText names the process that holds the data directory now.
 func holderText(pid int) string {
 	if pid == 0 {
@@ -230,18 +263,31 @@ func holderText(pid int) string {
 func printSnapshot(w io.Writer, sn *pipeline.SnapshotStatus, alive bool) {
 	state, eta := sn.State, ""
 	if sn.State == "running" {
-		if alive {
-			eta = fmt.Sprintf(", ETA %s", (time.Duration(sn.ETASeconds) * time.Second).Round(time.Second))
-		} else {
+		if !alive {
 			state = "interrupted (it was running when its process stopped)"
+		} else if sn.RowsPerSecond > 0 {
+			eta = fmt.Sprintf(", ETA %s", (time.Duration(sn.ETASeconds) * time.Second).Round(time.Second))
 		}
 	}
-	fmt.Fprintf(w, "snapshot\t%s, started %s (reason then: %s): %d of %d rows, %.0f rows/s%s\n", state,
-		sn.StartedAt.Format(time.RFC3339), sn.Reason, sn.RowsDone, sn.RowsTotal, sn.RowsPerSecond, eta)
+	fmt.Fprintf(w, "snapshot\t%s, started %s (reason then: %s): %d of %d rows%s%s\n", state,
+		sn.StartedAt.Format(time.RFC3339), sn.Reason, sn.RowsDone, sn.RowsTotal, rateText(sn.RowsPerSecond), eta)
 	for _, t := range sn.Tables {
-		fmt.Fprintf(w, "  %s\t%s: %d of %d rows (estimated %d), %.0f rows/s\n", t.Table, t.State,
-			t.RowsDone, t.RowsTotal, t.RowsEstimated, t.RowsPerSecond)
+		estimate := ""
+		if t.RowsEstimated >= 0 { // -1: the table was never analysed
+			estimate = fmt.Sprintf(" (estimated %d)", t.RowsEstimated)
+		}
+		fmt.Fprintf(w, "  %s\t%s: %d of %d rows%s%s\n", t.Table, t.State, t.RowsDone, t.RowsTotal, estimate,
+			rateText(t.RowsPerSecond))
 	}
+}
+
+// rateText is ", N rows/s", or "" when the rate is unknown (0: under a
+// second of reading, or none yet).
+func rateText(rowsPerSec float64) string {
+	if rowsPerSec <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %.0f rows/s", rowsPerSec)
 }
 
 // printLags shows the commit-to-Kafka time and the end-to-end lag of the

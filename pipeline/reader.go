@@ -280,7 +280,8 @@ func (r *reader) report() {
 		Int("inflight_events", events).Int64("inflight_bytes", bytes).Int("open_txns", open)
 	st := Status{PID: os.Getpid(), Slot: r.s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC(),
 		Checkpoint: persisted.String(), ServerWALEnd: end.String(), LagBytes: lag,
-		Events: sent, InflightEvents: events, Snapshot: r.s.snapStatus}
+		Events: sent, InflightEvents: events, Snapshot: r.s.snapStatus, State: StateStreaming}
+	r.s.rs.halts.fill(&st)
 	if hbLag, hbAt := r.pub.heartbeat.get(); !hbAt.IsZero() {
 		ms := hbLag.Milliseconds()
 		st.HeartbeatLagMS, st.HeartbeatAt = &ms, hbAt

@@ -22,9 +22,11 @@ const maxRestartDelay = 30 * time.Second
 // up to maxRestartDelay instead of reconnecting every second. Errors before
 // the first session streams, and fatal errors (bad config, privileges, a
 // detected gap), are returned so the process exits non-zero with one clear
-// line. With postgres.standby, a session that finds the slot held by another
-// walrelay is started again every standbyPoll instead, before the first
-// stream too (standby.go).
+// line. Each halt that restarts is written to the status file at once, with
+// the error, the halt count and when the restart is due, and so is each
+// restarted session's start (status_restart.go). With postgres.standby, a
+// session that finds the slot held by another walrelay is started again
+// every standbyPoll instead, before the first stream too (standby.go).
 func Run(ctx context.Context, opts Options) error {
 	if dir := opts.Config.DataDir; dir != "" {
 		unlock, err := lockDataDir(dir)
@@ -54,6 +56,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	for {
 		s := newSession(opts, rs)
+		if last != nil && rs.halts.count > 0 {
+			rs.starting(last)
+		}
 		err := s.run(ctx)
 		rs.metrics.ended(s)
 		if s.reader.pub != nil {
@@ -92,8 +97,10 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		delay := backoff(failures, time.Second, maxRestartDelay)
 		failures++
-		opts.Log.Error().Err(err).Dur("retry_in", delay).Msg("pipeline halted; restarting from the checkpoint")
+		opts.Log.Error().Err(err).Dur("retry_in", delay).Int("halts", rs.halts.count+1).
+			Msg("pipeline halted; restarting from the checkpoint")
 		rs.metrics.restarting()
+		rs.halted(s, err, time.Now().Add(delay))
 		select {
 		case <-ctx.Done():
 			return stopped()

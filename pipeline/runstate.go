@@ -41,6 +41,9 @@ type runState struct {
 	// sessions found, by OID -> listed name: a later session finds a table
 	// renamed or moved since by its OID (capture_follow.go).
 	followed map[uint32]string
+	// halts are the pipeline's halts in this Run, for the status reports
+	// (status_restart.go).
+	halts halts
 }
 
 // close stops the embedded registry, if one runs. Run calls it when it returns.

@@ -100,6 +100,7 @@ func (s *session) run(ctx context.Context) error {
 	s.rs.metrics.streaming(s)
 	s.log.Info().Str("slot", s.cfg.Postgres.Slot).Str("publication", s.cfg.Postgres.Publication).
 		Stringer("start_lsn", s.start).Msg("streaming")
+	s.streamingStatus()
 	if s.opts.OnStreaming != nil {
 		s.opts.OnStreaming()
 	}

@@ -9,7 +9,8 @@ import (
 )
 
 // StatusFile is the name of the status snapshot a running walrelay writes
-// into its data directory every progress report; `walrelay status` reads it.
+// into its data directory every progress report, when a session starts and
+// when the pipeline halts (status_restart.go); `walrelay status` reads it.
 const StatusFile = "status.json"
 
 // Status is what a running walrelay reports about itself.
@@ -37,7 +38,26 @@ type Status struct {
 	CommitLagAt    time.Time `json:"commit_lag_at,omitzero"`
 	// Snapshot is the progress of this process's snapshot, if it took one.
 	Snapshot *SnapshotStatus `json:"snapshot,omitempty"`
+	// State is what the pipeline does: StateStreaming, StateRestarting
+	// (halted, waiting until RestartAt to restart from the checkpoint) or
+	// StateStarting (a restarted session is setting up); "" in the reports
+	// a snapshot writes, and in those of older walrelays.
+	State     string    `json:"state,omitempty"`
+	RestartAt time.Time `json:"restart_at,omitzero"`
+	// Halts counts the times this process's pipeline halted and restarted
+	// from the checkpoint; LastError is the newest halt's error, at
+	// LastErrorAt.
+	Halts       int       `json:"halts,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 }
+
+// The states of Status.State.
+const (
+	StateStreaming  = "streaming"
+	StateRestarting = "restarting"
+	StateStarting   = "starting"
+)
 
 // WriteStatus replaces <dir>/status.json atomically.
 func WriteStatus(dir string, st Status) error {

@@ -149,7 +149,13 @@ func parseLockFile(s string) (fileID, bool) {
 }
 
 // Stale reports whether st, a report of a running walrelay, is older than
-// StaleAfter at now.
+// StaleAfter at now; a report of a halted pipeline counts from when its
+// restart was due (StateRestarting waits up to 30 s, and the restart
+// writes a report of its own).
 func (st Status) Stale(now time.Time) bool {
-	return now.Sub(st.UpdatedAt) > StaleAfter
+	from := st.UpdatedAt
+	if st.State == StateRestarting && st.RestartAt.After(from) {
+		from = st.RestartAt
+	}
+	return now.Sub(from) > StaleAfter
 }

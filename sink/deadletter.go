@@ -24,8 +24,11 @@ const (
 // headers, and acks it. The dead-letter topic is created if missing; keyed
 // records are partitioned by key, others at random. Called from the writer's
 // goroutine, so the partition's next record waits until rec is resolved. If
-// the dead-letter write fails too, it returns a *HaltError; its Err is a
-// *DeadLetterRefusedError when Kafka refuses the dead-letter topic for good.
+// the dead-letter topic refuses rec as too large too, a smaller record takes
+// its place: rec's key and headers with a DeadLetterSummary for a value
+// (deadLetterSummary), and rec is acked. If the dead-letter write fails
+// otherwise, it returns a *HaltError; its Err is a *DeadLetterRefusedError
+// when Kafka refuses the dead-letter topic for good.
 func (w *writer) deadLetter(rec *event.Record, cause error) error {
 	s := w.s
 	dlq := s.cfg.DeadLetterTopic
@@ -34,15 +37,17 @@ func (w *writer) deadLetter(rec *event.Record, cause error) error {
 		{Key: HeaderOriginalTopic, Value: []byte(w.topic)},
 		{Key: HeaderOriginalPartition, Value: []byte(strconv.Itoa(w.partition))},
 	}
-	n, err := s.partitions(s.ctx, dlq)
-	attempts := 1
-	if err == nil {
-		p := dlqPartition(rec.Key, n)
-		log := w.log.With().Str("dead_letter_topic", dlq).Int("dead_letter_partition", p).Logger()
-		attempts, err = s.retry(s.ctx, log, func(ctx context.Context, cl *kafka.Client) error {
-			_, err := s.produceOnce(ctx, cl, dlq, p, []*event.Record{rec}, extra, noProducer, -1)
-			return err
-		})
+	attempts, err := w.writeDeadLetter(rec, extra)
+	summarised := false
+	if err != nil && tooLarge(err) && s.ctx.Err() == nil {
+		// Too large for the dead-letter topic as well: write what the record
+		// was instead of the record, so that the pipeline goes on.
+		sum := w.deadLetterSummary(rec, cause, err)
+		var n int
+		if n, err = w.writeDeadLetter(sum, extra); err == nil {
+			summarised = true
+		}
+		attempts += n
 	}
 	var refused *TopicRefusedError
 	if errors.As(err, &refused) && refused.Topic == dlq { // for good: a fatal halt (refused.go)
@@ -58,14 +63,36 @@ func (w *writer) deadLetter(rec *event.Record, cause error) error {
 		return herr
 	}
 	ev := w.log.Warn()
-	if w.refused != nil {
+	if w.refused != nil && !summarised {
 		ev = w.log.Debug() // refusedTopic warned once for the whole topic
 	}
-	ev.Err(cause).Str("dead_letter_topic", dlq).Str("event_id", eventID(rec)).
-		Msg("kafka: broker rejected a record; wrote it to the dead-letter topic")
+	ev = ev.Err(cause).Str("dead_letter_topic", dlq).Str("event_id", eventID(rec))
+	if summarised {
+		ev.Int("value_bytes", len(rec.Value)).Msg("kafka: broker rejected a record, and the dead-letter topic " +
+			"refused it as too large too; wrote a dead-letter record without its value (walrelay.value: omitted)")
+	} else {
+		ev.Msg("kafka: broker rejected a record; wrote it to the dead-letter topic")
+	}
 	s.stats.deadLettered.Add(1)
 	w.ack([]*event.Record{rec}, -1)
 	return nil
+}
+
+// writeDeadLetter writes rec with the extra headers to the dead-letter topic,
+// retrying as the sink does; it returns the attempts made and the last error.
+func (w *writer) writeDeadLetter(rec *event.Record, extra []kafka.Header) (int, error) {
+	s := w.s
+	dlq := s.cfg.DeadLetterTopic
+	n, err := s.partitions(s.ctx, dlq)
+	if err != nil {
+		return 1, err
+	}
+	p := dlqPartition(rec.Key, n)
+	log := w.log.With().Str("dead_letter_topic", dlq).Int("dead_letter_partition", p).Logger()
+	return s.retry(s.ctx, log, func(ctx context.Context, cl *kafka.Client) error {
+		_, err := s.produceOnce(ctx, cl, dlq, p, []*event.Record{rec}, extra, noProducer, -1)
+		return err
+	})
 }
 
 // dlqPartition picks the dead-letter partition of a record with key among n.

@@ -69,7 +69,8 @@ func (e *HaltError) Error() string {
 	}
 	fmt.Fprintf(&b, ", failed after %d attempt(s): %v; nothing after them was written to this partition. ", e.Attempts, e.Err)
 	if e.DeadLetterTopic != "" {
-		fmt.Fprintf(&b, "Make dead-letter topic %q writable for this record (ACLs, max.message.bytes), then restart.", e.DeadLetterTopic)
+		fmt.Fprintf(&b, "Make dead-letter topic %q writable for this record (ACLs, max.message.bytes); walrelay "+
+			"restarts from its last checkpoint by itself and writes the record once that is done.", e.DeadLetterTopic)
 	} else {
 		b.WriteString(hint(e.Err))
 	}
@@ -81,6 +82,8 @@ func (e *HaltError) Unwrap() error { return e.Err }
 // hint tells the operator what to do about err.
 func hint(err error) string {
 	const restart = "walrelay restarts from its last checkpoint"
+	const retries = "; " + restart + " by itself and writes the record once that is done. Or set " +
+		"kafka.on_failure: dead_letter and restart walrelay."
 	var sec *SecurityError
 	var dlq *DeadLetterRefusedError
 	switch {
@@ -91,11 +94,11 @@ func hint(err error) string {
 	case unreachable(err):
 		return "Check that the brokers are running and reachable; " + restart + "."
 	case errors.Is(err, kafka.MessageSizeTooLarge), errors.Is(err, kafka.RecordListTooLarge):
-		return "Raise max.message.bytes on the topic (or message.max.bytes on the broker), or set kafka.on_failure: dead_letter; then restart."
+		return "Raise max.message.bytes on the topic (or message.max.bytes on the broker)" + retries
 	case errors.Is(err, kafka.TopicAuthorizationFailed):
-		return "Grant WRITE on the topic to walrelay's principal, or set kafka.on_failure: dead_letter; then restart."
+		return "Grant WRITE on the topic to walrelay's principal" + retries
 	case recordLevel(err):
-		return "The broker rejected the record; fix the cause or set kafka.on_failure: dead_letter, then restart."
+		return "The broker rejected the record: fix the cause" + retries
 	case errors.Is(err, kafka.OutOfOrderSequenceNumber), errors.Is(err, kafka.UnknownProducerId),
 		errors.Is(err, kafka.InvalidProducerEpoch):
 		return "The broker refused this producer's sequence: it lost the producer's state (for example in a " +

@@ -28,11 +28,12 @@ type tableProgress struct {
 // TableStatus is one table's progress, as logged and written to the status
 // file.
 type TableStatus struct {
-	Table         string  `json:"table"`
-	State         string  `json:"state"` // pending, running or done
-	RowsDone      uint64  `json:"rows_done"`
-	RowsTotal     uint64  `json:"rows_total"`     // exact, counted inside the snapshot
-	RowsEstimated int64   `json:"rows_estimated"` // pg_class.reltuples; -1 if never analyzed
+	Table         string `json:"table"`
+	State         string `json:"state"` // pending, running or done
+	RowsDone      uint64 `json:"rows_done"`
+	RowsTotal     uint64 `json:"rows_total"`     // exact, counted inside the snapshot
+	RowsEstimated int64  `json:"rows_estimated"` // pg_class.reltuples; -1 if never analyzed
+	// RowsPerSecond is 0 when unknown: under a second of reading.
 	RowsPerSecond float64 `json:"rows_per_second"`
 	ETASeconds    float64 `json:"eta_seconds"`
 }
@@ -119,8 +120,15 @@ func (p *Progress) status(tp *tableProgress, now time.Time) TableStatus {
 	return st
 }
 
+// minRateSpan is the shortest span a rate is computed over: rows counted
+// over microseconds (a small table read in one chunk) give rates such as
+// 600,000 rows/s that mean nothing.
+const minRateSpan = time.Second
+
+// rate is n rows over d in rows per second; 0 (unknown) when d is shorter
+// than minRateSpan.
 func rate(n uint64, d time.Duration) float64 {
-	if d <= 0 {
+	if d < minRateSpan {
 		return 0
 	}
 	return float64(n) / d.Seconds()
@@ -152,8 +160,15 @@ func (p *Progress) LogTable(log zerolog.Logger, t *TablePlan) {
 	logStatus(log.Info(), st).Msg(msg)
 }
 
+// logStatus adds st's fields to ev; rows_estimated only when the table was
+// ever analysed, rows_per_second and eta_seconds only when known.
 func logStatus(ev *zerolog.Event, st TableStatus) *zerolog.Event {
-	return ev.Str("table", st.Table).Uint64("rows_done", st.RowsDone).Uint64("rows_total", st.RowsTotal).
-		Int64("rows_estimated", st.RowsEstimated).Float64("rows_per_second", float64(int64(st.RowsPerSecond))).
-		Float64("eta_seconds", st.ETASeconds)
+	ev = ev.Str("table", st.Table).Uint64("rows_done", st.RowsDone).Uint64("rows_total", st.RowsTotal)
+	if st.RowsEstimated >= 0 {
+		ev = ev.Int64("rows_estimated", st.RowsEstimated)
+	}
+	if st.RowsPerSecond > 0 {
+		ev = ev.Float64("rows_per_second", float64(int64(st.RowsPerSecond))).Float64("eta_seconds", st.ETASeconds)
+	}
+	return ev
 }

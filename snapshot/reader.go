@@ -200,8 +200,11 @@ func (r *Reader) logPlan(p *TablePlan) {
 		log.Warn().Str("table", p.Table.String()).Uint64("rows", p.Rows).
 			Msg("snapshot: table has no primary key or replica identity index; reading it whole, in one chunk")
 	}
-	log.Info().Str("table", p.Table.String()).Uint64("rows", p.Rows).Int64("rows_estimated", p.Estimate).
-		Int("chunks", p.Chunks).Strs("chunk_key", p.ChunkKey).Msg("snapshot table planned")
+	ev := log.Info().Str("table", p.Table.String()).Uint64("rows", p.Rows)
+	if p.Estimate >= 0 { // -1: never analysed
+		ev = ev.Int64("rows_estimated", p.Estimate)
+	}
+	ev.Int("chunks", p.Chunks).Strs("chunk_key", p.ChunkKey).Msg("snapshot table planned")
 }
 
 // each runs f on every worker concurrently; the first error cancels the
