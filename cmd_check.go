@@ -73,7 +73,7 @@ func checkKafka(ctx context.Context, cfg *config.Config) []replication.Finding {
 	}
 	var findings []replication.Finding
 	for _, r := range sink.Check(ctx, sc, cfg.TopicPrefix+".walrelay_check") {
-		findings = append(findings, replication.Finding{OK: r.OK, What: r.What, Fix: r.Fix})
+		findings = append(findings, replication.Finding{OK: r.OK, Warn: r.Warn, What: r.What, Fix: r.Fix})
 	}
 	return findings
 }

@@ -2,17 +2,22 @@ package sink
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// CheckResult is one finding of Check: OK, or a problem and its fix.
+// CheckResult is one finding of Check: OK, or a problem and its fix. A
+// problem with Warn set does not stop walrelay from streaming.
 type CheckResult struct {
 	OK   bool
+	Warn bool
 	What string
 	Fix  string
 }
@@ -30,7 +35,12 @@ func Check(ctx context.Context, cfg Config, probeTopic string) []CheckResult {
 	if err := cfg.Validate(); err != nil {
 		return []CheckResult{{What: err.Error(), Fix: "fix the kafka section of the config"}}
 	}
-	cl, err := cfg.kgoClient(kgo.RequestRetries(2))
+	var watch connWatch
+	var tc *tls.Config
+	if cfg.TLS != nil {
+		tc = cfg.TLS.Clone()
+	}
+	cl, err := cfg.kgoClient(kgo.RequestRetries(2), kgo.Dialer(watch.dialer(tc, kgoDialTimeout)))
 	if err != nil {
 		return []CheckResult{{What: "kafka: " + err.Error(), Fix: "check kafka.brokers"}}
 	}
@@ -40,14 +50,35 @@ func Check(ctx context.Context, cfg Config, probeTopic string) []CheckResult {
 	defer cancel()
 	meta, err := adm.BrokerMetadata(ctx)
 	if err != nil {
-		return []CheckResult{connectFinding(err, &cfg)}
+		return []CheckResult{connectFinding(err, &cfg, watch.seen(cfg.RequestTimeout, false))}
 	}
 	out := []CheckResult{{OK: true, What: fmt.Sprintf("kafka: %d broker(s) answer, cluster %s", len(meta.Brokers), meta.Cluster)}}
 	if cfg.TopicReplicationFactor > len(meta.Brokers) {
 		out = append(out, CheckResult{What: fmt.Sprintf("kafka.topic_replication_factor %d exceeds the %d broker(s)", cfg.TopicReplicationFactor, len(meta.Brokers)),
 			Fix: fmt.Sprintf("set kafka.topic_replication_factor to at most %d", len(meta.Brokers))})
 	}
-	return append(out, checkCreate(ctx, adm, cfg, probeTopic), checkIdempotence(ctx, &cfg))
+	out = append(out, checkCreate(ctx, adm, cfg, probeTopic), checkIdempotence(ctx, &cfg))
+	if w, ok := checkMinInsync(&cfg); ok {
+		out = append(out, w)
+	}
+	return out
+}
+
+// checkMinInsync warns about a kafka.topic_config min.insync.replicas above
+// kafka.topic_replication_factor: with acks=all no write to a topic walrelay
+// creates could succeed on Kafka before 4.0 (Kafka 4 caps it at the
+// replication factor). An unparsable value is the broker's to refuse
+// (checkCreate).
+func checkMinInsync(cfg *Config) (CheckResult, bool) {
+	v, ok := cfg.TopicConfig["min.insync.replicas"]
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if !ok || err != nil || n <= cfg.TopicReplicationFactor {
+		return CheckResult{}, false
+	}
+	return CheckResult{Warn: true,
+		What: fmt.Sprintf("kafka.topic_config min.insync.replicas %d exceeds kafka.topic_replication_factor %d: walrelay writes with acks=all, "+
+			"which Kafka before 4.0 then refuses on every topic walrelay creates (NOT_ENOUGH_REPLICAS)", n, cfg.TopicReplicationFactor),
+		Fix: fmt.Sprintf("set min.insync.replicas to at most %d, or raise kafka.topic_replication_factor", cfg.TopicReplicationFactor)}, true
 }
 
 // checkIdempotence asks for a producer id as New does: a refusal fails the
@@ -98,9 +129,10 @@ func checkCreate(ctx context.Context, adm *kadm.Client, cfg Config, probeTopic s
 		Fix: "check kafka.topic_partitions and kafka.topic_replication_factor against the cluster"}
 }
 
-// connectFinding describes a failed first request to the brokers.
-func connectFinding(err error, cfg *Config) CheckResult {
-	sec, fix := connectFix(err, cfg, "check kafka.brokers and that the brokers are running and reachable from here")
+// connectFinding describes a failed first request to the brokers, with the
+// same hint as New's error (connectHint) from what the connections saw.
+func connectFinding(err error, cfg *Config, seen connSeen) CheckResult {
+	sec, fix := connectFix(err, cfg, "check kafka.brokers and that the brokers are running and reachable from here", seen)
 	if sec != nil {
 		return CheckResult{What: fmt.Sprintf("kafka brokers %v: %s: %v", cfg.Brokers, sec.Problem, sec.Err), Fix: sec.Fix}
 	}

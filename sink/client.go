@@ -27,6 +27,7 @@ type cluster struct {
 	timeout  time.Duration
 	tls      *tls.Config    // nil = plaintext
 	sasl     sasl.Mechanism // nil = no SASL
+	watch    connWatch      // what the connections saw, for New's error
 
 	mu  sync.Mutex
 	cur *clientRef
@@ -52,17 +53,20 @@ func newCluster(cfg *Config, mech sasl.Mechanism) *cluster {
 // newClient builds a client on a fresh Transport. The dial timeout also
 // bounds a connection's setup (TLS handshake, ApiVersions, SASL exchange), so
 // a listener that does not speak the configured protocol fails within it.
+// The dialer runs the TLS handshake (connWatch.dialer), so the Transport's
+// own TLS stays off.
 func (c *cluster) newClient() *clientRef {
-	dialTimeout := min(5*time.Second, c.timeout)
 	t := &kafka.Transport{
-		Dial:        (&net.Dialer{Timeout: dialTimeout}).DialContext,
-		DialTimeout: dialTimeout,
+		Dial:        c.watch.dialer(c.tls, c.setupTimeout()),
+		DialTimeout: c.setupTimeout(),
 		ClientID:    c.clientID,
-		TLS:         c.tls,
 		SASL:        c.sasl,
 	}
 	return &clientRef{client: &kafka.Client{Addr: c.addr, Timeout: c.timeout, Transport: t}, transport: t}
 }
+
+// setupTimeout bounds the dial and setup of one connection.
+func (c *cluster) setupTimeout() time.Duration { return min(5*time.Second, c.timeout) }
 
 // acquire returns the current client for one request; the caller must
 // release it. Safe for concurrent use.

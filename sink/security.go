@@ -2,6 +2,7 @@ package sink
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
@@ -78,11 +79,17 @@ func (s SASL) kafkaGo() (sasl.Mechanism, error) {
 	return m, nil
 }
 
-// kgoOpts returns the franz-go options for cfg's TLS and SASL (for Check).
+// kgoDialTimeout bounds the dial and TLS handshake of a franz-go connection
+// (franz-go's default dial timeout).
+const kgoDialTimeout = 10 * time.Second
+
+// kgoOpts returns the franz-go options for cfg's TLS and SASL. With TLS the
+// dialer runs the handshake (connWatch.dialer, recording on a watch of its
+// own; Check passes a Dialer recording on the watch it reads).
 func (c *Config) kgoOpts() []kgo.Opt {
 	var opts []kgo.Opt
 	if c.TLS != nil {
-		opts = append(opts, kgo.DialTLSConfig(c.TLS.Clone()))
+		opts = append(opts, kgo.Dialer(new(connWatch).dialer(c.TLS.Clone(), kgoDialTimeout)))
 	}
 	s := c.SASL
 	switch s.Mechanism {

@@ -136,28 +136,61 @@ func alertFix(alert string, cfg *Config) string {
 
 // connectFix classifies a failed first request to the bootstrap brokers
 // (sink.New, Check): a *SecurityError when retrying cannot help, otherwise
-// the fix to print: a hint at kafka.tls and kafka.sasl when the listener
-// seems to speak another protocol (connectHint), else fallback.
-func connectFix(err error, cfg *Config, fallback string) (*SecurityError, string) {
+// the fix to print: connectHint's, when what the connections saw explains
+// the failure, else fallback.
+func connectFix(err error, cfg *Config, fallback string, seen connSeen) (*SecurityError, string) {
 	var sec *SecurityError
 	if errors.As(asSecurityError(err, cfg), &sec) {
 		return sec, ""
 	}
-	if hint := connectHint(err, cfg); hint != "" {
-		return nil, "check kafka.brokers; " + hint
+	if hint := connectHint(err, cfg, seen); hint != "" {
+		return nil, hint
 	}
 	return nil, fallback
 }
 
-// connectHint is added to a failure of the first request to the bootstrap
-// brokers (sink.New, Check) that looks like a listener speaking another
-// protocol than configured: the connection was closed, reset or timed out
-// during setup. A refused connection gets no hint (wrong port or host).
-func connectHint(err error, cfg *Config) string {
-	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) &&
-		!errors.Is(err, syscall.ECONNRESET) && !isTimeout(err) {
+// connectHint explains a first request to the bootstrap brokers (sink.New,
+// Check) that timed out, or whose connection was closed or reset, from what
+// the connections saw; "" for other errors (a refused connection: a wrong
+// host or port) and when nothing more precise than the fallback can be said.
+//
+//   - Accepted but no byte back within the setup time: a slow or paused
+//     broker first, then a listener speaking another protocol (unless these
+//     settings worked earlier in this process: then only the broker).
+//   - The TLS handshake completed (or, in plaintext, the broker answered)
+//     and then the broker closed the connection: SASL is missing.
+//   - Closed before that: TLS on one side only, or SASL.
+func connectHint(err error, cfg *Config, seen connSeen) string {
+	timeout := isTimeout(err)
+	if !timeout && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, syscall.ECONNRESET) {
 		return ""
 	}
+	const keep = "these kafka.brokers, kafka.tls and kafka.sasl settings worked earlier in this process, so check the broker rather than them"
+	spoke := seen.tlsDone || cfg.TLS == nil && seen.answered
+	switch {
+	case timeout && !seen.accepted:
+		return fmt.Sprintf("no broker accepted a connection within %s: check kafka.brokers and that this host can reach them (firewall, routing)", seen.wait)
+	case timeout && !seen.heard:
+		h := fmt.Sprintf("the broker accepted the connection but did not answer within %s: it may be overloaded or paused", seen.wait)
+		if seen.worked {
+			return h + "; " + keep
+		}
+		return h + ", or the listener speaks another protocol: " + protocolHints(cfg)
+	case timeout:
+		return "the broker answered the connection but not the request in time: it may be overloaded or paused; check the broker"
+	case seen.worked:
+		return "the broker closed the connection; " + keep
+	case spoke && cfg.SASL.Mechanism == "":
+		return saslMissing(cfg)
+	case spoke:
+		return ""
+	}
+	return "check kafka.brokers; " + protocolHints(cfg)
+}
+
+// protocolHints guesses at a listener that speaks another protocol than cfg:
+// TLS on one side only, SASL required.
+func protocolHints(cfg *Config) string {
 	var hints []string
 	if cfg.TLS == nil {
 		hints = append(hints, "is the listener TLS? set kafka.tls.enabled: true")
@@ -168,6 +201,18 @@ func connectHint(err error, cfg *Config) string {
 		hints = append(hints, "does it require SASL? set kafka.sasl.mechanism, username and password")
 	}
 	return strings.Join(hints, "; ")
+}
+
+// saslMissing is the hint for a broker that spoke cfg's protocol (the TLS
+// handshake completed, or it answered in plaintext) and then closed the
+// connection, as a SASL listener does at a request before authentication.
+func saslMissing(cfg *Config) string {
+	if cfg.TLS != nil {
+		return "the TLS handshake succeeded, then the broker closed the connection after a request, which happens when the listener " +
+			"requires SASL (SASL_SSL): is SASL missing? set kafka.sasl.mechanism, username and password"
+	}
+	return "the broker answered, then closed the connection after a request, which happens when the listener " +
+		"requires SASL (SASL_PLAINTEXT): is SASL missing? set kafka.sasl.mechanism, username and password"
 }
 
 // isTimeout reports a deadline that passed (net timeouts, context deadline).

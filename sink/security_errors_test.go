@@ -13,6 +13,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -135,13 +136,49 @@ func TestSecurityErrorRedactsPassword(t *testing.T) {
 
 func TestConnectHint(t *testing.T) {
 	t.Parallel()
-	if h := connectHint(io.EOF, &Config{}); !strings.Contains(h, "set kafka.tls.enabled: true") || !strings.Contains(h, "kafka.sasl.mechanism") {
-		t.Errorf("plaintext client: %q", h)
+	timeout := fmt.Errorf("read: %w", &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded})
+	accepted := connSeen{accepted: true, wait: 5 * time.Second}
+	tlsDone := connSeen{accepted: true, heard: true, tlsDone: true, wait: 5 * time.Second}
+	answered := connSeen{accepted: true, heard: true, answered: true, wait: 5 * time.Second}
+	worked := accepted
+	worked.worked = true
+	tlsSASL := &Config{TLS: &tls.Config{}, SASL: SASL{Mechanism: SASLPlain}}
+	for _, c := range []struct {
+		name      string
+		err       error
+		cfg       *Config
+		seen      connSeen
+		want, not []string
+	}{
+		{"plaintext client closed", io.EOF, &Config{}, connSeen{accepted: true},
+			[]string{"set kafka.tls.enabled: true", "kafka.sasl.mechanism"}, []string{"SASL missing"}},
+		{"TLS client closed", io.ErrUnexpectedEOF, tlsSASL, connSeen{accepted: true},
+			[]string{"is the listener plaintext? set kafka.tls.enabled: false or use the broker's TLS port"}, []string{"SASL"}},
+		{"TLS done, then closed", io.ErrUnexpectedEOF, &Config{TLS: &tls.Config{}}, tlsDone,
+			[]string{"TLS handshake succeeded", "is SASL missing?", "kafka.sasl.mechanism"}, []string{"plaintext"}},
+		{"plaintext answered, then closed", io.EOF, &Config{}, answered,
+			[]string{"is SASL missing?", "kafka.sasl.mechanism"}, []string{"kafka.tls"}},
+		{"frozen at start", timeout, &Config{}, accepted,
+			[]string{"accepted the connection but did not answer within 5s: it may be overloaded or paused, or", "set kafka.tls.enabled: true"}, nil},
+		{"frozen at a restart", timeout, tlsSASL, worked,
+			[]string{"did not answer within 5s", "worked earlier in this process"}, []string{"kafka.tls.enabled", "set kafka.sasl"}},
+		{"slow after the handshake", context.DeadlineExceeded, &Config{TLS: &tls.Config{}}, tlsDone,
+			[]string{"overloaded or paused"}, []string{"kafka.tls.enabled", "SASL"}},
+		{"no connection", timeout, &Config{}, connSeen{wait: time.Second}, []string{"no broker accepted a connection within 1s"}, []string{"kafka.tls"}},
+	} {
+		h := connectHint(c.err, c.cfg, c.seen)
+		for _, w := range c.want {
+			if !strings.Contains(h, w) {
+				t.Errorf("%s: %q lacks %q", c.name, h, w)
+			}
+		}
+		for _, n := range c.not {
+			if strings.Contains(h, n) {
+				t.Errorf("%s: %q has %q", c.name, h, n)
+			}
+		}
 	}
-	if h := connectHint(io.ErrUnexpectedEOF, &Config{TLS: &tls.Config{}, SASL: SASL{Mechanism: SASLPlain}}); h != "is the listener plaintext? set kafka.tls.enabled: false or use the broker's TLS port" {
-		t.Errorf("TLS client: %q", h)
-	}
-	if h := connectHint(fmt.Errorf("dial: %w", &net.OpError{Op: "dial", Err: errors.New("connection refused")}), &Config{}); h != "" {
+	if h := connectHint(fmt.Errorf("dial: %w", &net.OpError{Op: "dial", Err: errors.New("connection refused")}), &Config{}, connSeen{}); h != "" {
 		t.Errorf("refused connection: %q", h)
 	}
 }
@@ -194,8 +231,11 @@ func TestFakeSASL(t *testing.T) {
 				t.Errorf("Check: %+v", res)
 			}
 			cfg.SASL = SASL{}
-			if _, err := New(context.Background(), cfg, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "kafka.sasl.mechanism") {
-				t.Errorf("without SASL: %v, want a hint at kafka.sasl", err)
+			// The broker answers ApiVersions, then closes the connection:
+			// SASL is missing, and TLS is not in question.
+			if _, err := New(context.Background(), cfg, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "is SASL missing? set kafka.sasl.mechanism") ||
+				strings.Contains(err.Error(), "kafka.tls") {
+				t.Errorf("without SASL: %v, want a hint at kafka.sasl only", err)
 			}
 		})
 	}

@@ -282,3 +282,20 @@ func TestSecurityCheckOverMutualTLS(t *testing.T) {
 		t.Errorf("Check without a client certificate: %+v", res)
 	}
 }
+
+// TestSecurityTLSWithoutSASLOnSASLListener: with TLS right and SASL missing,
+// New and Check both say SASL is missing, not that the listener may be
+// plaintext (the TLS handshake succeeded).
+func TestSecurityTLSWithoutSASLOnSASLListener(t *testing.T) {
+	cfg := securedConfig(saslBrokers(t), testTLS(t, true, false), SASL{})
+	err := newFails(t, cfg)
+	if !strings.Contains(err.Error(), "TLS handshake succeeded") || !strings.Contains(err.Error(), "is SASL missing? set kafka.sasl.mechanism") ||
+		strings.Contains(err.Error(), "plaintext?") {
+		t.Errorf("New: %v", err)
+	}
+	res := Check(context.Background(), cfg, "walrelay.sectest.check")
+	if len(res) != 1 || res[0].OK || !strings.Contains(res[0].Fix, "is SASL missing? set kafka.sasl.mechanism") ||
+		strings.Contains(res[0].Fix, "plaintext?") {
+		t.Errorf("Check: %+v", res)
+	}
+}

@@ -69,7 +69,10 @@ type counters struct {
 // request within cfg.RequestTimeout and ctx, and returns a running Sink.
 // Rejected credentials or a failed TLS handshake fail New at once with a
 // *SecurityError naming the setting to fix; a listener that closes or does
-// not answer the connection gets a hint about kafka.tls and kafka.sasl.
+// not answer the connection gets a hint from what the connection saw
+// (connectHint): a slow or paused broker, TLS or SASL. When the same
+// settings reached the brokers earlier in this process (a pipeline restart),
+// the hint says to check the broker rather than them.
 func New(ctx context.Context, cfg Config, log zerolog.Logger) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -118,9 +121,11 @@ func (s *Sink) ping(ctx context.Context) error {
 		err = errors.New("the metadata response lists no brokers")
 	}
 	if err == nil {
+		noteSettingsWorked(&s.cfg)
 		return nil
 	}
-	sec, fix := connectFix(err, &s.cfg, "check kafka.brokers and that the broker is running")
+	seen := s.cluster.watch.seen(s.cluster.setupTimeout(), settingsWorked(&s.cfg))
+	sec, fix := connectFix(err, &s.cfg, "check kafka.brokers and that the broker is running", seen)
 	if sec != nil {
 		return fmt.Errorf("kafka: connecting to brokers %v: %w", s.cfg.Brokers, sec)
 	}

@@ -46,7 +46,8 @@ func (c *partitionCounts) set(topic string, n int) {
 // exist. Retriable failures are retried like produce requests. A topic that
 // cannot exist (a name Kafka's rules forbid, checked before any request, or
 // a creation the broker refuses for good) fails at once with a
-// *TopicRefusedError. Safe for concurrent use (the pipeline's Send and the
+// *TopicRefusedError. Creating a topic that existed earlier in this process
+// logs a warning (logCreated). Safe for concurrent use (the pipeline's Send and the
 // writers' dead-letter path).
 func (s *Sink) partitions(ctx context.Context, topic string) (int, error) {
 	s.counts.mu.Lock()
@@ -88,6 +89,7 @@ func (s *Sink) partitions(ctx context.Context, topic string) (int, error) {
 	s.counts.mu.Lock()
 	s.counts.n[topic] = n
 	s.counts.mu.Unlock()
+	noteTopic(&s.cfg, topic)
 	return n, nil
 }
 
@@ -138,8 +140,7 @@ func (s *Sink) createTopic(ctx context.Context, cl *kafka.Client, topic string) 
 	err = res.Errors[topic]
 	switch {
 	case err == nil:
-		s.log.Info().Str("topic", topic).Int("partitions", s.cfg.TopicPartitions).
-			Int("replication_factor", s.cfg.TopicReplicationFactor).Msg("kafka: created topic")
+		s.logCreated(topic)
 		return nil
 	case errors.Is(err, kafka.TopicAlreadyExists):
 		return nil
