@@ -14,11 +14,12 @@ import (
 )
 
 // checkRules loads the rules file and reports, per rule, the tables it
-// captures and the problems only the catalog shows: first the where
-// expressions that do not fit a table (column missing, types that do not
-// compare, not a boolean), for which walrelay run refuses the file, then
-// the others. It returns the captured tables, for the replica-identity
-// checks (nil when there are no rules).
+// captures (or drops) and the problems only the catalog shows: first the
+// where expressions that do not fit a table (column missing, types that do
+// not compare, not a boolean), for which walrelay run refuses the file,
+// then the others, then warnings (a where that deletes cannot pass). It
+// returns the captured tables, for the replica-identity checks (nil when
+// there are no rules).
 func checkRules(ctx context.Context, db *pgx.Conn, cfg *config.Config) ([]replication.Finding, []string) {
 	if cfg.Rules == "" {
 		return nil, nil
@@ -40,13 +41,16 @@ func checkRules(ctx context.Context, db *pgx.Conn, cfg *config.Config) ([]replic
 	}
 	for _, m := range matches {
 		notes := throughRoot(&m, roots)
-		out = append(out, replication.Finding{OK: true, What: describeMatch(cfg.Rules, m)})
+		out = append(out, replication.Finding{OK: true, What: describeMatch(cfg.Rules, rs, m)})
 		out = append(out, notes...)
 		for _, p := range m.Refused { // walrelay run refuses the file for these
 			out = append(out, replication.Finding{What: p.Message(), Fix: p.Fix + " (walrelay run refuses this rules file until then)"})
 		}
 		for _, p := range m.Problems {
 			out = append(out, replication.Finding{What: p.Message(), Fix: p.Fix})
+		}
+		for _, p := range m.Warnings { // rules that work as written, losing what a user likely expects
+			out = append(out, replication.Finding{Warn: true, What: p.Message(), Fix: p.Fix})
 		}
 	}
 	captured = leaveOutPartitions(captured, roots)
@@ -70,7 +74,10 @@ func noTableFinding(rs *filter.Rules) replication.Finding {
 	return replication.Finding{What: "rules capture no existing table", Fix: "check the tables: patterns of the rules"}
 }
 
-func describeMatch(file string, m filter.RuleMatch) string {
+// describeMatch is check's line for what rule m decides: the tables it
+// captures, or, for a drop rule, drops (with its operations when it names
+// some: the others are left to later rules).
+func describeMatch(file string, rs *filter.Rules, m filter.RuleMatch) string {
 	tables := "no table"
 	if len(m.Tables) > 0 {
 		tables = strings.Join(m.Tables, ", ")
@@ -78,7 +85,16 @@ func describeMatch(file string, m filter.RuleMatch) string {
 	if m.Rule < 0 {
 		return fmt.Sprintf("rules: default captures %s", tables)
 	}
-	return fmt.Sprintf("rules[%d] (%s:%s) captures %s", m.Rule, file, m.Pos, tables)
+	verb, ops := "captures", ""
+	if m.Drop {
+		verb = "drops"
+		for _, r := range rs.Rules {
+			if r.Index == m.Rule && len(r.Operations) > 0 {
+				ops = " (operations: " + strings.Join(r.Operations, ", ") + ")"
+			}
+		}
+	}
+	return fmt.Sprintf("rules[%d] (%s:%s) %s %s%s", m.Rule, file, m.Pos, verb, tables, ops)
 }
 
 // ownTablesLeftOut returns tables without walrelay's checkpoint table (with

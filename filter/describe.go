@@ -12,7 +12,13 @@ type RuleMatch struct {
 	Rule     int      // index in rules:, or -1 for the default
 	Pos      Pos      // the rule's position (zero for the default)
 	Tables   []string // tables the rule names ("schema.table"); for the default, the tables it captures
+	Drop     bool     // the rule drops the changes it decides (drop: true): it captures nothing
 	Problems []*Error // mistakes only the catalog reveals, each with its position and fix
+	// Warnings are rules that work as written but lose changes a user
+	// likely expects: a where expression that deletes cannot pass
+	// (identityProblems). walrelay check prints them as warnings, run logs
+	// them at start and on SIGHUP.
+	Warnings []*Error
 	// Refused are the mistakes for which walrelay run refuses the file, at
 	// start and on SIGHUP (CheckWhere): a where expression that does not
 	// fit a table the rule names, a masked column none of them has. Not
@@ -38,7 +44,9 @@ func Describe(ctx context.Context, q Querier, rs *Rules) ([]RuleMatch, error) {
 // a rule that never decides a row change of a named table because an earlier
 // rule without a where expression decides them first (an outbox rule placed
 // after a plain rule for its table: rowShadow), and rules that name no
-// existing table. A last entry (Rule -1) lists the
+// existing table; in Warnings, a where expression that reads, on a delete's
+// (or a key change's) old row, a column outside the replica identity
+// (identityProblems: such deletes are dropped). A last entry (Rule -1) lists the
 // tables captured by default: capture. A new table that matches a glob
 // later is picked up by the running relay; this shows the catalog as it
 // is now.
@@ -46,7 +54,7 @@ func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 	out := make([]RuleMatch, 0, len(rs.Rules)+1)
 	cache := map[string]*misfit{}
 	for _, r := range rs.Rules {
-		m := RuleMatch{Rule: r.Index, Pos: r.Pos}
+		m := RuleMatch{Rule: r.Index, Pos: r.Pos, Drop: r.Drop}
 		var matched []Table
 		for _, t := range tables {
 			if r.matches(t.QualifiedName()) {
@@ -60,6 +68,7 @@ func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 		for _, t := range matched {
 			m.Tables = append(m.Tables, t.QualifiedName())
 			m.Problems = append(m.Problems, rs.tableProblems(r, t, refusedCols)...)
+			m.Warnings = append(m.Warnings, rs.identityProblems(r, t)...)
 			if e := rs.whereProblem(r, t, cache); e != nil {
 				m.Refused = append(m.Refused, e)
 			}

@@ -76,6 +76,10 @@ func TestDescribePG(t *testing.T) {
 			}
 		}
 	}
+	// The where expression reads a column a delete's old row lacks.
+	if w := ms[0].Warnings; len(w) != 1 || !strings.Contains(w[0].Msg, `rules[0].where reads row.amount, which the old row of a delete of public.orders does not carry (replica identity: primary key [id], not FULL)`) {
+		t.Errorf("warnings %v, want one about row.amount on deletes", w)
+	}
 	// The excluded key column's problem points at its entry in the file.
 	if p := ms[0].Problems[1]; p.Pos != (Pos{Line: 5, Column: 38}) {
 		t.Errorf("problem position %s, want 5:38", p.Pos)

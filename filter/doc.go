@@ -49,9 +49,13 @@
 // comparison (<, <=, >, >=) with nil is false, as in SQL and PostgreSQL's
 // publication row filters; == nil tests for NULL, and ?? supplies a default.
 // An old row under REPLICA IDENTITY DEFAULT holds only the key columns; the
-// others are nil in before (and in row for deletes): use REPLICA IDENTITY FULL
-// for where expressions on deleted rows. Truncates carry no row: where does
-// not apply to them.
+// others are nil in before (and in row for deletes), so a delete such an
+// expression rejects is dropped, and consumers keep the row: DescribeTables
+// (walrelay check, the start-up log, SIGHUP) flags a where that reads a
+// column outside the replica identity for deletes, or in before for
+// key-changing updates, unless op settles it (op == "delete" || ...). Use
+// REPLICA IDENTITY FULL, leave delete out of operations, or let deletes pass
+// that way. Truncates carry no row: where does not apply to them.
 //
 // An expression is also checked against the columns of every table its
 // rule can decide (CheckWhere, with the types TablesWithTypes reads): each

@@ -91,24 +91,7 @@ func usedColumnTypes(p *predicate, cols []string, ts []ColumnType) string {
 // (where does not apply to truncates), no earlier rule naming the table
 // decides every change first (one without a where, or any for truncates).
 func (rs *Rules) whereReached(r *Rule, name string) bool {
-	if r.where == nil {
-		return false
-	}
-	open := opAll
-	for _, e := range rs.Rules {
-		if e == r {
-			return r.ops&open&^opTruncate != 0
-		}
-		if !e.matches(name) {
-			continue
-		}
-		taken := e.ops & opTruncate
-		if e.where == nil {
-			taken = e.ops
-		}
-		open &^= taken
-	}
-	return false
+	return rs.whereOps(r, name) != 0
 }
 
 // whereProblem checks rule r's where expression against table t, when the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -143,11 +144,12 @@ func (s *session) closeFilter() {
 }
 
 // logProblems logs what the catalog shows wrong with the rules, other than
-// where expressions that do not fit (those refuse the file), one line each;
+// where expressions that do not fit (those refuse the file), and the
+// warnings (a where that deletes cannot pass), one line each;
 // they do not stop the relay, walrelay check reports them too.
 func (s *session) logProblems(rules *filter.Rules, tables []filter.Table) {
 	for _, m := range rules.DescribeTables(tables) {
-		for _, p := range m.Problems {
+		for _, p := range slices.Concat(m.Problems, m.Warnings) {
 			s.log.Warn().Str("rules", s.cfg.Rules).Msg(p.Error())
 		}
 	}
