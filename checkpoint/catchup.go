@@ -39,6 +39,12 @@ type Catchup struct {
 	// the chunk key of its last published row (nil: from its start).
 	Current string
 	After   []string
+	// Truncated are tables of a blocking catch-up whose TRUNCATE before
+	// an earlier boundary was published, with nothing of them after it:
+	// downstream holds none of their rows but this catch-up's reads, so
+	// their truncates before Boundary are left out like their other
+	// changes (pipeline/catchup_truncate.go). Merge drops it.
+	Truncated []string
 }
 
 // Covers reports whether a change of table (schema.table) that committed
@@ -54,7 +60,8 @@ func (c *Catchup) Covers(table string, commit event.LSN) bool {
 // Merge returns a catch-up of c's tables and tables, to be taken again
 // (Boundary 0): a new snapshot covers the old tables as well as a later
 // boundary does. An incremental cursor is kept, unless tables asks for its
-// table again: that table is then read again from its start.
+// table again: that table is then read again from its start. Truncated is
+// not: it may have published reads of those tables since.
 func (c *Catchup) Merge(tables []string) *Catchup {
 	all := slices.Clone(tables)
 	out := &Catchup{}
@@ -79,18 +86,19 @@ func (c *Catchup) Handled(lsn event.LSN) bool {
 // catchupJSON is the stored form: {"tables":["public.a"],"boundary":"0/16B3748"},
 // and for an incremental catch-up "current":"public.a","after":["42"].
 type catchupJSON struct {
-	Tables   []string `json:"tables"`
-	Boundary string   `json:"boundary"`
-	Signal   string   `json:"signal,omitempty"`
-	Current  string   `json:"current,omitempty"`
-	After    []string `json:"after,omitempty"`
+	Tables    []string `json:"tables"`
+	Boundary  string   `json:"boundary"`
+	Signal    string   `json:"signal,omitempty"`
+	Current   string   `json:"current,omitempty"`
+	After     []string `json:"after,omitempty"`
+	Truncated []string `json:"truncated,omitempty"`
 }
 
 func (c *Catchup) toJSON() *catchupJSON {
 	if c == nil {
 		return nil
 	}
-	j := &catchupJSON{Tables: c.Tables, Boundary: c.Boundary.String(), Current: c.Current, After: c.After}
+	j := &catchupJSON{Tables: c.Tables, Boundary: c.Boundary.String(), Current: c.Current, After: c.After, Truncated: c.Truncated}
 	if c.Signal != 0 {
 		j.Signal = c.Signal.String()
 	}
@@ -107,7 +115,7 @@ func (j *catchupJSON) catchup() (*Catchup, error) {
 	}
 	tables := slices.Clone(j.Tables)
 	slices.Sort(tables)
-	c := &Catchup{Tables: tables, Boundary: lsn, Current: j.Current, After: j.After}
+	c := &Catchup{Tables: tables, Boundary: lsn, Current: j.Current, After: j.After, Truncated: j.Truncated}
 	if j.Signal != "" {
 		if c.Signal, ok = parseLSN(j.Signal); !ok {
 			return nil, fmt.Errorf("catch-up signal %q is not an LSN", j.Signal)

@@ -39,7 +39,7 @@ func TestCatchupCovers(t *testing.T) {
 	if none.Covers("public.a", 1) {
 		t.Error("nil covers a change")
 	}
-	c.Signal = 0x450
+	c.Signal, c.Truncated = 0x450, []string{"public.a"}
 	m := c.Merge([]string{"public.z", "public.a"})
 	if !reflect.DeepEqual(m, &Catchup{Tables: []string{"public.a", "public.z", "sales.b"}, Signal: 0x450}) {
 		t.Errorf("Merge = %+v", m)
@@ -54,7 +54,7 @@ func TestCatchupCovers(t *testing.T) {
 func TestStoresKeepCatchup(t *testing.T) {
 	ctx := context.Background()
 	want := Position{LSN: 0x300, Slot: "s", UpdatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		Catchup: &Catchup{Tables: []string{"public.a", "public.b"}, Boundary: 0x1_0000_0400, Signal: 0x3f0}}
+		Catchup: &Catchup{Tables: []string{"public.a", "public.b"}, Boundary: 0x1_0000_0400, Signal: 0x3f0, Truncated: []string{"public.b"}}}
 	cursor := Position{LSN: 0x380, Slot: want.Slot, UpdatedAt: want.UpdatedAt,
 		Catchup: &Catchup{Tables: []string{"public.b"}, Current: "public.b", After: []string{"7", "a \"b\""}}}
 	check := func(t *testing.T, s Store) {
@@ -111,6 +111,21 @@ func TestCommitterDropsCatchupAtBoundary(t *testing.T) {
 	saveAt(0x200, cu)
 	saveAt(0x300, nil)
 	saveAt(0x400, nil)
+}
+
+// A blocking catch-up to take again from a position on (after a TRUNCATE
+// before its boundary) replaces the old one there, and a position past the
+// old boundary does not drop it.
+func TestCommitterCatchupTakenAgain(t *testing.T) {
+	t.Parallel()
+	c, saveAt := catchupCommitter(t)
+	cu := &Catchup{Tables: []string{"public.a", "public.b"}, Boundary: 0x500}
+	c.SetCatchup(cu)
+	again := &Catchup{Tables: cu.Tables, Truncated: []string{"public.a"}}
+	c.CatchupAt(0x300, again)
+	saveAt(0x200, cu)
+	saveAt(0x300, again)
+	saveAt(0x600, again)
 }
 
 // catchupCommitter returns a committer over a file store at 0/100, and

@@ -56,8 +56,11 @@ type catchupAt struct {
 // CatchupAt makes cu (nil: the catch-up is done) the catch-up saved with
 // every position at or past lsn, replacing the one saved before: an
 // incremental catch-up's cursor after a chunk published in the transaction
-// that ends at lsn. Calls come in increasing lsn order, from the publisher
-// goroutine; safe while Run is running.
+// that ends at lsn, or a blocking catch-up to take again (Boundary 0) after
+// a TRUNCATE published in it. A cu with Boundary 0 is never dropped by a
+// position past the old boundary. Calls come in increasing lsn order, from
+// the publisher goroutine, before the Tracker learns that transaction's
+// end; safe while Run is running.
 func (c *Committer) CatchupAt(lsn event.LSN, cu *Catchup) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

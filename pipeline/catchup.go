@@ -31,7 +31,9 @@ import (
 //  3. While the stream is before C, route drops their changes that
 //     committed before C: the snapshot holds them. From C on they stream.
 //     The committer drops the catch-up with the first checkpoint at or past
-//     C.
+//     C. Two changes the snapshot cannot stand for are still published: a
+//     delete of a key it did not read (catchup_keys.go) and a TRUNCATE,
+//     after which that table's catch-up is taken again (catchup_truncate.go).
 //
 // So every row of an added table reaches Kafka once as a read of its state
 // at C, followed by exactly the changes after C, in order: no change is lost
@@ -130,16 +132,16 @@ func (s *session) runCatchup(ctx context.Context, snap snapshotDecision) error {
 		// With no table left, the boundary only keeps the signal handled
 		// until the stream passes it.
 		boundary := cu.Signal + 1
+		var truncated []string
 		if len(tables) > 0 {
-			reason := "tables added to the capture set"
-			if cu.Signal != 0 {
-				reason = "snapshot signal"
+			if truncated, err = s.holdTruncated(ctx, cu, tables); err != nil {
+				return err
 			}
-			if boundary, err = s.takeCatchup(ctx, tables, reason); err != nil {
+			if boundary, err = s.takeCatchup(ctx, tables, catchupReason(cu)); err != nil {
 				return err
 			}
 		}
-		cu = &checkpoint.Catchup{Tables: tables, Boundary: boundary, Signal: cu.Signal}
+		cu = &checkpoint.Catchup{Tables: tables, Boundary: boundary, Signal: cu.Signal, Truncated: truncated}
 		pos := checkpoint.Position{LSN: s.start, Slot: s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC(), Catchup: cu}
 		if err := s.store.Save(ctx, pos); err != nil {
 			return fmt.Errorf("catch-up snapshot: saving its boundary %s: %w", boundary, err)
@@ -249,19 +251,21 @@ func (s *session) takeCatchup(ctx context.Context, names []string, reason string
 }
 
 // coveredByCatchup reports whether ch is in the catch-up snapshot (route
-// drops it). Once the stream reaches the boundary, nothing is, and the
-// check ends. Called on the goroutine that calls route.
+// drops it), or of a table whose truncate before the boundary was
+// published (catchup_truncate.go). Once the stream reaches the boundary,
+// nothing else is, and the check ends. Called on the goroutine that calls
+// route.
 func (s *session) coveredByCatchup(ch *event.Change) bool {
 	cu := s.catchup
 	if cu == nil || ch.Tx == nil {
-		return false
+		return s.leftOutSinceTruncate(ch)
 	}
 	if ch.Tx.CommitLSN >= cu.Boundary && ch.Tx.Xid != 0 {
 		s.catchup = nil // the stream is past the boundary: commit order
 		s.passedCatchup(cu)
-		return false
+		return s.leftOutSinceTruncate(ch)
 	}
-	return ch.Relation != nil && cu.Covers(ch.Relation.QualifiedName(), ch.Tx.CommitLSN)
+	return ch.Relation != nil && cu.Covers(ch.Relation.QualifiedName(), ch.Tx.CommitLSN) || s.leftOutSinceTruncate(ch)
 }
 
 // qualifiedNames renders tables as schema.table, sorted.

@@ -44,8 +44,10 @@ func (s *session) preparePublication(ctx context.Context) error {
 // record is published even when a blocking catch-up covers its change: the
 // snapshot publishes no outbox event, so it holds none of them. A change a
 // blocking catch-up leaves out is still published when, as projected, it
-// deletes a key the catch-up's snapshot did not publish (uncoveredDelete);
-// the snapshot's own reads are noted for that (noteRead).
+// deletes a key the catch-up's snapshot did not publish (uncoveredDelete),
+// or truncates its table, which takes the catch-up again after it
+// (catchup_truncate.go); the snapshot's own reads are noted for that
+// (noteRead).
 func (s *session) route(ch *event.Change) ([]event.Record, error) {
 	covered := s.coveredByCatchup(ch)
 	st := s.filterState()
@@ -73,11 +75,12 @@ func (s *session) route(ch *event.Change) ([]event.Record, error) {
 }
 
 // encodeCaught encodes a captured change (as projected by the rules): when
-// a blocking catch-up covers it, only the delete it still must publish, if
-// any; a read of that catch-up's snapshot is noted first.
+// a blocking catch-up covers it, only what it still must publish of it
+// (leftOutToPublish), if anything; a read of that catch-up's snapshot is
+// noted first.
 func (s *session) encodeCaught(ch *event.Change, covered bool) ([]event.Record, error) {
 	if covered {
-		if ch = s.uncoveredDelete(ch); ch == nil {
+		if ch = s.leftOutToPublish(ch); ch == nil {
 			return nil, nil
 		}
 	}

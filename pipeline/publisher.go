@@ -145,6 +145,7 @@ func (p *publisher) step(ctx context.Context, it *item) error {
 	if it.keepalive {
 		// Idle advance: only when nothing is in flight and no transaction is open.
 		if p.txn == nil {
+			p.s.catchupIdle(it.walEnd) // before the tracker can pass walEnd
 			p.s.tracker.AdvanceIdle(it.walEnd)
 		}
 		return nil
@@ -172,6 +173,7 @@ func (p *publisher) applyResult(ctx context.Context, res decoder.Result) error {
 		if err := p.atCommit(ctx, p.txn); err != nil {
 			return err
 		}
+		p.s.catchupAtCommit(res.EndLSN) // before the tracker can pass the end
 		p.txn.Commit(res.EndLSN)
 		p.txn, p.skipTx = nil, false
 		if p.s.inc != nil {

@@ -49,9 +49,12 @@ type session struct {
 	// published, and catchupDeletes counts the left-out deletes published
 	// for keys it did not (catchup_keys.go); both go with catchup.
 	// catchupBuild collects the keys while the snapshot is published.
+	// catchupTrunc tracks the truncates before the boundary it published
+	// (catchup_truncate.go).
 	catchupKeys    *catchupKeys
 	catchupDeletes int
 	catchupBuild   *catchupKeys
+	catchupTrunc   truncatedCatchup
 	inc            *incremental // the incremental catch-up running with the stream, if any (incremental.go)
 	ackLag         ackLag       // commit-to-Kafka time of the newest acknowledged transaction (acklag.go)
 	// live is set while the session streams with its committer running;
