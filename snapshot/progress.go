@@ -33,7 +33,7 @@ type TableStatus struct {
 	RowsDone      uint64 `json:"rows_done"`
 	RowsTotal     uint64 `json:"rows_total"`     // exact, counted inside the snapshot
 	RowsEstimated int64  `json:"rows_estimated"` // pg_class.reltuples; -1 if never analyzed
-	// RowsPerSecond is 0 when unknown: under a second of reading.
+	// RowsPerSecond is 0 when unknown: under minRateSpan of reading.
 	RowsPerSecond float64 `json:"rows_per_second"`
 	ETASeconds    float64 `json:"eta_seconds"`
 }
@@ -122,8 +122,9 @@ func (p *Progress) status(tp *tableProgress, now time.Time) TableStatus {
 
 // minRateSpan is the shortest span a rate is computed over: rows counted
 // over microseconds (a small table read in one chunk) give rates such as
-// 600,000 rows/s that mean nothing.
-const minRateSpan = time.Second
+// 600,000 rows/s that mean nothing, while a table of 200,000 rows read in
+// under a second still has a rate worth logging.
+const minRateSpan = 100 * time.Millisecond
 
 // rate is n rows over d in rows per second; 0 (unknown) when d is shorter
 // than minRateSpan.
