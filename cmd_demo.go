@@ -113,7 +113,15 @@ func runDemo(ctx context.Context, svc *demoServices, say func(string, ...any), s
 	streaming := make(chan struct{}, 1)
 	runCtx, stopRelay := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).Level(zerolog.WarnLevel).With().Timestamp().Logger()
+	// Warnings and errors only, and not the "stopped" line Run prints at any
+	// level: the demo's own lines say how it ended.
+	quiet := zerolog.HookFunc(func(e *zerolog.Event, level zerolog.Level, msg string) {
+		if msg == "stopped" && level < zerolog.WarnLevel {
+			e.Discard()
+		}
+	})
+	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly, NoColor: !colourful(stderr)}).
+		Level(zerolog.WarnLevel).Hook(quiet).With().Timestamp().Logger()
 	go func() {
 		done <- pipeline.Run(runCtx, pipeline.Options{Config: cfg, Log: log, Version: version,
 			OnStreaming: func() { streaming <- struct{}{} }})

@@ -15,7 +15,8 @@ import (
 	"github.com/walrelay/walrelay/pipeline"
 )
 
-// cmdRun implements `walrelay run`.
+// cmdRun implements `walrelay run`. Once its logger exists, an error it
+// returns is in the log already (loggedError).
 func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -56,7 +57,8 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
-			return err
+			pipeline.LogExit(log, err)
+			return loggedError{err}
 		}
 		defer stop()
 	}
@@ -72,6 +74,18 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 			}
 		}
 	}()
-	return pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: log, AllowGap: *allowGap,
+	err = pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: log, AllowGap: *allowGap,
 		ReplayFrom: replay, Version: version, Reload: reload})
+	if err != nil {
+		return loggedError{err} // Run's "stopped" line has it
+	}
+	return nil
 }
+
+// loggedError is an error that `walrelay run` already wrote to its log, as
+// the "stopped" line (JSON with log.format json): realMain exits 1 without
+// printing it again. Errors before the logger exists (flags, the config)
+// are printed as a "walrelay: ..." line.
+type loggedError struct{ error }
+
+func (e loggedError) Unwrap() error { return e.error }

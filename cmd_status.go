@@ -105,6 +105,23 @@ func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, cfg *config.Confi
 	if info.WALStatus != "" {
 		fmt.Fprintf(w, "wal_status\t%s\n", info.WALStatus)
 	}
+	printPositions(w, info, current, stored, found, unread)
+	return nil
+}
+
+// printPositions writes the slot's positions, the lag and the WAL the slot
+// retains. A slot being created (walrelay waits for the transactions open
+// when it began) has no confirmed position yet, and PostgreSQL reports it
+// as NULL: there is no lag to show then, and the server's whole position
+// would be a bogus one.
+func printPositions(w io.Writer, info replication.SlotInfo, current event.LSN, stored checkpoint.Position, found, unread bool) {
+	if info.ConfirmedFlush == 0 {
+		fmt.Fprintf(w, "confirmed_flush_lsn\tnone yet: the slot is being created\n")
+		fmt.Fprintf(w, "server WAL position\t%s\n", current)
+		fmt.Fprintf(w, "lag\tnone yet: the slot is being created (PostgreSQL waits for the transactions open when "+
+			"walrelay began to create it; walrelay's log names them)\n")
+		return
+	}
 	fmt.Fprintf(w, "confirmed_flush_lsn\t%s\n", info.ConfirmedFlush)
 	fmt.Fprintf(w, "server WAL position\t%s\n", current)
 	lag := lagText(current, info.ConfirmedFlush, stored, found)
@@ -113,7 +130,6 @@ func printSlot(ctx context.Context, w io.Writer, db *pgx.Conn, cfg *config.Confi
 	}
 	fmt.Fprintf(w, "lag\t%s\n", lag)
 	fmt.Fprintf(w, "retained WAL\t%s (since restart_lsn %s)\n", bytesText(current, info.RestartLSN), info.RestartLSN)
-	return nil
 }
 
 // lagText is the lag as walrelay_lag_bytes measures it: the server's WAL

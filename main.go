@@ -62,10 +62,13 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "walrelay: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
-	if errors.Is(err, flag.ErrHelp) {
+	var logged loggedError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
 		return 0
-	}
-	if err != nil {
+	case errors.As(err, &logged):
+		return 1
+	case err != nil:
 		fmt.Fprintf(stderr, "walrelay: %v\n", err)
 		return 1
 	}

@@ -144,7 +144,17 @@ func (t *Tracker) Begin(commitLSN event.LSN) *Txn {
 //
 // Tracking an event after Commit would let the watermark pass an unacked
 // event, so it panics.
-func (x *Txn) Track(size int) (ack func()) {
+func (x *Txn) Track(size int) (ack func()) { return x.TrackCounted(size, nil) }
+
+// AckCounter counts acknowledged events (TrackCounted). Acked is called
+// once per event, with the Tracker's lock held: it must be quick (an atomic
+// add) and must not call the Tracker.
+type AckCounter interface{ Acked() }
+
+// TrackCounted is Track, whose ack also tells c (nil: no one) that the
+// event was acknowledged, on its first call only. It costs no allocation
+// more than Track.
+func (x *Txn) TrackCounted(size int, c AckCounter) (ack func()) {
 	t := x.t
 	t.mu.Lock()
 	if x.committed {
@@ -163,7 +173,7 @@ func (x *Txn) Track(size int) (ack func()) {
 	x.pending++
 	x.tracked = true
 	t.mu.Unlock()
-	a := &eventAck{txn: x, size: int64(size)}
+	a := &eventAck{txn: x, size: int64(size), counter: c}
 	return a.ack
 }
 
@@ -202,9 +212,9 @@ func (t *Tracker) AdvanceIdle(lsn event.LSN) bool {
 
 // eventAck is the state behind one ack returned by Track.
 type eventAck struct {
-	txn   *Txn
-	size  int64
-	acked bool // guarded by the Tracker's mutex
+	txn     *Txn
+	size    int64      // -1 once acked (guarded by the Tracker's mutex; no flag, to keep eventAck at 32 bytes)
+	counter AckCounter // told of the ack; nil: no one
 }
 
 func (a *eventAck) ack() {
@@ -212,12 +222,16 @@ func (a *eventAck) ack() {
 	t := x.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if a.acked {
+	if a.size < 0 {
 		return
 	}
-	a.acked = true
+	size := a.size
+	a.size = -1
+	if a.counter != nil {
+		a.counter.Acked()
+	}
 	t.events--
-	t.bytes -= a.size
+	t.bytes -= size
 	x.pending--
 	if x.pending == 0 && x.committed {
 		t.finish(x)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -123,12 +124,19 @@ func requireWords(t *testing.T, what, text string, words ...string) {
 	}
 }
 
-// errorLine returns the "walrelay: ..." line a failed command printed last.
+// errorLine returns the error a failed command ended with, as
+// "walrelay: ERROR": the last "walrelay: ..." line, or the error of a JSON
+// "stopped" line (how `walrelay run` ends once its logger exists),
+// whichever came last.
 func errorLine(out string) string {
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
 		if strings.HasPrefix(lines[i], "walrelay: ") {
 			return lines[i]
+		}
+		var f map[string]any
+		if json.Unmarshal([]byte(lines[i]), &f) == nil && f["message"] == "stopped" && f["error"] != nil {
+			return fmt.Sprint("walrelay: ", f["error"])
 		}
 	}
 	return ""

@@ -24,13 +24,15 @@ func (a *ackLag) set(lag time.Duration) {
 	a.mu.Unlock()
 }
 
-// take returns the newest lag, the longest since the last take (0 if no
-// transaction was acked since) and when the newest was measured (zero if
-// never), and starts a new period for the longest.
+// take returns the newest lag, the longest in the window since the last
+// take, and when the newest was measured (zero if never), and starts a new
+// window. The window always holds the newest lag, acknowledged in it or
+// before, so longest >= last: a window in which nothing was acknowledged
+// reports the newest as its longest, never 0 (audit m11).
 func (a *ackLag) take() (last, longest time.Duration, at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	last, longest, at = a.last, a.max, a.at
+	last, longest, at = a.last, max(a.max, a.last), a.at
 	a.max = 0
 	return last, longest, at
 }

@@ -3,8 +3,10 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
+	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/replication"
 )
@@ -76,9 +78,14 @@ func (s *session) emitHeartbeat(ctx context.Context) error {
 
 // measureHeartbeat handles a heartbeat message on the publisher goroutine.
 // A heartbeat this walrelay emitted (its slot's) measures the end-to-end
-// lag, and is published when heartbeat.topic is set; the result says
-// whether to publish it. Any other walrelay's heartbeat, and one without a
-// slot (an older release's), is neither measured nor published: another
+// lag, emit to acknowledged, and is published when heartbeat.topic is set;
+// the result says whether to publish it. Published, its record's
+// acknowledgement measures it (heartbeatAck, publish). Not published, it
+// is measured now if nothing is in flight (all that came before it is in
+// Kafka), else at the acknowledgement of the next record sent or at a
+// keepalive that finds nothing in flight (resolveHeartbeat). Meanwhile it
+// waits (heartbeatLag.get). Any other walrelay's heartbeat, and one without
+// a slot (an older release's), is neither measured nor published: another
 // walrelay's lag is not this one's, and its heartbeats are its own to
 // publish.
 func (p *publisher) measureHeartbeat(ch *event.Change) bool {
@@ -86,8 +93,130 @@ func (p *publisher) measureHeartbeat(ch *event.Change) bool {
 	if !ok || hb.Slot != p.s.cfg.Postgres.Slot {
 		return false
 	}
-	p.heartbeat.set(max(time.Since(hb.Time), 0), hb.Time)
-	return p.s.cfg.Heartbeat.Topic != ""
+	p.heartbeat.emitted(hb.Time)
+	if p.s.cfg.Heartbeat.Topic != "" {
+		p.hbRecord = &heartbeatAck{h: p.heartbeat, at: hb.Time}
+		return true
+	}
+	if p.hbWait == nil {
+		p.hbWait = &heartbeatAck{h: p.heartbeat}
+	}
+	p.hbWait.at = hb.Time // the newest: the next acknowledgement measures it
+	p.resolveHeartbeat()
+	return false
+}
+
+// resolveHeartbeat measures the heartbeat waiting for the next record
+// when nothing is in flight: everything before it is in Kafka.
+func (p *publisher) resolveHeartbeat() {
+	if p.hbWait == nil {
+		return
+	}
+	if p.s.tracker != nil {
+		if inflight, _, _ := p.s.tracker.Stats(); inflight > 0 {
+			return
+		}
+	}
+	p.hbWait.Acked()
+	p.hbWait = nil
+}
+
+// heartbeatAcks makes acks[0], what the acknowledgement of the first of a
+// change's records counts, also measure the heartbeat waiting for the next
+// record (heartbeat.topic unset), or makes every ack of a published
+// heartbeat's records measure it (a heartbeat is not an event). acks is
+// as tableCounter.acks returned it; the result replaces it.
+func (p *publisher) heartbeatAcks(ch *event.Change, acks []checkpoint.AckCounter) []checkpoint.AckCounter {
+	if isHeartbeat(ch) {
+		for i := range acks {
+			acks[i] = p.hbRecord
+		}
+		p.hbRecord = nil
+		return acks
+	}
+	if p.hbWait != nil && len(acks) > 0 {
+		p.hbWait.next, acks[0] = acks[0], p.hbWait
+		p.hbWait = nil
+	}
+	return acks
+}
+
+// heartbeatAck measures the end-to-end lag of the heartbeat emitted at at
+// when Kafka acknowledged a record (checkpoint.AckCounter), and counts
+// that record in next (nil: nothing).
+type heartbeatAck struct {
+	h    *heartbeatLag
+	at   time.Time
+	next checkpoint.AckCounter
+}
+
+// Acked implements checkpoint.AckCounter.
+func (a *heartbeatAck) Acked() {
+	a.h.acked(a.at)
+	if a.next != nil {
+		a.next.Acked()
+	}
+}
+
+// heartbeatLag is the emit-to-acknowledged lag of the newest heartbeat
+// acknowledged, and the emit time of the oldest one handled and not yet
+// acknowledged. It belongs to the Run (runState.heartbeat), so that it
+// keeps growing while the pipeline is down and a heartbeat is not
+// delivered; acknowledgements write it, the progress report, status.json
+// and walrelay_heartbeat_lag_seconds read it.
+type heartbeatLag struct {
+	mu      sync.Mutex
+	lag     time.Duration
+	at      time.Time // when the newest acknowledged heartbeat was emitted; zero if none yet
+	waiting time.Time // when the oldest heartbeat waiting for its acknowledgement was emitted; zero if none
+}
+
+// emitted records that the heartbeat emitted at was handed on and waits
+// for its acknowledgement.
+func (h *heartbeatLag) emitted(at time.Time) {
+	h.mu.Lock()
+	if h.waiting.IsZero() || at.Before(h.waiting) {
+		h.waiting = at
+	}
+	h.mu.Unlock()
+}
+
+// acked records that the heartbeat emitted at, and what waited before it,
+// is acknowledged now.
+func (h *heartbeatLag) acked(at time.Time) { h.set(max(time.Since(at), 0), at) }
+
+// set records that the heartbeat emitted at was acknowledged lag after:
+// the newest acknowledged unless a newer one was, and no longer waiting,
+// nor are older ones.
+func (h *heartbeatLag) set(lag time.Duration, at time.Time) {
+	h.mu.Lock()
+	if !at.Before(h.at) {
+		h.lag, h.at = lag, at
+	}
+	if !h.waiting.IsZero() && !at.Before(h.waiting) {
+		h.waiting = time.Time{}
+	}
+	h.mu.Unlock()
+}
+
+// get returns the end-to-end lag and the emit time of the heartbeat it is
+// of (zero if none was measured yet): the newest acknowledged heartbeat's,
+// or, when a heartbeat has waited longer than that for its
+// acknowledgement, the time since the oldest waiting one was emitted, so
+// that the lag grows while heartbeats are not delivered. A nil h has
+// measured nothing.
+func (h *heartbeatLag) get() (time.Duration, time.Time) {
+	if h == nil {
+		return 0, time.Time{}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.waiting.IsZero() {
+		if wait := time.Since(h.waiting); wait > h.lag || h.at.IsZero() {
+			return max(wait, 0), h.waiting
+		}
+	}
+	return h.lag, h.at
 }
 
 // isHeartbeat reports whether ch is a heartbeat of a walrelay (this one,

@@ -38,7 +38,7 @@ func TestHeartbeatScope(t *testing.T) {
 			t.Parallel()
 			cfg := &config.Config{}
 			cfg.Postgres.Slot, cfg.Heartbeat.Topic = "mine", c.topic
-			p := &publisher{s: &session{cfg: cfg}}
+			p := &publisher{s: &session{cfg: cfg}, heartbeat: new(heartbeatLag)}
 			ch := heartbeatChange(c.content)
 			if !isHeartbeat(ch) {
 				t.Fatal("not recognised as a heartbeat (it would be routed as a message)")

@@ -190,10 +190,10 @@ func (p *publisher) publishChunk(ctx context.Context, txn *checkpoint.Txn, hw *e
 		if len(recs) > 0 {
 			published++
 		}
-		sent, err := p.s.send(ctx, txn, recs, p.acquire)
-		if sent > 0 { // a snapshot read: counted per table (op r), not in walrelay_events_total
-			p.counter.add(rc, changeEvents(rc, recs[:sent]))
-		}
+		// A snapshot read: counted per table (op r), not in walrelay_events_total.
+		p.acks = p.readCounter.acks(rc, recs, p.acks)
+		_, err = p.s.sendCounted(ctx, txn, recs, p.acks, p.acquire)
+		clear(p.acks)
 		if err != nil {
 			return "", err
 		}

@@ -25,7 +25,7 @@ func lagSession(t *testing.T, out *bytes.Buffer) *session {
 	s.tracker = checkpoint.NewTracker(100, 1<<20)
 	s.committer = checkpoint.NewCommitter(s.tracker, nil, "lagslot", 0, zerolog.Nop())
 	s.reader.s = s
-	s.reader.pub = &publisher{s: s}
+	s.reader.pub = &publisher{s: s, heartbeat: &s.rs.heartbeat}
 	return s
 }
 

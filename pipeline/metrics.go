@@ -36,6 +36,9 @@ type metrics struct {
 	tables  *tableCounts   // walrelay_table_events_total
 	lag     *lagHistograms // walrelay_transaction_lag_seconds
 	waiting atomic.Bool    // a standby waits for the slot
+
+	idle      idleLag                      // the lag gauges while no session streams
+	heartbeat atomic.Pointer[heartbeatLag] // the Run's, once a session streamed
 }
 
 // sessionCounts are the per-session counts the metrics add up.
@@ -63,7 +66,8 @@ func newMetrics() *metrics {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "walrelay_" + name, Help: help},
 			func() float64 { return float64(pick(m.total())) }))
 	}
-	counter("events_total", "Change events handed to the Kafka sink.", func(c sessionCounts) uint64 { return c.events })
+	counter("events_total", "Change events Kafka acknowledged (dead-lettered ones included, heartbeats and transaction "+
+		"metadata not); an event sent again after a restart counts again.", func(c sessionCounts) uint64 { return c.events })
 	counter("kafka_records_acked_total", "Records Kafka acknowledged with acks=all (dead-lettered ones included).",
 		func(c sessionCounts) uint64 { return c.records })
 	counter("kafka_retries_total", "Produce requests retried.", func(c sessionCounts) uint64 { return c.retries })
@@ -138,7 +142,8 @@ func (m *metrics) snapshotting(p *snapshot.Progress, running bool) {
 }
 
 // registerGauges registers the gauges of the streaming session; they read
-// 0 between sessions, and walrelay_streaming says which.
+// 0 between sessions, and walrelay_streaming says which, but for the lag
+// ones (registerLagGauges).
 func (m *metrics) registerGauges() {
 	gauge := func(name, help string, read func(s *session) float64) {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "walrelay_" + name, Help: help}, func() float64 {
@@ -163,21 +168,6 @@ func (m *metrics) registerGauges() {
 			}
 			return float64(s.inc.rows.Load())
 		})
-	gauge("checkpoint_lsn", "Position (LSN as a number) persisted and confirmed to PostgreSQL.",
-		func(s *session) float64 { return float64(s.committer.Persisted()) })
-	gauge("server_wal_end_lsn", "The server's current WAL position (LSN as a number): pg_current_wal_lsn(), "+
-		"read at each scrape (and every 2 s), or the walsender's newer report.",
-		func(s *session) float64 {
-			s.reader.refreshServerWAL(serverWALScrapeWait)
-			return float64(s.reader.serverWALEnd())
-		})
-	gauge("lag_bytes", "WAL bytes between the server's WAL position and the persisted checkpoint, as `walrelay status` "+
-		"measures it: the backlog walrelay has still to publish. Both are read together at each scrape (and every 2 s); "+
-		"WAL the walsender reports past the checkpoint since counts too.",
-		func(s *session) float64 {
-			s.reader.refreshServerWAL(serverWALScrapeWait)
-			return float64(s.reader.lag(s.committer.Persisted()))
-		})
 	gauge("inflight_events", "Events read and not yet acknowledged by Kafka.", func(s *session) float64 {
 		ev, _, _ := s.tracker.Stats()
 		return float64(ev)
@@ -186,8 +176,53 @@ func (m *metrics) registerGauges() {
 		_, b, _ := s.tracker.Stats()
 		return float64(b)
 	})
-	gauge("heartbeat_lag_seconds", "Emit-to-acknowledged time of the last heartbeat (0 without heartbeats).",
-		func(s *session) float64 { lag, _ := s.reader.pub.heartbeat.get(); return lag.Seconds() })
+	m.registerLagGauges()
+}
+
+// registerLagGauges registers the gauges of the lag: the streaming
+// session's measurements, and between sessions (the pipeline halted or
+// restarting) the Run's (idleLag, heartbeatLag), so that they keep telling
+// the truth while nothing is published.
+func (m *metrics) registerLagGauges() {
+	gauge := func(name, help string, live func(s *session) float64, idle func() float64) {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "walrelay_" + name, Help: help}, func() float64 {
+			if s := m.live.Load(); s != nil {
+				return live(s)
+			}
+			return idle()
+		}))
+	}
+	gauge("checkpoint_lsn", "Position (LSN as a number) persisted and confirmed to PostgreSQL; between sessions the "+
+		"slot's confirmed_flush_lsn if that is newer.",
+		func(s *session) float64 { return float64(s.committer.Persisted()) },
+		func() float64 { ckpt, _ := m.idle.read(); return float64(ckpt) })
+	gauge("server_wal_end_lsn", "The server's current WAL position (LSN as a number): pg_current_wal_lsn(), "+
+		"read at each scrape (and every 2 s while streaming, at most every 2 s between sessions), or the walsender's newer report.",
+		func(s *session) float64 {
+			s.reader.refreshServerWAL(serverWALScrapeWait)
+			return float64(s.reader.serverWALEnd())
+		},
+		func() float64 { _, end := m.idle.read(); return float64(end) })
+	gauge("lag_bytes", "WAL bytes between the server's WAL position and the persisted checkpoint, as `walrelay status` "+
+		"measures it: the backlog walrelay has still to publish. Both are read together at each scrape (and every 2 s); "+
+		"WAL the walsender reports past the checkpoint since counts too. Measured between sessions too (the pipeline "+
+		"halted or restarting), from the slot and the last checkpoint.",
+		func(s *session) float64 {
+			s.reader.refreshServerWAL(serverWALScrapeWait)
+			return float64(s.reader.lag(s.committer.Persisted()))
+		},
+		func() float64 { ckpt, end := m.idle.read(); return float64(lagBetween(end, ckpt)) })
+	heartbeat := func() float64 {
+		if h := m.heartbeat.Load(); h != nil {
+			lag, _ := h.get()
+			return lag.Seconds()
+		}
+		return 0
+	}
+	gauge("heartbeat_lag_seconds", "Emit-to-acknowledged time of the newest heartbeat Kafka acknowledged, or the time "+
+		"since the oldest one not yet acknowledged was emitted if that is longer: it grows while heartbeats are not "+
+		"delivered, between sessions too (0 without heartbeats).",
+		func(*session) float64 { return heartbeat() }, heartbeat)
 }
 
 // total is what every session of the Run counted, the live one included.
@@ -204,6 +239,10 @@ func (m *metrics) total() sessionCounts {
 // streaming makes s the live session. Called once it streams.
 func (m *metrics) streaming(s *session) {
 	if m != nil {
+		m.idle.from(s)
+		if s.rs != nil { // the Run's, which the publisher is not yet made to use here
+			m.heartbeat.Store(&s.rs.heartbeat)
+		}
 		m.live.Store(s)
 		m.waiting.Store(false)
 	}
@@ -218,6 +257,7 @@ func (m *metrics) ended(s *session) {
 	defer m.mu.Unlock()
 	if m.live.Load() == s {
 		m.past = m.past.plus(s.counts())
+		m.idle.ended(s)
 		m.live.Store(nil)
 	}
 }
@@ -249,5 +289,6 @@ func serveMetrics(ctx context.Context, listen string, m *metrics, log zerolog.Lo
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
+		m.idle.close()
 	}, nil
 }

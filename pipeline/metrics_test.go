@@ -2,17 +2,20 @@ package pipeline
 
 import (
 	"reflect"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/walrelay/walrelay/checkpoint"
+	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/snapshot"
 )
 
-// fakeSession is a session as far as the counters read it: events handed
-// to the sink, no sink.
+// fakeSession is a session as far as the counters read it: events Kafka
+// acknowledged, no sink.
 func fakeSession(events uint64) *session {
-	s := &session{}
+	s := &session{cfg: &config.Config{}}
 	s.reader.pub = &publisher{}
 	s.reader.pub.events.Store(events)
 	return s
@@ -76,23 +79,37 @@ func TestMetricsSnapshotProgress(t *testing.T) {
 	nilMetrics.snapshotting(p, true)
 }
 
-// TestMetricsTableEvents: events are counted per table and operation, a
-// new relation version of the same table adds to the same counters, a
-// key-changing update (published as a delete and a create) counts as those,
-// and a counter without metrics counts nothing.
+// TestMetricsTableEvents: events are counted per table and operation when
+// Kafka acknowledges them, a new relation version of the same table adds to
+// the same counters, a key-changing update (published as a delete and a
+// create) counts as those, a tombstone counts nowhere, and a counter
+// without metrics counts only the events.
 func TestMetricsTableEvents(t *testing.T) {
 	m := newMetrics()
-	c := newTableCounter(m.tables)
+	var events atomic.Uint64
+	c := newTableCounter(m.tables, &events)
+	value := event.Record{Value: []byte("{}")}
+	add := func(ch *event.Change, recs ...event.Record) {
+		acks := c.acks(ch, recs, nil)
+		if len(acks) != len(recs) {
+			t.Fatalf("%d acks for %d records", len(acks), len(recs))
+		}
+		for _, a := range acks {
+			if a != nil {
+				a.Acked()
+			}
+		}
+	}
 	v1 := &event.Relation{Schema: "public", Table: "a", Version: 1}
 	v2 := &event.Relation{Schema: "public", Table: "a", Version: 2}
 	b := &event.Relation{Schema: "sales", Table: "b"}
 	for _, ch := range []*event.Change{{Op: event.OpRead, Relation: v1}, {Op: event.OpCreate, Relation: v1},
 		{Op: event.OpCreate, Relation: b}, {Op: event.OpUpdate, Relation: v2}, {Op: event.OpCreate, Relation: v2},
 		{Op: event.OpMessage}} {
-		c.add(ch, 1)
+		add(ch, value)
 	}
-	c.add(&event.Change{Op: event.OpUpdate, Relation: b}, 2) // a key change: delete, tombstone, create
-	c.add(&event.Change{Op: event.OpDelete, Relation: b}, 1) // a delete and its tombstone
+	add(&event.Change{Op: event.OpUpdate, Relation: b}, value, event.Record{}, value) // a key change: delete, tombstone, create
+	add(&event.Change{Op: event.OpDelete, Relation: b}, value, event.Record{})        // a delete and its tombstone
 	fams, err := m.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -114,8 +131,17 @@ func TestMetricsTableEvents(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("walrelay_table_events_total = %v, want %v", got, want)
 	}
-	var off tableCounter
-	off.add(&event.Change{Op: event.OpCreate, Relation: v1}, 1)
+	if n := events.Load(); n != 9 {
+		t.Errorf("events %d, want 9 (6 changes, a key change as 2, a delete)", n)
+	}
+	off := newTableCounter(nil, &events)
+	var none []checkpoint.AckCounter
+	for _, a := range off.acks(&event.Change{Op: event.OpCreate, Relation: v1}, []event.Record{value}, none) {
+		a.Acked()
+	}
+	if n := events.Load(); n != 10 {
+		t.Errorf("events %d without metrics, want 10", n)
+	}
 }
 
 // TestChangeEvents: tombstones (a delete's, a key change's) are not change
@@ -180,8 +206,8 @@ func TestMetricsTransactionLag(t *testing.T) {
 
 // TestAckLag: the progress report gets the newest transaction's
 // commit-to-Kafka time and the longest since the report before; a period
-// in which nothing was acknowledged reports a longest of 0 and keeps the
-// newest.
+// in which nothing was acknowledged keeps the newest, which is also its
+// longest (TestAckLagWindowHoldsNewest).
 func TestAckLag(t *testing.T) {
 	var a ackLag
 	if _, _, at := a.take(); !at.IsZero() {
@@ -193,8 +219,8 @@ func TestAckLag(t *testing.T) {
 	if last, longest, at := a.take(); last != 10*time.Millisecond || longest != 200*time.Millisecond || at.IsZero() {
 		t.Errorf("first period: newest %s, longest %s, at %v; want 10ms, 200ms", last, longest, at)
 	}
-	if last, longest, _ := a.take(); last != 10*time.Millisecond || longest != 0 {
-		t.Errorf("idle period: newest %s, longest %s; want 10ms, 0", last, longest)
+	if last, longest, _ := a.take(); last != 10*time.Millisecond || longest != 10*time.Millisecond {
+		t.Errorf("idle period: newest %s, longest %s; want 10ms for both", last, longest)
 	}
 }
 

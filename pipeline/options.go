@@ -12,7 +12,9 @@ type Options struct {
 	Config *config.Config
 	Log    zerolog.Logger
 	// AllowGap starts even when the slot is ahead of the stored checkpoint or
-	// missing while a checkpoint exists (invariant 6), accepting the loss.
+	// missing while a checkpoint exists (invariant 6), accepting the loss:
+	// the gap found at the start only (Run clears it once a session stored a
+	// checkpoint), never one that happens while the process runs.
 	AllowGap bool
 	// ReplayFrom, when not zero, re-publishes every transaction committed at
 	// or after this LSN; it must lie inside the window the slot retains

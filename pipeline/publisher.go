@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,38 +53,32 @@ type publisher struct {
 	skipTx bool
 	txBase uint64 // events before txn's first (openTxnEvents, shutdown.go)
 
-	meta      txMeta        // transaction metadata (txmeta.go)
-	waiter    sinkWait      // bounds waits under the in-flight caps
-	events    atomic.Uint64 // records handed to the sink
-	counter   tableCounter  // per-table event counts (metrics)
-	heartbeat heartbeatLag
-}
+	meta    txMeta        // transaction metadata (txmeta.go)
+	waiter  sinkWait      // bounds waits under the in-flight caps
+	events  atomic.Uint64 // change events Kafka acknowledged (eventCount), heartbeats not counted
+	sent    uint64        // change events handed to the sink
+	counter *tableCounter // what each record's acknowledgement counts (metrics_tables.go)
+	acks    []checkpoint.AckCounter
+	// readCounter counts the incremental catch-up's reads: per table (op r),
+	// not in events.
+	readCounter *tableCounter
 
-// heartbeatLag is the commit-to-read lag of the newest heartbeat; written by
-// the publisher, read by the reader's progress report.
-type heartbeatLag struct {
-	mu  sync.Mutex
-	lag time.Duration
-	at  time.Time // when that heartbeat was emitted; zero if none yet
-}
-
-func (h *heartbeatLag) set(lag time.Duration, at time.Time) {
-	h.mu.Lock()
-	h.lag, h.at = lag, at
-	h.mu.Unlock()
-}
-
-func (h *heartbeatLag) get() (time.Duration, time.Time) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.lag, h.at
+	heartbeat *heartbeatLag // the Run's (runState.heartbeat)
+	hbRecord  *heartbeatAck // measures the heartbeat being published
+	hbWait    *heartbeatAck // measures the heartbeat waiting for the next record; nil if none
 }
 
 func newPublisher(s *session) *publisher {
-	return &publisher{s: s, excluded: excludedTables(s.cfg), waiter: sinkWait{s: s}, counter: newTableCounter(s.tableCounts()),
+	p := &publisher{s: s, excluded: excludedTables(s.cfg), waiter: sinkWait{s: s},
 		meta: newTxMeta(s.cfg.TransactionMetadata, s.cfg.TopicPrefix),
 		in:   make(chan []item, handoffDepth), free: make(chan []item, handoffDepth+1),
-		done: make(chan struct{})}
+		done: make(chan struct{}), heartbeat: new(heartbeatLag)}
+	p.counter = newTableCounter(s.tableCounts(), &p.events)
+	p.readCounter = newTableCounter(s.tableCounts(), nil)
+	if s.rs != nil {
+		p.heartbeat = &s.rs.heartbeat
+	}
+	return p
 }
 
 // run processes batches until the reader closes in (then it returns after
@@ -147,6 +140,7 @@ func (p *publisher) step(ctx context.Context, it *item) error {
 		if p.txn == nil {
 			p.s.catchupIdle(it.walEnd) // before the tracker can pass walEnd
 			p.s.tracker.AdvanceIdle(it.walEnd)
+			p.resolveHeartbeat()
 		}
 		return nil
 	}
@@ -160,7 +154,7 @@ func (p *publisher) step(ctx context.Context, it *item) error {
 func (p *publisher) applyResult(ctx context.Context, res decoder.Result) error {
 	switch res.Kind {
 	case decoder.KindBegin:
-		p.txn, p.txBase = p.s.tracker.Begin(res.Tx.CommitLSN), p.events.Load()
+		p.txn, p.txBase = p.s.tracker.Begin(res.Tx.CommitLSN), p.sent
 		p.txn.SetCommitTime(res.Tx.CommitTime)
 		// Postgres may resend a transaction that ends at or before the start
 		// position; those events are already in Kafka.
@@ -247,13 +241,13 @@ func (p *publisher) publish(ctx context.Context, txn *checkpoint.Txn, ch *event.
 			return err
 		}
 	}
-	n, err := p.s.send(ctx, txn, recs, p.acquire)
+	p.acks = p.heartbeatAcks(ch, p.counter.acks(ch, recs, p.acks))
+	n, err := p.s.sendCounted(ctx, txn, recs, p.acks, p.acquire)
+	clear(p.acks)
 	if n > 0 {
-		events := changeEvents(ch, recs[:n])
-		if ch.Op != event.OpMessage || !isHeartbeat(ch) {
-			p.events.Add(uint64(events))
+		if !isHeartbeat(ch) {
+			p.sent += uint64(changeEvents(ch, recs[:n]))
 		}
-		p.counter.add(ch, events)
 		p.meta.afterChange(ch, recs[:n])
 	}
 	return err

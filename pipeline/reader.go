@@ -269,13 +269,19 @@ func (r *reader) sendStatus(ctx context.Context) error {
 	return r.s.stream.SendStatus(ctx, r.s.retain.confirm(time.Now(), r.s.committer.Persisted()))
 }
 
+// report writes the info-level "progress" line and status.json, every
+// reportEvery while the session streams (progress_halt.go writes the line
+// while no session streams). Durations are in seconds and say so in their
+// names, as the metrics' do; lag_bytes is the server's WAL position minus
+// the checkpoint, as walrelay_lag_bytes and `walrelay status` measure it.
 func (r *reader) report() {
 	events, bytes, open := r.s.tracker.Stats()
 	persisted := r.s.committer.Persisted()
 	end := r.serverWALEnd()
 	lag := r.lag(persisted)
 	sent := r.s.rs.events + r.pub.events.Load() // the whole process's, across restarts
-	ev := r.s.log.Info().Uint64("events", sent).Stringer("checkpoint", persisted).
+	ev := r.s.log.Info().Str("state", StateStreaming).Str("slot", r.s.cfg.Postgres.Slot).
+		Uint64("events", sent).Stringer("checkpoint", persisted).
 		Stringer("server_wal_end", end).Int64("lag_bytes", lag).
 		Int("inflight_events", events).Int64("inflight_bytes", bytes).Int("open_txns", open)
 	st := Status{PID: os.Getpid(), Slot: r.s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC(),
@@ -285,12 +291,12 @@ func (r *reader) report() {
 	if hbLag, hbAt := r.pub.heartbeat.get(); !hbAt.IsZero() {
 		ms := hbLag.Milliseconds()
 		st.HeartbeatLagMS, st.HeartbeatAt = &ms, hbAt
-		ev = ev.Dur("heartbeat_lag", hbLag)
+		ev = ev.Float64("heartbeat_lag_seconds", hbLag.Seconds())
 	}
 	if last, longest, at := r.s.ackLag.take(); !at.IsZero() {
 		lastMS, longestMS := last.Milliseconds(), longest.Milliseconds()
 		st.CommitLagMS, st.CommitLagMaxMS, st.CommitLagAt = &lastMS, &longestMS, at
-		ev = ev.Dur("commit_lag", last).Dur("commit_lag_max", longest)
+		ev = ev.Float64("commit_lag_seconds", last.Seconds()).Float64("commit_lag_max_seconds", longest.Seconds())
 	}
 	ev.Msg("progress")
 	if err := WriteStatus(r.s.cfg.DataDir, st); err != nil {

@@ -10,9 +10,11 @@ import (
 const maxRestartDelay = 30 * time.Second
 
 // Run streams until ctx is cancelled (SIGINT/SIGTERM), then drains what is in
-// flight, writes a final checkpoint, logs "stopped" (logStopped: with the
-// checkpoint and whether the stop drained; an error the stop met is logged
-// before it) and returns nil, whichever way the stop went.
+// flight, writes a final checkpoint and returns nil, whichever way the stop
+// went. Whichever way it returns, its last log line is "stopped" (runExit:
+// the reason, the exit code, the checkpoint, whether everything read was
+// acknowledged and checkpointed, and the error it returns), printed at any
+// log.level.
 //
 // A session that fails after it has streamed (Kafka retries exhausted, a lost
 // connection, a store error) is restarted from the checkpoint after an
@@ -21,13 +23,24 @@ const maxRestartDelay = 30 * time.Second
 // time (a record Kafka never takes, a schema the registry refuses) backs off
 // up to maxRestartDelay instead of reconnecting every second. Errors before
 // the first session streams, and fatal errors (bad config, privileges, a
-// detected gap), are returned so the process exits non-zero with one clear
-// line. Each halt that restarts is written to the status file at once, with
-// the error, the halt count and when the restart is due, and so is each
-// restarted session's start (status_restart.go). With postgres.standby, a
+// detected gap), are returned so the process exits non-zero; a gap is
+// accepted by opts.AllowGap only until a session has streamed and stored a
+// checkpoint (the gap found at the start), so a later one is fatal too. A
+// SIGHUP during the backoff restarts at once when the rules file loads
+// (waitRestart). Each halt that restarts is written to the status file at
+// once, with the error, the halt count and when the restart is due, and so
+// is each restarted session's start (status_restart.go). With postgres.standby, a
 // session that finds the slot held by another walrelay is started again
 // every standbyPoll instead, before the first stream too (standby.go).
 func Run(ctx context.Context, opts Options) error {
+	var exit runExit
+	err := run(ctx, opts, &exit)
+	exit.log(ctx, opts.Log, err)
+	return err
+}
+
+// run is Run without its last line, which exit collects the facts for.
+func run(ctx context.Context, opts Options, exit *runExit) error {
 	if dir := opts.Config.DataDir; dir != "" {
 		unlock, err := lockDataDir(dir)
 		if err != nil {
@@ -48,15 +61,9 @@ func Run(ctx context.Context, opts Options) error {
 	streamedOnce := false
 	failures := 0
 	var standby standbyWaiter
-	var last *session // the last session that ended
-	stopped := func() error {
-		lsn, known := last.checkpointAt()
-		logStopped(opts.Log, nil, nil, lsn, known)
-		return nil
-	}
 	for {
 		s := newSession(opts, rs)
-		if last != nil && rs.halts.count > 0 {
+		if last := exit.last; last != nil && rs.halts.count > 0 {
 			rs.starting(last)
 		}
 		err := s.run(ctx)
@@ -68,9 +75,12 @@ func Run(ctx context.Context, opts Options) error {
 		if s.streamed {
 			opts.ReplayFrom = 0 // a replay happens once; restarts resume from the checkpoint
 		}
-		last = s
+		if s.streamed && s.committer.Persisted() != 0 {
+			opts.AllowGap = false // it accepted the gap found at the start: a later one is fatal
+		}
+		exit.ended(s)
 		if ctx.Err() != nil {
-			logStopped(opts.Log, s, err, 0, false)
+			exit.stopErr = err
 			return nil
 		}
 		if err == nil {
@@ -79,7 +89,7 @@ func Run(ctx context.Context, opts Options) error {
 		if opts.Config.Postgres.Standby && standbyWait(err) {
 			rs.metrics.standbyWaiting(true)
 			if !standby.wait(ctx, err, opts.Log) {
-				return stopped()
+				return nil
 			}
 			failures = 0
 			continue
@@ -101,10 +111,8 @@ func Run(ctx context.Context, opts Options) error {
 			Msg("pipeline halted; restarting from the checkpoint")
 		rs.metrics.restarting()
 		rs.halted(s, err, time.Now().Add(delay))
-		select {
-		case <-ctx.Done():
-			return stopped()
-		case <-time.After(delay):
+		if !waitRestart(ctx, opts, delay) {
+			return nil
 		}
 	}
 }

@@ -37,6 +37,9 @@ type runState struct {
 	// the progress log and status.json count the whole process, as
 	// walrelay_events_total does.
 	events uint64
+	// heartbeat is the end-to-end lag the sessions' heartbeats measure; it
+	// outlives a session, so that it grows while the pipeline is down.
+	heartbeat heartbeatLag
 	// followed are the tables of postgres.tables (no rules file) the
 	// sessions found, by OID -> listed name: a later session finds a table
 	// renamed or moved since by its OID (capture_follow.go).
@@ -44,10 +47,15 @@ type runState struct {
 	// halts are the pipeline's halts in this Run, for the status reports
 	// (status_restart.go).
 	halts halts
+	// down writes the progress line while no session streams
+	// (progress_halt.go).
+	down downProgress
 }
 
-// close stops the embedded registry, if one runs. Run calls it when it returns.
+// close stops the embedded registry, if one runs, and the progress line of a
+// pipeline that is down. Run calls it when it returns.
 func (rs *runState) close() {
+	rs.down.up()
 	if rs.registry == nil || rs.registry.server == nil {
 		return
 	}

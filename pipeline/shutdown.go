@@ -2,10 +2,8 @@ package pipeline
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/event"
 )
@@ -24,10 +22,14 @@ type txnCut struct {
 }
 
 // stopReport is how a session that streamed stopped, for the final
-// "stopped" line (logStopped).
+// "stopped" line (runExit).
 type stopReport struct {
 	lsn     event.LSN // the final checkpoint, as persisted
 	drained bool      // everything read was sent, acknowledged and checkpointed
+	// undrained says what was not, when not drained (undrainedText), and
+	// unacked counts the events handed to Kafka and not acknowledged.
+	undrained string
+	unacked   int
 }
 
 // drainContext returns a context that ends d after stop ends (or when
@@ -79,7 +81,7 @@ func (r *reader) cutTxn() {
 // shutdown drains what is in flight (bounded), persists the final watermark
 // and confirms it to Postgres. readErr nil means a graceful stop. It
 // records how the stop went in s.stop; Run writes the "stopped" line when
-// the process stops (logStopped), so that a session that restarts does not.
+// the process stops (runExit), so that a session that restarts does not.
 func (s *session) shutdown(readErr error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
@@ -106,7 +108,36 @@ func (s *session) shutdown(readErr error) error {
 	}
 	s.logCut()
 	s.stop = &stopReport{lsn: lsn, drained: drained}
+	if !drained {
+		s.stop.unacked, _, _ = s.tracker.Stats()
+		s.stop.undrained = s.undrainedText(readErr, s.stop.unacked, lsn)
+	}
 	return readErr
+}
+
+// undrainedText says, for the "stopped" line, why a stop did not drain and
+// what of it is sent again: how the session ended (readErr: it halted),
+// the events Kafka did not acknowledge (unacked) and how far the reader
+// read past the checkpoint lsn.
+func (s *session) undrainedText(readErr error, unacked int, lsn event.LSN) string {
+	var why string
+	switch {
+	case readErr != nil:
+		why = "the pipeline halted (see its error above)"
+	case s.reader.cut != nil:
+		why = fmt.Sprintf("the stop came inside the transaction committed at %s", s.reader.cut.commit)
+	case s.reader.abandoned:
+		why = "the drain deadline passed"
+	default:
+		why = "the final acknowledgements or checkpoint failed (see the warning above)"
+	}
+	if unacked > 0 {
+		why += fmt.Sprintf("; %d events handed to Kafka were not acknowledged", unacked)
+	}
+	if rcv := s.tracker.Received(); rcv > lsn {
+		why += fmt.Sprintf("; changes were read up to %s, past the checkpoint", rcv)
+	}
+	return why + fmt.Sprintf("; what was read after the checkpoint %s is read and sent again at the next start", lsn)
 }
 
 // logCut logs a stop inside a transaction (txnCut), with how many of its
@@ -135,7 +166,7 @@ func (p *publisher) openTxnEvents() uint64 {
 	if p.txn == nil {
 		return 0
 	}
-	return p.events.Load() - p.txBase
+	return p.sent - p.txBase
 }
 
 // checkpointAt returns the checkpoint s ended with: the persisted one once
@@ -151,32 +182,4 @@ func (s *session) checkpointAt() (lsn event.LSN, known bool) {
 		return s.committer.Persisted(), true
 	}
 	return s.stored.LSN, s.found
-}
-
-// logStopped writes the last line of a Run that stops on SIGINT/SIGTERM,
-// whichever way the stop went: "stopped", with the final checkpoint (when
-// one is known) and whether the stop drained, that is, everything walrelay
-// had read was sent, acknowledged by Kafka and checkpointed (false: what
-// was not is sent again after restart). s is the last session, err what
-// it ended with; an error other than the stop's own cancellation is logged
-// first. s nil: the stop came while waiting to start a session again, with
-// nothing in flight; lsn is then the last checkpoint known.
-func logStopped(log zerolog.Logger, s *session, err error, lsn event.LSN, known bool) {
-	drained := err == nil
-	switch {
-	case err == nil:
-	case errors.Is(err, context.Canceled):
-		log.Debug().Err(err).Msg("stopping: the stop cut the session short")
-	default:
-		log.Error().Err(err).Msg("stopping after an error; what was not acknowledged by Kafka is sent again after restart")
-	}
-	if s != nil {
-		lsn, known = s.checkpointAt()
-		drained = drained && (s.stop == nil || s.stop.drained)
-	}
-	ev := log.Info().Bool("drained", drained)
-	if known {
-		ev = ev.Stringer("lsn", lsn)
-	}
-	ev.Msg("stopped")
 }

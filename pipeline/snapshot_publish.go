@@ -33,8 +33,9 @@ type snapshotPublisher struct {
 	lastPlan *snapshot.TablePlan
 
 	nextStatus, nextLog time.Time
-	waiter              sinkWait     // bounds waits in Acquire and Drain
-	counter             tableCounter // per-table event counts (metrics)
+	waiter              sinkWait      // bounds waits in Acquire and Drain
+	counter             *tableCounter // per-table event counts at acknowledgement (metrics)
+	acks                []checkpoint.AckCounter
 }
 
 // newSnapshotPublisher publishes rd's rows; began is when the snapshot
@@ -46,7 +47,7 @@ func newSnapshotPublisher(s *session, rd *snapshot.Reader, lsn event.LSN, reason
 		progress: snapshot.NewProgress(rd.Plans(), nil),
 		nextLog:  time.Now().Add(reportEvery),
 		waiter:   sinkWait{s: s},
-		counter:  newTableCounter(s.tableCounts()),
+		counter:  newTableCounter(s.tableCounts(), nil), // snapshot reads are not in walrelay_events_total
 	}
 }
 
@@ -169,10 +170,9 @@ func (p *snapshotPublisher) publish(ctx context.Context, ch *event.Change) error
 	if err != nil {
 		return fmt.Errorf("encoding snapshot row %s of %s: %w", ch.ID(), ch.Relation.QualifiedName(), err)
 	}
-	n, err := p.s.send(ctx, p.txn, recs, p.acquire)
-	if n > 0 {
-		p.counter.add(ch, changeEvents(ch, recs[:n]))
-	}
+	p.acks = p.counter.acks(ch, recs, p.acks)
+	_, err = p.s.sendCounted(ctx, p.txn, recs, p.acks, p.acquire)
+	clear(p.acks)
 	return err
 }
 

@@ -28,17 +28,21 @@ func (rs *runState) halted(s *session, err error, restartAt time.Time) {
 	st := rs.statusOf(s, StateRestarting)
 	st.RestartAt = restartAt.UTC()
 	rs.writeStatus(s, st)
+	rs.down.down(s.log, st, idleLagOf(rs.metrics)) // progress_halt.go
 }
 
 // starting writes a status report saying that a restarted session is
 // setting up. Called by Run before a session that follows a halt.
 func (rs *runState) starting(s *session) {
-	rs.writeStatus(s, rs.statusOf(s, StateStarting))
+	st := rs.statusOf(s, StateStarting)
+	rs.writeStatus(s, st)
+	rs.down.down(s.log, st, idleLagOf(rs.metrics))
 }
 
 // streamingStatus writes a status report as soon as s streams, so that a
 // session that halts within seconds still leaves one. Called by session.run.
 func (s *session) streamingStatus() {
+	s.rs.down.up() // the reader's progress line takes over
 	s.rs.writeStatus(s, s.rs.statusOf(s, StateStreaming))
 }
 

@@ -1,0 +1,68 @@
+package pipeline
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/checkpoint"
+	"github.com/walrelay/walrelay/config"
+	"github.com/walrelay/walrelay/internal/testenv"
+)
+
+// TestLagGaugesBetweenSessions: while no session streams (Kafka down, the
+// pipeline halted and restarting), walrelay_lag_bytes,
+// walrelay_checkpoint_lsn and walrelay_server_wal_end_lsn go on measuring
+// the slot against the server's WAL position, as `walrelay status` does,
+// so that a lag alert fires during an outage. Before, they read 0 then
+// (the audit: lag_bytes 0 while the slot was 42 MB behind).
+func TestLagGaugesBetweenSessions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := testenv.PG(t).NewDatabase(t)
+	testenv.ExecDSN(t, dsn, `SELECT pg_create_logical_replication_slot('met_idle', 'pgoutput')`)
+	t.Cleanup(func() { testenv.ExecDSN(t, dsn, `SELECT pg_drop_replication_slot('met_idle')`) })
+	db := testenv.Connect(t, dsn)
+	cfg := &config.Config{}
+	cfg.Postgres.DSN, cfg.Postgres.Slot = dsn, "met_idle"
+	s := &session{cfg: cfg, log: zerolog.Nop(), rs: &runState{}}
+	s.tracker = checkpoint.NewTracker(100, 1<<20)
+	s.committer = checkpoint.NewCommitter(s.tracker, nil, "met_idle", 0, zerolog.Nop())
+	s.reader.s, s.reader.pub = s, &publisher{s: s, heartbeat: &s.rs.heartbeat}
+	m := newMetrics()
+	t.Cleanup(m.idle.close) // before the database is dropped
+	m.streaming(s)
+	m.ended(s) // the pipeline halted: no session streams
+
+	var confirmed int64
+	if err := db.QueryRow(ctx, `SELECT pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint
+		FROM pg_replication_slots WHERE slot_name = 'met_idle'`).Scan(&confirmed); err != nil {
+		t.Fatal(err)
+	}
+	walrelayLag := func() (ckpt, end, lag float64) {
+		return gaugeValue(t, m, "walrelay_checkpoint_lsn"), gaugeValue(t, m, "walrelay_server_wal_end_lsn"),
+			gaugeValue(t, m, "walrelay_lag_bytes")
+	}
+	grow := func() int64 { // WAL the slot has not confirmed; the server's position after it
+		testenv.ExecDSN(t, dsn, `CREATE TABLE IF NOT EXISTS met_fill (v text);
+			INSERT INTO met_fill SELECT repeat('x', 100) FROM generate_series(1, 2000)`)
+		var end int64
+		if err := db.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint`).Scan(&end); err != nil {
+			t.Fatal(err)
+		}
+		return end
+	}
+	end1 := grow()
+	ckpt, end, lag := walrelayLag()
+	if ckpt != float64(confirmed) || end < float64(end1) || lag != end-ckpt || lag < 200000 {
+		t.Fatalf("between sessions: checkpoint_lsn %v, server_wal_end_lsn %v, lag_bytes %v; want the slot's %d, "+
+			">= %d, and their difference (>= 200000)", ckpt, end, lag, confirmed, end1)
+	}
+	end2 := grow()
+	time.Sleep(idleFresh)
+	if _, end, lag2 := walrelayLag(); end < float64(end2) || lag2 <= lag {
+		t.Errorf("later: server_wal_end_lsn %v, lag_bytes %v; want >= %d and more than %v (the backlog grows)", end, lag2, end2, lag)
+	}
+}
