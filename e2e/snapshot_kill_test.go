@@ -19,9 +19,10 @@ var snapKillRows = map[string]int{
 // snapshot of 600,000 rows while two clients write. No checkpoint may exist
 // then (a half-done snapshot is never taken for a complete one). While it is
 // down, rows that the interrupted snapshot already published are deleted.
-// The restart takes the snapshot again (from a snapshot exported by a new
-// transaction, since the slot exists) and streams from the slot's consistent
-// point, replaying what happened meanwhile: after catch-up every key's last
+// The restart takes the snapshot again (from a snapshot exported by a
+// temporary slot, since the slot exists) and streams from the slot's
+// consistent point, leaving out what the new snapshot holds of what
+// happened meanwhile (snapshot_order_test.go): after catch-up every key's last
 // event is the row's current state, the deleted rows end with a delete, and
 // every row that exists is present.
 func TestSnapshotKilledAndRestarted(t *testing.T) {

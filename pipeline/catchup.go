@@ -7,8 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/event"
@@ -103,11 +101,12 @@ func (s *session) recordAdded(ctx context.Context, added []string) error {
 // incrementalFits, arms the incremental catch-up that runs with the stream
 // (startIncremental), resuming at its stored cursor. A full snapshot
 // taken by this session (snap) covers the added tables already: its
-// checkpoint dropped the catch-up. Called by setup after runSnapshot, before
-// streaming, on the session goroutine.
+// checkpoint replaced the catch-up with its own boundary, if it has one
+// (completeSnapshot), whose keys it kept. Called by setup after
+// runSnapshot, before streaming, on the session goroutine.
 func (s *session) runCatchup(ctx context.Context, snap snapshotDecision) error {
 	cu := s.stored.Catchup
-	if snap.take || cu == nil || cu.Boundary != 0 && s.start >= cu.Boundary {
+	if cu == nil || cu.Boundary != 0 && s.start >= cu.Boundary {
 		return s.dropCatchupKeys()
 	}
 	if cu.Boundary == 0 {
@@ -147,7 +146,7 @@ func (s *session) runCatchup(ctx context.Context, snap snapshotDecision) error {
 			return fmt.Errorf("catch-up snapshot: saving its boundary %s: %w", boundary, err)
 		}
 		s.stored = pos
-	} else {
+	} else if !snap.take {
 		s.loadCatchupKeys(cu.Boundary)
 	}
 	s.catchup = cu
@@ -197,8 +196,7 @@ func (s *session) publishedOnly(ctx context.Context, names []string) ([]string, 
 // takeCatchup reads tables from a snapshot exported by a new temporary
 // slot and publishes their rows as read events (see runSnapshot, whose
 // publisher it shares); it returns the snapshot's LSN once Kafka has every
-// row, and keeps the record keys it published (noteRead, keepCatchupKeys). The
-// temporary slot goes with its connection.
+// row, and keeps the record keys it published (noteRead, keepCatchupKeys).
 func (s *session) takeCatchup(ctx context.Context, names []string, reason string) (event.LSN, error) {
 	began := time.Now()
 	tables := make([]snapshot.Table, 0, len(names))
@@ -209,31 +207,11 @@ func (s *session) takeCatchup(ctx context.Context, names []string, reason string
 		}
 		tables = append(tables, t)
 	}
-	repl, err := replication.ConnectReplication(ctx, s.cfg.Postgres.DSN)
-	if err != nil {
-		return 0, err
-	}
-	defer repl.Close(context.Background())
-	slot := fmt.Sprintf("walrelay_catchup_%d", repl.PID()) // unique among live backends; temporary
-	lsn, exported, err := replication.CreateTempSlotExportSnapshot(ctx, repl, slot,
-		replication.SlotWatch{Log: s.log, DSN: s.cfg.Postgres.DSN})
+	rd, lsn, release, err := s.tempSlotSnapshot(ctx, tables)
 	if err != nil {
 		return 0, fmt.Errorf("catch-up snapshot: %w", err)
 	}
-	dsn := s.cfg.Postgres.DSN
-	rd, err := snapshot.Open(ctx, snapshot.Options{
-		Connect:     func(ctx context.Context) (*pgx.Conn, error) { return replication.ConnectSQL(ctx, dsn) },
-		Snapshot:    exported,
-		Tables:      tables,
-		Publication: s.cfg.Postgres.Publication,
-		Parallelism: s.cfg.Snapshot.Parallelism,
-		ChunkSize:   s.cfg.Snapshot.ChunkSize,
-		Log:         s.log.With().Str("stage", "snapshot").Logger(),
-	})
-	if err != nil {
-		return 0, fmt.Errorf("catch-up snapshot: %w", err)
-	}
-	defer rd.Close()
+	defer release()
 	s.log.Info().Str("reason", reason).Stringer("snapshot_lsn", lsn).Stringer("stream_from", s.start).
 		Strs("tables", names).Uint64("rows", rd.Total()).Dur("planned_in", time.Since(began).Round(time.Millisecond)).
 		Msg("snapshot started")
@@ -248,6 +226,32 @@ func (s *session) takeCatchup(ctx context.Context, names []string, reason string
 	}
 	p.complete()
 	return lsn, nil
+}
+
+// tempSlotSnapshot plans tables on a snapshot exported by a new temporary
+// slot, at its consistent point (returned): every change committed before
+// it is in the snapshot, every later one streams after it, so that point
+// can serve as a boundary. The slot goes with its replication connection,
+// which release closes (and the reader with it) once the snapshot is read.
+func (s *session) tempSlotSnapshot(ctx context.Context, tables []snapshot.Table) (*snapshot.Reader, event.LSN, func(), error) {
+	repl, err := replication.ConnectReplication(ctx, s.cfg.Postgres.DSN)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	closeRepl := func() { _ = repl.Close(context.Background()) }
+	slot := fmt.Sprintf("walrelay_catchup_%d", repl.PID()) // unique among live backends; temporary
+	lsn, exported, err := replication.CreateTempSlotExportSnapshot(ctx, repl, slot,
+		replication.SlotWatch{Log: s.log, DSN: s.cfg.Postgres.DSN})
+	if err != nil {
+		closeRepl()
+		return nil, 0, nil, err
+	}
+	rd, err := s.openReader(ctx, exported, tables)
+	if err != nil {
+		closeRepl()
+		return nil, 0, nil, err
+	}
+	return rd, lsn, func() { rd.Close(); closeRepl() }, nil
 }
 
 // coveredByCatchup reports whether ch is in the catch-up snapshot (route

@@ -32,6 +32,14 @@ var errSnapshotOnly = errors.New("snapshot.mode initial_only: done")
 // leaves no checkpoint (initial) or the old one, so the next start takes the
 // snapshot again from the beginning (README: clean restart).
 //
+// A snapshot taken while the slot exists (a retake after a crash, always,
+// when_needed over a slot that moved on) is at a point S after the stream's
+// start C: the changes committed in between are in its reads. They must not
+// be published after them (per-key order, invariant 3), so the checkpoint
+// that marks it complete carries S as a catch-up boundary of the tables it
+// read, and the stream leaves those changes out as after a blocking
+// catch-up (catchup.go), across restarts too.
+//
 // With snapshot.mode initial_only it decides itself (no slot is used), and
 // returns errSnapshotOnly afterwards.
 func (s *session) runSnapshot(ctx context.Context, pos position, found bool) error {
@@ -52,16 +60,25 @@ func (s *session) runSnapshot(ctx context.Context, pos position, found bool) err
 		return err
 	}
 	began := time.Now()
-	rd, lsn, err := s.openSnapshot(ctx, pos, tables)
+	rd, lsn, release, err := s.openSnapshot(ctx, pos, tables, only)
 	if err != nil {
 		return err
 	}
-	defer rd.Close()
-	s.log.Info().Str("reason", d.reason).Stringer("snapshot_lsn", lsn).Stringer("stream_from", s.start).
-		Bool("exported_by_slot", pos.exported != "").Int("tables", len(rd.Plans())).Uint64("rows", rd.Total()).
+	defer release()
+	bounded := !only && lsn > s.start // the stream starts before the snapshot: leave out what it holds
+	e := s.log.Info().Str("reason", d.reason).Stringer("snapshot_lsn", lsn).Stringer("stream_from", s.start).
+		Bool("exported_by_slot", pos.exported != "")
+	if bounded {
+		e = e.Stringer("boundary", lsn)
+	}
+	e.Int("tables", len(rd.Plans())).Uint64("rows", rd.Total()).
 		Int("parallelism", s.cfg.Snapshot.Parallelism).Int("chunk_size", s.cfg.Snapshot.ChunkSize).
 		Dur("planned_in", time.Since(began).Round(time.Millisecond)).Msg("snapshot started")
 	p := newSnapshotPublisher(s, rd, lsn, d.reason, began)
+	if bounded {
+		s.catchupBuild = newCatchupKeys() // for the deletes it must still publish (catchup_keys.go)
+		defer func() { s.catchupBuild = nil }()
+	}
 	if err := p.run(ctx); err != nil {
 		done, total, _, _ := p.progress.Totals()
 		s.log.Warn().Err(err).Uint64("rows_done", done).Uint64("rows", total).
@@ -69,8 +86,8 @@ func (s *session) runSnapshot(ctx context.Context, pos position, found bool) err
 		return fmt.Errorf("snapshot at %s: %w", lsn, err)
 	}
 	if !only {
-		if err := s.store.Save(ctx, checkpoint.Position{LSN: s.start, Slot: s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC()}); err != nil {
-			return fmt.Errorf("snapshot: saving the checkpoint %s that marks it complete: %w", s.start, err)
+		if err := s.completeSnapshot(ctx, lsn, tables, bounded); err != nil {
+			return err
 		}
 	}
 	s.rs.snapshotTaken = true
@@ -81,28 +98,71 @@ func (s *session) runSnapshot(ctx context.Context, pos position, found bool) err
 	return nil
 }
 
-// openSnapshot plans the snapshot on its readers: from the snapshot the slot
-// exported when it was just created (exact: every change is either in it or
-// streamed), else from one exported now by a transaction on a new connection
-// (the stream then starts at or before it and replays the overlap). It
-// returns the snapshot's LSN for the event IDs.
-func (s *session) openSnapshot(ctx context.Context, pos position, tables []snapshot.Table) (*snapshot.Reader, event.LSN, error) {
+// completeSnapshot saves the checkpoint that marks the snapshot at lsn
+// complete: the stream's start, and when bounded, lsn as the boundary of
+// a catch-up of the tables read (their changes before it are in the
+// snapshot), after the keys the snapshot published (keepCatchupKeys). It
+// replaces any catch-up stored before: the snapshot read every captured
+// table; a snapshot signal it answers stays handled.
+func (s *session) completeSnapshot(ctx context.Context, lsn event.LSN, tables []snapshot.Table, bounded bool) error {
+	pos := checkpoint.Position{LSN: s.start, Slot: s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC()}
+	if bounded {
+		if err := s.keepCatchupKeys(lsn); err != nil {
+			return fmt.Errorf("snapshot at %s (taken again at the next start): %w", lsn, err)
+		}
+		pos.Catchup = &checkpoint.Catchup{Tables: qualifiedNames(tables), Boundary: lsn}
+		if old := s.stored.Catchup; old != nil {
+			pos.Catchup.Signal = old.Signal
+		}
+	}
+	if err := s.store.Save(ctx, pos); err != nil {
+		return fmt.Errorf("snapshot: saving the checkpoint %s that marks it complete: %w", s.start, err)
+	}
+	s.stored = pos
+	return nil
+}
+
+// openSnapshot plans the snapshot on its readers and returns the
+// snapshot's LSN (for the event IDs, and the boundary), and release, to
+// call once it is read. From the snapshot the slot exported when it was
+// just created, at the stream's start (exact: every change is either in
+// it or streamed); else from one exported by a temporary slot
+// (tempSlotSnapshot), exactly at its consistent point, after the stream's
+// start; with initial_only, which streams nothing, from one exported by a
+// transaction on a new connection.
+func (s *session) openSnapshot(ctx context.Context, pos position, tables []snapshot.Table, only bool) (*snapshot.Reader, event.LSN, func(), error) {
+	if pos.exported == "" && !only {
+		rd, lsn, release, err := s.tempSlotSnapshot(ctx, tables)
+		if err != nil {
+			return nil, 0, nil, fmt.Errorf("snapshot: %w", err)
+		}
+		return rd, lsn, release, nil
+	}
 	name, lsn := pos.exported, pos.start
 	if name == "" {
 		conn, err := replication.ConnectSQL(ctx, s.cfg.Postgres.DSN)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
 		}
 		defer conn.Close(context.Background())
 		ex, err := snapshot.Export(ctx, conn)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
 		}
 		defer ex.Release(context.Background()) //nolint:errcheck // closing the connection ends it anyway
 		name, lsn = ex.Name, ex.LSN
 	}
+	rd, err := s.openReader(ctx, name, tables)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return rd, lsn, rd.Close, nil
+}
+
+// openReader plans tables on readers that import the exported snapshot name.
+func (s *session) openReader(ctx context.Context, name string, tables []snapshot.Table) (*snapshot.Reader, error) {
 	dsn := s.cfg.Postgres.DSN
-	rd, err := snapshot.Open(ctx, snapshot.Options{
+	return snapshot.Open(ctx, snapshot.Options{
 		Connect:     func(ctx context.Context) (*pgx.Conn, error) { return replication.ConnectSQL(ctx, dsn) },
 		Snapshot:    name,
 		Tables:      tables,
@@ -111,5 +171,4 @@ func (s *session) openSnapshot(ctx context.Context, pos position, tables []snaps
 		ChunkSize:   s.cfg.Snapshot.ChunkSize,
 		Log:         s.log.With().Str("stage", "snapshot").Logger(),
 	})
-	return rd, lsn, err
 }
