@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/logfield"
 	"github.com/walrelay/walrelay/internal/waits"
 )
 
@@ -174,7 +175,7 @@ func (d *Decoder) fallbackKeyNames(rel *event.Relation, catalog []string) []stri
 		}
 	}
 	d.log.Warn().Str("table", rel.QualifiedName()).Strs("flagged", names).Strs("catalog", catalog).
-		Dur("waited", keyRetryBudget).
+		Float64("waited_seconds", logfield.Seconds(keyRetryBudget)).
 		Msg("the catalog's key does not match the replication stream's; the key is in column order")
 	return names
 }

@@ -74,12 +74,12 @@ func benchCatchup(b *testing.B, dsn string, brokers []string, mode string, i int
 	line := runRelayUntil(b, dir, doc, done)
 	var f struct {
 		Rows float64 `json:"rows"`
-		Took float64 `json:"took"` // ms
+		Took float64 `json:"took_seconds"`
 	}
 	if err := json.Unmarshal(line, &f); err != nil || f.Rows == 0 {
 		b.Fatalf("%s catch-up: completion line %s: %v", mode, line, err)
 	}
-	return f.Rows, time.Duration(f.Took * float64(time.Millisecond))
+	return f.Rows, time.Duration(f.Took * float64(time.Second))
 }
 
 // runRelayUntil writes doc as the config in dir, runs walrelay until it

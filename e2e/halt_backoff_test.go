@@ -22,7 +22,11 @@ func haltingRelay(t *testing.T, minRetry time.Duration) (*relay, *relayConfig, m
 	mustExec(t, conn, "INSERT INTO small VALUES (9, 'i', NULL)")
 	for n := 1; ; n++ {
 		halt := r.waitLogCount(msgHalted, n, time.Minute)
-		if retry, _ := halt["retry_in"].(float64); time.Duration(retry)*time.Millisecond >= minRetry {
+		retry, ok := halt["retry_in_seconds"].(float64)
+		if !ok {
+			t.Fatalf("halt line without retry_in_seconds: %v", halt)
+		}
+		if time.Duration(retry*float64(time.Second)) >= minRetry {
 			return r, cfg, halt
 		}
 	}
@@ -53,7 +57,7 @@ func TestHaltBackoffSignals(t *testing.T) {
 		t.Parallel()
 		r, cfg, halt := haltingRelay(t, 5*time.Second)
 		seen := time.Now()
-		retry := time.Duration(halt["retry_in"].(float64)) * time.Millisecond
+		retry := time.Duration(halt["retry_in_seconds"].(float64) * float64(time.Second))
 		streams := len(r.logLines("streaming"))
 		useRules(t, cfg, "default: drop\nrules: [\n")
 		r.sighup()

@@ -120,10 +120,10 @@ func benchSnapshot(b *testing.B, dsn string, brokers []string, i int) (rows floa
 		var f struct {
 			Message string  `json:"message"`
 			Rows    float64 `json:"rows"`
-			Took    float64 `json:"took"` // ms
+			Took    float64 `json:"took_seconds"`
 		}
 		if json.Unmarshal(sc.Bytes(), &f) == nil && f.Message == "snapshot completed" {
-			return f.Rows, time.Duration(f.Took * float64(time.Millisecond)), wall
+			return f.Rows, time.Duration(f.Took * float64(time.Second)), wall
 		}
 	}
 	b.Fatalf("no 'snapshot completed' line:\n%s", tail(log.String(), 20))

@@ -48,8 +48,8 @@ func TestSnapshotLargeWithConcurrentWrites(t *testing.T) {
 	done := r.waitLog("snapshot completed", 5*time.Minute)
 	checkSnapshotStatusFile(t, cfg, done)
 	r.waitLog("streaming", time.Minute)
-	t.Logf("snapshot: %v rows in %v ms (%v rows/s); %d writer transactions so far",
-		done["rows"], done["took"], done["rows_per_second"], w.commits.Load())
+	t.Logf("snapshot: %v rows in %v s (%v rows/s); %d writer transactions so far",
+		done["rows"], done["took_seconds"], done["rows_per_second"], w.commits.Load())
 	time.Sleep(2 * time.Second)
 	w.stop()
 	if err := w.err(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/logfield"
 	"github.com/walrelay/walrelay/replication"
 	"github.com/walrelay/walrelay/snapshot"
 )
@@ -213,7 +214,7 @@ func (s *session) takeCatchup(ctx context.Context, names []string, reason string
 	}
 	defer release()
 	s.log.Info().Str("reason", reason).Stringer("snapshot_lsn", lsn).Stringer("stream_from", s.start).
-		Strs("tables", names).Uint64("rows", rd.Total()).Dur("planned_in", time.Since(began).Round(time.Millisecond)).
+		Strs("tables", names).Uint64("rows", rd.Total()).Float64("planned_in_seconds", logfield.Seconds(time.Since(began))).
 		Msg("snapshot started")
 	p := newSnapshotPublisher(s, rd, lsn, reason, began)
 	s.catchupBuild = newCatchupKeys()

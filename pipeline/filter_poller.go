@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/filter"
+	"github.com/walrelay/walrelay/internal/logfield"
 	"github.com/walrelay/walrelay/replication"
 )
 
@@ -102,7 +103,7 @@ func (p *publicationPoller) run(ctx context.Context) {
 			p.warn(ctx, err)
 		} else if changed || rules != p.checked {
 			if err = p.checkWhere(ctx, db, rules); err != nil && ctx.Err() == nil {
-				p.log.Warn().Err(err).Dur("retry_in", p.every).Msg("rules not checked against the catalog")
+				p.log.Warn().Err(err).Float64("retry_in_seconds", logfield.Seconds(p.every)).Msg("rules not checked against the catalog")
 			}
 		}
 		if err != nil {
@@ -169,6 +170,6 @@ func (p *publicationPoller) warn(ctx context.Context, err error) {
 		return
 	}
 	if ctx.Err() == nil {
-		p.log.Warn().Err(err).Str("publication", p.pub).Dur("retry_in", p.every).Msg("publication not synced with the rules")
+		p.log.Warn().Err(err).Str("publication", p.pub).Float64("retry_in_seconds", logfield.Seconds(p.every)).Msg("publication not synced with the rules")
 	}
 }

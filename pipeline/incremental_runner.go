@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/walrelay/walrelay/checkpoint"
+	"github.com/walrelay/walrelay/internal/logfield"
 	"github.com/walrelay/walrelay/replication"
 	"github.com/walrelay/walrelay/snapshot"
 )
@@ -56,7 +57,7 @@ func (inc *incremental) run(ctx context.Context) error {
 		}
 	}
 	inc.s.log.Info().Uint64("rows", inc.rows.Load()).Uint64("rows_read", inc.read.Load()).Uint64("chunks", r.q.lastID).
-		Dur("took", time.Since(began).Round(time.Millisecond)).Msg("incremental snapshot completed")
+		Float64("took_seconds", logfield.Seconds(time.Since(began))).Msg("incremental snapshot completed")
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/logfield"
 )
 
 // downProgress writes the info-level "progress" line every reportEvery while
@@ -111,10 +112,10 @@ func (p *downProgress) line(stop chan struct{}) {
 	} else {
 		ev = ev.Str("checkpoint", st.Checkpoint)
 	}
-	ev = ev.Float64("down_seconds", now.Sub(since).Round(time.Millisecond).Seconds()).
+	ev = ev.Float64("down_seconds", logfield.Seconds(now.Sub(since))).
 		Int("halts", st.Halts).Str("last_error", st.LastError)
 	if st.State == StateRestarting && st.RestartAt.After(now) {
-		ev = ev.Float64("retry_in_seconds", st.RestartAt.Sub(now).Round(time.Millisecond).Seconds())
+		ev = ev.Float64("retry_in_seconds", logfield.Seconds(st.RestartAt.Sub(now)))
 	}
 	ev.Msg("progress")
 }

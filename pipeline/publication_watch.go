@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/config"
+	"github.com/walrelay/walrelay/internal/logfield"
 	"github.com/walrelay/walrelay/internal/pgident"
 	"github.com/walrelay/walrelay/replication"
 )
@@ -199,7 +200,7 @@ func (w *publicationWatch) failed(ctx context.Context, err error) {
 	case ctx.Err() != nil: // stopping
 	case !w.failing:
 		w.failing = true
-		w.log.Warn().Err(err).Str("publication", w.pub).Dur("retry_in", w.every).Msg(msgWatchFailing)
+		w.log.Warn().Err(err).Str("publication", w.pub).Float64("retry_in_seconds", logfield.Seconds(w.every)).Msg(msgWatchFailing)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/walrelay/walrelay/filter"
+	"github.com/walrelay/walrelay/internal/logfield"
 )
 
 // waitRestart waits out delay, the backoff before a halted pipeline
@@ -44,7 +45,7 @@ func reloadNow(opts Options, left time.Duration) bool {
 	}
 	rules, err := filter.Load(cfg.Rules, cfg.MaskSalt)
 	if err != nil {
-		log.Error().Err(err).Str("rules", cfg.Rules).Dur("retry_in", left.Round(time.Millisecond)).
+		log.Error().Err(err).Str("rules", cfg.Rules).Float64("retry_in_seconds", logfield.Seconds(left)).
 			Msg("SIGHUP: rules file not loaded; the pipeline restarts when the backoff ends, with this file if it is fixed by then, " +
 				"else with the rules in force")
 		return false

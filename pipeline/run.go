@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/walrelay/walrelay/internal/logfield"
 )
 
 // maxRestartDelay caps the backoff between sessions.
@@ -107,7 +109,7 @@ func run(ctx context.Context, opts Options, exit *runExit) error {
 		}
 		delay := backoff(failures, time.Second, maxRestartDelay)
 		failures++
-		opts.Log.Error().Err(err).Dur("retry_in", delay).Int("halts", rs.halts.count+1).
+		opts.Log.Error().Err(err).Float64("retry_in_seconds", logfield.Seconds(delay)).Int("halts", rs.halts.count+1).
 			Msg("pipeline halted; restarting from the checkpoint")
 		rs.metrics.restarting()
 		rs.halted(s, err, time.Now().Add(delay))

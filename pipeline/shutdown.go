@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/logfield"
 )
 
 // msgStoppedInTxn is the warning of a stop that did not reach the commit of
@@ -152,7 +153,7 @@ func (s *session) logCut() {
 		return
 	}
 	ev := s.log.Warn().Stringer("commit_lsn", c.commit).Uint64("events_sent", r.pub.openTxnEvents()).
-		Int("not_sent", c.dropped).Dur("drain_timeout", finishTxnTimeout)
+		Int("not_sent", c.dropped).Float64("drain_timeout_seconds", logfield.Seconds(finishTxnTimeout))
 	if r.cutErr != nil {
 		ev = ev.AnErr("drain_error", r.cutErr)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/walrelay/walrelay/internal/logfield"
 )
 
 // quietWindow is called by the reader when a wait for the server's next
@@ -31,7 +33,7 @@ func (r *reader) quietWindow(ctx context.Context) error {
 			"to a status update that asked for one: the connection is presumed dead, reconnecting", silent)
 	case silent >= timeout/2 && !r.pinged:
 		r.pinged = true
-		r.s.log.Debug().Dur("silent", silent).Msg("postgres: asking the server for a reply")
+		r.s.log.Debug().Float64("silent_seconds", logfield.Seconds(silent)).Msg("postgres: asking the server for a reply")
 		r.nextStatus = time.Now().Add(r.statusEvery)
 		return r.s.stream.Ping(ctx, r.s.retain.confirm(time.Now(), r.s.committer.Persisted()))
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/logfield"
 	"github.com/walrelay/walrelay/replication"
 	"github.com/walrelay/walrelay/snapshot"
 )
@@ -73,7 +74,7 @@ func (s *session) runSnapshot(ctx context.Context, pos position, found bool) err
 	}
 	e.Int("tables", len(rd.Plans())).Uint64("rows", rd.Total()).
 		Int("parallelism", s.cfg.Snapshot.Parallelism).Int("chunk_size", s.cfg.Snapshot.ChunkSize).
-		Dur("planned_in", time.Since(began).Round(time.Millisecond)).Msg("snapshot started")
+		Float64("planned_in_seconds", logfield.Seconds(time.Since(began))).Msg("snapshot started")
 	p := newSnapshotPublisher(s, rd, lsn, d.reason, began)
 	if bounded {
 		s.catchupBuild = newCatchupKeys() // for the deletes it must still publish (catchup_keys.go)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/logfield"
 	"github.com/walrelay/walrelay/snapshot"
 )
 
@@ -208,7 +209,7 @@ func (p *snapshotPublisher) complete() {
 	took := time.Since(p.started)
 	p.writeStatus("done")
 	p.s.log.Info().Uint64("rows", done).Int("tables", len(p.rd.Plans())).Stringer("snapshot_lsn", p.lsn).
-		Dur("took", took.Round(time.Millisecond)).Float64("rows_per_second", math.Round(float64(done)/took.Seconds())).
+		Float64("took_seconds", logfield.Seconds(took)).Float64("rows_per_second", math.Round(float64(done)/took.Seconds())).
 		Msg("snapshot completed")
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/checkpoint"
+	"github.com/walrelay/walrelay/internal/logfield"
 	"github.com/walrelay/walrelay/replication"
 )
 
@@ -80,7 +81,7 @@ type standbyWaiter struct {
 func (w *standbyWaiter) wait(ctx context.Context, err error, log zerolog.Logger) bool {
 	if time.Since(w.logged) >= standbyLogEvery {
 		w.logged = time.Now()
-		log.Info().Str("reason", err.Error()).Dur("poll", standbyPoll).
+		log.Info().Str("reason", err.Error()).Float64("poll_seconds", logfield.Seconds(standbyPoll)).
 			Msg("standby: waiting for the replication slot; this walrelay takes over when it is released")
 	}
 	select {

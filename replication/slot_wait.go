@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/internal/logfield"
 )
 
 // SlotWatch says what creating a replication slot logs. PostgreSQL's
@@ -116,7 +118,7 @@ func (w SlotWatch) watch(ctx context.Context, slot string) {
 
 // warn logs one "still waiting" line.
 func (w SlotWatch) warn(slot string, waited time.Duration, xacts []string, err error) {
-	e := w.Log.Warn().Str("slot", slot).Str("waited", waited.Round(time.Second).String())
+	e := w.Log.Warn().Str("slot", slot).Float64("waited_seconds", logfield.Seconds(waited.Round(time.Second)))
 	switch {
 	case err != nil:
 		e = e.AnErr("open_transactions_error", err)

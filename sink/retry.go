@@ -6,6 +6,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/walrelay/walrelay/internal/logfield"
 	"github.com/walrelay/walrelay/internal/waits"
 )
 
@@ -50,7 +51,7 @@ func (s *Sink) retry(ctx context.Context, log zerolog.Logger, op attempt) (int, 
 			ev = log.Warn()
 		}
 		ev.Err(err).Int("attempt", n).Int("max_attempts", s.cfg.MaxAttempts).
-			Dur("delay", d).Msg("kafka: request failed, retrying")
+			Float64("delay_seconds", logfield.Seconds(d)).Msg("kafka: request failed, retrying")
 		if err := waits.Sleep(ctx, d); err != nil {
 			return n, err
 		}
