@@ -9,11 +9,9 @@ import (
 	"github.com/walrelay/walrelay/event"
 )
 
-// columnTypesSQL lists the column types of the publishable tables (see
-// tablesSQL): each type as the decoder resolves it, a domain (over domains)
-// as its base type, with its kind: e enum, a array, b a pg_catalog type,
-// o any other (an extension's, a composite).
-const columnTypesSQL = `
+// domainBaseCTE maps each domain (over domains) to its base type: a query
+// that follows it joins base on base.oid = the column's type.
+const domainBaseCTE = `
 WITH RECURSIVE dom(oid, base) AS (
     SELECT t.oid, t.typbasetype FROM pg_type t WHERE t.typtype = 'd'
   UNION ALL
@@ -21,7 +19,13 @@ WITH RECURSIVE dom(oid, base) AS (
 ), base AS (
   SELECT dom.oid, dom.base FROM dom JOIN pg_type b ON b.oid = dom.base AND b.typtype <> 'd'
 )
-SELECT n.nspname::text, c.relname::text,
+`
+
+// columnTypesSQL lists the column types of the publishable tables (see
+// tablesSQL): each type as the decoder resolves it, a domain (over domains)
+// as its base type, with its kind: e enum, a array, b a pg_catalog type,
+// o any other (an extension's, a composite).
+const columnTypesSQL = domainBaseCTE + `SELECT n.nspname::text, c.relname::text,
        array_agg(a.attname::text ORDER BY a.attnum),
        array_agg(t.typname::text ORDER BY a.attnum),
        array_agg(CASE WHEN t.typtype = 'e' THEN 'e'

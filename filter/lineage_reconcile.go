@@ -36,15 +36,7 @@ type reconciled struct {
 // lineageCatalogSQL reads the columns of the tables $1 from pg_attribute,
 // a domain's as its base type (as the decoder and columnTypesSQL do), and
 // the WAL position: every change already written is below it.
-const lineageCatalogSQL = `
-WITH RECURSIVE dom(oid, base) AS (
-    SELECT t.oid, t.typbasetype FROM pg_type t WHERE t.typtype = 'd'
-  UNION ALL
-    SELECT dom.oid, b.typbasetype FROM dom JOIN pg_type b ON b.oid = dom.base AND b.typtype = 'd'
-), base AS (
-  SELECT dom.oid, dom.base FROM dom JOIN pg_type b ON b.oid = dom.base AND b.typtype <> 'd'
-)
-SELECT a.attrelid::int8, a.attnum, a.attname::text, coalesce(t.oid, 0)::int8, coalesce(t.typname::text, ''),
+const lineageCatalogSQL = domainBaseCTE + `SELECT a.attrelid::int8, a.attnum, a.attname::text, coalesce(t.oid, 0)::int8, coalesce(t.typname::text, ''),
        a.attisdropped, a.attgenerated <> '',
        (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text
 FROM pg_attribute a
