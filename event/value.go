@@ -105,8 +105,8 @@ type MicroTimestamp int64
 // epoch of its wall-clock reading, rounded down, which still fit int64.
 // Encoders write it as those milliseconds where the column's values are in
 // milliseconds (time_precision_mode connect, timestamp(0..3)), and as
-// math.MaxInt64 where they are in microseconds (the int64 µs clamp, also
-// the value of "infinity" there).
+// math.MaxInt64 where they are in microseconds (the int64 µs clamp;
+// "infinity" is Debezium's 9223372036825200000, a little lower).
 type FarTimestamp int64
 
 // MicroDuration is an interval in microseconds (io.debezium.time.MicroDuration).
