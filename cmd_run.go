@@ -36,16 +36,20 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("--replay-from %q: not an LSN (use the form 0/16B3748)", *replayFrom)
 		}
 	}
+	logFlags := func(c config.Log) config.Log {
+		if *logFormat != "" {
+			c.Format = *logFormat
+		}
+		if *logLevel != "" {
+			c.Level = *logLevel
+		}
+		return c
+	}
 	cfg, err := config.Load(*file, os.Environ())
 	if err != nil {
-		return err
+		return logConfigError(err, *file, logFlags, stderr)
 	}
-	if *logFormat != "" {
-		cfg.Log.Format = *logFormat
-	}
-	if *logLevel != "" {
-		cfg.Log.Level = *logLevel
-	}
+	cfg.Log = logFlags(cfg.Log)
 	log, err := newLogger(cfg.Log, stderr)
 	if err != nil {
 		return err
@@ -82,10 +86,30 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
+// logConfigError reports err, the error config.Load returned for the
+// config file at path, as the "stopped" line of the log that the file's and
+// the WALRELAY_LOG_ variables' log settings (then the flags, logFlags) ask
+// for, and returns it as a loggedError. When those settings do not load
+// (the file cannot be read or parsed, a log setting is invalid) it returns
+// err itself, for realMain's plain "walrelay: ..." line.
+func logConfigError(err error, path string, logFlags func(config.Log) config.Log, stderr io.Writer) error {
+	lc, lerr := config.LoadLog(path, os.Environ())
+	if lerr != nil {
+		return err
+	}
+	log, lerr := newLogger(logFlags(lc), stderr)
+	if lerr != nil {
+		return err
+	}
+	pipeline.LogExit(log, err)
+	return loggedError{err}
+}
+
 // loggedError is an error that `walrelay run` already wrote to its log, as
 // the "stopped" line (JSON with log.format json): realMain exits 1 without
-// printing it again. Errors before the logger exists (flags, the config)
-// are printed as a "walrelay: ..." line.
+// printing it again. Errors before the logger exists (flags, a config file
+// that cannot be read or parsed, invalid log settings) are printed as a
+// "walrelay: ..." line.
 type loggedError struct{ error }
 
 func (e loggedError) Unwrap() error { return e.error }

@@ -21,41 +21,60 @@ type envValue struct {
 
 // applyEnv overrides c's fields from environ (os.Environ() form) and records
 // in c.env which keys a variable set, so that Validate names the variable.
-// A variable that cannot be parsed, and a WALRELAY_ variable that looks like
-// a config variable but matches no key (see checkUnknownEnv), is an *Error.
+// A variable set to "" overrides the file with an empty value, as a key
+// written without a value in the file: "" for a string or a list, and for a
+// number, duration or true/false key "not set", so its default applies
+// (isSet). A variable that cannot be parsed, and a WALRELAY_ variable that
+// looks like a config variable but matches no key (see checkUnknownEnv), is
+// an *Error.
 func applyEnv(c *Config, environ []string) error {
+	vars := envVars(environ)
+	if err := applyEnvKeys(c, vars, func(string) bool { return true }); err != nil {
+		return err
+	}
+	return checkUnknownEnv(vars)
+}
+
+// envVars returns environ's WALRELAY_ variables by name.
+func envVars(environ []string) map[string]string {
 	vars := map[string]string{}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, EnvPrefix) {
 			vars[k] = v
 		}
 	}
+	return vars
+}
+
+// applyEnvKeys sets, from vars, the keys for which want is true (see
+// applyEnv), in envKeys order, and returns the first variable's error.
+func applyEnvKeys(c *Config, vars map[string]string, want func(key string) bool) error {
 	root := reflect.ValueOf(c).Elem()
 	for _, k := range envKeys {
 		s, ok := vars[k.name]
-		if !ok {
+		if !ok || !want(k.key) {
 			continue
 		}
 		if err := setField(root.FieldByIndex(k.index), s); err != nil {
-			e := &Error{Env: k.name, Key: k.key, Msg: err.Error(), Fix: "set it to a valid value or unset it"}
-			if s == "" {
-				e.Msg, e.Fix = "set but empty", "give it a value or unset it"
-			}
-			return e
+			return &Error{Env: k.name, Key: k.key, Msg: err.Error(), Fix: "set it to a valid value or unset it"}
 		}
 		if c.env == nil {
 			c.env = map[string]envValue{}
 		}
 		c.env[k.key] = envValue{name: k.name, value: s}
 	}
-	return checkUnknownEnv(vars)
+	return nil
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
 // setField parses s into fv. Its errors quote s and say what was expected.
+// An empty s gives a number, duration or true/false field its zero value
+// (nil for an optional one): the key is not set, as `linger:` in the file.
 func setField(fv reflect.Value, s string) error {
 	switch {
+	case s == "" && fv.Kind() != reflect.String && fv.Kind() != reflect.Slice && fv.Kind() != reflect.Map:
+		fv.SetZero()
 	case fv.Type() == durationType:
 		d, err := time.ParseDuration(s)
 		if err != nil {

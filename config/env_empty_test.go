@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -45,5 +46,52 @@ func TestEnvSetButEmptyFix(t *testing.T) {
 	var ce *Error
 	if !errors.As(err, &ce) || !strings.HasSuffix(ce.Fix, "a comma-separated list") {
 		t.Errorf("no file: %v, want a fix that only says to give it a value", err)
+	}
+}
+
+// TestEnvEmptyNonStringIsUnset (audit auditc2 #6): a number, duration or
+// true/false key's variable set to "" is the key not set, as the same key
+// written without a value in the file (`linger:`): it loads, with the
+// key's default, and overrides the file's value. Kubernetes and Helm give
+// a variable "" when a value is left out; refusing it ("set but empty")
+// contradicted README and the file.
+func TestEnvEmptyNonStringIsUnset(t *testing.T) {
+	t.Parallel()
+	def, err := Load(writeConfig(t, minimal), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := reflect.TypeOf(Config{})
+	n := 0
+	for _, k := range envKeys {
+		switch root.FieldByIndex(k.index).Type.Kind() {
+		case reflect.String, reflect.Slice, reflect.Map:
+			continue
+		}
+		n++
+		c, err := Load(writeConfig(t, minimal), []string{k.name + "="})
+		if err != nil {
+			t.Errorf("%s=: %v, want the default of %s", k.name, err, k.key)
+			continue
+		}
+		got := reflect.ValueOf(c).Elem().FieldByIndex(k.index).Interface()
+		want := reflect.ValueOf(def).Elem().FieldByIndex(k.index).Interface()
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s=: %s is %v, want its default %v", k.name, k.key, got, want)
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d number, duration and true/false keys", n)
+	}
+	// The empty variable overrides the file's value with "not set".
+	body := minimal + "  linger: 1s\n  idempotence: false\n  max_attempts: 3\nheartbeat:\n  interval: 10s\n"
+	c, err := Load(writeConfig(t, body), []string{"WALRELAY_KAFKA_LINGER=", "WALRELAY_KAFKA_IDEMPOTENCE=",
+		"WALRELAY_KAFKA_MAX_ATTEMPTS=", "WALRELAY_HEARTBEAT_INTERVAL="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := c.Kafka; k.Linger != DefaultLinger || k.Idempotence != nil || k.MaxAttempts != 10 || c.Heartbeat.Interval != 0 {
+		t.Errorf("linger %v, idempotence %v, max_attempts %d, heartbeat %v: want the defaults 5ms, unset, 10, 0s",
+			k.Linger, k.Idempotence, k.MaxAttempts, c.Heartbeat.Interval)
 	}
 }

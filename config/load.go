@@ -65,18 +65,9 @@ func (e *Error) Error() string {
 // environ (os.Environ() form), fills defaults and validates. An empty path
 // loads nothing from disk, so the environment alone can configure walrelay.
 func Load(path string, environ []string) (*Config, error) {
-	c := &Config{File: path}
-	if path != "" {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read config: %v", errors.Unwrap(err)),
-				Fix: "check the path given to --config"}
-		}
-		ix := indexDoc(data)
-		if err := decode(path, data, c, ix); err != nil {
-			return nil, err
-		}
-		c.lines, c.nulls = ix.lines, ix.nulls
+	c, err := readFile(path)
+	if err != nil {
+		return nil, err
 	}
 	if err := applyEnv(c, environ); err != nil {
 		var ce *Error
@@ -89,6 +80,48 @@ func Load(path string, environ []string) (*Config, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	return c, nil
+}
+
+// LoadLog returns the log settings of the config Load(path, environ) would
+// load: the file's log section, the WALRELAY_LOG_ variables, the defaults.
+// It lets `walrelay run` report an error Load returns (in another key) in
+// the log the configuration asks for. It fails only when the file cannot
+// be read or parsed or a log setting is invalid; Load's error says which.
+func LoadLog(path string, environ []string) (Log, error) {
+	c, err := readFile(path)
+	if err != nil {
+		return Log{}, err
+	}
+	isLog := func(key string) bool { return strings.HasPrefix(key, "log.") }
+	if err := applyEnvKeys(c, envVars(environ), isLog); err != nil {
+		return Log{}, err
+	}
+	setStr(&c.Log.Level, "info")
+	setStr(&c.Log.Format, "json")
+	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") || !oneOf(c.Log.Format, "json", "console") {
+		return Log{}, &Error{File: path, Key: "log", Msg: "invalid log settings", Fix: "see log.level and log.format"}
+	}
+	return c.Log, nil
+}
+
+// readFile reads and decodes the config file at path; "" gives an empty
+// Config (the environment alone configures walrelay).
+func readFile(path string) (*Config, error) {
+	c := &Config{File: path}
+	if path == "" {
+		return c, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read config: %v", errors.Unwrap(err)),
+			Fix: "check the path given to --config"}
+	}
+	ix := indexDoc(data)
+	if err := decode(path, data, c, ix); err != nil {
+		return nil, err
+	}
+	c.lines, c.nulls = ix.lines, ix.nulls
 	return c, nil
 }
 

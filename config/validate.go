@@ -79,10 +79,13 @@ func (c *Config) emptyEnvFix(key string) string {
 
 // isSet reports whether the file or a variable sets key: an explicit
 // value, 0 included, as opposed to one left out (or written without a
-// value, `linger:`), which takes the default.
+// value, `linger:`, or by a variable set to ""), which takes the default.
+// A variable overrides the file, its "" included.
 func (c *Config) isSet(key string) bool {
-	_, env := c.env[key]
-	return env || c.lines[key] > 0 && !c.nulls[key]
+	if v, env := c.env[key]; env {
+		return v.value != ""
+	}
+	return c.lines[key] > 0 && !c.nulls[key]
 }
 
 func (c *Config) checkPostgres() *Error {

@@ -58,12 +58,13 @@ func TestConfigEnvErrors(t *testing.T) {
 				if code == 0 {
 					t.Errorf("exit 0, want an error; output:\n%s", out)
 				}
+				line := errorLine(out) // run: the JSON "stopped" line's error (auditc2 #7); check: a plain line
 				for _, w := range tc.want {
-					if !strings.Contains(out, w) {
-						t.Errorf("output lacks %q:\n%s", w, out)
+					if !strings.Contains(line, w) {
+						t.Errorf("error %q lacks %q; output:\n%s", line, w, out)
 					}
 				}
-				if strings.Contains(out, path+":2:") || strings.Contains(out, path+":7:") || strings.Contains(out, "max_inflight_events") {
+				if strings.Contains(line, path+":2:") || strings.Contains(line, path+":7:") || strings.Contains(line, "max_inflight_events") {
 					t.Errorf("output blames the file or another key:\n%s", out)
 				}
 			})
