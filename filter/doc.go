@@ -49,13 +49,22 @@
 // comparison (<, <=, >, >=) with nil is false, as in SQL and PostgreSQL's
 // publication row filters; == nil tests for NULL, and ?? supplies a default.
 // An old row under REPLICA IDENTITY DEFAULT holds only the key columns; the
-// others are nil in before (and in row for deletes), so a delete such an
-// expression rejects is dropped, and consumers keep the row: DescribeTables
-// (walrelay check, the start-up log, SIGHUP) flags a where that reads a
-// column outside the replica identity for deletes, or in before for
-// key-changing updates, unless op settles it (op == "delete" || ...). Use
-// REPLICA IDENTITY FULL, leave delete out of operations, or let deletes pass
-// that way. Truncates carry no row: where does not apply to them.
+// others are nil in before (and in row for deletes), and a delete has no
+// after (nil whatever the identity), so a delete such an expression rejects
+// is dropped, and consumers keep the row. DescribeTables (walrelay check,
+// the start-up log, SIGHUP) flags a where that, for deletes, reads after or
+// a column outside the replica identity (parts that op settles left out:
+// op == "delete" || ... reads nothing) and, evaluated as a delete (op
+// "delete", those columns and after nil, the identity's columns, whose
+// values are unknown, given a few values of their types), comes out false,
+// or fails on every value tried. So row.amount == nil || row.amount > 100
+// is not flagged, nor an expression that reads identity columns only
+// (row.id > 5 decides deletes as it decides inserts); row.amount > 100,
+// after.amount > 100 and row.id > 5 || row.amount > 100 are. For
+// key-changing updates it flags a read of before outside the identity,
+// unless op settles it. Use REPLICA IDENTITY FULL (no help for after),
+// leave delete out of operations, or let deletes pass: op == "delete" ||
+// (...). Truncates carry no row: where does not apply to them.
 //
 // An expression is also checked against the columns of every table its
 // rule can decide (CheckWhere, with the types TablesWithTypes reads): each

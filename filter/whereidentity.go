@@ -11,59 +11,119 @@ import (
 	"github.com/walrelay/walrelay/internal/pgident"
 )
 
-// identityProblems reports rule r's where expression reading, for a change
-// whose old row PostgreSQL sends with the replica identity's columns only,
-// a column outside t's replica identity: that column is nil there, so a
-// delete the expression then rejects is dropped (no delete event, no
-// tombstone) and consumers keep the row. Two cases: a delete (the
-// expression's row and before are the old row), and an update that changes
-// the key (published as a delete of the old key and a create; before is
-// the old row). Nothing is reported for REPLICA IDENTITY FULL (the old row
-// is whole) or NOTHING (PostgreSQL refuses such deletes; the
+// identityProblems reports rule r's where expression rejecting, or failing
+// on, changes whose rows PostgreSQL sends incomplete: such a delete is
+// dropped (no delete event, no tombstone) and consumers keep the row. Two
+// cases. A delete: its row and before are the old row, which carries only
+// the replica identity's columns (the others are nil), and after is nil
+// whatever the identity; see deleteProblem for when it is reported. An
+// update that changes the key (published as a delete of the old key and a
+// create): reported when the expression reads before.col for a col
+// outside the identity, unless op settles it. Nothing is reported for
+// REPLICA IDENTITY NOTHING (PostgreSQL refuses such deletes; the
 // replica-identity check says so), for drop and outbox rules (a rejected
-// delete is then not dropped, or never published anyway), when earlier
-// rules decide the operation first, or when op settles the expression for
-// that operation (op == "delete" || ...).
+// delete is then not dropped, or never published anyway), or for an
+// operation that earlier rules decide first.
 func (rs *Rules) identityProblems(r *Rule, t Table) []*Error {
-	if r.where == nil || r.Drop || r.Outbox != nil || t.IdentityKind == "f" || t.IdentityKind == "n" {
+	if r.where == nil || r.Drop || r.Outbox != nil || t.IdentityKind == "n" {
 		return nil
 	}
 	open := rs.whereOps(r, t.QualifiedName())
 	var out []*Error
 	if open&opDelete != 0 {
-		if cols := outsideIdentity(r.where.oldRowReads(OpDelete, "row", "before"), t); len(cols) > 0 {
-			out = append(out, rs.identityProblem(r, t, cols, "a delete",
-				"a delete it rejects is dropped silently (no delete event, no tombstone) and consumers keep the row", deleteFix(r, t)))
+		if e := rs.deleteProblem(r, t); e != nil {
+			out = append(out, e)
 		}
 	}
-	if open&opUpdate != 0 {
+	if open&opUpdate != 0 && t.IdentityKind != "f" {
 		if cols := outsideIdentity(r.where.oldRowReads(OpUpdate, "before"), t); len(cols) > 0 {
-			out = append(out, rs.identityProblem(r, t, cols, "a key-changing update (published as a delete of the old key and a create)",
-				"a key change it rejects is dropped silently (no delete of the old key, no tombstone) and consumers keep the old key's row",
-				fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL; or read the new row (row, after) instead of before", pgident.SQL(t.Schema, t.Name))))
+			out = append(out, &Error{File: rs.File, Pos: r.whereAt(0, 0, false),
+				Msg: fmt.Sprintf("rules[%d].where reads %s, which the old row of a key-changing update (published as a delete of the old key and a create) of %s does not carry (replica identity: %s, not FULL): the expression sees null there, so a key change it rejects is dropped silently (no delete of the old key, no tombstone) and consumers keep the old key's row",
+					r.Index, strings.Join(cols, ", "), t.QualifiedName(), identityText(t)),
+				Fix: fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL; or read the new row (row, after) instead of before", pgident.SQL(t.Schema, t.Name))})
 		}
 	}
 	return out
 }
 
-// identityProblem is the *Error of identityProblems for cols ("row.amount")
-// read on the old row of what ("a delete"), with its effect.
-func (rs *Rules) identityProblem(r *Rule, t Table, cols []string, what, effect, fix string) *Error {
+// deleteProblem reports r's where expression when a delete of t reaches
+// it and the expression, for deletes (the parts op settles left out),
+// reads row.col or before.col for a col outside t's replica identity, or
+// after.col; and only when, evaluated on a delete (deleteVerdict), it can
+// come out false or fail. So row.amount == nil || row.amount > 100 and
+// op == "delete" || row.amount > 100 are not reported, nor row.id > 5
+// (the key decides deletes as it decides inserts); row.amount > 100,
+// after.amount > 100 (under any identity) and row.amount + 1 > 5 are.
+func (rs *Rules) deleteProblem(r *Rule, t Table) *Error {
+	reads := r.where.oldRowReads(OpDelete, "row", "before", "after")
+	var after []string
+	for _, c := range reads["after"] {
+		if contains(t.Columns, c) { // a column t lacks is whereProblem's
+			after = append(after, "after."+c)
+		}
+	}
+	delete(reads, "after")
+	var old []string
+	if t.IdentityKind != "f" {
+		old = outsideIdentity(reads, t)
+	}
+	if len(old)+len(after) == 0 {
+		return nil
+	}
+	effect := "a delete it rejects is dropped silently (no delete event, no tombstone) and consumers keep the row"
+	switch r.where.deleteVerdict(t) {
+	case deletePasses:
+		return nil
+	case deleteFails:
+		effect = "the expression fails on a delete (as null + 1 does) and the pipeline halts at the first delete of the table until the rule changes"
+	}
+	var parts []string
+	if len(old) > 0 {
+		parts = append(parts, fmt.Sprintf("%s, which the old row of a delete of %s does not carry (replica identity: %s, not FULL)",
+			strings.Join(old, ", "), t.QualifiedName(), identityText(t)))
+	}
+	if len(after) > 0 {
+		parts = append(parts, fmt.Sprintf("%s, which a delete of %s does not have (a delete has no new row, whatever the replica identity)",
+			strings.Join(after, ", "), t.QualifiedName()))
+	}
 	return &Error{File: rs.File, Pos: r.whereAt(0, 0, false),
-		Msg: fmt.Sprintf("rules[%d].where reads %s, which the old row of %s of %s does not carry (replica identity: %s, not FULL): the expression sees null there, so %s",
-			r.Index, strings.Join(cols, ", "), what, t.QualifiedName(), identityText(t), effect),
-		Fix: fix}
+		Msg: fmt.Sprintf("rules[%d].where reads %s: the expression sees null there, so %s", r.Index, strings.Join(parts, "; and "), effect),
+		Fix: deleteFix(r, t, len(old) > 0, after)}
 }
 
-// deleteFix is the fix for a where that cannot decide deletes of t; the
-// where it suggests is written as YAML single-quoted scalar.
-func deleteFix(r *Rule, t Table) string {
+// deleteFix is the fix for a where that cannot decide deletes of t: FULL
+// when it reads old-row columns outside the identity (old), reading row
+// rather than after when a delete's old row carries the after columns it
+// reads, leaving delete out, or letting every delete pass, with the where
+// written as a YAML single-quoted scalar.
+func deleteFix(r *Rule, t Table, old bool, after []string) string {
+	var fixes []string
+	switch {
+	case old && len(after) > 0:
+		fixes = append(fixes, fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL and read row, not after (for a delete, row is the old row; after is null)", pgident.SQL(t.Schema, t.Name)))
+	case old:
+		fixes = append(fixes, fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL", pgident.SQL(t.Schema, t.Name)))
+	case afterInIdentity(after, t):
+		fixes = append(fixes, "read row, not after (for a delete, row is the old row, which carries these columns; after is null)")
+	}
 	pass := `op == "delete" || (...)`
 	if !strings.ContainsAny(r.Where, "\n") && len(r.Where) <= 60 {
 		pass = fmt.Sprintf(`op == "delete" || (%s)`, r.Where)
 	}
-	return fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL; or leave delete out of operations (then no delete is published); or let every delete pass: where: '%s'",
-		pgident.SQL(t.Schema, t.Name), strings.ReplaceAll(pass, "'", "''")) // YAML's single-quoted form
+	fixes = append(fixes, "leave delete out of operations (then no delete is published)",
+		"let every delete pass: where: '"+strings.ReplaceAll(pass, "'", "''")+"'") // YAML's single-quoted form
+	return strings.Join(fixes, "; or ")
+}
+
+// afterInIdentity says whether t's replica identity holds every column of
+// after ("after.amount").
+func afterInIdentity(after []string, t Table) bool {
+	for _, a := range after {
+		if !contains(t.Identity, strings.TrimPrefix(a, "after.")) {
+			return false
+		}
+	}
+	return len(after) > 0
 }
 
 // outsideIdentity returns the reads ("row.amount") of columns that t has
