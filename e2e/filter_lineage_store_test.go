@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -78,4 +79,40 @@ func TestLineageRulesChangedWhileStopped(t *testing.T) {
 	for _, s := range []string{"old2@x", "new3@x"} {
 		noPlainSecret(t, col, s)
 	}
+}
+
+// TestLineageSwapWhileStopped: email (masked) and phone of m1 swap names
+// while walrelay is stopped (email to tmp, phone to email, tmp to phone),
+// with a row written before the swap and one updated after it, whose
+// phone column then holds the old email. Reconciled with the catalog at
+// start (the table never dropped a column: its saved columns pair with the
+// catalog's by position), the lineage knows phone as the former email, so
+// the restarted process halts, naming both, instead of publishing the old
+// emails under phone in plain text.
+func TestLineageSwapWhileStopped(t *testing.T) {
+	t.Parallel()
+	dsn, brokers, conn := newTestDB(t, "CREATE TABLE m1 (id int PRIMARY KEY, email text, phone text);"+markerDDL)
+	cfg := newRelayConfig(t, dsn, brokers)
+	cfg.set("mask_salt", "e2e-salt")
+	useRules(t, cfg, maskRules("public.m1", "email"))
+	r := startRelay(t, cfg)
+	col := newCollector(t, brokers, cfg.topic("public.m1"), cfg.topic(markerTable))
+	mustExec(t, conn, "INSERT INTO m1 VALUES (1, 'a@x', '555-1')")
+	catchUp(t, cfg, conn, col, col, 2*time.Minute)
+	if code, _ := r.term(); code != 0 {
+		t.Fatalf("walrelay exit code %d after SIGTERM, want 0", code)
+	}
+
+	mustExec(t, conn, `INSERT INTO m1 VALUES (2, 'old2@x', '555-2');
+		ALTER TABLE m1 RENAME COLUMN email TO tmp;
+		ALTER TABLE m1 RENAME COLUMN phone TO email;
+		ALTER TABLE m1 RENAME COLUMN tmp TO phone;
+		UPDATE m1 SET email = '555-1' WHERE id = 1`)
+	r = spawnRelay(t, cfg)
+	col.poll(3 * time.Second)
+	for _, s := range []string{"old2@x", "a@x"} {
+		noPlainSecret(t, col, s)
+	}
+	halt := r.waitLogCount(maskHalt, 1, 30*time.Second)
+	requireWords(t, "halt error", fmt.Sprint(halt["error"]), "rules[1]", "public.m1", `"email"`, `"phone"`)
 }

@@ -96,6 +96,11 @@ func (l *lineage) observe(rel *event.Relation, lsn event.LSN) (map[string][]stri
 	if name := rel.QualifiedName(); name != h.name {
 		h.name, l.changed, l.reshaped = name, true, true
 	}
+	if h.cols == nil { // seeded with its name only (see SeedLineage): a first sight of its columns
+		h.cols, h.since = rel.Columns, lsn
+		l.changed = true
+		return nil, false
+	}
 	recon := h.recon
 	if h.recon = nil; recon != nil {
 		l.changed, l.reshaped = true, true // the state saved is the catalog's version's from now on

@@ -82,7 +82,7 @@ func (l *lineage) seeded() []uint32 {
 	defer l.mu.RUnlock()
 	var out []uint32
 	for oid, h := range l.tables {
-		if h.seen == 0 && h.recon == nil {
+		if h.seen == 0 && h.recon == nil && len(h.cols) > 0 { // none: a name only, nothing to reconcile
 			out = append(out, oid)
 		}
 	}
@@ -120,7 +120,10 @@ func readLineageCatalog(ctx context.Context, q Querier, oids []uint32) (map[uint
 }
 
 // reconcile applies the catalog cat, read when the WAL was at at, to the
-// tables known only from a saved state (see ReconcileLineage).
+// tables known only from a saved state (see ReconcileLineage). A table
+// whose columns are unchanged but whose saved attnums were not all known
+// takes the catalog's, and the lineage is saved again (one write at
+// start, see Rules.LineageChanged).
 func (l *lineage) reconcile(cat map[uint32][]CatalogColumn, at event.LSN) {
 	if at == 0 {
 		at = ^event.LSN(0) // unknown: every change replayed is older
@@ -129,7 +132,11 @@ func (l *lineage) reconcile(cat map[uint32][]CatalogColumn, at event.LSN) {
 	defer l.mu.Unlock()
 	for oid, h := range l.tables {
 		if cs, ok := cat[oid]; ok && h.seen == 0 && h.recon == nil {
+			nums := slices.Clone(h.attnums)
 			h.reconcile(oid, cs, at)
+			if h.recon == nil && !slices.Equal(nums, h.attnums) {
+				l.changed = true // saved again with them: a swap made before the next start pairs by attnum
+			}
 		}
 	}
 }
@@ -208,7 +215,9 @@ func pairSaved(saved []event.Column, attnums []int16, cat []CatalogColumn) map[s
 }
 
 // pairUnknown pairs saved columns of unknown attnums with the catalog's
-// published columns above after: as matchColumns pairs two relation
+// published columns above after. When no attnum is known (after is 0),
+// the table never dropped a column and has as many as were saved, by
+// position (pairByPosition). Else as matchColumns pairs two relation
 // versions (names in order, renames by type), and, when no column above
 // after was dropped, the saved columns matchColumns leaves unpaired with
 // the catalog's it leaves unpaired between the same paired columns, in
@@ -225,6 +234,9 @@ func pairUnknown(unknown []event.Column, cat []CatalogColumn, after int16) map[s
 		default:
 			rest = append(rest, event.Column{Name: c.Name, TypeOID: c.TypeOID, TypeName: c.TypeName})
 		}
+	}
+	if after == 0 && !dropped && len(rest) == len(unknown) {
+		return pairByPosition(unknown, rest) // nothing ever dropped, nothing added: a swap of names too
 	}
 	m := matchColumns(unknown, rest)
 	if dropped {
@@ -244,6 +256,22 @@ func pairUnknown(unknown []event.Column, cat []CatalogColumn, after int16) map[s
 		}
 	}
 	return m
+}
+
+// pairByPosition pairs the i-th column of saved with the i-th of cat:
+// catalog name -> saved name. Exact when the table never dropped a column
+// and none was added since saved was seen, as pairUnknown uses it:
+// pgoutput and pg_attribute list columns in attnum order, a rename keeps
+// the attnum, and a published column stays published (a generated one may
+// become a plain one, but that adds one). Unlike matchColumns, it tells a
+// swap of two names (email to tmp, phone to email, tmp to phone) from a
+// column dropped and another added.
+func pairByPosition(saved, cat []event.Column) map[string]string {
+	out := make(map[string]string, len(cat))
+	for i, c := range cat {
+		out[c.Name] = saved[i].Name
+	}
+	return out
 }
 
 // leftovers returns the columns of cols that are not paired, grouped by

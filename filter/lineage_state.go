@@ -10,7 +10,10 @@ import (
 // LineageState is the part of the column lineage (see lineage) that a
 // restarted process needs to see a rename made while walrelay was stopped:
 // for every table a rule that masks or excludes columns names, the columns
-// of the newest relation version seen and their former names. The pipeline
+// of the newest relation version seen and their former names; for every
+// other table the rules capture, its name and OID only, so that a table
+// renamed to a name the rules drop is warned about after a restart too
+// (see RenamedTable). The pipeline
 // saves it in the data directory and, with checkpoint.store: postgres, in
 // the checkpoint store (LineageChanged) and seeds the rules of
 // the next process with it (SeedLineage), whose first relation of the table
@@ -55,8 +58,9 @@ type LineageColumn struct {
 const LineageVersion = 1
 
 // MaxLineageTables bounds a LineageState: beyond it the least recently
-// seen tables are left out (Omitted). It is far above the tables a rules
-// file masks or excludes columns of in practice.
+// seen tables are left out (Omitted), those kept by name only first. It
+// is far above the tables a rules file masks or excludes columns of in
+// practice.
 const MaxLineageTables = 10000
 
 // LineagePending reports whether LineageChanged(true) would return a
@@ -84,26 +88,44 @@ func (rs *Rules) LineageChanged(all bool) (st *LineageState, ok bool) {
 }
 
 // lineageState builds the state of the tables rs masks or excludes
-// columns of.
+// columns of, and the names and OIDs (no columns) of the other tables rs
+// captures.
 func (rs *Rules) lineageState() *LineageState {
 	var hs []*tableLineage
 	oids := map[*tableLineage]uint32{}
+	hidden := map[*tableLineage]bool{}
 	for oid, h := range rs.lineage.tables {
-		if rs.hides(h.name) {
+		if hidden[h] = rs.hides(h.name); hidden[h] || rs.Captures(h.name) {
 			hs = append(hs, h)
 			oids[h] = oid
 		}
 	}
 	st := &LineageState{Version: LineageVersion, Tables: []LineageTable{}}
 	if len(hs) > MaxLineageTables {
-		slices.SortFunc(hs, func(a, b *tableLineage) int { return cmp.Compare(b.seen, a.seen) })
+		slices.SortFunc(hs, func(a, b *tableLineage) int { // those with columns first
+			if hidden[a] != hidden[b] {
+				return cmp.Compare(btoi(hidden[b]), btoi(hidden[a]))
+			}
+			return cmp.Compare(b.seen, a.seen)
+		})
 		st.Omitted, hs = len(hs)-MaxLineageTables, hs[:MaxLineageTables]
 	}
 	for _, h := range hs {
-		st.Tables = append(st.Tables, h.state(oids[h]))
+		if hidden[h] {
+			st.Tables = append(st.Tables, h.state(oids[h]))
+		} else { // captured only: its name and OID, for the warning of a rename to a dropped name (see tableRenamed)
+			st.Tables = append(st.Tables, LineageTable{OID: oids[h], Table: h.name})
+		}
 	}
 	slices.SortFunc(st.Tables, func(a, b LineageTable) int { return cmp.Compare(a.OID, b.OID) })
 	return st
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // hides reports whether a rule of rs that names table masks or excludes
@@ -119,7 +141,9 @@ func (rs *Rules) hides(table string) bool {
 // yet: the first relation of such a table that Apply sees is compared with
 // the saved columns, so a masked or excluded column renamed since halts as
 // if the rename had been seen. Call it before rs's first Apply, after
-// Inherit, and ReconcileLineage after it. st may be nil.
+// Inherit, and ReconcileLineage after it. A table saved without columns
+// (captured, no column hidden) is known by its name only: its first
+// relation is then taken as the table's first. st may be nil.
 func (rs *Rules) SeedLineage(st *LineageState) {
 	if st == nil {
 		return
@@ -131,7 +155,7 @@ func (rs *Rules) SeedLineage(st *LineageState) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, t := range st.Tables {
-		if _, ok := l.tables[t.OID]; ok || len(t.Columns) == 0 {
+		if _, ok := l.tables[t.OID]; ok {
 			continue
 		}
 		h := &tableLineage{name: t.Table, since: t.Since, older: t.Older, attnums: make([]int16, len(t.Columns))}
