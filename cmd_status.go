@@ -204,10 +204,13 @@ func printRunning(w io.Writer, dataDir string, now time.Time) {
 	current := alive && !st.Stale(now)
 	fmt.Fprintf(w, "process\t%s\n", processText(st, state, holder, now))
 	printHalts(w, st, alive, now)
+	if sw := st.SlotWait; sw != nil {
+		printSlotWait(w, sw, current, st.UpdatedAt, now)
+	}
 	if sn := st.Snapshot; sn != nil {
 		printSnapshot(w, sn, alive)
 	}
-	printLags(w, st, current)
+	printLags(w, st, current, now)
 }
 
 // processText is the process line: which process wrote the report, whether
@@ -265,6 +268,29 @@ func printHalts(w io.Writer, st pipeline.Status, alive bool, now time.Time) {
 	}
 }
 
+// printSlotWait shows a replication slot creation that waits for the
+// transactions open on the server (the report's process was setting up a
+// session), and which ones, as its log's warning names them; a report
+// that is not current shows how long it had waited then.
+func printSlotWait(w io.Writer, sw *pipeline.SlotWaitStatus, current bool, updated, now time.Time) {
+	waited := fmt.Sprintf("has waited %s", now.Sub(sw.Since).Round(time.Second))
+	if !current {
+		waited = fmt.Sprintf("had waited %s at the last report", updated.Sub(sw.Since).Round(time.Second))
+	}
+	what := "commit or roll them back, or end a forgotten session with SELECT pg_terminate_backend(pid)"
+	switch {
+	case sw.Error != "":
+		what = "they could not be listed: " + sw.Error
+	case len(sw.OpenTransactions) == 0:
+		what = "none is visible to walrelay's role (another role's sessions show with pg_read_all_stats)"
+	}
+	fmt.Fprintf(w, "starting\tcreating replication slot %s %s for the transactions open on the server to end "+
+		"(PostgreSQL cannot make the slot consistent before): %s\n", sw.Slot, waited, what)
+	for _, x := range sw.OpenTransactions {
+		fmt.Fprintf(w, "  waits for\t%s\n", x)
+	}
+}
+
 // holderText names the process that holds the data directory now.
 func holderText(pid int) string {
 	if pid == 0 {
@@ -309,7 +335,7 @@ func rateText(rowsPerSec float64) string {
 // printLags shows the commit-to-Kafka time and the end-to-end lag of the
 // report; when it is not current (its process is gone, or the report is
 // stale) they are labelled as its last measurements.
-func printLags(w io.Writer, st pipeline.Status, current bool) {
+func printLags(w io.Writer, st pipeline.Status, current bool, now time.Time) {
 	old := ""
 	if !current {
 		old = fmt.Sprintf(" [last measured by pid %d, not current]", st.PID)
@@ -318,17 +344,40 @@ func printLags(w io.Writer, st pipeline.Status, current bool) {
 		fmt.Fprintf(w, "commit to Kafka\t%.3f s for the newest transaction (acknowledged %s), longest since the report before: %.3f s%s\n",
 			float64(*st.CommitLagMS)/1000, st.CommitLagAt.Format(time.RFC3339), float64(*st.CommitLagMaxMS)/1000, old)
 	}
+	fmt.Fprintf(w, "end-to-end lag\t%s\n", heartbeatText(st, current, now, old))
+}
+
+// heartbeatText is the end-to-end lag the report's heartbeats measured.
+// A heartbeat still waiting for Kafka's acknowledgement (Kafka down, the
+// pipeline halted) makes it grow: while the pipeline is down nothing can
+// acknowledge it, so a current report's wait is measured up to now; a
+// streaming pipeline's may have been acknowledged since its report.
+// Without a measurement it says whether heartbeats are off or none was
+// acknowledged yet.
+func heartbeatText(st pipeline.Status, current bool, now time.Time, old string) string {
+	at := st.HeartbeatAt.Format(time.RFC3339)
+	down := st.State == pipeline.StateRestarting || st.State == pipeline.StateStarting
 	switch {
+	case st.HeartbeatLagMS != nil && st.HeartbeatWaiting && current && down:
+		return fmt.Sprintf("at least %.3f s and growing: the heartbeat of %s is not acknowledged by Kafka (the pipeline is down)",
+			max(now.Sub(st.HeartbeatAt), 0).Seconds(), at)
+	case st.HeartbeatLagMS != nil && st.HeartbeatWaiting && current:
+		return fmt.Sprintf("%.3f s or more: the heartbeat of %s was not acknowledged by Kafka yet at the report %s ago",
+			float64(*st.HeartbeatLagMS)/1000, at, now.Sub(st.UpdatedAt).Round(time.Second))
 	case st.HeartbeatLagMS != nil && current:
-		fmt.Fprintf(w, "end-to-end lag\t%.3f s (heartbeat of %s)\n", float64(*st.HeartbeatLagMS)/1000, st.HeartbeatAt.Format(time.RFC3339))
+		return fmt.Sprintf("%.3f s (heartbeat of %s)", float64(*st.HeartbeatLagMS)/1000, at)
+	case st.HeartbeatLagMS != nil && st.HeartbeatWaiting:
+		return fmt.Sprintf("unknown now; the heartbeat of %s was not acknowledged after %.3f s%s", at,
+			float64(*st.HeartbeatLagMS)/1000, old)
 	case st.HeartbeatLagMS != nil:
-		fmt.Fprintf(w, "end-to-end lag\tunknown now; %.3f s for the heartbeat of %s%s\n", float64(*st.HeartbeatLagMS)/1000,
-			st.HeartbeatAt.Format(time.RFC3339), old)
-	case current:
-		fmt.Fprintf(w, "end-to-end lag\tunknown (set heartbeat.interval to measure it)\n")
-	default:
-		fmt.Fprintf(w, "end-to-end lag\tunknown (no current report of a running walrelay)\n")
+		return fmt.Sprintf("unknown now; %.3f s for the heartbeat of %s%s", float64(*st.HeartbeatLagMS)/1000, at, old)
+	case !current:
+		return "unknown (no current report of a running walrelay)"
+	case st.HeartbeatIntervalMS > 0:
+		return fmt.Sprintf("unknown: no heartbeat acknowledged yet (heartbeat.interval %s; the lag shows once "+
+			"Kafka acknowledges one)", time.Duration(st.HeartbeatIntervalMS)*time.Millisecond)
 	}
+	return "unknown (set heartbeat.interval to measure it)"
 }
 
 func bytesText(a, b event.LSN) string {

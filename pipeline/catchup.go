@@ -241,8 +241,7 @@ func (s *session) tempSlotSnapshot(ctx context.Context, tables []snapshot.Table)
 	}
 	closeRepl := func() { _ = repl.Close(context.Background()) }
 	slot := fmt.Sprintf("walrelay_catchup_%d", repl.PID()) // unique among live backends; temporary
-	lsn, exported, err := replication.CreateTempSlotExportSnapshot(ctx, repl, slot,
-		replication.SlotWatch{Log: s.log, DSN: s.cfg.Postgres.DSN})
+	lsn, exported, err := replication.CreateTempSlotExportSnapshot(ctx, repl, slot, s.slotWatch())
 	if err != nil {
 		closeRepl()
 		return nil, 0, nil, err

@@ -206,17 +206,24 @@ func (h *heartbeatLag) set(lag time.Duration, at time.Time) {
 // that the lag grows while heartbeats are not delivered. A nil h has
 // measured nothing.
 func (h *heartbeatLag) get() (time.Duration, time.Time) {
+	lag, at, _ := h.read()
+	return lag, at
+}
+
+// read is get, and whether the lag is the wait of a heartbeat not yet
+// acknowledged (it grows until one is).
+func (h *heartbeatLag) read() (lag time.Duration, at time.Time, waiting bool) {
 	if h == nil {
-		return 0, time.Time{}
+		return 0, time.Time{}, false
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.waiting.IsZero() {
 		if wait := time.Since(h.waiting); wait > h.lag || h.at.IsZero() {
-			return max(wait, 0), h.waiting
+			return max(wait, 0), h.waiting, true
 		}
 	}
-	return h.lag, h.at
+	return h.lag, h.at, false
 }
 
 // isHeartbeat reports whether ch is a heartbeat of a walrelay (this one,

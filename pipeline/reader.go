@@ -288,9 +288,7 @@ func (r *reader) report() {
 		Checkpoint: persisted.String(), ServerWALEnd: end.String(), LagBytes: lag,
 		Events: sent, InflightEvents: events, Snapshot: r.s.snapStatus, State: StateStreaming}
 	r.s.rs.halts.fill(&st)
-	if hbLag, hbAt := r.pub.heartbeat.get(); !hbAt.IsZero() {
-		ms := hbLag.Milliseconds()
-		st.HeartbeatLagMS, st.HeartbeatAt = &ms, hbAt
+	if hbLag, ok := fillHeartbeat(&st, r.pub.heartbeat, r.s.cfg.Heartbeat.Interval); ok {
 		ev = ev.Float64("heartbeat_lag_seconds", hbLag.Seconds())
 	}
 	if last, longest, at := r.s.ackLag.take(); !at.IsZero() {

@@ -166,7 +166,8 @@ func (s *session) setup(ctx context.Context) error {
 	if cfg.Snapshot.Mode != config.SnapshotInitialOnly {
 		prev := s.rs.walsender
 		s.rs.walsender = ownWalsender(ctx, s.db, s.repl)
-		if start, err = startPosition(ctx, s.db, s.repl, s.opts, pos, found, s.rs.snapshotTaken, prev, s.log); err != nil {
+		if start, err = startPosition(ctx, s.db, s.repl, s.opts, pos, found, s.rs.snapshotTaken, prev, s.log,
+			s.slotWatch()); err != nil {
 			return err
 		}
 	}

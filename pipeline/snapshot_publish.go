@@ -223,6 +223,9 @@ func (p *snapshotPublisher) writeStatus(state string) {
 		Tables: p.progress.Tables()}
 	p.s.snapStatus = snap // the reader's reports keep it in the status file
 	st.Snapshot = snap
+	if p.s.rs != nil {
+		fillHeartbeat(&st, &p.s.rs.heartbeat, p.s.cfg.Heartbeat.Interval)
+	}
 	if err := WriteStatus(p.s.cfg.DataDir, st); err != nil {
 		p.s.log.Debug().Err(err).Msg("status file not written")
 	}

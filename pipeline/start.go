@@ -61,9 +61,11 @@ type position struct {
 // startPosition decides where streaming starts, creating the slot when it is
 // missing, refusing to start over a gap (invariant 6) unless allowed, and
 // honouring --replay-from inside the retained window. prev is the walsender
-// of the Run's previous session (see waitSlotInactive).
+// of the Run's previous session (see waitSlotInactive); watch says what the
+// slot's creation logs and reports while it waits.
 func startPosition(ctx context.Context, db *pgx.Conn, repl *pgconn.PgConn, opts Options,
-	stored checkpoint.Position, found, snapshotTaken bool, prev walsenderID, log zerolog.Logger) (position, error) {
+	stored checkpoint.Position, found, snapshotTaken bool, prev walsenderID, log zerolog.Logger,
+	watch replication.SlotWatch) (position, error) {
 	cfg := opts.Config
 	slotName := cfg.Postgres.Slot
 	slot, err := waitSlotInactive(ctx, db, slotName, prev, cfg.Postgres.Standby, log)
@@ -79,7 +81,6 @@ func startPosition(ctx context.Context, db *pgx.Conn, repl *pgconn.PgConn, opts 
 			return position{}, err
 		}
 	}
-	watch := replication.SlotWatch{Log: log, DSN: cfg.Postgres.DSN}
 	start, exported, err := resumePosition(ctx, repl, slot, stored, found, opts.AllowGap, snap.take, slotName, log, watch)
 	if err != nil {
 		return position{}, err

@@ -24,12 +24,21 @@ type Status struct {
 	// ServerWALEnd is the server's current WAL position (polled, or the
 	// walsender's newer report) and LagBytes that minus Checkpoint: what
 	// walrelay_lag_bytes and `walrelay status` show as the lag.
-	ServerWALEnd   string    `json:"server_wal_end"`
-	LagBytes       int64     `json:"lag_bytes"`
-	Events         uint64    `json:"events"`
-	InflightEvents int       `json:"inflight_events"`
-	HeartbeatLagMS *int64    `json:"heartbeat_lag_ms,omitempty"`
-	HeartbeatAt    time.Time `json:"heartbeat_at,omitzero"`
+	ServerWALEnd   string `json:"server_wal_end"`
+	LagBytes       int64  `json:"lag_bytes"`
+	Events         uint64 `json:"events"`
+	InflightEvents int    `json:"inflight_events"`
+	// HeartbeatLagMS is the Run's end-to-end lag as of UpdatedAt, as
+	// walrelay_heartbeat_lag_seconds reads it, measured by the heartbeat
+	// emitted at HeartbeatAt; nil if none was measured yet. With
+	// HeartbeatWaiting that heartbeat is not acknowledged yet: the lag is
+	// its wait, and grows until Kafka acknowledges it. HeartbeatIntervalMS
+	// is heartbeat.interval (0: heartbeats are off), so that a missing lag
+	// can be told from heartbeats being off.
+	HeartbeatLagMS      *int64    `json:"heartbeat_lag_ms,omitempty"`
+	HeartbeatAt         time.Time `json:"heartbeat_at,omitzero"`
+	HeartbeatWaiting    bool      `json:"heartbeat_waiting,omitempty"`
+	HeartbeatIntervalMS int64     `json:"heartbeat_interval_ms,omitempty"`
 	// CommitLagMS is how long after its commit Kafka acknowledged the newest
 	// transaction with events, as of CommitLagAt; CommitLagMaxMS the longest
 	// such time since the previous report (0 if none was acknowledged).
@@ -40,7 +49,8 @@ type Status struct {
 	Snapshot *SnapshotStatus `json:"snapshot,omitempty"`
 	// State is what the pipeline does: StateStreaming, StateRestarting
 	// (halted, waiting until RestartAt to restart from the checkpoint) or
-	// StateStarting (a restarted session is setting up); "" in the reports
+	// StateStarting (a session is setting up: restarted after a halt, or
+	// creating a slot that waits, SlotWait); "" in the reports
 	// a snapshot writes, and in those of older walrelays.
 	State     string    `json:"state,omitempty"`
 	RestartAt time.Time `json:"restart_at,omitzero"`
@@ -50,6 +60,10 @@ type Status struct {
 	Halts       int       `json:"halts,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// SlotWait is set in the reports a session setting up writes while
+	// creating a replication slot (its own, or a snapshot's temporary one)
+	// waits for transactions open on the server (slot_wait_status.go).
+	SlotWait *SlotWaitStatus `json:"slot_wait,omitempty"`
 }
 
 // The states of Status.State.

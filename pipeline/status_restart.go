@@ -48,8 +48,9 @@ func (s *session) streamingStatus() {
 
 // statusOf is a report of session s, which may have ended, in state: its
 // checkpoint (the persisted one, else the one it started from), the
-// process's published events and the halts. Nothing is in flight between
-// sessions, and a starting session has sent nothing yet.
+// process's published events, the halts and the Run's heartbeat lag.
+// Nothing is in flight between sessions, and a starting session has sent
+// nothing yet.
 func (rs *runState) statusOf(s *session, state string) Status {
 	st := Status{PID: os.Getpid(), Slot: s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC(), State: state,
 		Events: rs.events, Snapshot: s.snapStatus}
@@ -63,6 +64,7 @@ func (rs *runState) statusOf(s *session, state string) Status {
 		st.Events += s.reader.pub.events.Load()
 	}
 	rs.halts.fill(&st)
+	fillHeartbeat(&st, &rs.heartbeat, s.cfg.Heartbeat.Interval)
 	return st
 }
 

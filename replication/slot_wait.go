@@ -26,6 +26,24 @@ type SlotWatch struct {
 	DSN   string
 	After time.Duration // default 5 s
 	Every time.Duration // default 30 s
+	// Report, if set, is called once the wait has lasted After, and again
+	// every ReportEvery (default 10 s) while it lasts, on the watch's
+	// goroutine, with what it waits for: walrelay writes its status file
+	// with it, so that `walrelay status` says what the start waits for.
+	Report      func(SlotWait)
+	ReportEvery time.Duration
+}
+
+// SlotWait is a slot creation that waits for open transactions, as
+// SlotWatch.Report receives it.
+type SlotWait struct {
+	Slot  string
+	Since time.Time // when the creation began
+	// OpenTransactions are the oldest transactions it waits for (as the
+	// warning names them); empty with Err set when they could not be
+	// listed, or when none is visible to the role.
+	OpenTransactions []string
+	Err              error
 }
 
 // slotWaitShown bounds the open transactions a warning names.
@@ -76,22 +94,26 @@ func (w SlotWatch) start(ctx context.Context, slot string) (stop func()) {
 }
 
 // watch warns, after After and then every Every until ctx ends, that the
-// creation of slot is still waiting, naming the open transactions.
+// creation of slot is still waiting, naming the open transactions, and
+// reports the wait (Report) after After and then every ReportEvery.
 func (w SlotWatch) watch(ctx context.Context, slot string) {
-	after, every := w.After, w.Every
+	after, every, reportEvery := w.After, w.Every, w.ReportEvery
 	if after <= 0 {
 		after = 5 * time.Second
 	}
 	if every <= 0 {
 		every = 30 * time.Second
 	}
+	if reportEvery <= 0 {
+		reportEvery = 10 * time.Second
+	}
 	began := time.Now()
-	var db *pgx.Conn
-	defer func() {
-		if db != nil {
-			_ = db.Close(context.Background())
-		}
-	}()
+	xacts := openXactsLister{dsn: w.DSN}
+	defer xacts.close()
+	nextWarn, nextReport := began.Add(after), began.Add(after)
+	if w.Report == nil {
+		nextReport = time.Time{}
+	}
 	timer := time.NewTimer(after)
 	defer timer.Stop()
 	for {
@@ -100,19 +122,59 @@ func (w SlotWatch) watch(ctx context.Context, slot string) {
 			return
 		case <-timer.C:
 		}
-		var xacts []string
-		var err error
-		if db == nil && w.DSN != "" {
-			db, err = ConnectSQL(ctx, w.DSN)
-		}
-		if db != nil {
-			xacts, err = OpenTransactions(ctx, db, slotWaitShown)
-		}
+		list, err := xacts.list(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		w.warn(slot, time.Since(began), xacts, err)
-		timer.Reset(every)
+		now := time.Now()
+		if !now.Before(nextWarn) {
+			w.warn(slot, now.Sub(began), list, err)
+			nextWarn = now.Add(every)
+		}
+		next := nextWarn
+		if !nextReport.IsZero() {
+			if !now.Before(nextReport) {
+				w.Report(SlotWait{Slot: slot, Since: began, OpenTransactions: list, Err: err})
+				nextReport = now.Add(reportEvery)
+			}
+			next = minTime(next, nextReport)
+		}
+		timer.Reset(time.Until(next))
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// openXactsLister lists the open transactions a slot creation waits for,
+// over a connection it opens at the first list and keeps; without a DSN it
+// lists none.
+type openXactsLister struct {
+	dsn string
+	db  *pgx.Conn
+}
+
+func (l *openXactsLister) list(ctx context.Context) ([]string, error) {
+	if l.dsn == "" {
+		return nil, nil
+	}
+	if l.db == nil {
+		db, err := ConnectSQL(ctx, l.dsn)
+		if err != nil {
+			return nil, err
+		}
+		l.db = db
+	}
+	return OpenTransactions(ctx, l.db, slotWaitShown)
+}
+
+func (l *openXactsLister) close() {
+	if l.db != nil {
+		_ = l.db.Close(context.Background())
 	}
 }
 
