@@ -26,20 +26,7 @@ func TestSlotWaitStatus(t *testing.T) {
 	defer cancel()
 	dsn := testenv.PG(t).NewDatabase(t)
 	testenv.ExecDSN(t, dsn, "CREATE TABLE sw (id int PRIMARY KEY)")
-	blocker := testenv.Connect(t, dsn)
-	var pid int
-	if err := blocker.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-		t.Fatal(err)
-	}
-	tx, err := blocker.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tx.Rollback(context.Background()) }) // a no-op once committed
-
-	if _, err := tx.Exec(ctx, "INSERT INTO sw VALUES (1)"); err != nil { // takes a transaction ID
-		t.Fatal(err)
-	}
+	tx, pid := testenv.OpenTx(t, dsn, "", "INSERT INTO sw VALUES (1)")
 	cfg := &config.Config{DataDir: t.TempDir()}
 	cfg.Postgres.DSN, cfg.Postgres.Slot = dsn, "sw_slot"
 	cfg.Snapshot.Parallelism, cfg.Snapshot.ChunkSize = 1, 100
@@ -55,6 +42,7 @@ func TestSlotWaitStatus(t *testing.T) {
 	}()
 	want := "pid " + strconv.Itoa(pid) + " "
 	var st Status
+	var err error
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if st, err = ReadStatus(cfg.DataDir); err == nil && st.SlotWait != nil {

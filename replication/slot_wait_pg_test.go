@@ -1,11 +1,9 @@
 package replication
 
 import (
-	"bytes"
 	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,24 +11,6 @@ import (
 
 	"github.com/walrelay/walrelay/internal/testenv"
 )
-
-// syncBuffer is a bytes.Buffer safe for the watcher's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestCreateSlotLogsOpenTransactions: creating a slot while another session
 // holds a transaction open says beforehand that it may wait, then warns,
@@ -42,28 +22,14 @@ func TestCreateSlotLogsOpenTransactions(t *testing.T) {
 	defer cancel()
 	dsn := testenv.PG(t).NewDatabase(t)
 	testenv.ExecDSN(t, dsn, "CREATE TABLE t (id int)")
-	blocker := testenv.Connect(t, dsn)
-	var pid int
-	if _, err := blocker.Exec(ctx, "SET application_name = 'fixmin_blocker'"); err != nil {
-		t.Fatal(err)
-	}
-	if err := blocker.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-		t.Fatal(err)
-	}
-	tx, err := blocker.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, "INSERT INTO t VALUES (1)"); err != nil { // takes a transaction ID
-		t.Fatal(err)
-	}
+	tx, pid := testenv.OpenTx(t, dsn, "fixmin_blocker", "INSERT INTO t VALUES (1)")
 	conn, err := ConnectReplication(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dropSlot(t, dsn, "s_wait") })
 	t.Cleanup(func() { _ = conn.Close(context.Background()) })
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		_, err := CreateSlot(ctx, conn, "s_wait", SlotWatch{Log: zerolog.New(&log), DSN: dsn,

@@ -25,18 +25,7 @@ func TestCreateSlotReportsWait(t *testing.T) {
 	defer cancel()
 	dsn := testenv.PG(t).NewDatabase(t)
 	testenv.ExecDSN(t, dsn, "CREATE TABLE t (id int)")
-	blocker := testenv.Connect(t, dsn)
-	var pid int
-	if err := blocker.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-		t.Fatal(err)
-	}
-	tx, err := blocker.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, "INSERT INTO t VALUES (1)"); err != nil { // takes a transaction ID
-		t.Fatal(err)
-	}
+	tx, pid := testenv.OpenTx(t, dsn, "", "INSERT INTO t VALUES (1)")
 	conn, err := ConnectReplication(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
