@@ -83,10 +83,9 @@ const drainTimeout = 5 * time.Second
 // covers what was already read. If the commit does not come in time it
 // stops at the end of the last complete transaction: what it read of the
 // open one and did not hand over is dropped, and the cut is recorded
-// (shutdown.go).
+// (shutdown.go). r.pub is made by the session before it goes live.
 func (r *reader) loop(ctx context.Context, committerErr <-chan error) error {
 	defer r.s.stream.Unwatch()
-	r.pub = newPublisher(r.s)
 	pctx, stopPublisher := context.WithCancel(context.Background())
 	defer stopPublisher()
 	go r.pub.run(pctx)

@@ -94,6 +94,9 @@ func (s *session) run(ctx context.Context) error {
 		defer close(committerStopped)
 		committerErr <- s.committer.Run(cctx)
 	}()
+	// Made before the session is live: metrics scrapes and status reports
+	// read its counters from then on (reader.loop starts it).
+	s.reader.pub = newPublisher(s)
 	hctx, stopHeartbeats := context.WithCancel(ctx)
 	heartbeatsDone := make(chan struct{})
 	go func() { defer close(heartbeatsDone); s.runHeartbeats(hctx) }()
