@@ -14,7 +14,10 @@ var relayBin string
 
 // TestMain builds the walrelay binary once (without -race, even when the
 // tests themselves run under it, so that memory and speed are the product's),
-// runs the tests and removes the binary.
+// runs the tests and removes the binary. WALRELAY_E2E_RACE=1 builds it with
+// -race instead, for a run that hunts races in the product: a data race
+// prints "WARNING: DATA RACE" to the binary's stderr (the test's walrelay
+// log) and makes it exit 66 (GORACE, passed through, can set log_path).
 //
 // It does not use testenv.Main: that exits the process itself, which would
 // leave the binary behind. Without it each test that has no
@@ -31,9 +34,13 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	relayBin = filepath.Join(dir, "walrelay")
-	cmd := exec.Command("go", "build", "-o", relayBin, "github.com/walrelay/walrelay")
+	args := []string{"build", "-o", relayBin}
+	if os.Getenv("WALRELAY_E2E_RACE") == "1" {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "github.com/walrelay/walrelay")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go build github.com/walrelay/walrelay: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "e2e: go %v: %v\n%s", args, err, out)
 		return 1
 	}
 	return m.Run()

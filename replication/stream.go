@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -186,11 +187,32 @@ func (s *Stream) Ping(ctx context.Context, flushed event.LSN) error {
 }
 
 func (s *Stream) sendStatus(ctx context.Context, u pglogrepl.StandbyStatusUpdate) error {
+	if err := s.usable(); err != nil {
+		return fmt.Errorf("postgres: sending status update at %s: %w", u.WALFlushPosition, err)
+	}
 	err := pglogrepl.SendStandbyStatusUpdate(ctx, s.conn, u)
 	if err != nil {
 		flushed := u.WALFlushPosition
 		s.readDeadline = time.Time{} // pgconn resets deadlines after a cancel
 		return fmt.Errorf("postgres: sending status update at %s: %w", flushed, err)
+	}
+	return nil
+}
+
+// errConnClosed is what SendStatus, Ping and Finish return once the
+// connection is closed.
+var errConnClosed = errors.New("the replication connection is closed (a read failed)")
+
+// usable returns errConnClosed once the connection is closed. A read that
+// fails for anything but a timeout makes pgconn close it on a goroutine of
+// its own, which writes Terminate through the connection's buffer;
+// pglogrepl writes status updates and CopyDone through that buffer without
+// pgconn's checks, so after a failed read (the server restarted, the
+// walsender was terminated) the session's final status update raced that
+// goroutine.
+func (s *Stream) usable() error {
+	if s.conn.IsClosed() {
+		return errConnClosed
 	}
 	return nil
 }
@@ -220,6 +242,9 @@ func (s *Stream) Finish(ctx context.Context) error {
 	deadline := time.Now().Add(3 * time.Second)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
+	}
+	if err := s.usable(); err != nil {
+		return fmt.Errorf("postgres: ending the replication stream: %w", err)
 	}
 	s.Unwatch() // its deadline must not cut the CopyDone exchange short
 	nc := s.conn.Conn()
