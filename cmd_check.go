@@ -43,6 +43,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	findings = append(findings, checkPostgres(ctx, cfg)...)
 	findings = append(findings, checkKafka(ctx, cfg)...)
+	findings = append(findings, checkRegistry(ctx, cfg)...)
 	failed := 0
 	for _, f := range findings {
 		if f.OK {

@@ -40,14 +40,20 @@ func (s *session) newEncoder(sys replication.System) (schema.Encoder, error) {
 		RegistryURL:     reg.url,
 		RegistryTimeout: cfg.SchemaRegistry.Timeout,
 		Log:             s.log.With().Str("stage", "schema").Logger(),
+		Memory:          reg.known,
 	})
 }
 
 // registryHandle is the schema registry side of format avro: the client
-// (with its subject+fingerprint -> ID cache) and, without a URL, the
-// embedded registry's server.
+// (with its subject+fingerprint -> ID cache), what the sessions' encoders
+// derived (each relation's latest schemas and field names) and, without a
+// URL, the embedded registry's server. It outlives sessions, so a session
+// restarted while the registry is down publishes the tables whose schemas
+// the process already knows; only a table new to the process or a schema
+// change needs the registry.
 type registryHandle struct {
 	client *registry.Client
+	known  *schema.AvroMemory
 	server *registry.Server // nil for an external registry
 	url    string
 }
@@ -66,7 +72,7 @@ func (s *session) schemaRegistry() (*registryHandle, error) {
 		return nil, fmt.Errorf("schema_registry.compatibility: %w", err)
 	}
 	log = log.With().Str("stage", "registry").Logger()
-	h := &registryHandle{url: sr.URL}
+	h := &registryHandle{url: sr.URL, known: schema.NewAvroMemory()}
 	if sr.URL != "" {
 		b, err := registry.NewHTTPBackend(registry.HTTPConfig{
 			URL: sr.URL, Username: sr.Username, Password: sr.Password,

@@ -31,9 +31,10 @@ type Registry interface {
 // included); found is false when the subject has none. registry.Client
 // implements it. When the Registry is one, the encoder reads the latest
 // value schema of a relation's subject before deriving the relation's first
-// schema in the process, so that columns keep the field names already
-// registered for them (avro_names.go); a Registry without it gets names as
-// if the subject were empty. Called on the encoding goroutine, ctx bounds
+// schema in the process (AvroOptions.Memory remembers it across
+// encoders), so that columns keep the field names already registered for
+// them (avro_names.go); a Registry without it gets names as if the subject
+// were empty. Called on the encoding goroutine, ctx bounds
 // it; an error halts the encoding like any registry error.
 type LatestRegistry interface {
 	Latest(ctx context.Context, subject string) (schema string, found bool, err error)
@@ -51,6 +52,11 @@ type AvroOptions struct {
 	RegistryTimeout time.Duration
 	// Log receives one line per relation version whose schemas are ready.
 	Log zerolog.Logger
+	// Memory, if set, is shared by the encoders of one process: each takes
+	// from it the relation versions an earlier one derived, so that only a
+	// relation new to the process (or changed) needs the registry. See
+	// AvroMemory.
+	Memory *AvroMemory
 }
 
 // AvroEncoder encodes changes as Debezium-shaped Avro in the Confluent wire

@@ -67,6 +67,9 @@ func (e *AvroEncoder) plan(rel *event.Relation, topic string) (*avroPlan, error)
 	if p != nil && (p.rel == rel || p.rel.Version == rel.Version && sameRelation(p.rel, rel)) {
 		return p, nil
 	}
+	if p == nil { // first sight in this encoder: what the process knows
+		p = e.ao.Memory.last(k)
+	}
 	np, err := e.derive(rel, topic, p)
 	if err != nil {
 		return nil, err
@@ -74,6 +77,7 @@ func (e *AvroEncoder) plan(rel *event.Relation, topic string) (*avroPlan, error)
 	e.plans.mu.Lock()
 	e.plans.m[k] = np
 	e.plans.mu.Unlock()
+	e.ao.Memory.keep(k, np)
 	return np, nil
 }
 
@@ -173,10 +177,11 @@ func (e *AvroEncoder) derive(rel *event.Relation, topic string, prev *avroPlan) 
 }
 
 // priorNames returns the fields whose names rel's columns keep: those of
-// prev, the relation's previous plan in this process, else those of the
-// latest schema registered under its value subject (after a restart, or
-// for a table dropped and created again), read when the Registry is a
-// LatestRegistry. A registry failure is returned naming the table and
+// prev, the relation's previous plan in this encoder or, from
+// AvroOptions.Memory, in an earlier encoder of the process, else those of
+// the latest schema registered under its value subject (after a process
+// restart, or for a table dropped and created again), read when the
+// Registry is a LatestRegistry. A registry failure is returned naming the table and
 // subject, so the encoding halts and is retried: deriving names without the
 // registered ones could give a column another column's field name.
 func (e *AvroEncoder) priorNames(ctx context.Context, rel *event.Relation, topic string, prev *avroPlan) (priorFields, error) {

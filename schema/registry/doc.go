@@ -11,7 +11,8 @@
 // with an *IncompatibleError that lists each field that breaks and how.
 // Client.Latest returns the text of a subject's latest version as registered,
 // field properties included, from which the encoder keeps a relation's
-// field names after a restart.
+// field names after a process restart (the pipeline keeps what the encoders
+// derived across its sessions: schema.AvroMemory).
 //
 // Two Backends exist: HTTPBackend talks to any Confluent-compatible
 // registry by URL through hamba/avro/v2/registry, with basic auth and TLS
