@@ -194,7 +194,7 @@ func (m *metrics) registerLagGauges() {
 	}
 	gauge("checkpoint_lsn", "Position (LSN as a number) persisted and confirmed to PostgreSQL; between sessions the "+
 		"slot's confirmed_flush_lsn if that is newer.",
-		func(s *session) float64 { return float64(s.committer.Persisted()) },
+		func(s *session) float64 { return float64(s.lagFrom()) },
 		func() float64 { ckpt, _ := m.idle.read(); return float64(ckpt) })
 	gauge("server_wal_end_lsn", "The server's current WAL position (LSN as a number): pg_current_wal_lsn(), "+
 		"read at each scrape (and every 2 s while streaming, at most every 2 s between sessions), or the walsender's newer report.",
@@ -209,7 +209,7 @@ func (m *metrics) registerLagGauges() {
 		"halted or restarting), from the slot and the last checkpoint.",
 		func(s *session) float64 {
 			s.reader.refreshServerWAL(serverWALScrapeWait)
-			return float64(s.reader.lag(s.committer.Persisted()))
+			return float64(s.reader.lag(s.lagFrom()))
 		},
 		func() float64 { ckpt, end := m.idle.read(); return float64(lagBetween(end, ckpt)) })
 	heartbeat := func() float64 {

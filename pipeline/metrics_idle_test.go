@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,5 +65,37 @@ func TestLagGaugesBetweenSessions(t *testing.T) {
 	time.Sleep(idleFresh)
 	if _, end, lag2 := walrelayLag(); end < float64(end2) || lag2 <= lag {
 		t.Errorf("later: server_wal_end_lsn %v, lag_bytes %v; want >= %d and more than %v (the backlog grows)", end, lag2, end2, lag)
+	}
+}
+
+// TestLagGaugesBeforeFirstSave: a session goes live before its committer's
+// first save, which stores the session's start (a moment, longer on a slow
+// disk). Meanwhile checkpoint_lsn reads that start and the server WAL
+// poller measures the lag from it: before, checkpoint_lsn read 0 and
+// lag_bytes the server's whole WAL (CI's e2e TestMetrics saw
+// checkpoint_lsn 0 on a loaded machine).
+func TestLagGaugesBeforeFirstSave(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PG(t).NewDatabase(t)
+	cfg := &config.Config{}
+	cfg.Postgres.DSN, cfg.Postgres.Slot = dsn, "met_first"
+	s := &session{cfg: cfg, log: zerolog.Nop(), rs: &runState{}, start: 0x1000}
+	s.tracker = checkpoint.NewTracker(100, 1<<20)
+	s.committer = checkpoint.NewCommitter(s.tracker, nil, "met_first", 0, zerolog.Nop())
+	s.reader.s, s.reader.pub = s, &publisher{s: s, heartbeat: &s.rs.heartbeat}
+	m := newMetrics()
+	m.streaming(s) // live; the committer has saved nothing
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var sample atomic.Pointer[walSample]
+	p := walPoller{dsn: dsn, persisted: s.lagFrom}
+	defer p.close()
+	if !s.pollOnce(ctx, &p, &sample) || sample.Load() == nil {
+		t.Fatal("no poll of the server's WAL position")
+	}
+	s.reader.server.Store(sample.Load())
+	end := float64(sample.Load().end)
+	if ckpt, lag := gaugeValue(t, m, "walrelay_checkpoint_lsn"), gaugeValue(t, m, "walrelay_lag_bytes"); ckpt != 0x1000 || lag != end-0x1000 {
+		t.Errorf("before the first save: checkpoint_lsn %v, lag_bytes %v; want the start 4096 and %v", ckpt, lag, end-0x1000)
 	}
 }

@@ -137,7 +137,7 @@ type walPoller struct {
 // the lag is measured from the newest position the walsender reported
 // (reader.serverWALEnd), as the sample then holds no lag of its own.
 func (s *session) pollServerWAL(ctx context.Context, sample *atomic.Pointer[walSample], requests <-chan chan struct{}) {
-	p := walPoller{dsn: s.cfg.Postgres.DSN, persisted: s.committer.Persisted}
+	p := walPoller{dsn: s.cfg.Postgres.DSN, persisted: s.lagFrom}
 	defer p.close()
 	t := time.NewTicker(serverWALRecheck)
 	defer t.Stop()
@@ -231,6 +231,19 @@ func (p *walPoller) close() {
 // from any goroutine.
 func (r *reader) serverWALEnd() event.LSN {
 	return max(r.polled().end, event.LSN(r.walEndSeen.Load()))
+}
+
+// lagFrom is the checkpoint the lag is measured from: the committer's
+// persisted one or, before its first save, the session's start, which is
+// what that save stores as the committer starts (a moment after the
+// session goes live, longer on a slow disk). Without it checkpoint_lsn
+// read 0 and lag_bytes the server's whole WAL in that moment. Safe from
+// any goroutine (start is set before the session's goroutines start).
+func (s *session) lagFrom() event.LSN {
+	if p := s.committer.Persisted(); p != 0 {
+		return p
+	}
+	return s.start
 }
 
 // lag is walrelay_lag_bytes with the checkpoint persisted (lagBytes). Safe
