@@ -130,6 +130,10 @@ func checkCheckpoint(ctx context.Context, db *pgx.Conn, cfg *config.Config) []re
 	if !found {
 		return append(findings, replication.Finding{OK: true, What: fmt.Sprintf("checkpoint store %s: no checkpoint stored yet", cfg.Checkpoint.Store)})
 	}
+	if err := pipeline.CheckStored(ctx, db, cfg, pos); err != nil { // not from this server's history
+		return append(findings, replication.Finding{What: "checkpoint store: " + err.Error(),
+			Fix: "move the stored checkpoint aside, as the line above says"})
+	}
 	return append(findings, checkGap(ctx, db, cfg, pos)...)
 }
 
@@ -158,6 +162,12 @@ func resnapshotsOnGap(cfg *config.Config) bool {
 
 // storeFix is the fix for a checkpoint store that cannot be opened or read.
 func storeFix(ctx context.Context, db *pgx.Conn, cfg *config.Config, err error) string {
+	if errors.Is(err, checkpoint.ErrCorrupt) {
+		return checkpoint.CorruptFix(pipeline.StoredWhere(cfg))
+	}
+	if errors.Is(err, checkpoint.ErrOtherSlot) {
+		return "set postgres.slot to the slot the file names, or give each slot its own data_dir"
+	}
 	if cfg.Checkpoint.Store != "postgres" {
 		return fmt.Sprintf("make data_dir %s a directory the user running walrelay may write, holding a valid checkpoint file or none", cfg.DataDir)
 	}

@@ -49,6 +49,9 @@ func printStatus(ctx context.Context, stdout io.Writer, cfg *config.Config, db *
 		defer store.Close()
 		stored, found, storeErr = store.Load(ctx)
 	}
+	if storeErr == nil && found { // a checkpoint not from this server's history is refused as run refuses it
+		storeErr = pipeline.CheckStored(ctx, db, cfg, stored)
+	}
 	if err := printSlot(ctx, w, db, cfg, stored, found, storeErr != nil); err != nil {
 		return err
 	}
@@ -300,26 +303,37 @@ func holderText(pid int) string {
 }
 
 // printSnapshot shows the snapshot the report's process took. Its reason is
-// why it was taken when it started, not the state now; a snapshot that was
-// running when its process went away was interrupted.
+// why it was taken when it started, not the state now. A snapshot that
+// ended before it completed (pipeline.SnapshotInterrupted: a stop or a
+// halt), or was running when its process went away (killed, crashed), was
+// interrupted, and so were its tables being read: it is taken again.
 func printSnapshot(w io.Writer, sn *pipeline.SnapshotStatus, alive bool) {
 	state, eta := sn.State, ""
-	if sn.State == "running" {
-		if !alive {
-			state = "interrupted (it was running when its process stopped)"
-		} else if sn.RowsPerSecond > 0 {
-			eta = fmt.Sprintf(", ETA %s", (time.Duration(sn.ETASeconds) * time.Second).Round(time.Second))
-		}
+	cut := sn.State == pipeline.SnapshotInterrupted || sn.State == "running" && !alive
+	switch {
+	case cut && sn.State == "running":
+		state = "interrupted (it was running when its process stopped; the next start takes it again)"
+	case cut:
+		state = "interrupted before it completed (the next start takes it again)"
+	case sn.State == "running" && sn.RowsPerSecond > 0:
+		eta = fmt.Sprintf(", ETA %s", (time.Duration(sn.ETASeconds) * time.Second).Round(time.Second))
+	}
+	rate := rateText(sn.RowsPerSecond)
+	if cut {
+		rate = ""
 	}
 	fmt.Fprintf(w, "snapshot\t%s, started %s (reason then: %s): %d of %d rows%s%s\n", state,
-		sn.StartedAt.Format(time.RFC3339), sn.Reason, sn.RowsDone, sn.RowsTotal, rateText(sn.RowsPerSecond), eta)
+		sn.StartedAt.Format(time.RFC3339), sn.Reason, sn.RowsDone, sn.RowsTotal, rate, eta)
 	for _, t := range sn.Tables {
 		estimate := ""
 		if t.RowsEstimated >= 0 { // -1: the table was never analysed
 			estimate = fmt.Sprintf(" (estimated %d)", t.RowsEstimated)
 		}
-		fmt.Fprintf(w, "  %s\t%s: %d of %d rows%s%s\n", t.Table, t.State, t.RowsDone, t.RowsTotal, estimate,
-			rateText(t.RowsPerSecond))
+		tstate, rate := t.State, rateText(t.RowsPerSecond)
+		if cut && (t.State == "running" || t.State == pipeline.SnapshotInterrupted) {
+			tstate, rate = pipeline.SnapshotInterrupted, ""
+		}
+		fmt.Fprintf(w, "  %s\t%s: %d of %d rows%s%s\n", t.Table, tstate, t.RowsDone, t.RowsTotal, estimate, rate)
 	}
 }
 

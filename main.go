@@ -31,7 +31,20 @@ Every config key can also be set as WALRELAY_<SECTION>_<KEY>, e.g. WALRELAY_POST
 `
 
 func main() {
+	notifySIGPIPE()
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// notifySIGPIPE makes a write to a closed stdout or stderr fail with EPIPE
+// instead of killing the process: os/signal's documented behaviour once
+// SIGPIPE is passed to Notify. Without it, `walrelay run ... | tee log`
+// stopped with Ctrl-C (the terminal's SIGINT ends tee too) died of SIGPIPE
+// (exit 141) at its first shutdown log line, before the drain, the final
+// checkpoint and the "stopped" line. Log lines that cannot be written are
+// lost; the shutdown and its exit code are not. The channel is never read:
+// Notify does not block on a full one.
+func notifySIGPIPE() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 }
 
 // realMain runs one command and returns the process exit code.

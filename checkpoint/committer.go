@@ -31,6 +31,7 @@ type Committer struct {
 	mu        sync.Mutex // serialises saves from Run and Flush; guards the fields below
 	saved     bool       // a position has been saved by this Committer
 	lastSaved event.LSN
+	lastPos   Position // what the last save stored (LastSaved)
 	catchup   *Catchup // saved with every position until one reaches its boundary
 	// pending are an incremental catch-up's later cursors, each to be saved
 	// from the first position at or past its LSN on (CatchupAt).
@@ -179,16 +180,25 @@ func (c *Committer) save(ctx context.Context, lsn event.LSN) error {
 	if cu != nil && cu.Boundary != 0 && lsn >= cu.Boundary {
 		cu = nil
 	}
-	if err := c.s.Save(ctx, Position{LSN: lsn, Slot: c.slot, UpdatedAt: start.UTC(), Catchup: cu}); err != nil {
+	pos := Position{LSN: lsn, Slot: c.slot, UpdatedAt: start.UTC(), Catchup: cu}
+	if err := c.s.Save(ctx, pos); err != nil {
 		return err
 	}
-	c.saved, c.lastSaved, c.catchup = true, lsn, cu
+	c.saved, c.lastSaved, c.catchup, c.lastPos = true, lsn, cu, pos
 	c.pending = c.pending[used:]
 	if uint64(lsn) > c.persisted.Load() {
 		c.persisted.Store(uint64(lsn))
 	}
 	c.logSave(lsn, time.Since(start))
 	return nil
+}
+
+// LastSaved returns the position this Committer last saved, with its
+// catch-up; false when it saved none. Safe from any goroutine.
+func (c *Committer) LastSaved() (Position, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastPos, c.saved
 }
 
 // Catchup returns the catch-up the next save carries, nil if none.

@@ -24,15 +24,26 @@ type FileStore struct {
 	dir  string
 	path string
 	slot string
+	// systemID and database are recorded by Save (SetIdentity).
+	systemID, database string
+}
+
+// SetIdentity implements Identified.
+func (s *FileStore) SetIdentity(systemID, database string) {
+	s.systemID, s.database = systemID, database
 }
 
 // fileRecord is the JSON form, e.g.
-// {"lsn":"0/16B3748","slot":"walrelay","updated_at":"2024-05-01T10:00:00.123456789Z"}.
+// {"lsn":"0/16B3748","slot":"walrelay","updated_at":"2024-05-01T10:00:00.123456789Z",
+// "system_id":"7301234567890123456","database":"app"}; a file of an older
+// walrelay lacks system_id and database.
 type fileRecord struct {
 	LSN       string       `json:"lsn"`
 	Slot      string       `json:"slot"`
 	UpdatedAt time.Time    `json:"updated_at"`
 	Catchup   *catchupJSON `json:"catchup,omitempty"`
+	SystemID  string       `json:"system_id,omitempty"`
+	Database  string       `json:"database,omitempty"`
 }
 
 // NewFileStore returns the file store for slot in dataDir, creating dataDir
@@ -76,19 +87,40 @@ func (s *FileStore) Load(ctx context.Context) (Position, bool, error) {
 		return Position{}, false, s.corrupt(fmt.Sprintf("lsn %q is not an LSN like \"0/16B3748\"", rec.LSN))
 	}
 	if rec.Slot != s.slot {
-		return Position{}, false, fmt.Errorf("checkpoint: %s belongs to slot %q but the configured slot is %q: "+
-			"set postgres.slot to %q, or use a separate data_dir per slot", s.path, rec.Slot, s.slot, rec.Slot)
+		return Position{}, false, fmt.Errorf("checkpoint: %s %w %q but the configured slot is %q: "+
+			"set postgres.slot to %q, or use a separate data_dir per slot", s.path, ErrOtherSlot, rec.Slot, s.slot, rec.Slot)
 	}
 	c, err := rec.Catchup.catchup()
 	if err != nil {
 		return Position{}, false, s.corrupt(err.Error())
 	}
-	return Position{LSN: lsn, Slot: rec.Slot, UpdatedAt: rec.UpdatedAt, Catchup: c}, true, nil
+	return Position{LSN: lsn, Slot: rec.Slot, UpdatedAt: rec.UpdatedAt, Catchup: c,
+		SystemID: rec.SystemID, Database: rec.Database}, true, nil
 }
 
+// corrupt is the error for a checkpoint file that does not parse. What
+// follows its removal is said as it is: with no checkpoint stored, a start
+// on an existing slot takes a snapshot of every captured table (unless
+// snapshot.mode is never) and the changes committed before its boundary
+// are in that snapshot as read events, not published as change events.
 func (s *FileStore) corrupt(what string) error {
-	return fmt.Errorf("checkpoint: %s is corrupt: %s; restore it from a backup or fix the \"lsn\" field by hand "+
-		"(removing the file makes walrelay start from the slot's confirmed position)", s.path, what)
+	return fmt.Errorf("checkpoint: %s is %w: %s; %s", s.path, ErrCorrupt, what, CorruptFix(s.path))
+}
+
+// ErrCorrupt is wrapped by the error of a checkpoint that does not parse.
+var ErrCorrupt = errors.New("corrupt")
+
+// ErrOtherSlot is wrapped by the error of a checkpoint file of another slot.
+var ErrOtherSlot = errors.New("belongs to slot")
+
+// CorruptFix is the way out of a corrupt checkpoint at where (a file, or
+// the row of a slot in TableName): for the corrupt-checkpoint errors and
+// `walrelay check`'s fix line.
+func CorruptFix(where string) string {
+	return fmt.Sprintf("restore %s from a backup or fix its \"lsn\" field by hand to the last LSN walrelay published; "+
+		"removing it makes walrelay start as on a new data_dir: it resumes from the slot's confirmed position "+
+		"after a snapshot of every captured table (snapshot.mode initial), whose read events stand for the changes "+
+		"committed before its boundary (those are not published as change events)", where)
 }
 
 // Save writes p atomically and durably. p.Slot may be empty (the store's slot
@@ -100,7 +132,8 @@ func (s *FileStore) Save(ctx context.Context, p Position) error {
 	if p.Slot != "" && p.Slot != s.slot {
 		return fmt.Errorf("checkpoint: save position for slot %q into %s, which belongs to slot %q", p.Slot, s.path, s.slot)
 	}
-	data, err := json.Marshal(fileRecord{LSN: p.LSN.String(), Slot: s.slot, UpdatedAt: p.UpdatedAt.UTC(), Catchup: p.Catchup.toJSON()})
+	data, err := json.Marshal(fileRecord{LSN: p.LSN.String(), Slot: s.slot, UpdatedAt: p.UpdatedAt.UTC(), Catchup: p.Catchup.toJSON(),
+		SystemID: s.systemID, Database: s.database})
 	if err != nil {
 		return fmt.Errorf("checkpoint: encode position %s: %w", p.LSN, err)
 	}

@@ -28,12 +28,22 @@ const (
 	lsn        pg_lsn NOT NULL,
 	updated_at timestamptz NOT NULL DEFAULT now(),
 	catchup    jsonb,
-	lineage    jsonb)`
-	addCatchupSQL = `ALTER TABLE ` + TableName + ` ADD COLUMN IF NOT EXISTS catchup jsonb`
-	addLineageSQL = `ALTER TABLE ` + TableName + ` ADD COLUMN IF NOT EXISTS lineage jsonb`
-	loadSQL       = `SELECT lsn::text, updated_at, catchup::text FROM ` + TableName + ` WHERE slot = $1`
+	lineage    jsonb,
+	system_id  text,
+	database   text)`
+	addCatchupSQL  = `ALTER TABLE ` + TableName + ` ADD COLUMN IF NOT EXISTS catchup jsonb`
+	addLineageSQL  = `ALTER TABLE ` + TableName + ` ADD COLUMN IF NOT EXISTS lineage jsonb`
+	addIdentitySQL = `ALTER TABLE ` + TableName + ` ADD COLUMN IF NOT EXISTS system_id text, ADD COLUMN IF NOT EXISTS database text`
+	// loadSQL reads system_id and database through to_jsonb, so that it
+	// reads a table of an older walrelay without those columns too.
+	loadSQL = `SELECT lsn::text, updated_at, catchup::text, to_jsonb(c)->>'system_id', to_jsonb(c)->>'database' FROM ` +
+		TableName + ` c WHERE slot = $1`
 	// loadOldSQL reads a table of a walrelay before the catch-up snapshots.
-	loadOldSQL = `SELECT lsn::text, updated_at, NULL::text FROM ` + TableName + ` WHERE slot = $1`
+	loadOldSQL = `SELECT lsn::text, updated_at, NULL::text, NULL::text, NULL::text FROM ` + TableName + ` WHERE slot = $1`
+	// identitySQL records the store's identity (SetIdentity) in the row
+	// the save before it wrote, when it is not there yet.
+	identitySQL = `UPDATE ` + TableName + ` SET system_id = $2, database = $3 WHERE slot = $1
+	AND (system_id IS DISTINCT FROM $2 OR database IS DISTINCT FROM $3)`
 	// saveSQL updates the row only while no backend but $5 holds the slot
 	// (SlotFence).
 	saveSQL = `INSERT INTO ` + TableName + ` (slot, lsn, updated_at, catchup) VALUES ($1, $2::text::pg_lsn, $3, $4::text::jsonb)
@@ -70,6 +80,19 @@ type PostgresStore struct {
 	// first Save, for want of a row (pgstore_lineage.go). Under mu.
 	noLineage      error
 	pendingLineage []byte
+	// systemID and database are what Save records (SetIdentity);
+	// identitySaved says the row has them. noIdentity: the table lacks the
+	// columns and the role may not add them (nothing is recorded). Under mu.
+	systemID, database string
+	identitySaved      bool
+	noIdentity         bool
+}
+
+// SetIdentity implements Identified.
+func (s *PostgresStore) SetIdentity(systemID, database string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.systemID, s.database, s.identitySaved = systemID, database, false
 }
 
 // SetSlotHolder implements SlotFence.
@@ -91,6 +114,10 @@ func NewPostgresStore(ctx context.Context, dsn, slot string) (*PostgresStore, er
 		return nil, err
 	}
 	if s.noLineage, err = ensureTable(ctx, conn); err != nil {
+		_ = conn.Close(context.Background())
+		return nil, err
+	}
+	if s.noIdentity, err = addIdentityColumns(ctx, conn); err != nil {
 		_ = conn.Close(context.Background())
 		return nil, err
 	}
@@ -138,6 +165,9 @@ func ensureTable(ctx context.Context, conn *pgx.Conn) (noLineage, err error) {
 	if err != nil {
 		return nil, pgErr("look up", err)
 	}
+	if r := st.Refusal(); r != nil { // the fix `walrelay check` gives (ops audit 4)
+		return nil, r
+	}
 	if st.TableExists && !st.HasCatchup { // created by a walrelay before the catch-up snapshots
 		if _, err := conn.Exec(ctx, addCatchupSQL); err != nil {
 			return nil, pgErr("add column catchup to", err)
@@ -167,16 +197,17 @@ func ensureTable(ctx context.Context, conn *pgx.Conn) (noLineage, err error) {
 // Load returns the row for the store's slot; false when there is none.
 func (s *PostgresStore) Load(ctx context.Context) (Position, bool, error) {
 	var (
-		text    string
-		updated *time.Time
-		catchup *string
+		text             string
+		updated          *time.Time
+		catchup          *string
+		systemID, dbName *string
 	)
 	err := s.do(ctx, func(ctx context.Context, conn *pgx.Conn) error {
 		query, err := s.loadQuery(ctx, conn)
 		if err != nil {
 			return err
 		}
-		return conn.QueryRow(ctx, query, s.slot).Scan(&text, &updated, &catchup)
+		return conn.QueryRow(ctx, query, s.slot).Scan(&text, &updated, &catchup, &systemID, &dbName)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Position{}, false, nil
@@ -189,6 +220,12 @@ func (s *PostgresStore) Load(ctx context.Context) (Position, bool, error) {
 		return Position{}, false, fmt.Errorf("checkpoint: %s row for slot %q holds LSN %q, which does not parse", TableName, s.slot, text)
 	}
 	p := Position{LSN: lsn, Slot: s.slot}
+	if systemID != nil {
+		p.SystemID = *systemID
+	}
+	if dbName != nil {
+		p.Database = *dbName
+	}
 	if updated != nil {
 		p.UpdatedAt = *updated
 	}
@@ -234,15 +271,20 @@ func (s *PostgresStore) Save(ctx context.Context, p Position) error {
 			return refused, err
 		}
 		var err error
-		if refused, err = save(); err != nil || !refused {
+		if refused, err = save(); err != nil {
 			return err
+		}
+		if !refused {
+			return s.saveIdentity(ctx, conn)
 		}
 		err = conn.QueryRow(ctx, holderSQL, s.slot).Scan(&held)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// The slot was dropped between the two statements (a temporary
 			// slot ends with its session): nothing holds it now, so the
 			// fence lets the save through.
-			refused, err = save()
+			if refused, err = save(); err == nil && !refused {
+				err = s.saveIdentity(ctx, conn)
+			}
 		}
 		return err
 	})
@@ -258,6 +300,44 @@ func (s *PostgresStore) Save(ctx context.Context, p Position) error {
 			"(another walrelay streams from it now): %w", p.LSN, s.slot, pid, ErrSlotHeld)
 	}
 	return nil
+}
+
+// saveIdentity writes the store's identity into the row once (after
+// SetIdentity, or when a save re-created the row). Called with mu held.
+func (s *PostgresStore) saveIdentity(ctx context.Context, conn *pgx.Conn) error {
+	if s.identitySaved || s.noIdentity || s.systemID == "" {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, identitySQL, s.slot, s.systemID, s.database); err != nil {
+		return err
+	}
+	s.identitySaved = true
+	return nil
+}
+
+// addIdentityColumns adds system_id and database to a table of an older
+// walrelay. A role that may not (it does not own a table created
+// beforehand) is no error: the identity is then not recorded (noIdentity).
+func addIdentityColumns(ctx context.Context, conn *pgx.Conn) (noIdentity bool, err error) {
+	var have int
+	err = conn.QueryRow(ctx, `SELECT count(*) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+	JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	WHERE n.nspname = $1 AND c.relname = $2 AND a.attname IN ('system_id', 'database') AND NOT a.attisdropped`, Schema, table).Scan(&have)
+	if err != nil {
+		return false, pgErr("look up", err)
+	}
+	if have == 2 {
+		return false, nil
+	}
+	_, err = conn.Exec(ctx, addIdentitySQL)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42501" { // insufficient_privilege
+		return true, nil
+	}
+	if err != nil {
+		return false, pgErr("add columns system_id and database to", err)
+	}
+	return false, nil
 }
 
 // Close closes the connection.

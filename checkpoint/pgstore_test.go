@@ -163,7 +163,7 @@ func TestPostgresStorePermissionHint(t *testing.T) {
 	if err == nil {
 		t.Fatal("NewPostgresStore without CREATE privilege succeeded")
 	}
-	if msg := err.Error(); !strings.Contains(msg, TableName) || !strings.Contains(msg, "grant") {
+	if msg := err.Error(); !strings.Contains(msg, TableName) || !strings.Contains(strings.ToLower(msg), "grant") {
 		t.Fatalf("error %q does not name %s and say what to grant", msg, TableName)
 	}
 }

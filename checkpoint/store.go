@@ -19,6 +19,21 @@ type Position struct {
 	// Catchup is the snapshot of tables added to the capture set that is
 	// pending or whose boundary the stream has not passed yet; nil if none.
 	Catchup *Catchup
+	// SystemID and Database are the PostgreSQL system identifier
+	// (IDENTIFY_SYSTEM, pg_control_system()) and database whose WAL LSN
+	// is in: empty in a checkpoint of a walrelay before they were kept.
+	// Save stamps them from the store's identity (Identified), not from
+	// here.
+	SystemID, Database string
+}
+
+// Identified is implemented by both stores: SetIdentity names the
+// PostgreSQL system and database that every later Save records with the
+// position, so that a checkpoint copied to or restored on another server
+// or database is told apart (see Position.SystemID). Until it is called a
+// Save records none.
+type Identified interface {
+	SetIdentity(systemID, database string)
 }
 
 // Store persists the checkpoint. Implementations are FileStore and

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/rs/zerolog"
 
@@ -31,8 +32,17 @@ func (x *runExit) ended(s *session) {
 // counts: a later one that did not stream read nothing, and the one
 // before it left nothing that it did not send again. So a stop during
 // the backoff after a halt is not drained: what the halted session read
-// after its checkpoint is read and sent again at the next start.
+// after its checkpoint is read and sent again at the next start. Nor is a
+// stop during a snapshot (the last session ended inside one): its rows
+// are all sent again.
 func (x *runExit) drained() (ok bool, what string, unacked int) {
+	if sn := x.last.snapshotInterrupted(); sn != nil {
+		if x.last.tracker != nil {
+			unacked, _, _ = x.last.tracker.Stats()
+		}
+		return false, fmt.Sprintf("the snapshot ended before it completed (%d of %d rows sent): no checkpoint marks it complete, "+
+			"so the next start takes it again and sends its rows again", sn.RowsDone, sn.RowsTotal), unacked
+	}
 	s := x.streamed
 	switch {
 	case s == nil:
@@ -54,7 +64,8 @@ func (x *runExit) checkpoint() (event.LSN, bool) {
 // log writes the last line of a Run that returns err: "stopped", at any
 // log.level, with the reason (the signal, or "error" with the error itself
 // and exit_code 1), the checkpoint when one is known and whether the Run
-// drained (with what was not). An error the stop cut a session short with
+// drained (with what was not, and snapshot_interrupted when it ended
+// inside a snapshot). An error the stop cut a session short with
 // is logged before it.
 func (x *runExit) log(ctx context.Context, log zerolog.Logger, err error) {
 	switch se := x.stopErr; {
@@ -73,6 +84,9 @@ func (x *runExit) log(ctx context.Context, log zerolog.Logger, err error) {
 	}
 	ok, what, unacked := x.drained()
 	ev = ev.Bool("drained", ok)
+	if x.last.snapshotInterrupted() != nil {
+		ev = ev.Bool("snapshot_interrupted", true)
+	}
 	if !ok {
 		ev = ev.Str("not_drained", what).Int("unacked_events", unacked)
 	}

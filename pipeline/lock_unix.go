@@ -16,15 +16,16 @@ import (
 // walrelay processes never share a checkpoint, a schema registry and a
 // status file. The lock is the kernel's (flock), so a killed process
 // releases it. It returns the function that releases it, or an error that
-// names the process holding it.
+// names the process holding it; a dir it cannot create or write is a
+// *DataDirError, as `walrelay check` reports it (ProbeDataDir).
 func lockDataDir(dir string) (func(), error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("data_dir %s: %w", dir, err)
+		return nil, &DataDirError{Dir: dir, Err: err}
 	}
 	path := filepath.Join(dir, LockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("data_dir %s: open %s: %w", dir, LockFile, err)
+		return nil, &DataDirError{Dir: dir, Err: err}
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder := "another process"

@@ -50,7 +50,7 @@ func run(ctx context.Context, opts Options, exit *runExit) error {
 		}
 		defer unlock()
 	}
-	rs := &runState{}
+	rs := &runState{locked: opts.Config.DataDir != ""}
 	defer rs.close() // the embedded registry outlives sessions
 	if listen := opts.Config.Metrics.Listen; listen != "" {
 		rs.metrics = newMetrics()
@@ -69,6 +69,7 @@ func run(ctx context.Context, opts Options, exit *runExit) error {
 			rs.starting(last)
 		}
 		err := s.run(ctx)
+		rs.remember(s)
 		rs.metrics.ended(s)
 		if s.reader.pub != nil {
 			rs.events += s.reader.pub.events.Load()

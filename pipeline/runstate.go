@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/filter"
 	"github.com/walrelay/walrelay/sink"
 )
@@ -50,12 +51,25 @@ type runState struct {
 	// down writes the progress line while no session streams
 	// (progress_halt.go).
 	down downProgress
+	// known is the newest checkpoint a session of this Run loaded or
+	// saved (knownOK: there is one): a later session that finds none
+	// stored writes it back (checkpoint_guard.go).
+	known   checkpoint.Position
+	knownOK bool
+	// locked: Run holds the data_dir lock; unlocks release the locks
+	// taken again after the lock file vanished (relockDataDir).
+	locked  bool
+	unlocks []func()
 }
 
 // close stops the embedded registry, if one runs, and the progress line of a
 // pipeline that is down. Run calls it when it returns.
 func (rs *runState) close() {
 	rs.down.up()
+	for _, unlock := range rs.unlocks {
+		unlock()
+	}
+	rs.unlocks = nil
 	if rs.registry == nil || rs.registry.server == nil {
 		return
 	}

@@ -142,11 +142,16 @@ func (s *session) setup(ctx context.Context) error {
 	if err := s.checkStandby(ctx); err != nil {
 		return err
 	}
-	pos, found, err := s.store.Load(ctx)
-	if err != nil {
+	if s.stored, s.found, err = s.store.Load(ctx); err != nil {
 		return err
 	}
-	s.stored, s.found = pos, found
+	if err := s.relockDataDir(); err != nil {
+		return err
+	}
+	if err := s.restoreVanished(ctx); err != nil {
+		return err
+	}
+	pos, found := s.stored, s.found
 	if err := s.preparePublication(ctx); err != nil {
 		return fatalUnlessConnection(err)
 	}
@@ -158,6 +163,9 @@ func (s *session) setup(ctx context.Context) error {
 	}
 	sys, err := replication.IdentifySystem(ctx, s.repl)
 	if err != nil {
+		return err
+	}
+	if err := s.verifyStored(ctx, sys.ID, sys.Database); err != nil {
 		return err
 	}
 	// Kafka before the slot: a cluster walrelay cannot write to must not

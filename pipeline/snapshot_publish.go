@@ -55,7 +55,15 @@ func newSnapshotPublisher(s *session, rd *snapshot.Reader, lsn event.LSN, reason
 // run reads the snapshot and publishes every row, then waits until Kafka
 // acknowledged all of them. The rows form one tracker transaction that ends
 // at the session's start position.
-func (p *snapshotPublisher) run(ctx context.Context) error {
+//
+// A snapshot that ends before that (a stop, a halt) writes its status as
+// SnapshotInterrupted: it is taken again from its start the next time.
+func (p *snapshotPublisher) run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			p.writeStatus(SnapshotInterrupted)
+		}
+	}()
 	defer p.waiter.stop()
 	p.s.rs.metrics.snapshotting(p.progress, true)
 	defer p.s.rs.metrics.snapshotting(p.progress, false)
@@ -65,7 +73,7 @@ func (p *snapshotPublisher) run(ctx context.Context) error {
 			p.progress.LogTable(p.s.log, pl)
 		}
 	}
-	err := p.readAll(ctx)
+	err = p.readAll(ctx)
 	if err == nil && p.last != nil {
 		if err = p.publish(ctx, p.last); err == nil && p.progress.Add(p.lastPlan, 1) {
 			p.progress.LogTable(p.s.log, p.lastPlan)
@@ -221,6 +229,9 @@ func (p *snapshotPublisher) writeStatus(state string) {
 	snap := &SnapshotStatus{State: state, Reason: p.reason, LSN: p.lsn.String(), StartedAt: p.started.UTC(),
 		RowsDone: done, RowsTotal: total, RowsPerSecond: math.Round(rate), ETASeconds: eta.Seconds(),
 		Tables: p.progress.Tables()}
+	if state == SnapshotInterrupted {
+		snap.interrupt()
+	}
 	p.s.snapStatus = snap // the reader's reports keep it in the status file
 	st.Snapshot = snap
 	if p.s.rs != nil {

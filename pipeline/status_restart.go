@@ -54,11 +54,8 @@ func (s *session) streamingStatus() {
 func (rs *runState) statusOf(s *session, state string) Status {
 	st := Status{PID: os.Getpid(), Slot: s.cfg.Postgres.Slot, UpdatedAt: time.Now().UTC(), State: state,
 		Events: rs.events, Snapshot: s.snapStatus}
-	switch {
-	case s.committer != nil:
-		st.Checkpoint = s.committer.Persisted().String()
-	case s.found:
-		st.Checkpoint = s.stored.LSN.String()
+	if lsn, ok := rs.checkpointOf(s); ok { // checkpoint_guard.go
+		st.Checkpoint = lsn.String()
 	}
 	if state == StateStreaming && s.reader.pub != nil {
 		st.Events += s.reader.pub.events.Load()
