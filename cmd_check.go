@@ -96,6 +96,7 @@ func checkPostgres(ctx context.Context, cfg *config.Config) []replication.Findin
 		Managed:  cfg.Rules == "" || cfg.Publication.ManageEnabled(),
 		Renamed:  renamedTables(ctx, db, cfg)})
 	findings = append(findings, more...)
+	findings = append(findings, checkPGAccess(ctx, db, captured)...) // cmd_check_pgaccess.go
 	findings = append(findings, checkTopics(ctx, db, cfg, captured)...)
 	if err != nil {
 		findings = append(findings, replication.Finding{What: err.Error(), Fix: "check the role's privileges"})

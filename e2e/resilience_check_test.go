@@ -99,8 +99,11 @@ func TestResilienceCheck(t *testing.T) {
 		}
 		requireProblem(t, out, "role "+role+" lacks the REPLICATION attribute", "ALTER ROLE", role, "REPLICATION;")
 		// walrelay run refuses the same role with the same fix (the owner
-		// created the publication, so the replication connection is what fails).
+		// created the publication and granted SELECT, so the replication
+		// connection is what fails).
 		mustExec(t, conn, "CREATE PUBLICATION walrelay FOR TABLE chk_good WITH (publish_via_partition_root = true)")
+		mustExec(t, conn, "GRANT SELECT ON chk_good TO "+role)
+		t.Cleanup(func() { mustExec(t, conn, "REVOKE SELECT ON chk_good FROM "+role) }) // before DROP ROLE
 		r := spawnRelay(t, cfg)
 		if code := r.waitExit(60 * time.Second); code != 1 {
 			t.Errorf("walrelay run with a role without REPLICATION exited %d, want 1", code)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/walrelay/walrelay/replication"
 	"github.com/walrelay/walrelay/schema"
 	"github.com/walrelay/walrelay/sink"
 )
@@ -32,10 +33,15 @@ func fatal(err error) error {
 // value the configured key encoding cannot carry (schema.ErrUnrepresentableKey:
 // every retry would fail on the same row until decimal_handling_mode changes),
 // or a sink halted by a dead-letter topic Kafka refuses for good
-// (sink.ErrDeadLetterRefused: kafka.dead_letter_topic must change).
+// (sink.ErrDeadLetterRefused: kafka.dead_letter_topic must change), or a
+// stream the server ended because the publication was dropped by hand
+// (replication.PublicationDroppedError: every restart fails the same way
+// from the same checkpoint; the way past is a gap's).
 func IsFatal(err error) bool {
 	var f *FatalError
-	return errors.As(err, &f) || errors.Is(err, schema.ErrUnrepresentableKey) || errors.Is(err, sink.ErrDeadLetterRefused)
+	var dropped *replication.PublicationDroppedError
+	return errors.As(err, &f) || errors.Is(err, schema.ErrUnrepresentableKey) || errors.Is(err, sink.ErrDeadLetterRefused) ||
+		errors.As(err, &dropped)
 }
 
 // backoff returns the delay before restart attempt n (0-based): exponential

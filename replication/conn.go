@@ -22,6 +22,11 @@ var sessionParams = map[string]string{
 	"extra_float_digits": "3",
 	"lc_monetary":        "C",
 	"application_name":   "walrelay",
+	// A role's idle_in_transaction_session_timeout would end the walsender
+	// that exported the initial snapshot while the snapshot is read (it is
+	// idle in that transaction until START_REPLICATION), and a snapshot
+	// reader that waits for Kafka between chunks.
+	"idle_in_transaction_session_timeout": "0",
 }
 
 // DefaultConnectTimeout bounds each connection attempt (TCP, TLS and the
@@ -50,6 +55,9 @@ func ConnectReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error)
 		cfg.RuntimeParams[k] = v
 	}
 	cfg.RuntimeParams["replication"] = "database"
+	// CREATE_REPLICATION_SLOT waits for the open transactions to end, for
+	// as long as they take.
+	cfg.RuntimeParams["statement_timeout"] = "0"
 	conn, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, explainConnect(err, cfg.Host, cfg.Port, cfg.User, true)

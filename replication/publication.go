@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/rs/zerolog"
 )
 
@@ -21,23 +22,39 @@ import (
 // publish_via_partition_root when it lacks it (logged), in one transaction;
 // nothing is ever removed from it. A configured table that does not exist
 // (renamed or dropped) is an error that names it and says to fix
-// postgres.tables. Called by the session goroutine before streaming, on the
-// SQL connection db.
+// postgres.tables. A role that may not read a configured table is an error
+// with the GRANT that fixes it (RequireSelect), before any slot exists. A
+// publication this process found or created before and finds missing now
+// was dropped while walrelay ran: it is created again with a warning that
+// says so (PublicationDroppedMessage). Called by the session goroutine
+// before streaming, on the SQL connection db.
 func EnsurePublication(ctx context.Context, db *pgx.Conn, name string, tables []string, log zerolog.Logger) error {
 	version, err := ServerVersion(ctx, db)
 	if err != nil {
+		return err
+	}
+	if err := RequireSelect(ctx, db, tables); err != nil {
 		return err
 	}
 	pub, err := ReadPublication(ctx, db, name)
 	if err != nil {
 		return err
 	}
+	key := publicationKey(db.Config().Host, db.Config().Database, name)
 	if !pub.Exists {
 		if err := RequireTables(ctx, db, tables); err != nil {
 			return err
 		}
-		return createPublication(ctx, db, name, tables, version >= ViaRootVersion, log)
+		if _, seen := seenPublications.Load(key); seen {
+			log.Warn().Str("publication", name).Msg(PublicationDroppedMessage)
+		}
+		if err := createPublication(ctx, db, name, tables, version >= ViaRootVersion, log); err != nil {
+			return err
+		}
+		seenPublications.Store(key, true)
+		return nil
 	}
+	seenPublications.Store(key, true)
 	var missing []string
 	if !pub.AllTables && len(tables) > 0 {
 		if missing, err = MissingMembers(ctx, db, pub, tables, version); err != nil {
@@ -138,7 +155,12 @@ func createPublication(ctx context.Context, db *pgx.Conn, name string, tables []
 		sql += ViaRootOption
 	}
 	if _, err := db.Exec(ctx, sql); err != nil {
-		return fmt.Errorf("postgres: %s: %w (create it as a superuser or the tables' owner, or grant this role ownership)", sql, err)
+		fix := "create it as a superuser or the tables' owner, or grant this role ownership"
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "25006" { // read_only_sql_transaction: a standby
+			fix = "the server is a read-only standby: create the publication on the primary, or point postgres.dsn at the primary"
+		}
+		return fmt.Errorf("postgres: %s: %w (%s)", sql, err, fix)
 	}
 	log.Info().Str("publication", name).Strs("tables", tables).Bool("publish_via_partition_root", viaRoot).Msg("created publication")
 	return nil

@@ -13,8 +13,12 @@ import (
 )
 
 // CheckServer verifies the server prerequisites that make streaming possible
-// at all and says how to fix each one.
+// at all and says how to fix each one: wal_level, and a primary (or a
+// standby of PostgreSQL 16+), before walrelay creates anything.
 func CheckServer(ctx context.Context, db *pgx.Conn) error {
+	if err := requirePrimary(ctx, db); err != nil {
+		return err
+	}
 	var level string
 	if err := db.QueryRow(ctx, "SHOW wal_level").Scan(&level); err != nil {
 		return fmt.Errorf("postgres: reading wal_level: %w", err)

@@ -28,6 +28,7 @@ type Message struct {
 // Stream is a started pgoutput stream. Use it from one goroutine only.
 type Stream struct {
 	conn *pgconn.PgConn
+	opts StartOptions // what Start asked for; its errors name the publication and slot
 
 	// ReceiveBy's read deadline: the one last set on the socket (zero when
 	// unknown, e.g. after pgconn or a watcher moved it), and the watcher
@@ -54,15 +55,17 @@ func Start(ctx context.Context, conn *pgconn.PgConn, o StartOptions) (*Stream, e
 	err := pglogrepl.StartReplication(ctx, conn, o.Slot, o.Start,
 		pglogrepl.StartReplicationOptions{Mode: pglogrepl.LogicalReplication, PluginArgs: args})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: START_REPLICATION slot %q at %s: %w", o.Slot, o.Start, err)
+		return nil, fmt.Errorf("postgres: START_REPLICATION slot %q at %s: %w", o.Slot, o.Start, publicationDropped(err, o.Publication, o.Slot))
 	}
-	return &Stream{conn: conn}, nil
+	return &Stream{conn: conn, opts: o}, nil
 }
 
 // ReceiveBy waits for the next message until deadline, or until ctx ends.
 // It returns ok=false with a nil error when the deadline passed first (the
 // connection stays usable), ctx's error when ctx ended, and any other error
-// when the connection is broken.
+// when the connection is broken: a *PublicationDroppedError when the server
+// ended the stream because the publication did not exist as of the WAL it
+// decoded (dropped by hand), which no restart fixes.
 //
 // A context given to pgconn registers and removes a context watcher on every
 // call, which was 7% of walrelay's CPU on the streaming path. ReceiveBy reads
@@ -96,13 +99,14 @@ func (s *Stream) ReceiveBy(ctx context.Context, deadline time.Time) (m Message, 
 		if pgconn.Timeout(err) && !time.Now().Before(deadline) {
 			return m, false, nil
 		}
-		return m, false, fmt.Errorf("postgres: replication stream: %w", err)
+		return m, false, fmt.Errorf("postgres: replication stream: %w", publicationDropped(err, s.opts.Publication, s.opts.Slot))
 	}
 	switch msg := raw.(type) {
 	case *pgproto3.CopyData:
 		return parseCopyData(msg.Data)
 	case *pgproto3.ErrorResponse:
-		return m, false, fmt.Errorf("postgres: replication stream: %w", pgconn.ErrorResponseToPgError(msg))
+		err := publicationDropped(pgconn.ErrorResponseToPgError(msg), s.opts.Publication, s.opts.Slot)
+		return m, false, fmt.Errorf("postgres: replication stream: %w", err)
 	case *pgproto3.CopyDone:
 		return m, false, fmt.Errorf("postgres: the server ended the replication stream")
 	default:
