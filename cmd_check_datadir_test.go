@@ -102,14 +102,7 @@ func readOnlyDir(t *testing.T) string {
 // are never reached: run locks data_dir first) and returns its "stopped"
 // line, which must say it exits 1.
 func runStoppedLine(t *testing.T, dir string) map[string]any {
-	cfg := filepath.Join(t.TempDir(), "c.yaml")
-	body := "postgres:\n  dsn: postgres://u@127.0.0.1:1/db?connect_timeout=2\nkafka:\n  brokers: [127.0.0.1:1]\n" +
-		"log:\n  format: json\n"
-	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("WALRELAY_DATA_DIR", dir)
-	code, _, errOut := runMain(t, "run", "--config", cfg)
+	code, errOut := runUnreachable(t, dir, "log:\n  format: json\n")
 	lines := strings.Split(strings.TrimSpace(errOut), "\n")
 	var f map[string]any
 	if code != 1 || json.Unmarshal([]byte(lines[len(lines)-1]), &f) != nil || f["message"] != "stopped" {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/walrelay/walrelay/config"
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // registryConfig is an Avro configuration with schema_registry.url u.
@@ -31,12 +31,7 @@ func registryConfig(u string) *config.Config {
 func TestCheckRegistry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + ln.Addr().String()
-	ln.Close()
+	dead := "http://" + testenv.FreeAddr(t)
 	confluent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path != "/subjects":
@@ -95,12 +90,7 @@ func TestCheckRegistry(t *testing.T) {
 // FAIL line with its fix (here with PostgreSQL and Kafka down too).
 func TestCheckRegistryLine(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + ln.Addr().String()
-	ln.Close()
+	dead := "http://" + testenv.FreeAddr(t)
 	file := filepath.Join(t.TempDir(), "walrelay.yaml")
 	body := "postgres:\n  dsn: postgres://u@127.0.0.1:1/db?connect_timeout=1\nkafka:\n  brokers: [127.0.0.1:1]\n" +
 		"format: avro\nschema_registry:\n  url: " + dead + "\n"

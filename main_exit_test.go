@@ -14,15 +14,7 @@ import (
 // log.level says, with the error and exit_code 1; not a plain-text
 // "walrelay: ..." line in a JSON log.
 func TestRunFailureIsLogged(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "c.yaml")
-	body := "postgres:\n  dsn: postgres://u@127.0.0.1:1/db?connect_timeout=2\nkafka:\n  brokers: [127.0.0.1:1]\n" +
-		"log:\n  level: error\n  format: json\n"
-	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("WALRELAY_DATA_DIR", dir)
-	code, _, errOut := runMain(t, "run", "--config", cfg)
+	code, errOut := runUnreachable(t, t.TempDir(), "log:\n  level: error\n  format: json\n")
 	lines := strings.Split(strings.TrimSpace(errOut), "\n")
 	var f map[string]any
 	if code != 1 || len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &f) != nil {
@@ -32,4 +24,19 @@ func TestRunFailureIsLogged(t *testing.T) {
 		!strings.Contains(f["error"].(string), "cannot connect to 127.0.0.1:1") {
 		t.Errorf("last line %v: want the \"stopped\" line at level error with the error and exit_code 1", f)
 	}
+}
+
+// runUnreachable runs `walrelay run` with data_dir dataDir, the YAML
+// logSection, and PostgreSQL and Kafka addresses where nothing answers; it
+// returns the exit code and stderr.
+func runUnreachable(t *testing.T, dataDir, logSection string) (code int, stderr string) {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	body := "postgres:\n  dsn: postgres://u@127.0.0.1:1/db?connect_timeout=2\nkafka:\n  brokers: [127.0.0.1:1]\n" + logSection
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("WALRELAY_DATA_DIR", dataDir)
+	code, _, stderr = runMain(t, "run", "--config", cfg)
+	return code, stderr
 }

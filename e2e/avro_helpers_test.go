@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,26 +18,16 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/walrelay/walrelay/internal/avrogeneric"
+	"github.com/walrelay/walrelay/internal/testenv"
 	"github.com/walrelay/walrelay/schema"
 	"github.com/walrelay/walrelay/schema/registry"
 )
-
-// freeAddr returns a 127.0.0.1 address with a port free right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // avroConfig turns cfg into an Avro relay with its embedded registry on a
 // free port, and returns the registry's URL.
 func avroConfig(t *testing.T, cfg *relayConfig) string {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	cfg.set("format", "avro")
 	cfg.set("schema_registry.listen", addr)
 	return "http://" + addr

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pglogrepl"
+
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // statusLagLine matches the lag line of `walrelay status`.
@@ -42,7 +44,7 @@ func TestLagBytesBacklog(t *testing.T) {
 	t.Parallel()
 	dsn, brokers, conn := newTestDB(t, `CREATE TABLE public.lagb (id int PRIMARY KEY, pad text NOT NULL);`+markerDDL)
 	cfg := newRelayConfig(t, dsn, brokers, "public.lagb", markerTable)
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	cfg.set("metrics.listen", addr)
 	col := newCollector(t, brokers, cfg.topic(markerTable))
 	r := startRelay(t, cfg)

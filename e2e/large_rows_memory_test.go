@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // TestLargeRowsLeaveMemory: 60 transactions each insert one row with a
@@ -26,7 +28,7 @@ func TestLargeRowsLeaveMemory(t *testing.T) {
 	dsn, brokers, conn := newTestDB(t, `CREATE TABLE doc (id int PRIMARY KEY, body text NOT NULL);`+markerDDL)
 	cfg := newRelayConfig(t, dsn, brokers, "public.doc", markerTable)
 	cfg.set("kafka.topic_config", map[string]string{"max.message.bytes": "10000000"})
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	cfg.set("metrics.listen", addr)
 	metrics := "http://" + addr + "/metrics"
 	r := startRelay(t, cfg)

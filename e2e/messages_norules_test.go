@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // TestMessagesWithoutRules: without a rules file (postgres.tables only),
@@ -16,7 +18,7 @@ func TestMessagesWithoutRules(t *testing.T) {
 	t.Parallel()
 	dsn, brokers, conn := newTestDB(t, "CREATE TABLE public.nr (id int PRIMARY KEY);"+markerDDL)
 	cfg := newRelayConfig(t, dsn, brokers, "public.nr", markerTable)
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	cfg.set("metrics.listen", addr)
 	startRelay(t, cfg)
 	col := newCollector(t, brokers, append(cfg.topics(), cfg.TopicPrefix+".message")...)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // TestMetrics: with metrics.listen set, GET /metrics serves walrelay's
@@ -21,7 +23,7 @@ func TestMetrics(t *testing.T) {
 	dsn, brokers, conn := newTestDB(t, `CREATE TABLE public.met (id int PRIMARY KEY);
 		INSERT INTO public.met SELECT generate_series(101, 107)`) // the initial snapshot's 7 rows
 	cfg := newRelayConfig(t, dsn, brokers, "public.met")
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	cfg.set("metrics.listen", addr)
 	r := startRelay(t, cfg)
 	mustExec(t, conn, `INSERT INTO public.met SELECT generate_series(1, 25)`)

@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // TestSigtermInLargeTransaction: SIGTERM arrives while walrelay receives a
@@ -38,7 +40,7 @@ func TestSigtermInLargeTransaction(t *testing.T) {
 		INSERT INTO bigterm SELECT g, 'init' FROM generate_series(1, 60000) g;`)
 	cfg := newRelayConfig(t, dsn, brokers, "public.bigterm")
 	cfg.set("snapshot.mode", "never")
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	cfg.set("metrics.listen", addr)
 	tally := newTagTally(t, brokers, cfg.topic("public.bigterm"))
 

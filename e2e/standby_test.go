@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // twin returns a config identical to c (slot, publication, topics, store)
@@ -54,7 +56,7 @@ func TestStandbyTakeover(t *testing.T) {
 	col := newCollector(t, brokers, cfg.topics()...)
 	a := startRelay(t, cfg)
 	cfgB := cfg.twin(t)
-	addrB := freeAddr(t)
+	addrB := testenv.FreeAddr(t)
 	cfgB.set("metrics.listen", addrB)
 	metricsB := "http://" + addrB + "/metrics"
 	b := spawnRelay(t, cfgB)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -29,7 +28,7 @@ func TestMetricsScrapedAsSessionGoesLive(t *testing.T) {
 	dsn := testenv.PG(t).NewDatabase(t)
 	testenv.ExecDSN(t, dsn, `CREATE TABLE live_met (id int PRIMARY KEY)`, `INSERT INTO live_met VALUES (1), (2)`)
 	kafka := testenv.FakeKafka(t)
-	listen := freeAddr(t)
+	listen := testenv.FreeAddr(t)
 	cfg, err := config.Load("", []string{
 		"WALRELAY_POSTGRES_DSN=" + dsn, "WALRELAY_POSTGRES_SLOT=live_met", "WALRELAY_POSTGRES_PUBLICATION=live_met",
 		"WALRELAY_POSTGRES_TABLES=public.live_met", "WALRELAY_KAFKA_BROKERS=" + strings.Join(kafka.Brokers(), ","),
@@ -61,17 +60,6 @@ func TestMetricsScrapedAsSessionGoesLive(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v", err)
 	}
-}
-
-// freeAddr returns a loopback host:port nothing listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // scrapeEvents GETs url and checks that it serves walrelay_events_total.
