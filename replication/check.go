@@ -42,6 +42,9 @@ type CheckOptions struct {
 	// table under another name now, keyed by the listed name: check says
 	// so, as `walrelay run` does at start.
 	Renamed map[string]RenamedTable
+	// Standby is postgres.standby: a slot another client holds is a
+	// warning (a standby waits for it), not a problem.
+	Standby bool
 }
 
 // RenamedTable is the table a listed name's OID names now.

@@ -9,7 +9,8 @@ import (
 
 // checkSlot reports the slot's health when it exists: invalidated by
 // PostgreSQL (walrelay cannot resume from it), about to be (wal_status
-// unreserved), or how much WAL it holds; and whether max_slot_wal_keep_size
+// unreserved), held by another client (checkSlotActive), or how much WAL it
+// holds; and whether max_slot_wal_keep_size
 // bounds what a stopped walrelay makes the server keep.
 func checkSlot(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, error) {
 	var keep string
@@ -35,6 +36,11 @@ func checkSlot(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, er
 			Fix: fmt.Sprintf("set snapshot.mode: when_needed to drop it and re-snapshot, or SELECT pg_drop_replication_slot('%s'); "+
 				"and start with --allow-gap", o.Slot)}), nil
 	}
+	active, err := checkSlotActive(ctx, db, o, slot)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, active...)
 	var held int64
 	if err := db.QueryRow(ctx, `SELECT coalesce(pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, restart_lsn), 0)::bigint
 		FROM pg_replication_slots WHERE slot_name = $1`, o.Slot).Scan(&held); err != nil {
