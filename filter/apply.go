@@ -144,6 +144,7 @@ func (rs *Rules) firstMatch(ts *tableState, ch *event.Change) (*Rule, error) {
 		}
 		ok, err := r.where.eval(env)
 		if err != nil {
+			err = rs.withhold(r.where, ch.Relation.QualifiedName(), err)
 			return nil, rs.ruleError(r, ch, err, "", "fix the expression, e.g. guard NULLs with ?? or convert types")
 		}
 		if ok {

@@ -114,7 +114,7 @@ func (s *session) incrementalFits(ctx context.Context, tables []string) (bool, e
 func (s *session) startIncremental(cu *checkpoint.Catchup) {
 	s.inc = newIncremental(s, cu)
 	s.committer.SetCatchup(cu)
-	s.log.Info().Strs("tables", cu.Tables).Str("resume_table", cu.Current).Strs("resume_after", cu.After).
+	s.log.Info().Strs("tables", cu.Tables).Str("resume_table", cu.Current).Strs("resume_after", s.shownCursor(cu.Current, nil, cu.After)).
 		Int("chunk_rows", s.cfg.Snapshot.CatchupChunkSize).
 		Msg("incremental snapshot: reading these tables in chunks while the stream goes on")
 }

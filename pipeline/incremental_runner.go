@@ -106,7 +106,7 @@ func (r *incRun) consume(res incResult) error {
 	switch outcome {
 	case incAgain:
 		if r.again++; r.again%20 == 0 {
-			log.Warn().Str("table", table).Strs("after", c.start.After).Uint64("times", r.again).Str("reason", res.again).
+			log.Warn().Str("table", table).Strs("after", r.inc.s.shownCursor(table, nil, c.start.After)).Uint64("times", r.again).Str("reason", res.again).
 				Msg("incremental snapshot: the same chunk had to be read again many times")
 		}
 	case incPublished:
@@ -148,7 +148,8 @@ func (inc *incremental) chunk(ctx context.Context, conn *pgx.Conn, q *incQueue) 
 		inc.s.log.Warn().Str("table", table).Msg("incremental snapshot: the table was dropped; its snapshot ends")
 		hand.chunk = nil
 	case err != nil:
-		return fmt.Errorf("incremental snapshot of %s after %q: %w", table, after, err)
+		return hideCursor(fmt.Errorf("incremental snapshot of %s after %q: %w", table, after, err),
+			after, inc.s.shownCursor(table, nil, after))
 	default:
 		if hand.snap, err = parseXidSnapshot(c.Snapshot); err != nil {
 			return fmt.Errorf("incremental snapshot of %s: %w", table, err)
