@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,7 @@ func TestMaskedColumnRenamedReplay(t *testing.T) {
 					got = append(got, fmt.Sprintf("%s %v %v", rec.Key, rec.Env.After["email"], rec.Env.After["email_address"]))
 				}
 			}
+			sort.Strings(got) // keys 1-3 by ID; partitions are read in any order
 			want := []string{"id=1 " + maskSaltHash(t, conn, "a@x") + " <nil>", "id=2 " + maskSaltHash(t, conn, "old2@x") + " <nil>",
 				"id=3 <nil> " + maskSaltHash(t, conn, "new3@x")}
 			if strings.Join(got, "; ") != strings.Join(want, "; ") {
