@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/schema/registry"
 )
 
 // ContentTypeAvro is the content-type header of Avro records.
@@ -26,9 +27,11 @@ type Registry interface {
 	ID(ctx context.Context, subject, schema string) (int, error)
 }
 
-// LatestRegistry is a Registry that can also return the text of the latest
-// schema registered under a subject, as registered (field properties
-// included); found is false when the subject has none. registry.Client
+// LatestRegistry is a Registry that can also return the latest schema
+// registered under a subject, as registered (field properties included),
+// with the schemas it references (registry.Registered: Debezium's value
+// schemas reference its Source record); found is false when the subject has
+// none. registry.Client
 // implements it. When the Registry is one, the encoder reads the latest
 // value schema of a relation's subject before deriving the relation's first
 // schema in the process (AvroOptions.Memory remembers it across
@@ -37,7 +40,7 @@ type Registry interface {
 // were empty. Called on the encoding goroutine, ctx bounds
 // it; an error halts the encoding like any registry error.
 type LatestRegistry interface {
-	Latest(ctx context.Context, subject string) (schema string, found bool, err error)
+	LatestRegistered(ctx context.Context, subject string) (schema registry.Registered, found bool, err error)
 }
 
 // AvroOptions configure the Avro encoder beyond Options.

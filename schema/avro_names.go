@@ -182,11 +182,12 @@ func priorFromPlan(p *avroPlan) priorFields {
 	return pf
 }
 
-// priorFromSchema returns the Value fields of a registered Envelope schema
-// text, each with its pg.column or, without one, its own name as column.
-// A schema that is no Envelope (another writer's) has none to keep.
-func priorFromSchema(text string) (priorFields, error) {
-	s, err := registry.Parse(text)
+// priorFromSchema returns the Value fields of a registered Envelope schema,
+// parsed with the schemas it references, each with its pg.column or,
+// without one, its own name as column. A schema that is no Envelope
+// (another writer's) has none to keep.
+func priorFromSchema(latest registry.Registered) (priorFields, error) {
+	s, err := latest.Parse()
 	if err != nil {
 		return priorFields{}, err
 	}

@@ -81,7 +81,7 @@ func TestPriorFromSchema(t *testing.T) {
 	ta := newTestAvro(t, registry.Backward)
 	rel := xyRel(1, colXY, colX_Y)
 	p := ta.enc.buildPlan(rel, "app.public.t", priorFields{})
-	pf, err := priorFromSchema(p.valueSchema)
+	pf, err := priorFromSchema(registry.Registered{Text: p.valueSchema})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,13 +89,13 @@ func TestPriorFromSchema(t *testing.T) {
 		t.Errorf("prior = %+v, want %+v", pf, want)
 	}
 	plain := ta.enc.buildPlan(evoRel(1, 1, evoID, evoA), "app.public.evo", priorFields{})
-	if pf, err = priorFromSchema(plain.valueSchema); err != nil || !reflect.DeepEqual(pf, prior(true, "id", "a")) {
+	if pf, err = priorFromSchema(registry.Registered{Text: plain.valueSchema}); err != nil || !reflect.DeepEqual(pf, prior(true, "id", "a")) {
 		t.Errorf("plain prior = %+v, %v", pf, err)
 	}
-	if pf, err = priorFromSchema(`{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}`); err != nil || pf.fields != nil {
+	if pf, err = priorFromSchema(registry.Registered{Text: `{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}`}); err != nil || pf.fields != nil {
 		t.Errorf("non-envelope prior = %+v, %v", pf, err)
 	}
-	if _, err = priorFromSchema(`{"type":`); err == nil {
+	if _, err = priorFromSchema(registry.Registered{Text: `{"type":`}); err == nil {
 		t.Error("unparsable schema accepted")
 	}
 }
@@ -219,8 +219,8 @@ type latestRegistry struct {
 	ids int
 }
 
-func (l *latestRegistry) Latest(context.Context, string) (string, bool, error) {
-	return "", false, l.err
+func (l *latestRegistry) LatestRegistered(context.Context, string) (registry.Registered, bool, error) {
+	return registry.Registered{}, false, l.err
 }
 
 func (l *latestRegistry) ID(ctx context.Context, subject, text string) (int, error) {

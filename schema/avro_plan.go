@@ -193,7 +193,7 @@ func (e *AvroEncoder) priorNames(ctx context.Context, rel *event.Relation, topic
 		return priorFields{}, nil
 	}
 	_, subject := subjects(topic)
-	text, found, err := lr.Latest(ctx, subject)
+	latest, found, err := lr.LatestRegistered(ctx, subject)
 	if err != nil {
 		return priorFields{}, fmt.Errorf("schema: reading the latest Avro schema of table %s (subject %q) to keep its field names: %w",
 			rel.QualifiedName(), subject, err)
@@ -201,7 +201,7 @@ func (e *AvroEncoder) priorNames(ctx context.Context, rel *event.Relation, topic
 	if !found {
 		return priorFields{}, nil
 	}
-	pf, err := priorFromSchema(text)
+	pf, err := priorFromSchema(latest)
 	if err != nil {
 		return priorFields{}, fmt.Errorf("schema: the latest Avro schema of table %s (subject %q) does not parse: %w",
 			rel.QualifiedName(), subject, err)

@@ -89,8 +89,9 @@ func (c *Client) ID(ctx context.Context, subject, text string) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		var history []Version
 		if level != None {
-			history, err := c.b.History(ctx, subject, level.Transitive())
+			history, err = c.b.History(ctx, subject, level.Transitive())
 			if err != nil {
 				return 0, fmt.Errorf("schema registry: versions of subject %q: %w", subject, err)
 			}
@@ -106,7 +107,7 @@ func (c *Client) ID(ctx context.Context, subject, text string) (int, error) {
 				ie.Subject = subject
 				return 0, err
 			}
-			return 0, fmt.Errorf("schema registry: register schema of subject %q: %w", subject, err)
+			return 0, fmt.Errorf("schema registry: register schema of subject %q: %w%s", subject, err, refsHint(level, history))
 		}
 		c.log.Info().Str("subject", subject).Int("schema_id", id).Str("compatibility", string(level)).
 			Msg("registered schema")
@@ -145,6 +146,51 @@ func (c *Client) Latest(ctx context.Context, subject string) (string, bool, erro
 		return "", false, fmt.Errorf("schema registry: latest version of subject %q: %w", subject, err)
 	}
 	return text, found, nil
+}
+
+// registeredBackend is a Backend that returns a subject's latest version
+// with the schemas it references (HTTPBackend).
+type registeredBackend interface {
+	LatestRegistered(ctx context.Context, subject string) (Registered, bool, error)
+}
+
+// LatestRegistered returns the latest version registered under subject as
+// the registry keeps it, with the schemas it references (schema
+// references, as Debezium's Avro converter registers), so that
+// Registered.Parse parses it; found is false when the subject has no
+// version. A Backend without references (the embedded Store) gives
+// Latest's text alone. Not cached; errors as Latest's.
+func (c *Client) LatestRegistered(ctx context.Context, subject string) (Registered, bool, error) {
+	rb, ok := c.b.(registeredBackend)
+	if !ok {
+		text, found, err := c.Latest(ctx, subject)
+		return Registered{Text: text}, found, err
+	}
+	r, found, err := rb.LatestRegistered(ctx, subject)
+	if err != nil {
+		return Registered{}, false, fmt.Errorf("schema registry: latest version of subject %q: %w", subject, err)
+	}
+	return r, found, nil
+}
+
+// refsHint explains a registry's refusal of a schema that walrelay found
+// compatible with the subject's versions when one of those has schema
+// references: Apicurio Registry 2.4 answers 42201 "Could not execute
+// compatibility rule on invalid Avro schema" to any schema checked against
+// such a version, since its compatibility rule does not resolve references.
+func refsHint(level Level, history []Version) string {
+	for i := len(history) - 1; i >= 0; i-- {
+		v := history[i]
+		if len(v.References) == 0 {
+			continue
+		}
+		return fmt.Sprintf(" (walrelay found the schema %s-compatible with the subject's versions, with version %d's "+
+			"references to %q resolved; the registry may be unable to check compatibility against a version with "+
+			"schema references, as Apicurio Registry 2.4 is: upgrade the registry to one that resolves references "+
+			"in its compatibility checks)",
+			level, v.Version, v.References[0].Subject)
+	}
+	return ""
 }
 
 func (c *Client) effectiveLevel(ctx context.Context, subject string) (Level, error) {

@@ -97,7 +97,9 @@ func readSchema(r *http.Request) (string, error) {
 		return "", errInvalidSchema(fmt.Errorf("schemaType %s is not supported by this registry (AVRO only)", req.SchemaType))
 	}
 	if len(req.References) > 0 && string(req.References) != "null" && string(req.References) != "[]" {
-		return "", errInvalidSchema(errors.New("schema references are not supported by this registry"))
+		return "", errInvalidSchema(errors.New("schema references are not supported by walrelay's embedded registry: " +
+			"register the schema with the named types it references defined inline, " +
+			"or use an external registry that supports references"))
 	}
 	if req.Schema == "" {
 		return "", errInvalidSchema(errors.New("empty schema"))

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	hambareg "github.com/hamba/avro/v2/registry"
@@ -103,7 +104,10 @@ func (h *HTTPBackend) Lookup(ctx context.Context, subject, text string) (int, bo
 	return 0, false, err
 }
 
-// History implements Backend.
+// History implements Backend. Each version is read raw with the schemas it
+// references (Registered) and parsed with them, so that a version
+// registered with references (Debezium's value schemas) is checked against
+// as the schema it stands for.
 func (h *HTTPBackend) History(ctx context.Context, subject string, all bool) ([]Version, error) {
 	versions, err := h.c.GetVersions(ctx, subject)
 	if registryCode(err) == CodeSubjectNotFound {
@@ -117,46 +121,45 @@ func (h *HTTPBackend) History(ctx context.Context, subject string, all bool) ([]
 	}
 	out := make([]Version, 0, len(versions))
 	for _, v := range versions {
-		info, err := h.c.GetSchemaInfo(ctx, subject, v)
+		r, a, found, err := h.registered(ctx, subject, strconv.Itoa(v))
+		if err == nil && !found {
+			err = fmt.Errorf("the registry has no such version")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("version %d: %w", v, err)
 		}
-		out = append(out, Version{Subject: subject, Version: info.Version, ID: info.ID,
-			Text: info.Schema.String(), Schema: info.Schema})
+		s, err := r.Parse()
+		if err != nil {
+			return nil, fmt.Errorf("version %d does not parse: %w", v, err)
+		}
+		out = append(out, Version{Subject: subject, Version: a.Version, ID: a.ID, Text: r.Text, Schema: s,
+			References: r.References})
 	}
 	return out, nil
 }
 
 // Latest returns the text of the subject's latest version as the registry
+// stores it, properties included, without the schemas it references (see
+// LatestRegistered).
+func (h *HTTPBackend) Latest(ctx context.Context, subject string) (string, bool, error) {
+	r, found, err := h.LatestRegistered(ctx, subject)
+	return r.Text, found, err
+}
+
+// LatestRegistered returns the subject's latest version as the registry
 // stores it, properties included (GET /subjects/{s}/versions/latest, read
 // raw: hamba's client would parse it and keep only the canonical form, which
-// drops the field properties the encoder reads). A 404 carrying Confluent's
-// 40401 (no such subject) or 40402 (no such version: Apicurio's answer for an
-// unknown subject) means the subject has none; any other answer, including
-// a 404 without one of those codes (the API hidden behind a proxy), is an
-// error, so that "no schema yet" is never a guess.
-func (h *HTTPBackend) Latest(ctx context.Context, subject string) (string, bool, error) {
-	u := h.base.JoinPath("subjects", subject, "versions", "latest")
-	status, body, err := h.get(ctx, u, ContentType)
-	if err != nil {
-		return "", false, err
-	}
-	var r struct {
-		Schema string `json:"schema"`
-		Code   int    `json:"error_code"`
-	}
-	jsonErr := json.Unmarshal(body, &r)
-	switch {
-	case status == http.StatusNotFound && jsonErr == nil &&
-		(r.Code == CodeSubjectNotFound || r.Code == CodeVersionNotFound):
-		return "", false, nil
-	case status == http.StatusOK && jsonErr == nil && r.Schema != "":
-		return r.Schema, true, nil
-	}
-	if len(body) > 512 {
-		body = body[:512]
-	}
-	return "", false, fmt.Errorf("GET %s: HTTP %d: %s", u.Redacted(), status, body)
+// drops the field properties the encoder reads), with the schemas it
+// references, read recursively (GET /subjects/{s}/versions/{v} for each).
+// A 404 carrying Confluent's 40401 (no such subject) or 40402 (no such
+// version: Apicurio's answer for an unknown subject) means the subject has
+// none; any other answer, including a 404 without one of those codes (the
+// API hidden behind a proxy), is an error, so that "no schema yet" is never
+// a guess. A referenced version that cannot be read, or references that
+// form a cycle, are errors too.
+func (h *HTTPBackend) LatestRegistered(ctx context.Context, subject string) (Registered, bool, error) {
+	r, _, found, err := h.registered(ctx, subject, "latest")
+	return r, found, err
 }
 
 // SubjectLevel implements Backend with GET /config/{subject}. A registry

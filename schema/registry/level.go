@@ -60,6 +60,9 @@ type Version struct {
 	ID      int
 	Text    string      // the schema as registered
 	Schema  avro.Schema // parsed; may be nil where only Text is known
+	// References are the version's own schema references, as registered
+	// (Schema is parsed with them resolved); none in the embedded registry.
+	References []Reference
 }
 
 // Check reports whether schema may be registered after history (the

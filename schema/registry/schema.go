@@ -14,13 +14,19 @@ import (
 // leak into another, as they would through avro.DefaultSchemaCache. A panic
 // of hamba's parser (it has some on malformed input, e.g. an empty union
 // with a default) is returned as an error: schemas come from the network.
-func Parse(text string) (s avro.Schema, err error) {
+// A schema that uses named types of other registered schemas (schema
+// references) parses with Registered.Parse.
+func Parse(text string) (avro.Schema, error) { return parseCached(text, &avro.SchemaCache{}) }
+
+// parseCached parses text with cache, a panic of the parser returned as an
+// error (see Parse).
+func parseCached(text string, cache *avro.SchemaCache) (s avro.Schema, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s, err = nil, fmt.Errorf("avro: schema rejected by the parser: %v", r)
 		}
 	}()
-	return avro.ParseWithCache(text, "", &avro.SchemaCache{})
+	return avro.ParseWithCache(text, "", cache)
 }
 
 // Canonical returns the identity form of a schema text: its JSON with
