@@ -76,5 +76,8 @@ func checkDataDir(dir string) []replication.Finding {
 	if os.IsNotExist(statErr) {
 		return []replication.Finding{{OK: true, What: fmt.Sprintf("data_dir %s does not exist yet; walrelay run creates it", dir)}}
 	}
+	if what, fix := pipeline.DataDirWarning(dir); what != "" {
+		return []replication.Finding{{Warn: true, What: what, Fix: fix}}
+	}
 	return nil
 }

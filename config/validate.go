@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/walrelay/walrelay/internal/pgdsn"
 	"github.com/walrelay/walrelay/internal/pgident"
 	"github.com/walrelay/walrelay/schema"
 )
@@ -98,8 +99,12 @@ func (c *Config) checkPostgres() *Error {
 		return &Error{Key: "postgres.dsn", Msg: fmt.Sprintf("a %s:// URL is not a PostgreSQL connection string", m[1]),
 			Fix: "use postgres://user:password@host:port/db?sslmode=... or key=value form"}
 	}
+	if err := pgdsn.CheckURL(p.DSN); err != nil {
+		return &Error{Key: "postgres.dsn", Msg: "not a valid connection string: " + pgdsn.Redact(p.DSN),
+			Fix: err.Error()}
+	}
 	if _, err := pgconn.ParseConfig(p.DSN); err != nil {
-		return &Error{Key: "postgres.dsn", Msg: "not a valid connection string: " + redact(err.Error(), p.DSN),
+		return &Error{Key: "postgres.dsn", Msg: "not a valid connection string: " + pgdsn.ErrorText(err, p.DSN),
 			Fix: "use postgres://user:password@host:port/db?sslmode=... or key=value form"}
 	}
 	if !identRe.MatchString(p.Slot) {
@@ -297,14 +302,6 @@ func oneOf(v string, allowed ...string) bool {
 		}
 	}
 	return false
-}
-
-// redact removes the DSN's password from a message.
-func redact(msg, dsn string) string {
-	if cfg, err := pgconn.ParseConfig(dsn); err == nil && cfg.Password != "" {
-		return strings.ReplaceAll(msg, cfg.Password, "xxxxx")
-	}
-	return msg
 }
 
 // validListen reports whether listen is host:port with a port (the host may

@@ -43,6 +43,11 @@ func (e *DataDirError) Problem() string {
 
 // Fix says what lets walrelay run use data_dir.
 func (e *DataDirError) Fix() string {
+	if errors.Is(e.Err, ErrLockSymlink) {
+		return fmt.Sprintf("remove %s (a user who may write %s can plant one to make walrelay overwrite the file it "+
+			"points to), then chmod 0700 %s so that only the user running walrelay may write it",
+			filepath.Join(e.Dir, LockFile), e.Dir, e.Dir)
+	}
 	var pe *fs.PathError
 	if errors.As(e.Err, &pe) && errors.Is(pe.Err, fs.ErrPermission) {
 		return fmt.Sprintf("let the user running walrelay (uid %d) create and write files in %s "+
@@ -56,7 +61,8 @@ func (e *DataDirError) Fix() string {
 // lock, without taking it: it creates dir when missing (then removes what
 // it created), creates and removes a file in it, and opens an existing
 // LockFile for writing as the lock needs (opening and closing it leaves the
-// lock of a running walrelay held). The error is a *DataDirError.
+// lock of a running walrelay held), refusing a LockFile that is a symbolic
+// link as run does. The error is a *DataDirError.
 func ProbeDataDir(dir string) error {
 	created, err := mkdirAllCreated(dir)
 	defer func() {
@@ -75,6 +81,9 @@ func ProbeDataDir(dir string) error {
 	if err := os.Remove(f.Name()); err != nil {
 		return &DataDirError{Dir: dir, Err: err}
 	}
+	if err := lockSymlink(dir); err != nil {
+		return err
+	}
 	lf, err := os.OpenFile(filepath.Join(dir, LockFile), os.O_RDWR, 0)
 	switch {
 	case err == nil:
@@ -83,6 +92,34 @@ func ProbeDataDir(dir string) error {
 		return &DataDirError{Dir: dir, Err: err}
 	}
 	return nil
+}
+
+// ErrLockSymlink is a LockFile that is a symbolic link: walrelay run would
+// truncate and write the file it points to, so run and check refuse it.
+var ErrLockSymlink = errors.New("is a symbolic link, which walrelay refuses to follow")
+
+// lockSymlink returns a *DataDirError (ErrLockSymlink) when dir's LockFile
+// is a symbolic link.
+func lockSymlink(dir string) error {
+	path := filepath.Join(dir, LockFile)
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return &DataDirError{Dir: dir, Err: &fs.PathError{Op: "open", Path: path, Err: ErrLockSymlink}}
+	}
+	return nil
+}
+
+// DataDirWarning says, when dir exists and group or others may write it,
+// why that is unsafe and how to fix it (both "" otherwise): another local
+// user could replace checkpoint.json (skipping WAL) or plant files there.
+// Run logs it and `walrelay check` reports it.
+func DataDirWarning(dir string) (problem, fix string) {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() || fi.Mode().Perm()&0o022 == 0 {
+		return "", ""
+	}
+	return fmt.Sprintf("data_dir %s is writable by group or others (mode %04o): another local user could "+
+			"replace its checkpoint or plant files in it", dir, fi.Mode().Perm()),
+		fmt.Sprintf("chmod 0700 %s (owned by the user running walrelay)", dir)
 }
 
 // mkdirAllCreated is os.MkdirAll(dir, 0o700), as lockDataDir creates

@@ -40,7 +40,7 @@ type incResult struct {
 // nil: the checkpoint holds the cursor). It runs on its own goroutine with
 // its own connection; an error ends the session.
 func (inc *incremental) run(ctx context.Context) error {
-	conn, err := replication.ConnectSQL(ctx, inc.s.cfg.Postgres.DSN)
+	conn, err := replication.ConnectSnapshot(ctx, inc.s.cfg.Postgres.DSN)
 	if err != nil {
 		return fmt.Errorf("incremental snapshot: %w", err)
 	}

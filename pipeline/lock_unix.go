@@ -5,6 +5,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,13 +18,22 @@ import (
 // status file. The lock is the kernel's (flock), so a killed process
 // releases it. It returns the function that releases it, or an error that
 // names the process holding it; a dir it cannot create or write is a
-// *DataDirError, as `walrelay check` reports it (ProbeDataDir).
+// *DataDirError, as `walrelay check` reports it (ProbeDataDir). A LockFile
+// that is a symbolic link is refused (ErrLockSymlink), never followed.
 func lockDataDir(dir string) (func(), error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, &DataDirError{Dir: dir, Err: err}
 	}
 	path := filepath.Join(dir, LockFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err := lockSymlink(dir); err != nil {
+		return nil, err
+	}
+	// O_NOFOLLOW: a symbolic link planted after the check above (by a user
+	// who may write data_dir) must not make walrelay truncate its target.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, &DataDirError{Dir: dir, Err: &fs.PathError{Op: "open", Path: path, Err: ErrLockSymlink}}
+	}
 	if err != nil {
 		return nil, &DataDirError{Dir: dir, Err: err}
 	}

@@ -141,7 +141,7 @@ func (s *session) openSnapshot(ctx context.Context, pos position, tables []snaps
 	}
 	name, lsn := pos.exported, pos.start
 	if name == "" {
-		conn, err := replication.ConnectSQL(ctx, s.cfg.Postgres.DSN)
+		conn, err := replication.ConnectSnapshot(ctx, s.cfg.Postgres.DSN)
 		if err != nil {
 			return nil, 0, nil, err
 		}
@@ -164,7 +164,7 @@ func (s *session) openSnapshot(ctx context.Context, pos position, tables []snaps
 func (s *session) openReader(ctx context.Context, name string, tables []snapshot.Table) (*snapshot.Reader, error) {
 	dsn := s.cfg.Postgres.DSN
 	return snapshot.Open(ctx, snapshot.Options{
-		Connect:     func(ctx context.Context) (*pgx.Conn, error) { return replication.ConnectSQL(ctx, dsn) },
+		Connect:     func(ctx context.Context) (*pgx.Conn, error) { return replication.ConnectSnapshot(ctx, dsn) },
 		Snapshot:    name,
 		Tables:      tables,
 		Publication: s.cfg.Postgres.Publication,

@@ -182,6 +182,10 @@ func checkPublication(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Find
 	case !super && !canCreate:
 		return []Finding{{What: fmt.Sprintf("publication %s is missing and this role may not create it", o.Publication),
 			Fix: fmt.Sprintf("as the tables' owner: CREATE PUBLICATION %s FOR TABLE %s%s;", name, quoteTables(o.Tables), with)}}, nil
+	case !super:
+		if fs, err := checkPublicationOwner(ctx, db, o, with); err != nil || len(fs) > 0 {
+			return fs, err
+		}
 	}
 	return []Finding{{OK: true, What: fmt.Sprintf("publication %s will be created on start", o.Publication)}}, nil
 }

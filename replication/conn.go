@@ -2,6 +2,8 @@ package replication
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/walrelay/walrelay/internal/pgdsn"
 )
 
 // sessionParams fix the text forms the decoder parses, whatever the server's
@@ -48,7 +52,10 @@ func connectTimeout(cfg *pgconn.Config) {
 func ConnectReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error) {
 	cfg, err := pgconn.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: invalid dsn: %w", err)
+		return nil, fmt.Errorf("postgres: invalid dsn: %w", pgdsn.Wrap(err, dsn))
+	}
+	if err := checkHosts(cfg, dsn); err != nil {
+		return nil, err
 	}
 	connectTimeout(cfg)
 	for k, v := range sessionParams {
@@ -67,19 +74,65 @@ func ConnectReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error)
 
 // ConnectSQL opens an ordinary connection for catalog queries and set-up.
 func ConnectSQL(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	return connectSQL(ctx, dsn, nil)
+}
+
+// connectSQL opens an ordinary connection with sessionParams and extra as
+// start-up parameters.
+func connectSQL(ctx context.Context, dsn string, extra map[string]string) (*pgx.Conn, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: invalid dsn: %w", err)
+		return nil, fmt.Errorf("postgres: invalid dsn: %w", pgdsn.Wrap(err, dsn))
+	}
+	if err := checkHosts(&cfg.Config, dsn); err != nil {
+		return nil, err
 	}
 	connectTimeout(&cfg.Config)
-	for k, v := range sessionParams {
-		cfg.RuntimeParams[k] = v
+	for _, params := range []map[string]string{sessionParams, extra} {
+		for k, v := range params {
+			cfg.RuntimeParams[k] = v
+		}
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, explainConnect(err, cfg.Host, cfg.Port, cfg.User, false)
 	}
 	return conn, nil
+}
+
+// snapshotParams are the start-up parameters of snapshot connections
+// (ConnectSnapshot), on top of sessionParams: a statement_timeout or
+// lock_timeout set on the role or database would cancel a snapshot's LOCK
+// TABLE while a DDL holds the table, or a chunk query that reads longer,
+// and the retry would wait and be cancelled again forever. A snapshot waits
+// for its lock and its reads as long as they take (an ACCESS SHARE lock
+// waiting in the queue holds back only DDL).
+var snapshotParams = map[string]string{
+	"statement_timeout": "0",
+	"lock_timeout":      "0",
+}
+
+// ConnectSnapshot opens an ordinary connection for reading snapshots
+// (initial, catch-up and incremental chunks): ConnectSQL's, with no
+// statement or lock timeout whatever the role or database sets. Catalog
+// and set-up connections (ConnectSQL) keep the DBA's timeouts: their
+// queries are short, and a timeout turns one stuck behind a lock into an
+// error walrelay reports and retries rather than a silent hang.
+func ConnectSnapshot(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	return connectSQL(ctx, dsn, snapshotParams)
+}
+
+// checkHosts refuses a DSN whose parsed host holds an '@' (an unencoded '@'
+// in a URL's password): connecting would print part of the password as the
+// host name. config refuses such a URL first; this guards every other caller.
+func checkHosts(cfg *pgconn.Config, dsn string) error {
+	if err := pgdsn.CheckURL(dsn); err != nil {
+		return fmt.Errorf("postgres: invalid dsn: %w", err)
+	}
+	if pgdsn.HostHasAt(cfg) {
+		return fmt.Errorf("postgres: invalid dsn: %w", pgdsn.ErrAtInURL)
+	}
+	return nil
 }
 
 // ErrPrivilege marks a missing privilege; the message says which and how to grant it.
@@ -104,7 +157,21 @@ func explainConnect(err error, host string, port uint16, user string, replicatio
 		}
 		return fmt.Errorf("postgres %s: %s (SQLSTATE %s)", addr, pgErr.Message, pgErr.Code)
 	}
+	if isCertError(err) {
+		return fmt.Errorf("postgres: cannot verify the TLS certificate of %s: %s (put the CA that signed the server's certificate in sslrootcert=/path/ca.pem in postgres.dsn, with sslmode=verify-full; the host name in the DSN must be one the certificate names)",
+			addr, oneLine(err))
+	}
 	return fmt.Errorf("postgres: cannot connect to %s (check postgres.dsn and that the server is running): %s", addr, oneLine(err))
+}
+
+// isCertError reports whether err is a failure to verify the server's TLS
+// certificate (sslmode=verify-ca or verify-full).
+func isCertError(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
 // oneLine flattens pgconn's multi-line connect errors (one line per address

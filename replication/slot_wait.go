@@ -49,16 +49,23 @@ type SlotWait struct {
 // slotWaitShown bounds the open transactions a warning names.
 const slotWaitShown = 5
 
-// openXactsSQL lists the oldest transactions that hold a transaction ID,
-// those a slot being created waits for; another role's sessions show only
-// to a role with pg_read_all_stats.
+// openXactsSQL lists the oldest transactions that hold a transaction ID
+// (oldest ID first), those a slot being created waits for. Another role's
+// sessions show their state and xact_start only to a role with
+// pg_read_all_stats: for those, the line names what is known (pid,
+// database, user, application_name) and says the rest is hidden and how to
+// see it, instead of printing empty fields.
 const openXactsSQL = `SELECT x FROM (
-	SELECT xact_start AS t, format('pid %s (database %s, user %s, application_name %L, state %s, xact_start %s)',
-		pid, datname, usename, application_name, state, xact_start) AS x
+	SELECT age(backend_xid) AS a, CASE WHEN xact_start IS NULL
+		THEN format('pid %s (database %s, user %s, application_name %L; its state and xact_start are hidden from role %s: '
+			'GRANT pg_read_all_stats TO %s; to see them)',
+			pid, datname, usename, application_name, current_user, quote_ident(current_user))
+		ELSE format('pid %s (database %s, user %s, application_name %L, state %s, xact_start %s)',
+			pid, datname, usename, application_name, state, xact_start) END AS x
 	FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
 	UNION ALL
-	SELECT prepared, format('prepared transaction %L (database %s, owner %s, prepared %s)', gid, database, owner, prepared)
-	FROM pg_prepared_xacts) o ORDER BY t LIMIT $1`
+	SELECT age(transaction), format('prepared transaction %L (database %s, owner %s, prepared %s)', gid, database, owner, prepared)
+	FROM pg_prepared_xacts) o ORDER BY a DESC LIMIT $1`
 
 // OpenTransactions describes the oldest transactions (at most n) that a
 // replication slot being created now would wait for: sessions holding a

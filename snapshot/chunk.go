@@ -68,8 +68,8 @@ var ErrNoTable = errors.New("table does not exist")
 // index when the table's replica identity is an index ('i'), else its
 // primary key, else its replica identity index.
 //
-// conn is an idle normal connection set up as replication.ConnectSQL does
-// (the decoder parses its text forms); the caller owns it and must not use
+// conn is an idle normal connection set up as replication.ConnectSnapshot
+// (or ConnectSQL) does (the decoder parses its text forms); the caller owns it and must not use
 // it concurrently. ReadChunk runs one short REPEATABLE READ READ ONLY
 // transaction: it locks the table (ACCESS SHARE) before its snapshot is
 // taken, plans it as Open does and reads the rows, so the plan's Relation
@@ -104,7 +104,12 @@ func ReadChunk(ctx context.Context, conn *pgx.Conn, o ChunkOptions) (*Chunk, err
 
 // readChunkTx is ReadChunk inside its transaction.
 func readChunkTx(ctx context.Context, conn *pgx.Conn, o ChunkOptions) (*Chunk, error) {
-	lock := "LOCK TABLE " + pgx.Identifier{o.Table.Schema, o.Table.Name}.Sanitize() + " IN ACCESS SHARE MODE"
+	// No statement or lock timeout of the role or database applies (in one
+	// round trip with the lock): behind a DDL the lock waits, and a long
+	// chunk reads, instead of being cancelled and retried forever; conn may
+	// be a catalog connection that keeps the DBA's timeouts otherwise.
+	lock := "SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0; " +
+		"LOCK TABLE " + pgx.Identifier{o.Table.Schema, o.Table.Name}.Sanitize() + " IN ACCESS SHARE MODE"
 	if _, err := conn.PgConn().Exec(ctx, lock).ReadAll(); err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "3F000") {

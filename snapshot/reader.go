@@ -18,7 +18,7 @@ import (
 // Options configures a Reader.
 type Options struct {
 	// Connect opens one normal (not replication) connection. It must fix the
-	// text forms the decoder parses, as replication.ConnectSQL does
+	// text forms the decoder parses, as replication.ConnectSnapshot does
 	// (TimeZone=UTC, DateStyle=ISO, IntervalStyle=postgres,
 	// extra_float_digits=3, lc_monetary=C). Required.
 	Connect func(ctx context.Context) (*pgx.Conn, error)
@@ -151,10 +151,10 @@ func (r *Reader) startWorker(ctx context.Context, id int) (*worker, error) {
 	stmts := []string{
 		"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 		"SET TRANSACTION SNAPSHOT '" + r.opts.Snapshot + "'",
-		// Deterministic, single-process scans; no timeouts on long reads or
-		// while the consumer holds a reader back.
+		// Deterministic, single-process scans; no timeouts on long reads,
+		// while the consumer holds a reader back, or on the lock behind a DDL.
 		"SET LOCAL synchronize_seqscans = off; SET LOCAL max_parallel_workers_per_gather = 0; " +
-			"SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0",
+			"SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0",
 	}
 	if len(r.opts.Tables) > 0 {
 		names := make([]string, len(r.opts.Tables))

@@ -19,7 +19,8 @@ type CheckResult struct {
 // answer as a Confluent-compatible one.
 const fixURL = "start the registry or correct schema_registry.url: the base URL of the Confluent-compatible API " +
 	"(Confluent: http://HOST:8081; Apicurio: http://HOST:8080/apis/ccompat/v7), reachable from walrelay; " +
-	"with format avro walrelay needs it when it starts, at a table's first event and at every schema change"
+	"with format avro walrelay needs it at each table's first change after the process starts and at every schema change " +
+	"(a registry that is down does not stop the start: the first change that needs it halts streaming until it answers)"
 
 // Check tells whether the registry answers as the encoder needs it: GET
 // /subjects, with the configured credentials and TLS, returns a JSON list

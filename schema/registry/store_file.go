@@ -30,8 +30,11 @@ type fileSchema struct {
 // schema_registry.compatibility. An unreadable or corrupt file is an error:
 // IDs already written to Kafka must never be reassigned.
 func OpenStore(dir string, level Level) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("schema registry: create %s: %w", dir, err)
+	}
+	if err := private(dir); err != nil {
+		return nil, fmt.Errorf("schema registry: %w", err)
 	}
 	s := &Store{
 		path: filepath.Join(dir, StoreFile), level: level,
@@ -108,10 +111,33 @@ func (s *Store) saveLocked() error {
 	return nil
 }
 
+// private makes dir, the registry's directory, 0700 like the rest of
+// data_dir (it was 0755 before): only the user running walrelay may list or
+// read the schemas, whatever the umask or the mode an older walrelay left.
+func private(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("make %s private (chmod 0700): %w", dir, err)
+	}
+	return nil
+}
+
+// writeFileSync replaces path with b durably (write, sync, rename, sync the
+// directory); the file is 0600, only the user running walrelay reads it.
 func writeFileSync(path string, b []byte) error {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil { // a .tmp left by an older walrelay keeps its mode
+		f.Close()
 		return err
 	}
 	if _, err := f.Write(b); err != nil {
