@@ -10,6 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/internal/pgdsn"
 )
 
 // Schema and TableName are where PostgresStore keeps the checkpoint in the
@@ -45,18 +48,21 @@ const (
 	identitySQL = `UPDATE ` + TableName + ` SET system_id = $2, database = $3 WHERE slot = $1
 	AND (system_id IS DISTINCT FROM $2 OR database IS DISTINCT FROM $3)`
 	// saveSQL updates the row only while no backend but $5 holds the slot
-	// (SlotFence).
+	// (SlotFence): no row comes back when the fence refuses it. It returns
+	// whether it inserted the row (xmax = 0) rather than updated it.
 	saveSQL = `INSERT INTO ` + TableName + ` (slot, lsn, updated_at, catchup) VALUES ($1, $2::text::pg_lsn, $3, $4::text::jsonb)
 ON CONFLICT (slot) DO UPDATE SET lsn = EXCLUDED.lsn, updated_at = EXCLUDED.updated_at, catchup = EXCLUDED.catchup
 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots r
-	WHERE r.slot_name = $1 AND r.active_pid IS NOT NULL AND r.active_pid <> $5::int)`
+	WHERE r.slot_name = $1 AND r.active_pid IS NOT NULL AND r.active_pid <> $5::int)
+RETURNING (xmax = 0)`
 	holderSQL = `SELECT active_pid FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`
 	// saveWithLineageSQL is saveSQL that also writes the column lineage
 	// ($6) that SaveLineage could not write for want of a row.
 	saveWithLineageSQL = `INSERT INTO ` + TableName + ` (slot, lsn, updated_at, catchup, lineage) VALUES ($1, $2::text::pg_lsn, $3, $4::text::jsonb, $6::text::jsonb)
 ON CONFLICT (slot) DO UPDATE SET lsn = EXCLUDED.lsn, updated_at = EXCLUDED.updated_at, catchup = EXCLUDED.catchup, lineage = EXCLUDED.lineage
 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots r
-	WHERE r.slot_name = $1 AND r.active_pid IS NOT NULL AND r.active_pid <> $5::int)`
+	WHERE r.slot_name = $1 AND r.active_pid IS NOT NULL AND r.active_pid <> $5::int)
+RETURNING (xmax = 0)`
 )
 
 // PostgresStore keeps the checkpoint in TableName, one row per slot, over a
@@ -86,6 +92,18 @@ type PostgresStore struct {
 	systemID, database string
 	identitySaved      bool
 	noIdentity         bool
+	// saved: a Save of this store wrote the row (a later one that inserts
+	// it re-creates a row that vanished: reinserted). log is where that is
+	// warned about (SetLogger). Under mu.
+	saved bool
+	log   zerolog.Logger
+}
+
+// SetLogger names where the store logs a row it re-created (Save).
+func (s *PostgresStore) SetLogger(log zerolog.Logger) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = log
 }
 
 // SetIdentity implements Identified.
@@ -134,7 +152,7 @@ func openPostgres(ctx context.Context, dsn, slot string, readOnly bool) (*Postgr
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// The DSN may hold a password: do not echo it.
-		return nil, nil, fmt.Errorf("checkpoint: postgres store: parse postgres.dsn: %w", err)
+		return nil, nil, fmt.Errorf("checkpoint: postgres store: parse postgres.dsn: %w", pgdsn.Wrap(err, dsn))
 	}
 	if cfg.ConnectTimeout == 0 { // as replication.DefaultConnectTimeout: a silent host must not hang saves
 		cfg.ConnectTimeout = 10 * time.Second
@@ -147,7 +165,7 @@ func openPostgres(ctx context.Context, dsn, slot string, readOnly bool) (*Postgr
 	if readOnly {
 		cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	}
-	s := &PostgresStore{cfg: cfg, slot: slot, opTimeout: defaultOpTimeout, readOnly: readOnly}
+	s := &PostgresStore{cfg: cfg, slot: slot, opTimeout: defaultOpTimeout, readOnly: readOnly, log: zerolog.Nop()}
 	conn, err := s.connect(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -263,12 +281,16 @@ func (s *PostgresStore) Save(ctx context.Context, p Position) error {
 			if s.pendingLineage != nil {
 				query, args = saveWithLineageSQL, append(args, string(s.pendingLineage))
 			}
-			tag, err := conn.Exec(ctx, query, args...)
-			refused := err == nil && tag.RowsAffected() == 0
-			if err == nil && !refused {
-				s.pendingLineage = nil
+			var inserted bool
+			err := conn.QueryRow(ctx, query, args...).Scan(&inserted)
+			if errors.Is(err, pgx.ErrNoRows) { // the fence refused it
+				return true, nil
 			}
-			return refused, err
+			if err == nil {
+				s.pendingLineage = nil
+				s.reinserted(inserted, p)
+			}
+			return false, err
 		}
 		var err error
 		if refused, err = save(); err != nil {
@@ -300,6 +322,21 @@ func (s *PostgresStore) Save(ctx context.Context, p Position) error {
 			"(another walrelay streams from it now): %w", p.LSN, s.slot, pid, ErrSlotHeld)
 	}
 	return nil
+}
+
+// reinserted records a save that wrote the row; one that inserted it
+// (inserted) after this store had saved it before means the row, or the
+// table, vanished and was re-created (a table dropped under a standby pair
+// is re-created by the standby's polling): it warns and has the identity
+// written again. Called with mu held.
+func (s *PostgresStore) reinserted(inserted bool, p Position) {
+	if inserted && s.saved {
+		s.identitySaved = false
+		s.log.Warn().Str("slot", s.slot).Stringer("checkpoint", p.LSN).Str("table", TableName).
+			Msg("the checkpoint row vanished while walrelay ran (deleted, or the table dropped and re-created): " +
+				"saved it again with this process's checkpoint")
+	}
+	s.saved = true
 }
 
 // saveIdentity writes the store's identity into the row once (after

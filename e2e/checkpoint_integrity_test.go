@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // TestCheckpointAheadOfServerRefused: a stored checkpoint past the server's
@@ -143,4 +147,76 @@ func TestCheckpointVanishedWhileRunning(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCheckpointDatabaseRenamed: ALTER DATABASE ... RENAME while walrelay
+// is stopped keeps its checkpoint (LSNs are cluster-wide and the slot
+// belongs to the renamed database): check passes, run resumes from it and
+// publishes the changes made meanwhile as change events, with no snapshot,
+// logs the rename and records the new name at its next save (audit auditc3
+// finding 1).
+func TestCheckpointDatabaseRenamed(t *testing.T) {
+	t.Parallel()
+	dsn, brokers, conn := newTestDB(t, "CREATE TABLE rn (id int PRIMARY KEY, v int);"+markerDDL)
+	cfg := newRelayConfig(t, dsn, brokers, "public.rn", markerTable)
+	col := newCollector(t, brokers, cfg.topics()...)
+	r := startRelay(t, cfg)
+	mustExec(t, conn, "INSERT INTO rn SELECT g, 0 FROM generate_series(1, 10) g")
+	catchUp(t, cfg, conn, col, col, time.Minute)
+	r.stop()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var oldName string
+	if err := conn.QueryRow(ctx, "SELECT current_database()").Scan(&oldName); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.Close(ctx)
+	newName := oldName + "_rn"
+	pg := testenv.PG(t)
+	rename := func(from, to string) {
+		pg.Exec(t, fmt.Sprintf("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'", from),
+			fmt.Sprintf("ALTER DATABASE %s RENAME TO %s", pgx.Identifier{from}.Sanitize(), pgx.Identifier{to}.Sanitize()))
+	}
+	rename(oldName, newName)
+	t.Cleanup(func() { // before newRelayConfig's and newDatabase's cleanups, which use the old name
+		rename(newName, oldName)
+		cfg.DSN = dsn
+	})
+	cfg.DSN = pg.DSNFor(t, newName)
+	cfg.set("postgres.dsn", cfg.DSN)
+	cfg.writeFile()
+	conn = connect(t, cfg.DSN)
+	for i := 1; i <= 20; i++ { // while walrelay is stopped
+		mustExec(t, conn, fmt.Sprintf("UPDATE rn SET v = %d WHERE id = %d", i, i%10+1))
+	}
+
+	out, errOut, code := runWalrelay(t, 30*time.Second, "check", "--config", cfg.path)
+	if code != 0 {
+		t.Fatalf("check refused the checkpoint of the renamed database:\n%s%s", out, errOut)
+	}
+	r = startRelay(t, cfg)
+	catchUp(t, cfg, conn, col, col, time.Minute)
+	updates, reads := 0, 0
+	for _, rc := range col.recs {
+		if rc.Topic != cfg.topic("public.rn") || rc.Env == nil {
+			continue
+		}
+		switch rc.Env.Op {
+		case "u":
+			updates++
+		case "r":
+			reads++
+		}
+	}
+	if updates != 20 || reads != 0 {
+		t.Fatalf("public.rn: %d update and %d read events; want the 20 updates as change events and no snapshot", updates, reads)
+	}
+	requireWords(t, "run's log", r.output(), "the database was renamed", `"recorded_database":"`+oldName+`"`)
+	var rec map[string]any
+	b, err := os.ReadFile(filepath.Join(cfg.DataDir, "checkpoint.json"))
+	if err != nil || json.Unmarshal(b, &rec) != nil || rec["database"] != newName {
+		t.Fatalf("checkpoint file %s (%v): want database %q recorded at the next save", b, err, newName)
+	}
+	r.stop()
 }

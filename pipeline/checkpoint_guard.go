@@ -2,17 +2,16 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/replication"
 )
 
 // StoredWhere names where cfg's checkpoint is stored, for messages: the
@@ -43,23 +42,26 @@ func clearIdentity(cfg *config.Config) string {
 
 // VerifyStored refuses a stored checkpoint pos that cannot belong to the
 // history of the server walrelay connects to: one recorded for another
-// PostgreSQL system or database (systemID, database; a checkpoint of an
-// older walrelay records none and passes), or one ahead of the server's
+// PostgreSQL system (systemID; a checkpoint of an older walrelay records
+// none and passes), or one ahead of the server's
 // current WAL position wal (a checkpoint copied from another cluster with
 // the same slot name, an old data_dir backup, a PostgreSQL restored from a
 // backup to an earlier point). Streaming from such a position would confirm
 // to the slot an LSN the server has not written and skip every change until
 // its WAL reaches it. An empty systemID or a zero wal skips that check (not
-// known). The error names both sides, the likely causes and the way out.
+// known). The database is not compared: LSNs are cluster-wide and a slot
+// name is unique in a cluster, so a database renamed since (ALTER DATABASE
+// ... RENAME) keeps its checkpoint; database only names both sides in the
+// message. The error names both sides, the likely causes and the way out.
 func VerifyStored(cfg *config.Config, pos checkpoint.Position, systemID, database string, wal event.LSN) error {
 	where := StoredWhere(cfg)
 	out := fmt.Sprintf("move it aside (%s): walrelay then starts as on a new data_dir, resuming from the slot's "+
 		"confirmed position after a snapshot of the captured tables (snapshot.mode initial); or, if you know the "+
 		"last LSN walrelay published from this server, write it into the checkpoint's lsn", moveAside(cfg))
-	if systemID != "" && pos.SystemID != "" && (pos.SystemID != systemID || pos.Database != database) {
+	if systemID != "" && pos.SystemID != "" && pos.SystemID != systemID {
 		return fmt.Errorf("the stored checkpoint %s (%s) was written for PostgreSQL system %s, database %q, but postgres.dsn "+
 			"connects to system %s, database %q: its LSN means nothing on this server (a checkpoint copied from another "+
-			"cluster, or a database restored into another one); point postgres.dsn at the server it came from, or %s. "+
+			"cluster, or a database restored into another cluster); point postgres.dsn at the server it came from, or %s. "+
 			"If this is the same database after a pg_upgrade that carried the slot over (it changes the system "+
 			"identifier), clear the checkpoint's system_id (%s) to accept it: the next save records the new one",
 			pos.LSN, where, pos.SystemID, pos.Database, systemID, database, out, clearIdentity(cfg))
@@ -103,12 +105,15 @@ func CheckStored(ctx context.Context, db *pgx.Conn, cfg *config.Config, pos chec
 }
 
 // verifyStored records the server's identity in the store, for every later
-// save, and refuses (fatal) a stored checkpoint that is not from this
+// save, gives the store the session's logger, and refuses (fatal) a stored checkpoint that is not from this
 // server's history (VerifyStored). Called by setup after IDENTIFY_SYSTEM,
 // before anything streams or is confirmed.
 func (s *session) verifyStored(ctx context.Context, systemID, database string) error {
 	if id, ok := s.store.(checkpoint.Identified); ok {
 		id.SetIdentity(systemID, database)
+	}
+	if l, ok := s.store.(interface{ SetLogger(zerolog.Logger) }); ok {
+		l.SetLogger(s.log) // for a row re-created under it (PostgresStore.Save)
 	}
 	if !s.found {
 		return nil
@@ -117,7 +122,26 @@ func (s *session) verifyStored(ctx context.Context, systemID, database string) e
 	if err != nil {
 		return err
 	}
-	return fatal(VerifyStored(s.cfg, s.stored, systemID, database, wal))
+	return s.verifyAt(systemID, database, wal)
+}
+
+// verifyAt is verifyStored once the server's WAL position wal is known. A
+// refused checkpoint is dropped from the session (s.stored, s.found), so
+// that neither the "stopped" line nor the status file reports it as the
+// process's checkpoint. A checkpoint of this system recorded under another
+// database name (the database was renamed) is accepted with an info line:
+// the next save records the new name.
+func (s *session) verifyAt(systemID, database string, wal event.LSN) error {
+	if err := VerifyStored(s.cfg, s.stored, systemID, database, wal); err != nil {
+		s.stored, s.found = checkpoint.Position{}, false
+		return fatal(err)
+	}
+	if p := s.stored; p.SystemID != "" && p.Database != "" && p.Database != database {
+		s.log.Info().Str("slot", s.cfg.Postgres.Slot).Str("recorded_database", p.Database).Str("database", database).
+			Msg("the checkpoint was recorded under another database name of this PostgreSQL system: the database " +
+				"was renamed; resuming from it, the next save records the new name")
+	}
+	return nil
 }
 
 // remember keeps what session s stored, or loaded, as the Run's known
@@ -141,55 +165,75 @@ func (rs *runState) remember(s *session) {
 // process. Taking that as a first start would snapshot the captured tables
 // and fold the changes before its boundary into read events: change events
 // lost as such. The safest course is to write back the checkpoint the Run
-// holds: the slot's confirmed position is never past it (only persisted
-// positions are confirmed), so resuming from it loses nothing and repeats
-// at most what a restart repeats anyway. The store re-created the data_dir
-// or the table when the session opened it. It logs a warning naming what
-// vanished and what was re-created. An operator who wants a fresh start
-// stops walrelay before removing the checkpoint. The data_dir lock is taken
-// again separately (relockDataDir).
+// holds, when the slot's confirmed position is not past it: walrelay
+// confirms only persisted positions, so resuming from it loses nothing and
+// repeats at most what a restart repeats anyway. A slot confirmed past it
+// was streamed by another walrelay since (a standby pair whose partner took
+// over after this process's term): the held checkpoint is stale, and
+// writing it back would end in a false gap. It is then not written back;
+// the session goes on as without a checkpoint, with a warning that says
+// why. The store re-created the data_dir or the table when the session
+// opened it. It logs a warning naming what vanished and what was
+// re-created. An operator who wants a fresh start stops walrelay before
+// removing the checkpoint. The data_dir lock is taken again separately
+// (relockDataDir).
 func (s *session) restoreVanished(ctx context.Context) error {
 	if s.found || !s.rs.knownOK {
 		return nil
 	}
+	slot, err := replication.LookupSlot(ctx, s.db, s.cfg.Postgres.Slot)
+	if err != nil {
+		return err
+	}
+	var confirmed event.LSN
+	if slot.Exists {
+		confirmed = slot.ConfirmedFlush
+	}
+	return s.writeBack(ctx, confirmed)
+}
+
+// vanishedWhat names, for the warnings, what vanished from under the
+// running process.
+func (s *session) vanishedWhat() string {
+	if s.cfg.Checkpoint.Store == "postgres" {
+		return StoredWhere(s.cfg) + " (or the table)"
+	}
+	return "checkpoint file " + StoredWhere(s.cfg) + " (or data_dir)"
+}
+
+// writeBack is restoreVanished once the slot's confirmed position is known
+// (0: no slot, or none confirmed).
+func (s *session) writeBack(ctx context.Context, confirmed event.LSN) error {
 	held := s.rs.known
+	if confirmed > held.LSN {
+		s.log.Warn().Str("slot", s.cfg.Postgres.Slot).Stringer("held_checkpoint", held.LSN).
+			Stringer("slot_confirmed", confirmed).Str("vanished", s.vanishedWhat()).
+			Msg("the stored checkpoint vanished while walrelay ran, and the slot was confirmed past the checkpoint " +
+				"this process held: another walrelay (the partner of a standby pair) streamed from it since, so the " +
+				"held one is stale and is not written back; going on as without a stored checkpoint (snapshot.mode " +
+				"decides)")
+		return nil
+	}
 	held.UpdatedAt = held.UpdatedAt.UTC()
 	if err := s.store.Save(ctx, held); err != nil {
 		return fmt.Errorf("the stored checkpoint vanished while walrelay ran and writing back the one it held (%s) "+
 			"failed: %w", held.LSN, err)
 	}
-	vanished := "checkpoint file " + StoredWhere(s.cfg) + " (or data_dir)"
-	if s.cfg.Checkpoint.Store == "postgres" {
-		vanished = StoredWhere(s.cfg) + " (or the table)"
-	}
-	s.log.Warn().Str("slot", s.cfg.Postgres.Slot).Stringer("checkpoint", held.LSN).Str("vanished", vanished).
+	s.log.Warn().Str("slot", s.cfg.Postgres.Slot).Stringer("checkpoint", held.LSN).Str("vanished", s.vanishedWhat()).
 		Msg("the stored checkpoint vanished while walrelay ran: re-created it from the checkpoint this process held " +
 			"and resumes from there (no snapshot); stop walrelay before removing a checkpoint to start afresh")
 	s.stored, s.found = held, true
 	return nil
 }
 
-// relockDataDir takes the data_dir lock again when its file vanished (the
-// data_dir was deleted under the running process, whose lock then guards
-// nothing), so that a second walrelay on the same data_dir is still
-// refused; the new lock is released when Run returns. A lock another
-// process took in the meantime is fatal: it now owns the data_dir.
+// relockDataDir takes the data_dir lock again when its file vanished or
+// was replaced (the data_dir was deleted under the running process, whose
+// lock then guards nothing), so that a second walrelay on the same data_dir
+// is still refused; Run also checks every lockWatchEvery (lock_watch.go).
+// A lock another process took in the meantime is fatal: it now owns the
+// data_dir.
 func (s *session) relockDataDir() error {
-	dir := s.cfg.DataDir
-	if dir == "" || !s.rs.locked {
-		return nil
-	}
-	if _, err := os.Stat(filepath.Join(dir, LockFile)); !errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	unlock, err := lockDataDir(dir)
-	if err != nil {
-		return err
-	}
-	s.rs.unlocks = append(s.rs.unlocks, unlock)
-	s.log.Warn().Str("data_dir", dir).Str("lock", LockFile).
-		Msg("the data_dir lock file vanished while walrelay ran: took the lock again on a new file")
-	return nil
+	return s.rs.lock.check(s.log)
 }
 
 // checkpointOf is the checkpoint a report of session s shows: the one it

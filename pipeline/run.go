@@ -43,14 +43,19 @@ func Run(ctx context.Context, opts Options) error {
 
 // run is Run without its last line, which exit collects the facts for.
 func run(ctx context.Context, opts Options, exit *runExit) error {
+	var lock *dataDirLock // lock_watch.go
 	if dir := opts.Config.DataDir; dir != "" {
-		unlock, err := lockDataDir(dir)
-		if err != nil {
+		var err error
+		if lock, err = takeDataDirLock(dir); err != nil {
 			return err
 		}
-		defer unlock()
+		defer lock.release()
+		defer lock.watch(ctx, opts.Log, lockWatchEvery)()
+		if problem, fix := DataDirWarning(dir); problem != "" {
+			opts.Log.Warn().Str("data_dir", dir).Str("fix", fix).Msg(problem)
+		}
 	}
-	rs := &runState{locked: opts.Config.DataDir != ""}
+	rs := &runState{lock: lock}
 	defer rs.close() // the embedded registry outlives sessions
 	if listen := opts.Config.Metrics.Listen; listen != "" {
 		rs.metrics = newMetrics()

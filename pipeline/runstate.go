@@ -56,20 +56,15 @@ type runState struct {
 	// stored writes it back (checkpoint_guard.go).
 	known   checkpoint.Position
 	knownOK bool
-	// locked: Run holds the data_dir lock; unlocks release the locks
-	// taken again after the lock file vanished (relockDataDir).
-	locked  bool
-	unlocks []func()
+	// lock is the data_dir lock Run holds (nil: no data_dir); a session
+	// start checks it too (relockDataDir).
+	lock *dataDirLock
 }
 
 // close stops the embedded registry, if one runs, and the progress line of a
 // pipeline that is down. Run calls it when it returns.
 func (rs *runState) close() {
 	rs.down.up()
-	for _, unlock := range rs.unlocks {
-		unlock()
-	}
-	rs.unlocks = nil
 	if rs.registry == nil || rs.registry.server == nil {
 		return
 	}
