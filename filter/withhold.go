@@ -31,6 +31,23 @@ func (rs *Rules) MaskedColumns(table string) []string {
 	return slices.Compact(out)
 }
 
+// ExcludedColumns returns the columns that the rules naming table
+// ("schema.table") exclude, sorted, each once; nil when none does (or rs is
+// nil).
+func (rs *Rules) ExcludedColumns(table string) []string {
+	if rs == nil {
+		return nil
+	}
+	var out []string
+	for _, r := range rs.Rules {
+		if len(r.Exclude) > 0 && r.matches(table) {
+			out = append(out, r.Exclude...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // HideKey returns values, the text form of table's key columns (columns,
 // in the same order), as logs and status may print them: the value of a
 // column that MaskedColumns(table) names is MaskedText. With columns nil
@@ -51,12 +68,13 @@ func (rs *Rules) HideKey(table string, columns, values []string) []string {
 }
 
 // withheldError replaces a where expression's run-time error on a table
-// with masked columns: the expression engine quotes the operands in its
-// message (int(SECRET) says SECRET), so only what comes from the rules file
-// is kept: where in the expression it failed, the token there and the kind
-// of failure. Nothing wraps the original message.
+// with masked or excluded columns: the expression engine quotes the
+// operands in its message (int(SECRET) says SECRET), so only what comes
+// from the rules file is kept: where in the expression it failed, the token
+// there and the kind of failure. Nothing wraps the original message.
 type withheldError struct {
 	table string
+	what  string // "masked", "excluded" or "masked or excluded"
 	at    string // "line:column (`token`)" in the expression; "" if unknown
 	kind  string // e.g. "invalid operation"; "" if it could not be told safely
 }
@@ -70,7 +88,7 @@ func (e *withheldError) Error() string {
 	if e.kind != "" {
 		b.WriteString(": " + e.kind)
 	}
-	fmt.Fprintf(&b, "; the expression engine's message is withheld because it may quote values of %s's masked columns", e.table)
+	fmt.Fprintf(&b, "; the expression engine's message is withheld because it may quote values of %s's %s columns", e.table, e.what)
 	return b.String()
 }
 
@@ -79,13 +97,15 @@ func (e *withheldError) Error() string {
 var errorKind = regexp.MustCompile(`^[a-z]+( [a-z]+){0,3}$`)
 
 // withhold returns err, the run-time error of predicate p on a change of
-// table, as it may be shown: err itself when the table has no masked
-// column, else a withheldError.
+// table, as it may be shown: err itself when the table has no masked and
+// no excluded column, else a withheldError. An excluded column is hidden
+// from Kafka, so an error must not quote it either.
 func (rs *Rules) withhold(p *predicate, table string, err error) error {
-	if len(rs.MaskedColumns(table)) == 0 {
+	what := hiddenKind(len(rs.MaskedColumns(table)) > 0, len(rs.ExcludedColumns(table)) > 0)
+	if what == "" {
 		return err
 	}
-	w := &withheldError{table: table}
+	w := &withheldError{table: table, what: what}
 	var fe *file.Error
 	if !errors.As(err, &fe) {
 		return w
@@ -98,4 +118,18 @@ func (rs *Rules) withhold(p *predicate, table string, err error) error {
 		w.at = fmt.Sprintf("%d:%d (`%s`)", fe.Line, fe.Column+1, firstLine(string(src[fe.From:fe.To])))
 	}
 	return w
+}
+
+// hiddenKind names the kinds of hidden columns a table has for
+// withheldError; "" when it has none.
+func hiddenKind(masked, excluded bool) string {
+	switch {
+	case masked && excluded:
+		return "masked or excluded"
+	case masked:
+		return "masked"
+	case excluded:
+		return "excluded"
+	}
+	return ""
 }

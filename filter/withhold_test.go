@@ -62,3 +62,29 @@ func TestHideKey(t *testing.T) {
 		t.Errorf("no rules: %v", got)
 	}
 }
+
+// A where expression that fails on an excluded column's value must not
+// quote it either: the rule hides the column from Kafka.
+func TestWhereErrorWithholdsExcludedValues(t *testing.T) {
+	t.Parallel()
+	notes := rel("public.wnotes", "id:int4*", "notes:text")
+	const src = `rules:
+  - tables: [public.wnotes]
+    columns: {exclude: [notes]}
+    where: 'int(row.notes) > 0'
+`
+	rs := mustParse(t, src, "")
+	_, err := rs.Apply(ins(notes, int32(2), "SECRETNOTE-xyz"))
+	if err == nil {
+		t.Fatal("where on a text notes: no error")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "SECRETNOTE") {
+		t.Errorf("error quotes the excluded value: %s", msg)
+	}
+	for _, want := range []string{"public.wnotes", "rules[0]", "invalid operation", "withheld", "excluded columns"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/filter"
+	"github.com/walrelay/walrelay/replication"
 )
 
 // preparePublication makes sure the publication is ready before streaming.
@@ -16,7 +17,8 @@ import (
 // publication is set to exactly the tables the rules capture and a poller
 // keeps it so as tables appear (see filter_poller.go); without it, the
 // publication must exist and is used as it is, the rules filtering
-// client-side. Called by setup on the session's goroutine, before the
+// client-side. Either way a role that may not read a captured table is
+// refused first (requireRulesSelect), before any slot exists. Called by setup on the session's goroutine, before the
 // replication connection exists.
 func (s *session) preparePublication(ctx context.Context) error {
 	if s.cfg.Rules == "" {
@@ -28,6 +30,13 @@ func (s *session) preparePublication(ctx context.Context) error {
 	}
 	if !s.cfg.Publication.ManageEnabled() {
 		return checkUnmanagedPublication(ctx, s.db, s.cfg.Postgres.Publication, st.latest.Load(), s.excludedTables(), s.log)
+	}
+	version, err := replication.ServerVersion(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	if err := requireRulesSelect(ctx, s.db, st.latest.Load(), s.excludedTables(), version >= replication.ViaRootVersion, nil); err != nil {
+		return err
 	}
 	if _, err := syncPublication(ctx, s.db, s.cfg.Postgres.Publication, st.latest.Load(), s.excludedTables(), s.recordAdded, s.log); err != nil {
 		return err

@@ -238,7 +238,9 @@ func execInTx(ctx context.Context, db *pgx.Conn, stmts []string) error {
 // arrive, and so are partitioned tables it publishes without
 // publish_via_partition_root, since their changes and snapshot rows arrive
 // under each partition's name (warnNotViaRoot). A publication that cannot
-// serve the rules is warned about, not refused, as a table it lacks is.
+// serve the rules is warned about, not refused, as a table it lacks is; a
+// captured table it publishes that the role may not read is refused
+// (requireRulesSelect).
 func checkUnmanagedPublication(ctx context.Context, db *pgx.Conn, pub string, rules *filter.Rules,
 	excluded map[string]bool, log zerolog.Logger) error {
 	p, err := readPublication(ctx, db, pub)
@@ -253,7 +255,7 @@ func checkUnmanagedPublication(ctx context.Context, db *pgx.Conn, pub string, ru
 		return err
 	}
 	if p.AllTables {
-		return nil
+		return requireRulesSelect(ctx, db, rules, excluded, p.ViaRoot, nil)
 	}
 	want, err := rulesTables(ctx, db, rules, excluded, p.ViaRoot)
 	if err != nil {
@@ -271,7 +273,7 @@ func checkUnmanagedPublication(ctx context.Context, db *pgx.Conn, pub string, ru
 		log.Warn().Str("publication", pub).Strs("missing", pubTableNames(missing)).
 			Msg("the rules capture tables the unmanaged publication does not hold; their changes will not arrive")
 	}
-	return nil
+	return requireRulesSelect(ctx, db, rules, excluded, p.ViaRoot, have)
 }
 
 // warnNotViaRoot logs the partitioned tables an unmanaged publication

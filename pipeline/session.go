@@ -188,7 +188,7 @@ func (s *session) setup(ctx context.Context) error {
 		return err
 	}
 	if err := s.runSnapshot(ctx, start, found); err != nil {
-		return err
+		return s.dropSlotAfterDenied(ctx, start, err) // snapshot_denied.go
 	}
 	if err := s.runCatchup(ctx, start.snap); err != nil {
 		return err

@@ -56,6 +56,9 @@ type position struct {
 	// the snapshot exported when the slot was created for it ("" otherwise).
 	snap     snapshotDecision
 	exported string
+	// created: this session created the slot (it was missing, or
+	// invalidated and dropped), so nothing was confirmed from it yet.
+	created bool
 }
 
 // startPosition decides where streaming starts, creating the slot when it is
@@ -86,7 +89,7 @@ func startPosition(ctx context.Context, db *pgx.Conn, repl *pgconn.PgConn, opts 
 		return position{}, err
 	}
 	if !slot.Exists {
-		return position{start: start, slot: start, snap: snap, exported: exported}, nil
+		return position{start: start, slot: start, snap: snap, exported: exported, created: true}, nil
 	}
 	return position{start: start, slot: slot.ConfirmedFlush, snap: snap}, nil
 }

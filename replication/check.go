@@ -175,7 +175,11 @@ func checkPublication(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Find
 	case pub.Exists:
 		f := Finding{OK: true, What: fmt.Sprintf("publication %s exists", o.Publication)}
 		viaRoot, err := checkViaRoot(ctx, db, o, pub, version)
-		return append([]Finding{f}, viaRoot...), err
+		if err != nil {
+			return nil, err
+		}
+		add, err := checkPublicationAdd(ctx, db, o, pub, version) // check_publication_owner.go
+		return append(append([]Finding{f}, viaRoot...), add...), err
 	case len(o.Tables) == 0 && !super:
 		return []Finding{{What: fmt.Sprintf("publication %s is missing and FOR ALL TABLES needs a superuser", o.Publication),
 			Fix: fmt.Sprintf("as a superuser: CREATE PUBLICATION %s FOR ALL TABLES%s; (or list postgres.tables)", name, with)}}, nil
