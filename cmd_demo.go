@@ -15,6 +15,7 @@ import (
 
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/devenv"
+	"github.com/walrelay/walrelay/internal/pgdsn"
 	"github.com/walrelay/walrelay/pipeline"
 )
 
@@ -95,9 +96,12 @@ func startDemoServices(ctx context.Context, dsn, brokers string, say func(string
 }
 
 func runDemo(ctx context.Context, svc *demoServices, say func(string, ...any), stderr io.Writer) error {
+	if err := pgdsn.CheckURL(svc.dsn); err != nil {
+		return fmt.Errorf("demo: --dsn: %w", err)
+	}
 	db, err := pgx.Connect(ctx, svc.dsn)
 	if err != nil {
-		return fmt.Errorf("demo: connecting to %s: %w", redactDSN(svc.dsn), err)
+		return fmt.Errorf("demo: connecting to %s: %w", pgdsn.Redact(svc.dsn), pgdsn.Wrap(err, svc.dsn))
 	}
 	defer db.Close(context.Background())
 	if _, err := db.Exec(ctx, demoSchema); err != nil {
@@ -201,15 +205,6 @@ func dropDemoObjects(db *pgx.Conn) {
 		time.Sleep(250 * time.Millisecond) // the walsender may still hold it for a moment
 	}
 	_, _ = db.Exec(ctx, `DROP PUBLICATION IF EXISTS walrelay_demo; DROP SCHEMA IF EXISTS walrelay_demo CASCADE`)
-}
-
-func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "@"); i > 0 {
-		if j := strings.Index(dsn, "://"); j >= 0 && j < i {
-			return dsn[:j+3] + "…" + dsn[i:]
-		}
-	}
-	return dsn
 }
 
 var errDemoIncomplete = errors.New("demo: not every event arrived")

@@ -178,8 +178,8 @@ func printStored(w io.Writer, cfg *config.Config, pos checkpoint.Position, found
 		case cu.Boundary != 0:
 			state = fmt.Sprintf("snapshot in Kafka; their changes before %s are left out until the stream passes it", cu.Boundary)
 		case cu.Current != "":
-			state = fmt.Sprintf("incremental snapshot in Kafka up to %s key (%s)", cu.Current,
-				strings.Join(statusCursor(cfg, cu.Current, cu.After), ", "))
+			state = fmt.Sprintf("incremental snapshot in Kafka up to %s key %s", cu.Current,
+				cursorText(statusCursor(cfg, cu.Current, cu.After)))
 		}
 		fmt.Fprintf(w, "catch-up\t%s: %s\n", strings.Join(cu.Tables, ", "), state)
 	}

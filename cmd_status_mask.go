@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/walrelay/walrelay/config"
 	"github.com/walrelay/walrelay/filter"
@@ -26,4 +27,13 @@ func statusCursor(cfg *config.Config, table string, after []string) []string {
 		return hidden
 	}
 	return rules.HideKey(table, nil, after)
+}
+
+// cursorText shows a catch-up cursor's values in parentheses, or only
+// filter.MaskedText when every value is masked (not "((masked))").
+func cursorText(vals []string) string {
+	if len(vals) > 0 && !slices.ContainsFunc(vals, func(v string) bool { return v != filter.MaskedText }) {
+		return filter.MaskedText
+	}
+	return "(" + strings.Join(vals, ", ") + ")"
 }

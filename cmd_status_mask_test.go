@@ -24,7 +24,7 @@ func TestStatusCursorMasked(t *testing.T) {
 	cfg := &config.Config{Rules: rules, MaskSalt: "salt"}
 	cfg.Checkpoint.Store = "file"
 	cases := []struct{ table, after, want string }{
-		{"public.pkm", "pk009088@secret.example", "up to public.pkm key ((masked))"},
+		{"public.pkm", "pk009088@secret.example", "up to public.pkm key (masked)"},
 		{"public.plain", "plain-42", "up to public.plain key (plain-42)"},
 	}
 	for _, c := range cases {

@@ -63,8 +63,9 @@ func ConnectReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error)
 	}
 	cfg.RuntimeParams["replication"] = "database"
 	// CREATE_REPLICATION_SLOT waits for the open transactions to end, for
-	// as long as they take.
+	// as long as they take, through a lock wait.
 	cfg.RuntimeParams["statement_timeout"] = "0"
+	cfg.RuntimeParams["lock_timeout"] = "0"
 	conn, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, explainConnect(err, cfg.Host, cfg.Port, cfg.User, true)

@@ -143,7 +143,7 @@ func createSlot(ctx context.Context, conn *pgconn.PgConn, slot, snapshotAction s
 		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: snapshotAction, Temporary: temporary})
 	stop()
 	if err != nil {
-		return 0, "", fmt.Errorf("postgres: creating replication slot %q: %w (check max_replication_slots)", slot, err)
+		return 0, "", fmt.Errorf("postgres: creating replication slot %q: %w (%s)", slot, err, slotCreateFix(err))
 	}
 	lsn, err := pglogrepl.ParseLSN(res.ConsistentPoint)
 	if err != nil {
@@ -174,4 +174,14 @@ func DropSlot(ctx context.Context, conn *pgconn.PgConn, slot string) error {
 		return fmt.Errorf("postgres: dropping replication slot %q: %w", slot, err)
 	}
 	return nil
+}
+
+// slotCreateFix is the fix of a failed CREATE_REPLICATION_SLOT: the slots
+// are all taken (53400), or, for anything else, what usually causes it.
+func slotCreateFix(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "53400" {
+		return "every replication slot is taken: raise max_replication_slots, or drop a slot no longer used"
+	}
+	return "check max_replication_slots, and the role's REPLICATION attribute"
 }

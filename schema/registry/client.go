@@ -186,8 +186,9 @@ func refsHint(level Level, history []Version) string {
 		}
 		return fmt.Sprintf(" (walrelay found the schema %s-compatible with the subject's versions, with version %d's "+
 			"references to %q resolved; the registry may be unable to check compatibility against a version with "+
-			"schema references, as Apicurio Registry 2.4 is: upgrade the registry to one that resolves references "+
-			"in its compatibility checks)",
+			"schema references, as Apicurio Registry 2.4 is: lift the subject's compatibility rule (NONE) for this "+
+			"one registration and restore it after, or upgrade the registry to one that resolves references in "+
+			"its compatibility checks)",
 			level, v.Version, v.References[0].Subject)
 	}
 	return ""

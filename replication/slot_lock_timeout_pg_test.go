@@ -1,0 +1,39 @@
+package replication
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/walrelay/walrelay/internal/testenv"
+)
+
+// TestSlotCreationIgnoresLockTimeout: creating a slot waits, through a lock
+// wait, for the transactions open on the server to end; a lock_timeout set
+// on walrelay's role or database must not cut that wait short. The
+// replication connection starts with lock_timeout=0 as with
+// statement_timeout=0: before, the start exited 1 with "canceling
+// statement due to lock timeout" while any transaction stayed open longer.
+func TestSlotCreationIgnoresLockTimeout(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dsn := testenv.PG(t).NewDatabase(t)
+	testenv.ExecDSN(t, dsn, `CREATE TABLE held (id int)`, `DO $$ BEGIN
+		EXECUTE format('ALTER DATABASE %I SET lock_timeout = %L', current_database(), '200ms');
+		EXECUTE format('ALTER DATABASE %I SET statement_timeout = %L', current_database(), '200ms');
+	END $$`)
+	tx, _ := testenv.OpenTx(t, dsn, "", `INSERT INTO held VALUES (1)`)
+	conn, err := ConnectReplication(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	go func() {
+		time.Sleep(time.Second) // well past both timeouts
+		_ = tx.Commit(context.Background())
+	}()
+	if _, _, err := CreateTempSlotExportSnapshot(ctx, conn, "lock_timeout_slot", SlotWatch{}); err != nil {
+		t.Fatalf("slot creation waiting on an open transaction: %v", err)
+	}
+}
