@@ -303,41 +303,6 @@ func holderText(pid int) string {
 	return fmt.Sprintf("walrelay pid %d", pid)
 }
 
-// printSnapshot shows the snapshot the report's process took. Its reason is
-// why it was taken when it started, not the state now. A snapshot that
-// ended before it completed (pipeline.SnapshotInterrupted: a stop or a
-// halt), or was running when its process went away (killed, crashed), was
-// interrupted, and so were its tables being read: it is taken again.
-func printSnapshot(w io.Writer, sn *pipeline.SnapshotStatus, alive bool) {
-	state, eta := sn.State, ""
-	cut := sn.State == pipeline.SnapshotInterrupted || sn.State == "running" && !alive
-	switch {
-	case cut && sn.State == "running":
-		state = "interrupted (it was running when its process stopped; the next start takes it again)"
-	case cut:
-		state = "interrupted before it completed (the next start takes it again)"
-	case sn.State == "running" && sn.RowsPerSecond > 0:
-		eta = fmt.Sprintf(", ETA %s", (time.Duration(sn.ETASeconds) * time.Second).Round(time.Second))
-	}
-	rate := rateText(sn.RowsPerSecond)
-	if cut {
-		rate = ""
-	}
-	fmt.Fprintf(w, "snapshot\t%s, started %s (reason then: %s): %d of %d rows%s%s\n", state,
-		sn.StartedAt.Format(time.RFC3339), sn.Reason, sn.RowsDone, sn.RowsTotal, rate, eta)
-	for _, t := range sn.Tables {
-		estimate := ""
-		if t.RowsEstimated >= 0 { // -1: the table was never analysed
-			estimate = fmt.Sprintf(" (estimated %d)", t.RowsEstimated)
-		}
-		tstate, rate := t.State, rateText(t.RowsPerSecond)
-		if cut && (t.State == "running" || t.State == pipeline.SnapshotInterrupted) {
-			tstate, rate = pipeline.SnapshotInterrupted, ""
-		}
-		fmt.Fprintf(w, "  %s\t%s: %d of %d rows%s%s\n", t.Table, tstate, t.RowsDone, t.RowsTotal, estimate, rate)
-	}
-}
-
 // rateText is ", N rows/s", or "" when the rate is unknown (0: under a
 // second of reading, or none yet).
 func rateText(rowsPerSec float64) string {

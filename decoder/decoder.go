@@ -75,8 +75,9 @@ type Options struct {
 	// Keys names primary keys for REPLICA IDENTITY FULL tables. Nil keeps
 	// pgoutput's identity flags (every column under FULL).
 	Keys KeyLookup
-	// Log receives one line per relation registered or changed and per type
-	// that could not be resolved. The zero value logs nothing.
+	// Log receives one line per relation registered (at debug) or changed
+	// (at info) and per type that could not be resolved. The zero value logs
+	// nothing.
 	Log zerolog.Logger
 }
 

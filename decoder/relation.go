@@ -123,7 +123,16 @@ func (d *Decoder) installKeyed(ctx context.Context, lsn event.LSN, m *pglogrepl.
 		applyKey(rel, names)
 	}
 	d.rels[m.RelationID] = e
-	ev := d.log.Info().Str("table", rel.QualifiedName()).Uint32("oid", rel.OID).
+	// A first Relation message is logged at debug: it comes for every
+	// table at each session's first change of it, the tables the rules drop
+	// included (an unmanaged FOR ALL TABLES publication), and says nothing an
+	// operator acts on; a new version of a relation (a schema change) is
+	// logged at info.
+	ev := d.log.Info()
+	if old == nil {
+		ev = d.log.Debug()
+	}
+	ev = ev.Str("table", rel.QualifiedName()).Uint32("oid", rel.OID).
 		Int("version", rel.Version).Int("columns", len(rel.Columns)).
 		Str("replica_identity", string(rune(rel.ReplicaIdentity))).Strs("key", keyNames(rel)).Stringer("lsn", lsn)
 	if why != "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -140,18 +139,6 @@ func (s *session) closeFilter() {
 		}
 		s.rs.rules = st.latest.Load()
 		s.filter = nil
-	}
-}
-
-// logProblems logs what the catalog shows wrong with the rules, other than
-// where expressions that do not fit (those refuse the file), and the
-// warnings (a where that deletes cannot pass), one line each;
-// they do not stop the relay, walrelay check reports them too.
-func (s *session) logProblems(rules *filter.Rules, tables []filter.Table) {
-	for _, m := range rules.DescribeTables(tables) {
-		for _, p := range slices.Concat(m.Problems, m.Warnings) {
-			s.log.Warn().Str("rules", s.cfg.Rules).Msg(p.Error())
-		}
 	}
 }
 

@@ -53,7 +53,8 @@ type AvroOptions struct {
 	// RegistryTimeout bounds the registry calls made for one relation
 	// version. Default 10s.
 	RegistryTimeout time.Duration
-	// Log receives one line per relation version whose schemas are ready.
+	// Log receives one line (at debug) per relation version whose schemas
+	// are ready.
 	Log zerolog.Logger
 	// Memory, if set, is shared by the encoders of one process: each takes
 	// from it the relation versions an earlier one derived, so that only a

@@ -167,7 +167,9 @@ func (e *AvroEncoder) derive(rel *event.Relation, topic string, prev *avroPlan) 
 		return nil, keyErr
 	}
 	p.valueHdr = wireHeader(p.valueID)
-	ev := e.ao.Log.Info().Str("table", rel.QualifiedName()).Int("relation_version", rel.Version).
+	// Debug: it comes for every table after each start; a new schema
+	// version follows a "relation changed" line at info.
+	ev := e.ao.Log.Debug().Str("table", rel.QualifiedName()).Int("relation_version", rel.Version).
 		Str("topic", p.topic).Int("value_schema_id", p.valueID)
 	if p.hasKey {
 		ev = ev.Int("key_schema_id", p.keyID)

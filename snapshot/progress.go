@@ -151,14 +151,21 @@ func (p *Progress) LogRunning(log zerolog.Logger) {
 	}
 }
 
-// LogTable writes t's line: "snapshot table done" once it completed.
+// LogTable writes t's line: "snapshot table done" once it completed, at
+// info for a table read over minRateSpan or more (it has a rate: the tables
+// an operator watches), at debug for one read at once (empty or small: one
+// such line per table would flood the log of a snapshot of many tables,
+// whose "snapshot completed" line has the totals).
 func (p *Progress) LogTable(log zerolog.Logger, t *TablePlan) {
 	st := p.Table(t)
-	msg := "snapshot progress"
-	if st.State == "done" {
-		msg = "snapshot table done"
+	switch {
+	case st.State != "done":
+		logStatus(log.Info(), st).Msg("snapshot progress")
+	case st.RowsPerSecond > 0:
+		logStatus(log.Info(), st).Msg("snapshot table done")
+	default:
+		logStatus(log.Debug(), st).Msg("snapshot table done")
 	}
-	logStatus(log.Info(), st).Msg(msg)
 }
 
 // logStatus adds st's fields to ev; rows_estimated only when the table was

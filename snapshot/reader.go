@@ -38,8 +38,8 @@ type Options struct {
 	ChunkSize int
 	// BatchRows is the most rows one Batch carries; default 256.
 	BatchRows int
-	// Log receives one line per table planned and a warning per table read
-	// whole. The zero value logs nothing.
+	// Log receives one line per table planned (at debug) and a warning per
+	// table read whole. The zero value logs nothing.
 	Log zerolog.Logger
 }
 
@@ -217,7 +217,8 @@ func (r *Reader) logPlan(p *TablePlan) {
 		log.Warn().Str("table", p.Table.String()).Uint64("rows", p.Rows).
 			Msg("snapshot: table has no primary key or replica identity index; reading it whole, in one chunk")
 	}
-	ev := log.Info().Str("table", p.Table.String()).Uint64("rows", p.Rows)
+	// Debug: one line per table; "snapshot started" has the totals.
+	ev := log.Debug().Str("table", p.Table.String()).Uint64("rows", p.Rows)
 	if p.Estimate >= 0 { // -1: never analysed
 		ev = ev.Int64("rows_estimated", p.Estimate)
 	}
