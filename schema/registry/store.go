@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"os"
 	"sort"
 	"sync"
 
@@ -10,26 +11,60 @@ import (
 
 // Store is the embedded schema registry: global schema IDs, subjects with
 // their versions, and subject-level compatibility, persisted in one file
-// under its directory after every change (see OpenStore). It is a Backend
-// for Client and the state behind Server. Safe for concurrent use.
+// under its directory after every change, each one appended to a log (see
+// OpenStore). It is a Backend for Client and the state behind Server. Safe
+// for concurrent use.
 type Store struct {
-	path string
+	path    string   // snapshot (StoreFile)
+	logPath string   // LogFile
+	log     *os.File // LogFile, open for appending
+	logSize int64    // LogFile's length: its complete lines
+	broken  error    // set when a failed append could not be undone
 
 	mu       sync.RWMutex
 	level    Level            // global level: the configured one, or PUT /config until restart
 	byID     map[int]*entry   // schema ID -> schema
-	byCanon  map[string]int   // canonical text -> schema ID
+	byCanon  map[[32]byte]int // fingerprint of the canonical text -> schema ID
 	subjects map[string][]int // subject -> schema ID of version i+1
 	config   map[string]Level // subject-level compatibility
 	nextID   int
 }
 
-// entry is one registered schema.
+// entry is one registered schema. Only the schemas that are the latest
+// version of some subject (the ones a non-transitive check reads) stay
+// parsed; the others are parsed again when asked for, so a subject with
+// hundreds of versions of a wide record holds one parsed copy, not hundreds.
 type entry struct {
-	id        int
-	text      string // as first registered
-	canonical string
-	schema    avro.Schema
+	id     int
+	text   string   // as first registered
+	fp     [32]byte // fingerprint of the canonical text
+	latest int      // how many subjects have it as their latest version
+	schema avro.Schema
+}
+
+// parsed returns e's parsed schema, parsing its text again if it was
+// dropped (nil only if that fails, which the open's check rules out).
+func (e *entry) parsed() avro.Schema {
+	if e.schema != nil {
+		return e.schema
+	}
+	s, _ := Parse(e.text)
+	return s
+}
+
+// dropOldParsed counts the subjects of which each schema is the latest
+// version and drops the parsed form of the others (see entry).
+func (s *Store) dropOldParsed() {
+	for _, ids := range s.subjects {
+		if len(ids) > 0 {
+			s.byID[ids[len(ids)-1]].latest++
+		}
+	}
+	for _, e := range s.byID {
+		if e.latest == 0 {
+			e.schema = nil
+		}
+	}
 }
 
 var _ Backend = (*Store)(nil)
@@ -63,7 +98,7 @@ func (s *Store) SetSubjectLevel(subject string, l Level) error {
 	defer s.mu.Unlock()
 	prev, had := s.config[subject]
 	s.config[subject] = l
-	if err := s.saveLocked(); err != nil {
+	if err := s.appendLocked(logRecord{Op: "config", Subject: subject, Level: l}); err != nil {
 		if had {
 			s.config[subject] = prev
 		} else {
@@ -84,7 +119,7 @@ func (s *Store) DeleteSubjectLevel(subject string) (Level, error) {
 		return "", errSubjectLevelNotSet(subject)
 	}
 	delete(s.config, subject)
-	if err := s.saveLocked(); err != nil {
+	if err := s.appendLocked(logRecord{Op: "config", Subject: subject}); err != nil {
 		s.config[subject] = prev
 		return "", err
 	}
@@ -156,7 +191,7 @@ func (s *Store) versionLocked(subject string, v int) (Version, error) {
 		return Version{}, errVersionNotFound(v)
 	}
 	e := s.byID[ids[v-1]]
-	return Version{Subject: subject, Version: v, ID: e.id, Text: e.text, Schema: e.schema}, nil
+	return Version{Subject: subject, Version: v, ID: e.id, Text: e.text, Schema: e.parsed()}, nil
 }
 
 // History implements Backend: the subject's versions, oldest first (all of
@@ -176,7 +211,7 @@ func (s *Store) historyLocked(subject string, all bool) []Version {
 	var out []Version
 	for i := first; i < len(ids); i++ {
 		e := s.byID[ids[i]]
-		out = append(out, Version{Subject: subject, Version: i + 1, ID: e.id, Text: e.text, Schema: e.schema})
+		out = append(out, Version{Subject: subject, Version: i + 1, ID: e.id, Text: e.text, Schema: e.parsed()})
 	}
 	return out
 }
@@ -206,7 +241,7 @@ func (s *Store) LookupVersion(subject, text string) (Version, error) {
 	if !ok {
 		return Version{}, errSubjectNotFound(subject)
 	}
-	id, ok := s.byCanon[canonical]
+	id, ok := s.byCanon[fingerprint(canonical)]
 	if !ok {
 		return Version{}, errSchemaNotFound()
 	}
@@ -243,34 +278,38 @@ func (s *Store) Register(_ context.Context, subject, text string) (int, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, known := s.byCanon[canonical]
+	fp := fingerprint(canonical)
+	id, known := s.byCanon[fp]
 	for _, x := range s.subjects[subject] {
 		if known && x == id {
 			return id, nil
 		}
 	}
 	level := s.effectiveLevelLocked(subject)
-	if err := Check(level, schema, s.historyLocked(subject, true)); err != nil {
+	if err := Check(level, schema, s.historyLocked(subject, level.Transitive())); err != nil {
 		if ie, ok := err.(*IncompatibleError); ok {
 			ie.Subject = subject
 		}
 		return 0, err
 	}
-	return s.addLocked(subject, id, known, text, canonical, schema)
+	return s.addLocked(subject, id, known, text, fp, schema)
 }
 
-// addLocked appends a version (and, when !known, a schema) and persists,
-// undoing both if the file cannot be written.
-func (s *Store) addLocked(subject string, id int, known bool, text, canonical string, schema avro.Schema) (int, error) {
+// addLocked appends a version (and, when !known, a schema) and persists it
+// as one log line, undoing both if the line cannot be written.
+func (s *Store) addLocked(subject string, id int, known bool, text string, fp [32]byte, schema avro.Schema) (int, error) {
+	rec := logRecord{Op: "register", Subject: subject}
 	if !known {
 		id = s.nextID
 		s.nextID++
-		s.byID[id] = &entry{id: id, text: text, canonical: canonical, schema: schema}
-		s.byCanon[canonical] = id
+		s.byID[id] = &entry{id: id, text: text, fp: fp}
+		s.byCanon[fp] = id
+		rec.Schema = text
 	}
 	prev, had := s.subjects[subject]
 	s.subjects[subject] = append(prev[:len(prev):len(prev)], id)
-	if err := s.saveLocked(); err != nil {
+	rec.ID, rec.Version = id, len(prev)+1
+	if err := s.appendLocked(rec); err != nil {
 		if had {
 			s.subjects[subject] = prev
 		} else {
@@ -278,10 +317,19 @@ func (s *Store) addLocked(subject string, id int, known bool, text, canonical st
 		}
 		if !known {
 			delete(s.byID, id)
-			delete(s.byCanon, canonical)
+			delete(s.byCanon, fp)
 			s.nextID--
 		}
 		return 0, err
+	}
+	e := s.byID[id]
+	e.latest++
+	e.schema = schema
+	if len(prev) > 0 {
+		old := s.byID[prev[len(prev)-1]]
+		if old.latest--; old.latest == 0 {
+			old.schema = nil
+		}
 	}
 	return id, nil
 }
