@@ -116,18 +116,8 @@ func TestCheckpointVanishedWhileRunning(t *testing.T) {
 				mustExec(t, conn, fmt.Sprintf("UPDATE cv SET v = %d WHERE id = %d", i, i%10+1))
 			}
 			catchUp(t, cfg, conn, col, col, time.Minute) // past the failed save and the restart
-			updates, reads := 0, 0
-			for _, rc := range col.recs {
-				if rc.Topic != cfg.topic("public.cv") || rc.Env == nil {
-					continue
-				}
-				switch rc.Env.Op {
-				case "u":
-					updates++
-				case "r":
-					reads++
-				}
-			}
+			ops := countOps(byTopic(col.recs)[cfg.topic("public.cv")])
+			updates, reads := ops["u"], ops["r"]
 			if updates < 20 || reads != 0 {
 				t.Fatalf("public.cv: %d update and %d read events; want all 20 updates as change events and no snapshot", updates, reads)
 			}
@@ -197,18 +187,8 @@ func TestCheckpointDatabaseRenamed(t *testing.T) {
 	}
 	r = startRelay(t, cfg)
 	catchUp(t, cfg, conn, col, col, time.Minute)
-	updates, reads := 0, 0
-	for _, rc := range col.recs {
-		if rc.Topic != cfg.topic("public.rn") || rc.Env == nil {
-			continue
-		}
-		switch rc.Env.Op {
-		case "u":
-			updates++
-		case "r":
-			reads++
-		}
-	}
+	ops := countOps(byTopic(col.recs)[cfg.topic("public.rn")])
+	updates, reads := ops["u"], ops["r"]
 	if updates != 20 || reads != 0 {
 		t.Fatalf("public.rn: %d update and %d read events; want the 20 updates as change events and no snapshot", updates, reads)
 	}
