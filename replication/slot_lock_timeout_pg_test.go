@@ -29,11 +29,16 @@ func TestSlotCreationIgnoresLockTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
+	committed := make(chan error, 1)
 	go func() {
 		time.Sleep(time.Second) // well past both timeouts
-		_ = tx.Commit(context.Background())
+		committed <- tx.Commit(context.Background())
 	}()
-	if _, _, err := CreateTempSlotExportSnapshot(ctx, conn, "lock_timeout_slot", SlotWatch{}); err != nil {
+	_, _, err = CreateTempSlotExportSnapshot(ctx, conn, "lock_timeout_slot", SlotWatch{})
+	if cerr := <-committed; cerr != nil { // before t's cleanup touches tx's connection
+		t.Fatal(cerr)
+	}
+	if err != nil {
 		t.Fatalf("slot creation waiting on an open transaction: %v", err)
 	}
 }
