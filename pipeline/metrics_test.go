@@ -110,23 +110,7 @@ func TestMetricsTableEvents(t *testing.T) {
 	}
 	add(&event.Change{Op: event.OpUpdate, Relation: b}, value, event.Record{}, value) // a key change: delete, tombstone, create
 	add(&event.Change{Op: event.OpDelete, Relation: b}, value, event.Record{})        // a delete and its tombstone
-	fams, err := m.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]float64{}
-	for _, f := range fams {
-		if f.GetName() != "walrelay_table_events_total" {
-			continue
-		}
-		for _, mt := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range mt.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			got[labels["table"]+" "+labels["op"]] = mt.GetCounter().GetValue()
-		}
-	}
+	got := tableEvents(t, m)                                                          // metrics_ack_test.go
 	want := map[string]float64{"public.a r": 1, "public.a c": 2, "public.a u": 1, "sales.b c": 2, "sales.b d": 2}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("walrelay_table_events_total = %v, want %v", got, want)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // TestSlotCreationIgnoresLockTimeout: creating a slot waits, through a lock
@@ -18,23 +16,16 @@ func TestSlotCreationIgnoresLockTimeout(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	dsn := testenv.PG(t).NewDatabase(t)
-	testenv.ExecDSN(t, dsn, `CREATE TABLE held (id int)`, `DO $$ BEGIN
+	b := newSlotBlocked(ctx, t, "", "", `DO $$ BEGIN
 		EXECUTE format('ALTER DATABASE %I SET lock_timeout = %L', current_database(), '200ms');
 		EXECUTE format('ALTER DATABASE %I SET statement_timeout = %L', current_database(), '200ms');
 	END $$`)
-	tx, _ := testenv.OpenTx(t, dsn, "", `INSERT INTO held VALUES (1)`)
-	conn, err := ConnectReplication(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	committed := make(chan error, 1)
 	go func() {
 		time.Sleep(time.Second) // well past both timeouts
-		committed <- tx.Commit(context.Background())
+		committed <- b.tx.Commit(context.Background())
 	}()
-	_, _, err = CreateTempSlotExportSnapshot(ctx, conn, "lock_timeout_slot", SlotWatch{})
+	_, _, err := CreateTempSlotExportSnapshot(ctx, b.conn, "lock_timeout_slot", SlotWatch{})
 	if cerr := <-committed; cerr != nil { // before t's cleanup touches tx's connection
 		t.Fatal(cerr)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/internal/testenv"
@@ -20,15 +22,8 @@ func TestCreateSlotLogsOpenTransactions(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dsn := testenv.PG(t).NewDatabase(t)
-	testenv.ExecDSN(t, dsn, "CREATE TABLE t (id int)")
-	tx, pid := testenv.OpenTx(t, dsn, "fixmin_blocker", "INSERT INTO t VALUES (1)")
-	conn, err := ConnectReplication(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dropSlot(t, dsn, "s_wait") })
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	b := newSlotBlocked(ctx, t, "fixmin_blocker", "s_wait")
+	dsn, tx, pid, conn := b.dsn, b.tx, b.pid, b.conn
 	var log testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
@@ -65,4 +60,36 @@ func TestCreateSlotLogsOpenTransactions(t *testing.T) {
 	if m := strings.Count(log.String(), "is waiting for transactions"); m != n {
 		t.Errorf("%d warnings after the slot was created", m-n)
 	}
+}
+
+// slotBlocked is a new database where creating a slot waits: a
+// transaction holds a write open on it (tx, on backend pid), and conn is a
+// replication connection to create the slot on.
+type slotBlocked struct {
+	dsn  string
+	tx   pgx.Tx
+	pid  int
+	conn *pgconn.PgConn
+}
+
+// newSlotBlocked makes one: table t, then setup (run before the
+// replication connection opens, so that database settings apply to it),
+// then the transaction (application_name appName, "" for none) and the
+// connection. At t's cleanup the connection closes and, unless slot is
+// "", that slot is dropped.
+func newSlotBlocked(ctx context.Context, t *testing.T, appName, slot string, setup ...string) slotBlocked {
+	t.Helper()
+	b := slotBlocked{dsn: testenv.PG(t).NewDatabase(t)}
+	testenv.ExecDSN(t, b.dsn, append([]string{"CREATE TABLE t (id int)"}, setup...)...)
+	b.tx, b.pid = testenv.OpenTx(t, b.dsn, appName, "INSERT INTO t VALUES (1)")
+	conn, err := ConnectReplication(ctx, b.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slot != "" {
+		t.Cleanup(func() { dropSlot(t, b.dsn, slot) })
+	}
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	b.conn = conn
+	return b
 }

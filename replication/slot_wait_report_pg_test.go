@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-
-	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // TestCreateSlotReportsWait: while creating a slot waits for an open
@@ -23,15 +21,8 @@ func TestCreateSlotReportsWait(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dsn := testenv.PG(t).NewDatabase(t)
-	testenv.ExecDSN(t, dsn, "CREATE TABLE t (id int)")
-	tx, pid := testenv.OpenTx(t, dsn, "", "INSERT INTO t VALUES (1)")
-	conn, err := ConnectReplication(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dropSlot(t, dsn, "s_wait_report") })
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	b := newSlotBlocked(ctx, t, "", "s_wait_report")
+	dsn, tx, pid, conn := b.dsn, b.tx, b.pid, b.conn
 	var mu sync.Mutex
 	var reports []SlotWait
 	got := func() []SlotWait {
