@@ -96,6 +96,10 @@ type Kafka struct {
 	Idempotence     *bool             `yaml:"idempotence"`       // default: when the cluster allows it
 	TLS             KafkaTLS          `yaml:"tls"`               // default plaintext
 	SASL            KafkaSASL         `yaml:"sasl"`              // default no authentication
+
+	// MaxInFlightRequests caps the requests to the brokers in flight at
+	// once, over all partitions, and so the connections per broker.
+	MaxInFlightRequests int `yaml:"max_in_flight_requests"` // default 32
 }
 
 // Checkpoint selects where the watermark is stored and how often.

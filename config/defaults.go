@@ -33,6 +33,7 @@ func (c *Config) applyDefaults() {
 	setNum(c, "kafka.backoff_min", &k.BackoffMin, 100*time.Millisecond)
 	setNum(c, "kafka.backoff_max", &k.BackoffMax, 5*time.Second)
 	setNum(c, "kafka.metadata_max_age", &k.MetadataMaxAge, 5*time.Minute)
+	setNum(c, "kafka.max_in_flight_requests", &k.MaxInFlightRequests, 32)
 	setStr(&k.OnFailure, "halt")
 	setStr(&k.DeadLetterTopic, c.TopicPrefix+".dlq")
 	setStr(&c.Checkpoint.Store, "file")

@@ -189,6 +189,9 @@ func (c *Config) checkProducer() *Error {
 	case k.MaxAttempts < 1:
 		return &Error{Key: "kafka.max_attempts", Msg: fmt.Sprintf("%d is less than 1", k.MaxAttempts),
 			Fix: "use at least 1 attempt per batch, the first included; the default is 10"}
+	case k.MaxInFlightRequests < 1:
+		return &Error{Key: "kafka.max_in_flight_requests", Msg: fmt.Sprintf("%d is less than 1", k.MaxInFlightRequests),
+			Fix: "use at least 1 request in flight; the default is 32"}
 	case k.BackoffMin <= 0:
 		return &Error{Key: "kafka.backoff_min", Msg: "must be positive", Fix: "e.g. 100ms"}
 	case k.BackoffMax < k.BackoffMin:

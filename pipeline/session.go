@@ -304,6 +304,7 @@ func SinkConfig(cfg *config.Config) (sink.Config, error) {
 		OnFailure:              k.OnFailure,
 		DeadLetterTopic:        k.DeadLetterTopic,
 		MetadataMaxAge:         k.MetadataMaxAge,
+		MaxInFlightRequests:    k.MaxInFlightRequests,
 		SASL:                   sink.SASL{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password},
 	}
 	if k.Idempotence != nil {

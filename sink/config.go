@@ -33,6 +33,7 @@ const (
 	DefaultBackoffMax             = 5 * time.Second
 	DefaultRequestTimeout         = 30 * time.Second
 	DefaultMetadataMaxAge         = 5 * time.Minute
+	DefaultMaxInFlightRequests    = 32
 	DefaultClientID               = "walrelay"
 )
 
@@ -76,8 +77,15 @@ type Config struct {
 	// DeadLetterTopic receives rejected records in dead_letter mode, where it
 	// is required. Ignored in halt mode.
 	DeadLetterTopic string
-	// RequestTimeout bounds one request to a broker. Default 30s.
+	// RequestTimeout bounds one request to a broker. Default 30s. It starts
+	// once the request has one of the MaxInFlightRequests slots.
 	RequestTimeout time.Duration
+	// MaxInFlightRequests caps the requests the sink has in flight at once,
+	// over all partitions and brokers, and so its broker connections (one
+	// per request in flight). Default 32. A partition has at most one
+	// request in flight; when more partitions have a batch ready than
+	// there are slots, the others wait for a slot, in turn.
+	MaxInFlightRequests int
 	// ResumeProducer, if set, is the idempotent producer of the previous Sink
 	// of this process (Sink.Producer): New continues it with the next epoch
 	// instead of asking the cluster for a new id, which fences the previous
@@ -167,6 +175,7 @@ func (c *Config) negatives() []error {
 		{"backoff_max", int64(c.BackoffMax)},
 		{"request_timeout", int64(c.RequestTimeout)},
 		{"metadata_max_age", int64(c.MetadataMaxAge)},
+		{"max_in_flight_requests", int64(c.MaxInFlightRequests)},
 	} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("kafka: %s must not be negative (kafka.%s)", f.name, f.name))
@@ -199,6 +208,7 @@ func (c *Config) fillDefaults() {
 	setDur(&c.BackoffMax, DefaultBackoffMax)
 	setDur(&c.RequestTimeout, DefaultRequestTimeout)
 	setDur(&c.MetadataMaxAge, DefaultMetadataMaxAge)
+	setInt(&c.MaxInFlightRequests, DefaultMaxInFlightRequests)
 	c.Compression = strings.ToLower(c.Compression)
 	if c.Compression == "" {
 		c.Compression = "none"

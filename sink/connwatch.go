@@ -22,6 +22,27 @@ type connWatch struct {
 	heard    atomic.Bool // a broker sent a byte (TLS handshake included)
 	tlsDone  atomic.Bool // a TLS handshake completed
 	answered atomic.Bool // a broker sent a byte of Kafka protocol (after TLS)
+
+	conns connCount // the connections set up, and those open now
+}
+
+// connCount counts the connections of one client that completed their
+// setup (TCP, and TLS when configured): every one dialled, those still
+// open, and the most open at once. Safe for concurrent use.
+type connCount struct {
+	dialled, open, peak atomic.Int64
+}
+
+// opened counts a connection that completed its setup.
+func (c *connCount) opened() {
+	c.dialled.Add(1)
+	n := c.open.Add(1)
+	for {
+		p := c.peak.Load()
+		if n <= p || c.peak.CompareAndSwap(p, n) {
+			return
+		}
+	}
 }
 
 // connSeen is what the connections of a failed first request saw, and what
@@ -55,7 +76,8 @@ func (w *connWatch) dialer(tc *tls.Config, timeout time.Duration) func(context.C
 		}
 		w.accepted.Store(true)
 		if tc == nil {
-			return &watchedConn{Conn: raw, marks: []*atomic.Bool{&w.heard, &w.answered}}, nil
+			w.conns.opened()
+			return &watchedConn{Conn: raw, marks: []*atomic.Bool{&w.heard, &w.answered}, count: &w.conns}, nil
 		}
 		c := tc
 		if c.ServerName == "" {
@@ -75,15 +97,26 @@ func (w *connWatch) dialer(tc *tls.Config, timeout time.Duration) func(context.C
 			return nil, err
 		}
 		w.tlsDone.Store(true)
-		return &watchedConn{Conn: conn, marks: []*atomic.Bool{&w.answered}}, nil
+		w.conns.opened()
+		return &watchedConn{Conn: conn, marks: []*atomic.Bool{&w.answered}, count: &w.conns}, nil
 	}
 }
 
-// watchedConn sets marks at its first Read that returns bytes.
+// watchedConn sets marks at its first Read that returns bytes, and, when
+// count is set, takes itself off count's open connections at its first Close.
 type watchedConn struct {
 	net.Conn
-	marks []*atomic.Bool
-	done  atomic.Bool
+	marks  []*atomic.Bool
+	done   atomic.Bool
+	count  *connCount
+	closed atomic.Bool
+}
+
+func (c *watchedConn) Close() error {
+	if c.count != nil && c.closed.CompareAndSwap(false, true) {
+		c.count.open.Add(-1)
+	}
+	return c.Conn.Close()
 }
 
 func (c *watchedConn) Read(p []byte) (int, error) {

@@ -21,13 +21,22 @@ type attempt func(ctx context.Context, cl *kafka.Client) error
 // Rejected credentials and TLS failures come back at once as a
 // *SecurityError (never retried).
 //
+// Each attempt runs holding one of the sink's request slots
+// (Config.MaxInFlightRequests), taken before op starts its timeout and given
+// back before the backoff; ctx bounds the wait for one. op must therefore
+// not call retry or acquire the cluster itself (it would hold one slot while
+// waiting for another).
+//
 // Called from partition writers and from Send; op must be idempotent from the
 // caller's point of view (a retried produce may duplicate records, never
 // reorder them, since the caller has nothing else in flight).
 func (s *Sink) retry(ctx context.Context, log zerolog.Logger, op attempt) (int, error) {
 	for n := 1; ; n++ {
-		ref := s.cluster.acquire()
-		err := asSecurityError(op(ctx, ref.client), &s.cfg)
+		ref, err := s.cluster.acquire(ctx)
+		if err != nil {
+			return n - 1, err // ctx ended while waiting for a request slot
+		}
+		err = asSecurityError(op(ctx, ref.client), &s.cfg)
 		failed := err != nil && retriable(err)
 		s.cluster.release(ref, failed)
 		if err == nil {

@@ -112,10 +112,13 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger) (*Sink, error) {
 
 // ping sends a Metadata request to the bootstrap brokers.
 func (s *Sink) ping(ctx context.Context) error {
+	ref, err := s.cluster.acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("kafka: cannot reach brokers %v: %w", s.cfg.Brokers, err)
+	}
+	defer s.cluster.release(ref, false)
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	ref := s.cluster.acquire()
-	defer s.cluster.release(ref, false)
 	md, err := ref.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{}})
 	if err == nil && len(md.Brokers) == 0 {
 		err = errors.New("the metadata response lists no brokers")
