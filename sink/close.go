@@ -21,7 +21,7 @@ func (s *Sink) Close(ctx context.Context) error {
 
 	s.closeOnce.Do(func() {
 		for _, w := range s.all {
-			close(w.queue)
+			w.queue.close()
 			w.signal() // a writer lingering over a batch sends it now
 		}
 	})

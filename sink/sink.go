@@ -185,22 +185,9 @@ func (s *Sink) Send(ctx context.Context, rec *event.Record) error {
 	s.stats.pending.Add(1)
 	size := int64(rec.Size())
 	w.queuedBytes.Add(size)
-	select {
-	case w.queue <- rec:
+	if err = w.enqueue(ctx, rec); err == nil {
 		s.queued(w)
 		return nil
-	default:
-	}
-	select {
-	case w.queue <- rec:
-		s.queued(w)
-		return nil
-	case <-s.halted:
-		err = s.haltErr
-	case <-s.closing.Done():
-		err = ErrClosed
-	case <-ctx.Done():
-		err = fmt.Errorf("kafka: waiting for room in the queue of topic %q partition %d: %w", w.topic, w.partition, ctx.Err())
 	}
 	s.stats.pending.Add(-1)
 	w.queuedBytes.Add(-size)

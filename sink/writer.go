@@ -1,7 +1,9 @@
 package sink
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -20,9 +22,9 @@ type writer struct {
 	s         *Sink
 	topic     string
 	partition int
-	queue     chan *event.Record // Send -> run; closed by Close
-	growth    *growth            // the topic's; nil only in tests
-	batches   atomic.Uint64      // batches taken from the queue (sticky partitioner)
+	queue     *recordQueue  // Send -> run; closed by Close
+	growth    *growth       // the topic's; nil only in tests
+	batches   atomic.Uint64 // batches taken from the queue (sticky partitioner)
 	log       zerolog.Logger
 
 	// A writer lingering over a batch does not wait on queue: a goroutine
@@ -58,7 +60,7 @@ func newWriter(s *Sink, topic string, partition int) *writer {
 		s:          s,
 		topic:      topic,
 		partition:  partition,
-		queue:      make(chan *event.Record, 2*s.cfg.BatchMaxRecords),
+		queue:      newRecordQueue(2 * s.cfg.BatchMaxRecords),
 		ready:      make(chan struct{}, 1),
 		log:        s.log.With().Str("topic", topic).Int("partition", partition).Logger(),
 		linger:     t,
@@ -106,15 +108,11 @@ func (w *writer) collect() bool {
 		w.add(w.carry, w.carry.Size())
 		w.carry = nil
 	} else {
-		select {
-		case rec, ok := <-w.queue:
-			if !ok {
-				return false
-			}
-			w.add(rec, w.received(rec))
-		case <-w.s.ctx.Done():
+		rec := w.next()
+		if rec == nil {
 			return false
 		}
+		w.add(rec, w.received(rec))
 	}
 	if w.full() {
 		return true
@@ -149,29 +147,47 @@ func (w *writer) collect() bool {
 	}
 }
 
-// drain takes queued records, without waiting, until the batch is full
-// (full; a record that would overflow it is kept in carry) or the queue is
-// empty. open is false once the queue is closed and empty.
-func (w *writer) drain() (open, full bool) {
+// next waits for the first record of a batch; nil when the queue is closed
+// and empty or the sink's context ended. A writer about to wait releases
+// its batch's storage beyond queueKeep, as the queue does (recordQueue.wait):
+// a partition that receives nothing more keeps neither.
+func (w *writer) next() *event.Record {
 	for {
-		select {
-		case rec, ok := <-w.queue:
-			if !ok {
-				return false, false
-			}
-			size := w.received(rec)
-			if w.bytes+size > w.s.cfg.BatchMaxBytes {
-				w.carry = rec
-				return true, true
-			}
-			w.add(rec, size)
-			if w.full() {
-				return true, true
-			}
-		default:
-			return true, false
+		rec, closed := w.queue.pop()
+		if rec != nil || closed {
+			return rec
+		}
+		if cap(w.batch) > queueKeep {
+			w.batch = nil
+		}
+		if !w.queue.wait(w.s.ctx.Done()) {
+			return nil
 		}
 	}
+}
+
+// drain takes queued records, without waiting, until the batch is full
+// (full; a record that would overflow it is kept in carry) or the queue is
+// empty. open is false once the queue is closed and empty and nothing is
+// carried over: a carried record still needs a batch of its own.
+func (w *writer) drain() (open, full bool) {
+	closed := w.queue.drain(w)
+	if w.carry != nil {
+		return true, true
+	}
+	return !closed, w.full()
+}
+
+// accept takes rec, drained from the queue, into the batch, or into carry
+// if it would overflow the batch's bytes; false once the batch is full.
+func (w *writer) accept(rec *event.Record) bool {
+	size := w.received(rec)
+	if w.bytes+size > w.s.cfg.BatchMaxBytes {
+		w.carry = rec
+		return false
+	}
+	w.add(rec, size)
+	return !w.full()
 }
 
 // received accounts for rec leaving the queue and returns its size.
@@ -185,9 +201,26 @@ func (w *writer) received(rec *event.Record) int {
 // collects (a whole batch while it is not collecting). Called by Send after
 // queueing a record.
 func (w *writer) signalIfBatch() {
-	if int64(len(w.queue)) >= w.needRecords.Load() || w.queuedBytes.Load() >= w.needBytes.Load() {
+	if int64(w.queue.len()) >= w.needRecords.Load() || w.queuedBytes.Load() >= w.needBytes.Load() {
 		w.signal()
 	}
+}
+
+// enqueue puts rec in the queue, waiting for room while it holds two
+// batches until ctx ends, the sink halts or Close starts. Called by Send.
+func (w *writer) enqueue(ctx context.Context, rec *event.Record) error {
+	for !w.queue.tryPush(rec) {
+		select {
+		case <-w.queue.room:
+		case <-w.s.halted:
+			return w.s.haltErr
+		case <-w.s.closing.Done():
+			return ErrClosed
+		case <-ctx.Done():
+			return fmt.Errorf("kafka: waiting for room in the queue of topic %q partition %d: %w", w.topic, w.partition, ctx.Err())
+		}
+	}
+	return nil
 }
 
 // needFull sets the signal's thresholds to a whole batch.

@@ -31,14 +31,17 @@ type Store struct {
 }
 
 // entry is one registered schema. Only the schemas that are the latest
-// version of some subject (the ones a non-transitive check reads) stay
-// parsed; the others are parsed again when asked for, so a subject with
-// hundreds of versions of a wide record holds one parsed copy, not hundreds.
+// version of a subject with more than one version (what a non-transitive
+// check of a subject that evolves reads) stay parsed; the others are parsed
+// again when asked for. So a subject with hundreds of versions of a wide
+// record holds one parsed copy, not hundreds, and a table that never
+// changed holds its schemas' text only: parsed, the Avro schemas of a
+// four-column table took 26 KB of live heap, a 200-column one's 130 KB.
 type entry struct {
 	id     int
 	text   string   // as first registered
 	fp     [32]byte // fingerprint of the canonical text
-	latest int      // how many subjects have it as their latest version
+	latest int      // how many subjects with 2+ versions have it as their latest
 	schema avro.Schema
 }
 
@@ -52,17 +55,14 @@ func (e *entry) parsed() avro.Schema {
 	return s
 }
 
-// dropOldParsed counts the subjects of which each schema is the latest
-// version and drops the parsed form of the others (see entry).
-func (s *Store) dropOldParsed() {
+// keepEvolvingParsed counts, for each schema, the subjects with more than
+// one version of which it is the latest, and parses those (see entry).
+func (s *Store) keepEvolvingParsed() {
 	for _, ids := range s.subjects {
-		if len(ids) > 0 {
-			s.byID[ids[len(ids)-1]].latest++
-		}
-	}
-	for _, e := range s.byID {
-		if e.latest == 0 {
-			e.schema = nil
+		if len(ids) > 1 {
+			e := s.byID[ids[len(ids)-1]]
+			e.latest++
+			e.schema = e.parsed()
 		}
 	}
 }
@@ -322,10 +322,13 @@ func (s *Store) addLocked(subject string, id int, known bool, text string, fp [3
 		}
 		return 0, err
 	}
+	if len(prev) == 0 {
+		return id, nil // a first version: kept parsed once the subject evolves
+	}
 	e := s.byID[id]
 	e.latest++
 	e.schema = schema
-	if len(prev) > 0 {
+	if len(prev) > 1 {
 		old := s.byID[prev[len(prev)-1]]
 		if old.latest--; old.latest == 0 {
 			old.schema = nil

@@ -80,7 +80,7 @@ func OpenStore(dir string, level Level) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.dropOldParsed()
+	s.keepEvolvingParsed()
 	if logLen >= compactMin && logLen >= snap/4 {
 		if err := s.compact(); err != nil {
 			return nil, err
@@ -149,7 +149,7 @@ func (s *Store) addSchema(id int, text string) error {
 	if e := s.byID[id]; e != nil && e.text == text {
 		return nil
 	}
-	canonical, schema, err := prepare(text)
+	canonical, _, err := prepare(text) // parsed again if kept (keepEvolvingParsed)
 	if err != nil {
 		return fmt.Errorf("schema id %d: %w", id, err)
 	}
@@ -157,7 +157,7 @@ func (s *Store) addSchema(id int, text string) error {
 		return fmt.Errorf("schema id %d is invalid or repeated", id)
 	}
 	fp := fingerprint(canonical)
-	s.byID[id] = &entry{id: id, text: text, fp: fp, schema: schema}
+	s.byID[id] = &entry{id: id, text: text, fp: fp}
 	s.byCanon[fp] = id
 	s.nextID = max(s.nextID, id+1)
 	return nil

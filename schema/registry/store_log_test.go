@@ -163,29 +163,38 @@ func TestStoreManyAppendsRestart(t *testing.T) {
 	}
 }
 
-// TestStoreKeepsOnlyLatestParsed (audit scale 1, memory): of a subject's
-// versions only the latest stays parsed, so hundreds of versions of a wide
-// table do not keep hundreds of parsed records; an older one still comes
-// back parsed when asked for, and a schema that is still the latest of
-// another subject stays parsed.
+// TestStoreKeepsOnlyLatestParsed (audit scale 1 and 5, memory): of a
+// subject's versions only the latest stays parsed, and only once the subject
+// has more than one version, so hundreds of versions of a wide table do not
+// keep hundreds of parsed records and thousands of tables that never changed
+// keep their schemas as text (a parsed Avro schema is ten times its text);
+// any version still comes back parsed when asked for.
 func TestStoreKeepsOnlyLatestParsed(t *testing.T) {
 	t.Parallel()
 	s := openStore(t, t.TempDir(), Backward)
 	v1 := mustRegister(t, s, "a-value", rec(`id:"int"`))
 	mustRegister(t, s, "b-value", rec(`id:"int"`))
+	if s.byID[v1].schema != nil {
+		t.Error("schema 1, the only version of a-value and b-value, kept parsed")
+	}
 	mustRegister(t, s, "a-value", rec(`id:"int"`, `x?:"string"`))
 	v3 := mustRegister(t, s, "a-value", rec(`id:"int"`, `x?:"string"`, `y?:"long"`))
-	if s.byID[v1].schema == nil {
-		t.Error("schema 1, the latest of b-value, was dropped")
+	if s.byID[v1].schema != nil {
+		t.Error("schema 1, b-value's only version, kept parsed")
 	}
 	if s.byID[2].schema != nil || s.byID[v3].schema == nil {
 		t.Errorf("a-value's version 2 kept parsed (%v) or its latest dropped (%v)", s.byID[2].schema != nil, s.byID[v3].schema == nil)
 	}
-	if v, err := s.Version("a-value", 2); err != nil || v.Schema == nil {
-		t.Errorf("version 2: %+v %v, want it parsed again", v, err)
+	for _, v := range []struct {
+		subject string
+		version int
+	}{{"a-value", 2}, {"b-value", 1}} {
+		if got, err := s.Version(v.subject, v.version); err != nil || got.Schema == nil {
+			t.Errorf("%s version %d: %+v %v, want it parsed again", v.subject, v.version, got, err)
+		}
 	}
 	r := openStore(t, s.logPath[:len(s.logPath)-len(LogFile)], Backward)
-	if r.byID[2].schema != nil || r.byID[v1].schema == nil || r.byID[v3].schema == nil {
-		t.Error("after a restart: only the latest versions should stay parsed")
+	if r.byID[2].schema != nil || r.byID[v1].schema != nil || r.byID[v3].schema == nil {
+		t.Error("after a restart: only the latest version of a-value should stay parsed")
 	}
 }
