@@ -187,6 +187,7 @@ func (s *session) setup(ctx context.Context) error {
 	if err := s.buildStages(sys); err != nil {
 		return err
 	}
+	s.prepareTopics(ctx) // topics_prepare.go
 	if err := s.runSnapshot(ctx, start, found); err != nil {
 		return s.dropSlotAfterDenied(ctx, start, err) // snapshot_denied.go
 	}

@@ -56,9 +56,10 @@ func testPartitionGrowth(t *testing.T, cfg Config, topic string) {
 			t.Fatalf("Send(%d): %v", i, err)
 		}
 	}
-	grown := make(chan struct{})
+	grown, first := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(grown)
+		<-first // the sink has read the count of 2: a busy broker may take a while to show a new topic
 		time.Sleep(50 * time.Millisecond)
 		if err := setPartitions(brokers, topic, 4); err != nil {
 			t.Error(err) // and the switch times out
@@ -71,6 +72,9 @@ func testPartitionGrowth(t *testing.T, cfg Config, topic string) {
 			t.Fatalf("still routing over %d partitions 30s after the topic grew to 4", partsOf(s, topic))
 		}
 		send(i)
+		if i == 0 {
+			close(first)
+		}
 		if partsOf(s, topic) == 4 {
 			switchAt = i
 			counts, _ := a.snapshot()

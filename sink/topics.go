@@ -137,7 +137,14 @@ func (s *Sink) createTopic(ctx context.Context, cl *kafka.Client, topic string) 
 	if err != nil {
 		return err
 	}
-	err = res.Errors[topic]
+	return s.createResult(topic, res.Errors[topic])
+}
+
+// createResult is createTopic's outcome for topic from the broker's answer
+// err: nil once it exists (logged when it was created now), a
+// *TopicRefusedError for a refusal for good (refusedCreate), else an error
+// that says what to do. Shared with Prepare's batched creation.
+func (s *Sink) createResult(topic string, err error) error {
 	switch {
 	case err == nil:
 		s.logCreated(topic)
