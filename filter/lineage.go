@@ -34,6 +34,9 @@ type lineage struct {
 	reshaped bool
 	savedBy  *Rules
 	seq      uint64
+	// stopped are the tables ReconcileLineage found changed since they
+	// were saved (Rules.StoppedChanges).
+	stopped []StoppedChange
 }
 
 // tableLineage is one table's columns and their former names.
@@ -59,6 +62,11 @@ type tableLineage struct {
 	// state at start (ReconcileLineage), until a relation of the table is
 	// seen.
 	recon *reconciled
+	// shape is, for a table seeded without its columns (captured, no
+	// column hidden), its columns when last seen, until a relation of it
+	// is seen; for one seeded with them, the catalog's columns a previous
+	// start reported it with (LineageTable.Shape).
+	shape []string
 }
 
 // attnum returns the attnum of h.cols[i], 0 when unknown.

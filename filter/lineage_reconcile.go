@@ -57,8 +57,10 @@ ORDER BY a.attrelid, a.attnum`
 // Saved columns are paired with the catalog's by attnum where the state
 // has them; otherwise as in matchColumns, and, for a table that has no
 // dropped column, by position (nothing was dropped, so every saved column
-// is still there, in order). Call it after SeedLineage, before rs's first
-// Apply. It only reads.
+// is still there, in order). A table saved without its columns (captured,
+// none hidden) is compared by its shape only. Every table whose columns
+// differ is recorded for StoppedChanges. Call it after SeedLineage, before
+// rs's first Apply. It only reads.
 func (rs *Rules) ReconcileLineage(ctx context.Context, q Querier) error {
 	l := rs.lineage
 	if l == nil {
@@ -82,7 +84,7 @@ func (l *lineage) seeded() []uint32 {
 	defer l.mu.RUnlock()
 	var out []uint32
 	for oid, h := range l.tables {
-		if h.seen == 0 && h.recon == nil && len(h.cols) > 0 { // none: a name only, nothing to reconcile
+		if h.seen == 0 && h.recon == nil && (len(h.cols) > 0 || len(h.shape) > 0) { // none: a name only, nothing to compare
 			out = append(out, oid)
 		}
 	}
@@ -131,10 +133,18 @@ func (l *lineage) reconcile(cat map[uint32][]CatalogColumn, at event.LSN) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for oid, h := range l.tables {
-		if cs, ok := cat[oid]; ok && h.seen == 0 && h.recon == nil {
-			nums := slices.Clone(h.attnums)
+		cs, ok := cat[oid]
+		switch {
+		case !ok || h.seen != 0 || h.recon != nil:
+		case len(h.cols) == 0: // captured only: its shape
+			l.reshape(oid, h, cs)
+		default:
+			nums, before := slices.Clone(h.attnums), h.cols
 			h.reconcile(oid, cs, at)
-			if h.recon == nil && !slices.Equal(nums, h.attnums) {
+			if after := shapeOf(h.cols); h.recon != nil && !slices.Equal(after, h.shape) { // not reported at the last start
+				l.stopped = append(l.stopped, StoppedChange{OID: oid, Table: h.name, Before: shapeOf(before), After: after})
+				h.shape, l.changed = after, true
+			} else if h.recon == nil && !slices.Equal(nums, h.attnums) {
 				l.changed = true // saved again with them: a swap made before the next start pairs by attnum
 			}
 		}

@@ -11,9 +11,10 @@ import (
 // restarted process needs to see a rename made while walrelay was stopped:
 // for every table a rule that masks or excludes columns names, the columns
 // of the newest relation version seen and their former names; for every
-// other table the rules capture, its name and OID only, so that a table
+// other table the rules capture, its name and OID, so that a table
 // renamed to a name the rules drop is warned about after a restart too
-// (see RenamedTable). The pipeline
+// (see RenamedTable), and its shape, so that a table whose columns changed
+// while walrelay was stopped is reported (StoppedChanges). The pipeline
 // saves it in the data directory and, with checkpoint.store: postgres, in
 // the checkpoint store (LineageChanged) and seeds the rules of
 // the next process with it (SeedLineage), whose first relation of the table
@@ -39,6 +40,13 @@ type LineageTable struct {
 	// from before a rename, replayed): then Formerly holds later names.
 	Since event.LSN `json:"since_lsn,omitempty"`
 	Older bool      `json:"older,omitempty"`
+	// Shape is, for a table saved without Columns (captured, no column
+	// hidden), its columns when last seen as "name type" (none in a state
+	// of an older walrelay), so that a restarted process reports a table
+	// whose columns changed while it was stopped (StoppedChanges). For a
+	// table saved as reconciled (see tableLineage.state), the catalog's
+	// columns it was reported with, so that it is reported once.
+	Shape []string `json:"shape,omitempty"`
 }
 
 // LineageColumn is a column's name and type, as in event.Column, and its
@@ -88,8 +96,8 @@ func (rs *Rules) LineageChanged(all bool) (st *LineageState, ok bool) {
 }
 
 // lineageState builds the state of the tables rs masks or excludes
-// columns of, and the names and OIDs (no columns) of the other tables rs
-// captures.
+// columns of, and the names, OIDs and shapes (no Columns) of the other
+// tables rs captures.
 func (rs *Rules) lineageState() *LineageState {
 	var hs []*tableLineage
 	oids := map[*tableLineage]uint32{}
@@ -113,8 +121,8 @@ func (rs *Rules) lineageState() *LineageState {
 	for _, h := range hs {
 		if hidden[h] {
 			st.Tables = append(st.Tables, h.state(oids[h]))
-		} else { // captured only: its name and OID, for the warning of a rename to a dropped name (see tableRenamed)
-			st.Tables = append(st.Tables, LineageTable{OID: oids[h], Table: h.name})
+		} else { // captured only: its name and OID, for the warning of a rename to a dropped name (see tableRenamed), and its shape
+			st.Tables = append(st.Tables, LineageTable{OID: oids[h], Table: h.name, Shape: h.shapeNow()})
 		}
 	}
 	slices.SortFunc(st.Tables, func(a, b LineageTable) int { return cmp.Compare(a.OID, b.OID) })
@@ -166,6 +174,7 @@ func (rs *Rules) SeedLineage(st *LineageState) {
 		if len(t.Formerly) > 0 {
 			h.formerly = t.Formerly
 		}
+		h.shape = t.Shape
 		l.tables[t.OID] = h
 	}
 	l.savedBy = rs // the state saved is this one
@@ -177,7 +186,9 @@ func (rs *Rules) SeedLineage(st *LineageState) {
 // (the catalog's version has no change of its own to replay against).
 func (h *tableLineage) state(oid uint32) LineageTable {
 	if h.recon != nil {
-		return h.recon.saved
+		saved := h.recon.saved
+		saved.Shape = shapeOf(h.cols) // the catalog's, reported (see lineage.reconcile)
+		return saved
 	}
 	t := LineageTable{OID: oid, Table: h.name, Formerly: h.formerly, Since: h.since, Older: h.older}
 	for i, c := range h.cols {

@@ -179,9 +179,9 @@ func TestLineageChanged(t *testing.T) {
 	st, ok := rs.LineageChanged(true)
 	if !ok || len(st.Tables) != 2 || st.Tables[0].Table != "public.m1" || st.Tables[0].OID != oidOf("public.m1") ||
 		len(st.Tables[0].Columns) != 2 || st.Tables[0].Columns[1] != (LineageColumn{Name: "email", TypeName: "text"}) ||
-		mustJSON(t, st.Tables[1]) != mustJSON(t, LineageTable{OID: oidOf("public.other"), Table: "public.other"}) {
+		mustJSON(t, st.Tables[1]) != mustJSON(t, LineageTable{OID: oidOf("public.other"), Table: "public.other", Shape: []string{"id int4", "email text"}}) {
 		t.Fatalf("LineageChanged(true) = %+v, %v; want public.m1 (id, email), and public.other (captured, nothing hidden) "+
-			"by name and OID only", st, ok)
+			"by name, OID and shape only", st, ok)
 	}
 	if rs.LineagePending() {
 		t.Error("pending right after a save")

@@ -108,7 +108,8 @@ func pruneDropped(ctx context.Context, q filter.Querier, st *filter.LineageState
 // cannot be read keeps them all), reconciled with the catalog
 // (filter.Rules.ReconcileLineage: a column renamed while walrelay was
 // stopped is known by its former name before the replay reaches the
-// changes from before the rename). A saved state that does not read, or a
+// changes from before the rename; a table whose columns changed while
+// walrelay was stopped is logged at info). A saved state that does not read, or a
 // catalog that cannot be read to reconcile it, stops walrelay: without
 // them, a masked or excluded column renamed while walrelay was stopped
 // would be published in plain text.
@@ -130,6 +131,7 @@ func (s *session) seedLineage(ctx context.Context, rules *filter.Rules) error {
 			"so that a masked or excluded column renamed while it was stopped is not published under its old name: "+
 			"check the role's privileges)", err)
 	}
+	logStoppedChanges(s.log, rules.StoppedChanges()) // lineage_stopped.go
 	return nil
 }
 
