@@ -94,6 +94,7 @@ func checkPostgres(ctx context.Context, cfg *config.Config) []replication.Findin
 		Slot: cfg.Postgres.Slot, Publication: cfg.Postgres.Publication, Tables: captured,
 		NoTables: cfg.Rules != "" && len(captured) == 0,
 		Managed:  cfg.Rules == "" || cfg.Publication.ManageEnabled(),
+		Rules:    cfg.Rules != "",
 		Renamed:  renamedTables(ctx, db, cfg), Standby: cfg.Postgres.Standby})
 	findings = append(findings, more...)
 	findings = append(findings, checkPGAccess(ctx, db, captured)...) // cmd_check_pgaccess.go

@@ -37,6 +37,10 @@ type CheckOptions struct {
 	// start, so a publication without it is reported as fixed on start
 	// rather than as a problem.
 	Managed bool
+	// Rules says a rules file decides the capture set: a managed FOR ALL
+	// TABLES publication is then replaced on start by one that lists the
+	// captured tables (checkPublicationReplace).
+	Rules bool
 	// Renamed are tables of postgres.tables that no longer exist under
 	// their names but whose OID, saved by walrelay's last start, is a
 	// table under another name now, keyed by the listed name: check says
@@ -174,12 +178,16 @@ func checkPublication(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Find
 	switch {
 	case pub.Exists:
 		f := Finding{OK: true, What: fmt.Sprintf("publication %s exists", o.Publication)}
-		viaRoot, err := checkViaRoot(ctx, db, o, pub, version)
-		if err != nil {
-			return nil, err
+		if o.Managed && o.Rules && pub.AllTables && !super {
+			rep, err := checkPublicationReplace(ctx, db, o, pub, with) // check_publication_replace.go
+			return append([]Finding{f}, rep...), err
 		}
 		add, err := checkPublicationAdd(ctx, db, o, pub, version) // check_publication_owner.go
-		return append(append([]Finding{f}, viaRoot...), add...), err
+		if err != nil || len(add) > 0 {
+			return append([]Finding{f}, add...), err // add says what run cannot set, publish_via_partition_root too
+		}
+		viaRoot, err := checkViaRoot(ctx, db, o, pub, version)
+		return append([]Finding{f}, viaRoot...), err
 	case len(o.Tables) == 0 && !super:
 		return []Finding{{What: fmt.Sprintf("publication %s is missing and FOR ALL TABLES needs a superuser", o.Publication),
 			Fix: fmt.Sprintf("as a superuser: CREATE PUBLICATION %s FOR ALL TABLES%s; (or list postgres.tables)", name, with)}}, nil

@@ -3,7 +3,6 @@ package replication
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -100,61 +99,81 @@ const pubOwnerQuery = `SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = cur
 	pg_has_role(current_user, p.pubowner, 'USAGE'), o.rolname::text, o.rolsuper
 FROM pg_publication p JOIN pg_roles o ON o.oid = p.pubowner WHERE p.oid = $1`
 
-// checkPublicationAdd is the finding for an existing publication that
-// lacks captured tables, which walrelay adds on start (a managed
-// publication, not FOR ALL TABLES: ALTER PUBLICATION ... ADD TABLE):
-// PostgreSQL refuses it ("must be owner of publication", "must be owner of
-// table") unless the role owns the publication and every table it adds, so
-// check fails here, with the ALTER PUBLICATION to run as the owner, instead
-// of run failing at start. As for a missing publication
+// checkPublicationAdd is the finding for an existing managed publication
+// (not FOR ALL TABLES under rules: see checkPublicationReplace) that
+// walrelay alters on start: ALTER PUBLICATION ... ADD TABLE for the
+// captured tables it lacks, and ALTER PUBLICATION ... SET
+// (publish_via_partition_root = true) when it publishes, or is to publish,
+// a partitioned table without it (PostgreSQL 13+; PublishesPartitioned, as
+// run decides). PostgreSQL refuses them ("must be owner of publication",
+// "must be owner of table") unless the role owns the publication and every
+// table it adds, so check fails here, with the ALTER PUBLICATIONs to run as
+// the owner, instead of run failing at start. As for a missing publication
 // (checkPublicationOwner), letting the role act as the owners is offered
-// too, unless an owner is a superuser. nil when the role may add them, or
-// the publication lacks none.
+// too, unless an owner is a superuser. nil when the role may run them, or
+// there is nothing to alter.
 func checkPublicationAdd(ctx context.Context, db *pgx.Conn, o CheckOptions, pub Publication, version int) ([]Finding, error) {
-	if !o.Managed || pub.AllTables || len(o.Tables) == 0 {
+	if !o.Managed {
 		return nil, nil
 	}
-	missing, err := MissingMembers(ctx, db, pub, o.Tables, version)
-	if err != nil || len(missing) == 0 {
+	var missing []string
+	var err error
+	if !pub.AllTables && len(o.Tables) > 0 {
+		if missing, err = MissingMembers(ctx, db, pub, o.Tables, version); err != nil {
+			return nil, err
+		}
+	}
+	setRoot := false
+	if version >= ViaRootVersion && !pub.ViaRoot {
+		if setRoot, err = PublishesPartitioned(ctx, db, pub, missing, version); err != nil {
+			return nil, err
+		}
+	}
+	if len(missing) == 0 && !setRoot {
+		return nil, nil
+	}
+	ow, err := readPubOwner(ctx, db, pub)
+	if err != nil || ow.super {
 		return nil, err
-	}
-	var super, ownsPub, pubOwnerSuper bool
-	var pubOwner string
-	if err := db.QueryRow(ctx, pubOwnerQuery, pub.OID).Scan(&super, &ownsPub, &pubOwner, &pubOwnerSuper); err != nil {
-		return nil, fmt.Errorf("reading the owner of publication %s: %w", pub.Name, err)
-	}
-	if super {
-		return nil, nil
 	}
 	names, owners, ownerSuper, err := notOwned(ctx, db, missing)
-	if err != nil || ownsPub && len(names) == 0 {
+	if err != nil || ow.owns && len(names) == 0 {
 		return nil, err
 	}
-	var user string
-	if err := db.QueryRow(ctx, "SELECT current_user::text").Scan(&user); err != nil {
-		return nil, fmt.Errorf("reading the role's name: %w", err)
+	lacks, owners, ownerSuper := ow.lacks(names, owners, ownerSuper)
+	name := pgx.Identifier{pub.Name}.Sanitize()
+	var stmts, needs []string
+	var what, does []string
+	if len(missing) > 0 {
+		what = append(what, "captured tables "+strings.Join(missing, ", "))
+		does = append(does, "add them")
 	}
-	var lacks []string
-	if !ownsPub {
-		lacks = append(lacks, "publication "+pub.Name+" (owner "+pubOwner+")")
-		if !slices.Contains(owners, pubOwner) {
-			owners = append([]string{pubOwner}, owners...)
-		}
-		ownerSuper = ownerSuper || pubOwnerSuper
+	if setRoot {
+		stmts = append(stmts, "ALTER PUBLICATION "+name+" SET (publish_via_partition_root = true);")
+		what = append(what, "publish_via_partition_root (it publishes a partitioned table)")
+		does = append(does, "set it")
+		needs = append(needs, "ALTER PUBLICATION ... SET needs the owner of the publication")
 	}
-	lacks = append(lacks, names...)
-	fix := fmt.Sprintf("as the owner: ALTER PUBLICATION %s ADD TABLE %s;", pgx.Identifier{pub.Name}.Sanitize(), quoteTables(missing))
-	if !ownerSuper {
-		grants := make([]string, len(owners))
-		for i, ow := range owners {
-			grants[i] = fmt.Sprintf("GRANT %s TO %s;", pgx.Identifier{ow}.Sanitize(), pgx.Identifier{user}.Sanitize())
-		}
-		fix += " (or let this role act as the owner: " + strings.Join(grants, " ") + ")"
+	if len(missing) > 0 {
+		stmts = append(stmts, "ALTER PUBLICATION "+name+" ADD TABLE "+quoteTables(missing)+";")
+		needs = append(needs, "ALTER PUBLICATION ... ADD TABLE needs the owner of the publication and of every table it adds")
 	}
 	return []Finding{{
-		What: fmt.Sprintf("publication %s lacks captured tables %s and walrelay cannot add them on start: role %s does not own %s "+
-			"(ALTER PUBLICATION ... ADD TABLE needs the owner of the publication and of every table it adds, or a superuser)",
-			pub.Name, strings.Join(missing, ", "), user, strings.Join(lacks, ", ")),
-		Fix: fix,
+		What: fmt.Sprintf("publication %s lacks %s and walrelay cannot %s on start: role %s does not own %s (%s, or a superuser)",
+			pub.Name, strings.Join(what, " and "), strings.Join(does, " and "), ow.user, strings.Join(lacks, ", "), strings.Join(needs, "; ")),
+		Fix: "as the owner: " + strings.Join(stmts, " ") + actAsOwner(owners, ownerSuper, ow.user),
 	}}, nil
+}
+
+// actAsOwner is the alternative a fix offers: letting user act as owners
+// (GRANT owner TO user); "" when one of them is a superuser.
+func actAsOwner(owners []string, ownerSuper bool, user string) string {
+	if ownerSuper || len(owners) == 0 {
+		return ""
+	}
+	grants := make([]string, len(owners))
+	for i, ow := range owners {
+		grants[i] = fmt.Sprintf("GRANT %s TO %s;", pgx.Identifier{ow}.Sanitize(), pgx.Identifier{user}.Sanitize())
+	}
+	return " (or let this role act as the owner: " + strings.Join(grants, " ") + ")"
 }
