@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/rs/zerolog"
 )
 
@@ -165,26 +164,10 @@ func (r *Reader) startWorker(ctx context.Context, id int) (*worker, error) {
 	}
 	for _, s := range stmts {
 		if _, err := conn.PgConn().Exec(ctx, s).ReadAll(); err != nil {
-			return w, fmt.Errorf("snapshot: reader %d: %s: %w%s", id, abbrev(s), err, grantHint(err, r.opts.Tables, conn.Config().User))
+			return w, fmt.Errorf("snapshot: reader %d: %s: %w%s", id, abbrev(s), err, r.deniedHint(ctx, conn, err))
 		}
 	}
 	return w, nil
-}
-
-// grantHint is the fix of a snapshot statement PostgreSQL refused for lack
-// of a privilege (SQLSTATE 42501): LOCK TABLE and the reads need SELECT on
-// each captured table (and USAGE on its schema); "" for other errors.
-func grantHint(err error, tables []Table, role string) string {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) || pe.Code != "42501" {
-		return ""
-	}
-	names := make([]string, len(tables))
-	for i, t := range tables {
-		names[i] = pgx.Identifier{t.Schema, t.Name}.Sanitize()
-	}
-	return " (as the tables' owner: GRANT SELECT ON " + strings.Join(names, ", ") + " TO " + pgx.Identifier{role}.Sanitize() +
-		"; and GRANT USAGE on their schema; `walrelay check` names what is missing)"
 }
 
 // planAll plans every table on the workers, in parallel.
