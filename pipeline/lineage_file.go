@@ -131,7 +131,7 @@ func (s *session) seedLineage(ctx context.Context, rules *filter.Rules) error {
 			"so that a masked or excluded column renamed while it was stopped is not published under its old name: "+
 			"check the role's privileges)", err)
 	}
-	logStoppedChanges(s.log, rules.StoppedChanges()) // lineage_stopped.go
+	logStoppedChanges(ctx, s.db, s.log, rules.StoppedChanges()) // lineage_stopped.go
 	return nil
 }
 

@@ -22,6 +22,8 @@ import (
 // whether a rule masks columns of it or not (the audit saw only a debug
 // "relation registered" line with JSON); a table that did not change is
 // not, and a change already logged is not logged again at the start after.
+// A table renamed as well is named by its name now, with the saved one as
+// "formerly" (auditc6: the line named it by its old name).
 func TestLineageStoppedChangeLogged(t *testing.T) {
 	t.Parallel()
 	dsn := testenv.PG(t).NewDatabase(t)
@@ -31,7 +33,7 @@ func TestLineageStoppedChangeLogged(t *testing.T) {
 	db := testenv.Connect(t, dsn)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	const src = "rules:\n  - tables: [public.st_plain, public.st_same]\n  - tables: [public.st_masked]\n    columns: {mask: [email]}\n"
+	const src = "rules:\n  - tables: [\"public.st_p*\", public.st_same]\n  - tables: [public.st_masked]\n    columns: {mask: [email]}\n"
 	parse := func() *filter.Rules {
 		rs, err := filter.Parse("rules.yaml", []byte(src), "salt")
 		if err != nil {
@@ -65,9 +67,10 @@ func TestLineageStoppedChangeLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Stopped: st_plain gains c and b becomes bigint, st_masked loses gone.
+	// Stopped: st_plain gains c, b becomes bigint and it is renamed
+	// st_pnew; st_masked loses gone.
 	testenv.ExecDSN(t, dsn, `ALTER TABLE st_plain ADD COLUMN c int; ALTER TABLE st_plain ALTER COLUMN b TYPE bigint;
-		ALTER TABLE st_masked DROP COLUMN gone`)
+		ALTER TABLE st_plain RENAME TO st_pnew; ALTER TABLE st_masked DROP COLUMN gone`)
 	start := func() ([]map[string]any, *filter.Rules) {
 		var buf bytes.Buffer
 		s := &session{cfg: &config.Config{DataDir: dir}, db: db, log: zerolog.New(&buf)}
@@ -86,16 +89,16 @@ func TestLineageStoppedChangeLogged(t *testing.T) {
 	}
 	lines, rules := start()
 	want := map[string]string{
-		"public.st_plain":  `info 3 4 [c] <nil> [b]`,
-		"public.st_masked": `info 3 2 <nil> [gone] <nil>`,
+		"public.st_pnew":   `info public.st_plain 3 4 [c] <nil> [b]`,
+		"public.st_masked": `info <nil> 3 2 <nil> [gone] <nil>`,
 	}
 	if len(lines) != len(want) {
 		t.Errorf("%d %q lines, want %d (st_plain, st_masked): %v", len(lines), StoppedChangeMessage, len(want), lines)
 	}
 	for _, m := range lines {
-		got := strings.Join([]string{stoppedField(m["level"]), stoppedField(m["columns_before"]), stoppedField(m["columns"]), stoppedField(m["added"]), stoppedField(m["dropped"]), stoppedField(m["retyped"])}, " ")
+		got := strings.Join([]string{stoppedField(m["level"]), stoppedField(m["formerly"]), stoppedField(m["columns_before"]), stoppedField(m["columns"]), stoppedField(m["added"]), stoppedField(m["dropped"]), stoppedField(m["retyped"])}, " ")
 		if w, ok := want[stoppedField(m["table"])]; !ok || got != w {
-			t.Errorf("%s: level, columns before and now, added, dropped, retyped = %s, want %q", m["table"], got, w)
+			t.Errorf("%s: level, formerly, columns before and now, added, dropped, retyped = %s, want %q", m["table"], got, w)
 		}
 	}
 
