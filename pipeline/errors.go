@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -77,4 +78,17 @@ func isConnectionError(err error) bool {
 		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57")
 	}
 	return strings.Contains(err.Error(), "conn closed")
+}
+
+// beforeFirstStream is the error Run returns for err, a failure before the
+// first session streamed (walrelay exits instead of restarting then). A
+// halted sink's message says walrelay restarts from its last checkpoint, as
+// it does once it has streamed; here it says that this process does not.
+func beforeFirstStream(err error) error {
+	var halt *sink.HaltError
+	if !errors.As(err, &halt) {
+		return err
+	}
+	return fmt.Errorf("%w (this was before walrelay first streamed, so this process exits instead of restarting: "+
+		"start it again once Kafka takes the records, or run it under a supervisor that does)", err)
 }

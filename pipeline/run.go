@@ -102,8 +102,11 @@ func run(ctx context.Context, opts Options, exit *runExit) error {
 			failures = 0
 			continue
 		}
-		if IsFatal(err) || !streamedOnce {
+		if IsFatal(err) {
 			return err
+		}
+		if !streamedOnce {
+			return beforeFirstStream(err)
 		}
 		if errors.Is(err, errCatchupRestart) {
 			opts.Log.Info().Msg("restarting the session to snapshot the tables added to the capture set")
