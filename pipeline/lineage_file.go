@@ -159,7 +159,11 @@ func (st *filterState) saveLineage(all bool, log zerolog.Logger) error {
 	}
 	b, err := json.Marshal(ls)
 	if err == nil && bytes.Equal(b, st.lineageSaved) {
-		return nil // e.g. new tables no mask or exclude rule names
+		// e.g. first sights after a restart of tables saved before: nothing
+		// to write, but the state was built, so the next build waits
+		// lineageEvery too (each table's first change rebuilt it: quadratic)
+		st.lineageAt = now
+		return nil
 	}
 	if err == nil {
 		err = st.storeLineage(b) // the store first: it is preferred at start, see savedLineage

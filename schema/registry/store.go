@@ -231,38 +231,52 @@ func (s *Store) Latest(_ context.Context, subject string) (string, bool, error) 
 // LookupVersion finds text among subject's versions (POST /subjects/{s}),
 // or returns a 40401/40403/42201 *Error.
 func (s *Store) LookupVersion(subject, text string) (Version, error) {
-	canonical, _, err := prepare(text)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v, err := s.lookupLocked(subject, text)
 	if err != nil {
 		return Version{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	return s.versionLocked(subject, v)
+}
+
+// lookupLocked returns the version of subject whose schema is text, or a
+// 40401/40403/42201 *Error. It parses text only, not the stored schema.
+func (s *Store) lookupLocked(subject, text string) (int, error) {
+	canonical, _, err := prepare(text)
+	if err != nil {
+		return 0, err
+	}
 	ids, ok := s.subjects[subject]
 	if !ok {
-		return Version{}, errSubjectNotFound(subject)
+		return 0, errSubjectNotFound(subject)
 	}
 	id, ok := s.byCanon[fingerprint(canonical)]
 	if !ok {
-		return Version{}, errSchemaNotFound()
+		return 0, errSchemaNotFound()
 	}
 	for i, x := range ids {
 		if x == id {
-			return s.versionLocked(subject, i+1)
+			return i + 1, nil
 		}
 	}
-	return Version{}, errSchemaNotFound()
+	return 0, errSchemaNotFound()
 }
 
-// Lookup implements Backend.
+// Lookup implements Backend. Unlike LookupVersion it does not parse the
+// stored schema (the encoder looks up every subject once per process: a
+// restart over thousands of tables parsed each stored schema again).
 func (s *Store) Lookup(_ context.Context, subject, text string) (int, bool, error) {
-	v, err := s.LookupVersion(subject, text)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v, err := s.lookupLocked(subject, text)
 	if e, ok := err.(*Error); ok && (e.Code == CodeSubjectNotFound || e.Code == CodeSchemaNotFound) {
 		return 0, false, nil
 	}
 	if err != nil {
 		return 0, false, err
 	}
-	return v.ID, true, nil
+	return s.subjects[subject][v-1], true, nil
 }
 
 // Register implements Backend (POST /subjects/{s}/versions): a schema
