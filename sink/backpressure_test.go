@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func TestCompressionCodecs(t *testing.T) {
@@ -44,19 +42,8 @@ func TestCompressionCodecs(t *testing.T) {
 // the records unacked.
 func TestBackpressureAndCloseTimeout(t *testing.T) {
 	c := newFake(t)
-	release := make(chan struct{})
-	defer func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-	}()
-	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		c.SleepControl(func() { <-release })
-		return nil, nil, false
-	})
+	release := stallProduce(c)
+	defer release()
 	cfg := fastConfig(c.ListenAddrs())
 	cfg.BatchMaxRecords = 1
 	cfg.RequestTimeout = time.Minute

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/walrelay/walrelay/event"
 )
@@ -157,14 +158,8 @@ func consume(t testing.TB, brokers []string, topic string, want int, d time.Dura
 // endOffsets returns the end offset of every partition of topic.
 func endOffsets(t testing.TB, brokers []string, topic string) map[int32]int64 {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		t.Fatalf("kgo: %v", err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	offs, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	adm, ctx := admin(t, brokers, 10*time.Second)
+	offs, err := adm.ListEndOffsets(ctx, topic)
 	if err != nil {
 		t.Fatalf("list end offsets of %s: %v", topic, err)
 	}
@@ -176,14 +171,8 @@ func endOffsets(t testing.TB, brokers []string, topic string) map[int32]int64 {
 // createTopic creates a topic with the given configs through franz-go.
 func createTopic(t testing.TB, brokers []string, topic string, partitions int32, configs map[string]*string) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		t.Fatalf("kgo: %v", err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 1, configs, topic); err != nil {
+	adm, ctx := admin(t, brokers, 10*time.Second)
+	if _, err := adm.CreateTopic(ctx, partitions, 1, configs, topic); err != nil {
 		t.Fatalf("create topic %s: %v", topic, err)
 	}
 }
@@ -223,4 +212,32 @@ func javaMurmur2(data []byte) int32 {
 	h *= m
 	h ^= h >> 15
 	return int32(h)
+}
+
+// stallProduce makes c hold every produce request until release is called
+// (once; later calls do nothing). Defer release: a sink closed while the
+// broker stalls waits out its Close timeout.
+func stallProduce(c *kfake.Cluster) (release func()) {
+	ch := make(chan struct{})
+	var once sync.Once
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		c.SleepControl(func() { <-ch })
+		return nil, nil, false
+	})
+	return func() { once.Do(func() { close(ch) }) }
+}
+
+// admin returns an admin client of brokers and a context of d, both ended
+// when the test ends.
+func admin(t testing.TB, brokers []string, d time.Duration) (*kadm.Client, context.Context) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatalf("kgo: %v", err)
+	}
+	t.Cleanup(cl.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return kadm.NewClient(cl), ctx
 }

@@ -108,14 +108,8 @@ func TestRealBrokerManyPartitionsBoundedConnections(t *testing.T) {
 // checkEndOffsets checks that each topic of names holds want records.
 func checkEndOffsets(t *testing.T, brokers []string, names []string, want int64) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, names...)
+	adm, ctx := admin(t, brokers, 30*time.Second)
+	ends, err := adm.ListEndOffsets(ctx, names...)
 	if err != nil {
 		t.Fatal(err)
 	}

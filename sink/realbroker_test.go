@@ -66,14 +66,8 @@ func TestRealBrokerCreatesTopicWithConfiguredPartitions(t *testing.T) {
 	}
 	a.wait(t, 30*time.Second)
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	details, err := kadm.NewClient(cl).ListTopics(ctx, topic)
+	adm, ctx := admin(t, brokers, 10*time.Second)
+	details, err := adm.ListTopics(ctx, topic)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -43,14 +41,8 @@ func (cc *createCounter) get() (requests, topics int) {
 // partitionCounts returns the partition count of each topic on brokers.
 func listPartitions(t *testing.T, brokers []string, topics ...string) map[string]int {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	details, err := kadm.NewClient(cl).ListTopics(ctx, topics...)
+	adm, ctx := admin(t, brokers, 30*time.Second)
+	details, err := adm.ListTopics(ctx, topics...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kmsg"
-
 	"github.com/walrelay/walrelay/event"
 )
 
@@ -29,19 +27,8 @@ func TestIdleWritersRetainLittle(t *testing.T) {
 	runtime.MemProfileRate = 1 // every allocation, for sinkInUse
 
 	c := newFake(t)
-	release := make(chan struct{})
-	defer func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-	}()
-	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		c.SleepControl(func() { <-release })
-		return nil, nil, false
-	})
+	release := stallProduce(c)
+	defer release()
 	createTopic(t, c.ListenAddrs(), "idle", partitions, nil)
 	s := startSink(t, fastConfig(c.ListenAddrs())) // default batch_max_records
 	keys := keysPerPartition(partitions)
@@ -55,7 +42,7 @@ func TestIdleWritersRetainLittle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	close(release)
+	release()
 	a.wait(t, 20*time.Second)
 
 	// A writer acks before it goes back to wait for records: give the last
