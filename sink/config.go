@@ -69,8 +69,10 @@ type Config struct {
 	// before the sink gives up on it. Default 10.
 	MaxAttempts int
 	// BackoffMin and BackoffMax bound the delay before a retry: exponential
-	// from BackoffMin, capped at BackoffMax, with full jitter. Defaults 100ms
-	// and 5s.
+	// from BackoffMin, capped at BackoffMax, with full jitter; retry n comes
+	// no sooner than the bounds of the retries before it add up to after the
+	// first attempt (retryDelay), so quick failures do not use MaxAttempts up
+	// before a crashed leader is replaced. Defaults 100ms and 5s.
 	BackoffMin, BackoffMax time.Duration
 	// OnFailure is OnFailureHalt (default) or OnFailureDeadLetter.
 	OnFailure string

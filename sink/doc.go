@@ -13,7 +13,8 @@
 // the order hold: kafka-go's Writer moves on to the next batch when one fails
 // after its internal retries, so a later batch could land before an earlier
 // one is replayed; this sink retries the same batch (exponential backoff,
-// full jitter, MaxAttempts) and refreshes routing metadata before each retry.
+// full jitter within each backoff window, MaxAttempts) and refreshes routing
+// metadata before each retry.
 //
 // When a batch cannot be written the sink never drops it. In halt mode (the
 // default) the writer stops, nothing after the failed batch is written to its

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
@@ -15,7 +16,9 @@ type attempt func(ctx context.Context, cl *kafka.Client) error
 
 // retry runs op until it succeeds, fails with an error that is not retriable,
 // or has run Config.MaxAttempts times, sleeping a jittered exponential
-// backoff between attempts and refreshing routing metadata before each retry.
+// backoff between attempts (retryDelay: quick failures do not use the
+// attempts up sooner than the backoff bounds add up to) and refreshing
+// routing metadata before each retry.
 // It logs one line per retry and one when a retried op recovers. It returns
 // the last error and the number of attempts made; ctx's error if ctx ended.
 // Rejected credentials and TLS failures come back at once as a
@@ -31,10 +34,14 @@ type attempt func(ctx context.Context, cl *kafka.Client) error
 // caller's point of view (a retried produce may duplicate records, never
 // reorder them, since the caller has nothing else in flight).
 func (s *Sink) retry(ctx context.Context, log zerolog.Logger, op attempt) (int, error) {
+	var start time.Time
 	for n := 1; ; n++ {
 		ref, err := s.cluster.acquire(ctx)
 		if err != nil {
 			return n - 1, err // ctx ended while waiting for a request slot
+		}
+		if n == 1 {
+			start = time.Now()
 		}
 		err = asSecurityError(op(ctx, ref.client), &s.cfg)
 		failed := err != nil && retriable(err)
@@ -51,7 +58,7 @@ func (s *Sink) retry(ctx context.Context, log zerolog.Logger, op attempt) (int, 
 		if !failed || n >= s.cfg.MaxAttempts {
 			return n, err
 		}
-		d := s.backoff.delay(n)
+		d := s.retryDelay(n, time.Since(start))
 		s.stats.retries.Add(1)
 		// One warning per outage and partition (the state change); the
 		// following attempts are debug lines, then "recovered" or a halt.
@@ -65,4 +72,23 @@ func (s *Sink) retry(ctx context.Context, log zerolog.Logger, op attempt) (int, 
 			return n, err
 		}
 	}
+}
+
+// retryDelay is the wait before retry n (1-based), elapsed after the first
+// attempt started: the jittered backoff delay (0 to bound(n)), counted from
+// the moment the bounds of the retries before n add up to when the failures
+// came sooner. So retry n comes at a random time in the n-th window of the
+// backoff, and quick failures (connections refused by a broker that
+// crashed, whose partitions get new leaders only after the cluster's
+// broker.session.timeout.ms, 9 s by default) do not use the attempts up:
+// with the defaults the last of 10 attempts comes 16.3 to 21.3 s after the
+// first, not anywhere from 0 to 21.3 s (more than one writer in four gave
+// up within 9 s). The jitter stays, so writers failing together do not
+// retry together.
+func (s *Sink) retryDelay(n int, elapsed time.Duration) time.Duration {
+	var before time.Duration // the bounds of retries 1 to n-1
+	for i := 1; i < n; i++ {
+		before += s.backoff.bound(i)
+	}
+	return max(0, before-elapsed) + s.backoff.delay(n)
 }
