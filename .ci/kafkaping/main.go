@@ -22,15 +22,17 @@ import (
 func main() {
 	brokers := flag.String("brokers", "127.0.0.1:9092", "comma-separated bootstrap brokers")
 	timeout := flag.Duration("timeout", 60*time.Second, "how long to wait")
+	minBrokers := flag.Int("min-brokers", 1, "how many brokers the metadata must list")
 	flag.Parse()
-	if err := wait(strings.Split(*brokers, ","), *timeout); err != nil {
+	if err := wait(strings.Split(*brokers, ","), *timeout, *minBrokers); err != nil {
 		fmt.Fprintln(os.Stderr, "kafkaping:", err)
 		os.Exit(1)
 	}
 }
 
-// wait polls a metadata request until it lists a broker or timeout passes.
-func wait(brokers []string, timeout time.Duration) error {
+// wait polls a metadata request until it lists at least min brokers or
+// timeout passes.
+func wait(brokers []string, timeout time.Duration, min int) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
 		return err
@@ -45,8 +47,8 @@ func wait(brokers []string, timeout time.Duration) error {
 		switch {
 		case err != nil:
 			lastErr = err
-		case len(resp.Brokers) == 0:
-			lastErr = fmt.Errorf("metadata lists no broker yet")
+		case len(resp.Brokers) < min:
+			lastErr = fmt.Errorf("metadata lists %d broker(s), want %d", len(resp.Brokers), min)
 		default:
 			fmt.Printf("kafka up: cluster %s, %d broker(s), controller %d\n",
 				deref(resp.ClusterID), len(resp.Brokers), resp.ControllerID)
