@@ -80,7 +80,7 @@ func noTableFinding(rs *filter.Rules) replication.Finding {
 func describeMatch(file string, rs *filter.Rules, m filter.RuleMatch) string {
 	tables := "no table"
 	if len(m.Tables) > 0 {
-		tables = strings.Join(m.Tables, ", ")
+		tables = replication.SampleNames(m.Tables, 10) // 2,000 tables made a 20 KB line
 	}
 	if m.Rule < 0 {
 		return fmt.Sprintf("rules: default captures %s", tables)

@@ -267,14 +267,56 @@ func checkTables(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Finding, 
 		return nil, err
 	}
 	var out []Finding
+	okTables := map[string][]string{} // by okKind
+	for _, t := range tables {
+		if kind := okKind(t); kind != "" {
+			okTables[kind] = append(okTables[kind], t.name)
+		}
+	}
 	for _, t := range tables {
 		if r, ok := o.Renamed[t.name]; ok && !t.exists {
 			out = append(out, renamedFinding(t.name, r))
 			continue
 		}
-		out = append(out, tableFinding(t))
+		kind := okKind(t)
+		names := okTables[kind]
+		switch {
+		case kind == "" || len(names) <= okListMax:
+			out = append(out, tableFinding(t))
+		case names[0] == t.name: // one line for them all, where the first was
+			out = append(out, Finding{OK: true, What: fmt.Sprintf("%d tables: %s (%s)", len(names), kind, SampleNames(names, 3))})
+		}
 	}
 	return out, nil
+}
+
+// okListMax is how many tables of one kind that need nothing check lists
+// one line each; more share one line (2,000 tables printed 2,000 lines).
+const okListMax = 10
+
+// SampleNames returns the first n of names, then "… and N more" when
+// there are more, for a line that must stay short.
+func SampleNames(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s, … and %d more", strings.Join(names[:n], ", "), len(names)-n)
+}
+
+// okKind is how walrelay keys t's changes when t needs nothing (its
+// finding is OK), else "".
+func okKind(t tableIdentity) string {
+	switch {
+	case !t.exists || t.kind != "":
+		return ""
+	case t.ident == "f":
+		return "REPLICA IDENTITY FULL"
+	case t.ident == "i" && t.identIdx:
+		return "REPLICA IDENTITY USING INDEX"
+	case t.ident == "d" && t.hasPK:
+		return "primary key"
+	}
+	return ""
 }
 
 // renamedFinding is the finding of listed, a table of postgres.tables
@@ -336,12 +378,8 @@ func tableFinding(t tableIdentity) Finding {
 	case t.kind != "": // every table is captured: this one is left out
 		return Finding{Warn: true, What: fmt.Sprintf("table %s is %s: logical decoding skips it, so its changes are not captured", t.name, t.kind),
 			Fix: fmt.Sprintf("ALTER TABLE %s SET LOGGED; to capture it", q)}
-	case t.ident == "f":
-		return Finding{OK: true, What: fmt.Sprintf("table %s: REPLICA IDENTITY FULL", t.name)}
-	case t.ident == "i" && t.identIdx:
-		return Finding{OK: true, What: fmt.Sprintf("table %s: REPLICA IDENTITY USING INDEX", t.name)}
-	case t.ident == "d" && t.hasPK:
-		return Finding{OK: true, What: fmt.Sprintf("table %s: primary key", t.name)}
+	case okKind(t) != "":
+		return Finding{OK: true, What: fmt.Sprintf("table %s: %s", t.name, okKind(t))}
 	case t.ident == "n":
 		return Finding{What: fmt.Sprintf("table %s has REPLICA IDENTITY NOTHING: its updates and deletes fail once published", t.name),
 			Fix: fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY DEFAULT; (with a primary key) or REPLICA IDENTITY FULL;", q)}

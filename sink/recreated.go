@@ -25,12 +25,17 @@ func topicKnown(cfg *Config, topic string) bool {
 	return ok
 }
 
-// logCreated logs the creation of topic: at info level, or as a warning when
+// logCreated logs the creation of topic: at info level (debug when batched
+// by Prepare, whose summary line counts them), or as a warning when
 // the topic existed earlier in this process (deleted while walrelay ran; the
 // pipeline halted on it and restarted from its checkpoint).
-func (s *Sink) logCreated(topic string) {
+func (s *Sink) logCreated(topic string, batched bool) {
 	if !topicKnown(&s.cfg, topic) {
-		s.log.Info().Str("topic", topic).Int("partitions", s.cfg.TopicPartitions).
+		ev := s.log.Info()
+		if batched { // Prepare's summary line counts them: thousands of tables made thousands of lines
+			ev = s.log.Debug()
+		}
+		ev.Str("topic", topic).Int("partitions", s.cfg.TopicPartitions).
 			Int("replication_factor", s.cfg.TopicReplicationFactor).Msg("kafka: created topic")
 		return
 	}

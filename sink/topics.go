@@ -137,17 +137,17 @@ func (s *Sink) createTopic(ctx context.Context, cl *kafka.Client, topic string) 
 	if err != nil {
 		return err
 	}
-	return s.createResult(topic, res.Errors[topic])
+	return s.createResult(topic, res.Errors[topic], false)
 }
 
 // createResult is createTopic's outcome for topic from the broker's answer
 // err: nil once it exists (logged when it was created now), a
 // *TopicRefusedError for a refusal for good (refusedCreate), else an error
 // that says what to do. Shared with Prepare's batched creation.
-func (s *Sink) createResult(topic string, err error) error {
+func (s *Sink) createResult(topic string, err error, batched bool) error {
 	switch {
 	case err == nil:
-		s.logCreated(topic)
+		s.logCreated(topic, batched)
 		return nil
 	case errors.Is(err, kafka.TopicAlreadyExists):
 		return nil

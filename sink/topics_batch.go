@@ -176,7 +176,7 @@ func (s *Sink) createAll(ctx context.Context, log zerolog.Logger, topics []strin
 			return exist, err
 		}
 		for _, t := range chunk {
-			if err := s.createResult(t, res.Errors[t]); err != nil {
+			if err := s.createResult(t, res.Errors[t], true); err != nil {
 				log.Debug().Str("topic", t).Err(err).Msg("kafka: topic not created in a batch, left to its first write")
 				continue
 			}

@@ -65,7 +65,7 @@ func TestPrepareCreatesTopicsInBatches(t *testing.T) {
 	cc := countCreates(c)
 	cfg := fastConfig(brokers)
 	cfg.TopicPartitions = 3
-	s := startSink(t, cfg)
+	s, logs := startLoggedSink(t, cfg)
 	var topics []string
 	for i := range 1100 {
 		topics = append(topics, fmt.Sprintf("prep.public.t%04d", i))
@@ -79,6 +79,10 @@ func TestPrepareCreatesTopicsInBatches(t *testing.T) {
 	}
 	if req, n := cc.get(); req != 3 || n != 1100 {
 		t.Errorf("Prepare sent %d CreateTopics requests naming %d topics, want 3 naming 1100", req, n)
+	}
+	// One summary line at info, not one per topic (2,000 tables made 2,000 lines).
+	if n, sum := len(logLines(t, logs, "info", "kafka: created topic")), logLines(t, logs, "info", "kafka: topics prepared"); n != 0 || len(sum) != 1 {
+		t.Errorf("%d info lines per created topic and %d summary lines, want none and one", n, len(sum))
 	}
 	got := listPartitions(t, brokers, topics...)
 	for _, tp := range topics {
