@@ -77,7 +77,7 @@ func (s *Sink) Prepare(ctx context.Context, topics []string) (Prepared, error) {
 	log.Info().Int("topics", p.Topics).Int("existing", p.Existing).Int("created", p.Created).
 		Int("left_to_first_write", p.Left).Int("not_ready_partitions", p.NotReady).
 		Int("requests", p.Requests).Int("probes", p.Probes).
-		Float64("seconds", logfield.Seconds(time.Since(began))).Msg("kafka: topics prepared")
+		Float64("took_seconds", logfield.Seconds(time.Since(began))).Msg("kafka: topics prepared")
 	return p, err
 }
 
