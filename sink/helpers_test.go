@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,7 +26,23 @@ func newFake(t testing.TB, opts ...kfake.Opt) *kfake.Cluster {
 		t.Fatalf("kfake: %v", err)
 	}
 	t.Cleanup(c.Close)
+	forgetWorked(c.ListenAddrs())
 	return c
+}
+
+// forgetWorked forgets that settings reached addrs earlier in this process
+// (settingsWorked): a kfake broker of an earlier test may have had the same
+// port with other settings, and its success would make a connection error
+// of this one read "these settings worked earlier" (CI saw it).
+func forgetWorked(addrs []string) {
+	worked.Range(func(k, _ any) bool {
+		for _, a := range addrs {
+			if strings.Contains(k.(string), strconv.Quote(a)) {
+				worked.Delete(k)
+			}
+		}
+		return true
+	})
 }
 
 // fastConfig is a config with short backoffs for tests.
