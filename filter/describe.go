@@ -171,5 +171,8 @@ func identityText(t Table) string {
 	case "i":
 		return fmt.Sprintf("index on %v", t.Identity)
 	}
+	if len(t.Key) == 0 {
+		return "none: the table has no primary key" // auditc7: "primary key []" read as a key
+	}
 	return fmt.Sprintf("primary key %v", t.Key)
 }

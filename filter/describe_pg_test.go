@@ -134,9 +134,10 @@ func TestDescribeKeyPG(t *testing.T) {
 	dsn := testenv.PG(t).NewDatabase(t)
 	testenv.ExecDSN(t, dsn, `CREATE TABLE public.k_default (id int PRIMARY KEY, tenant int);
 		CREATE TABLE public.k_full (id int PRIMARY KEY, tenant int);
-		ALTER TABLE public.k_full REPLICA IDENTITY FULL;`)
+		ALTER TABLE public.k_full REPLICA IDENTITY FULL;
+		CREATE TABLE public.k_none (tenant int, id int);`)
 	conn := testenv.Connect(t, dsn)
-	rs := mustParse(t, "rules:\n  - tables: [public.k_default, public.k_full]\n    key: [tenant, id, nope]\n", "")
+	rs := mustParse(t, "rules:\n  - tables: [public.k_default, public.k_full, public.k_none]\n    key: [tenant, id, nope]\n", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ms, err := Describe(ctx, conn, rs)
@@ -152,12 +153,14 @@ func TestDescribeKeyPG(t *testing.T) {
 		`key column "tenant" of public.k_default is not in its replica identity (primary key [id])`,
 		`key column "nope" does not exist in public.k_default`,
 		`key column "nope" does not exist in public.k_full`,
+		// auditc7: "(primary key [])" read as if it had one
+		`key column "tenant" of public.k_none is not in its replica identity (none: the table has no primary key)`,
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("problems lack %q:\n%s", want, all)
 		}
 	}
-	if len(got) != 3 {
-		t.Errorf("%d problems, want 3 (none for tenant of the FULL table):\n%s", len(got), all)
+	if len(got) != 6 {
+		t.Errorf("%d problems, want 6 (none for tenant of the FULL table; tenant, id, nope of the keyless one):\n%s", len(got), all)
 	}
 }

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -80,15 +79,27 @@ func isConnectionError(err error) bool {
 	return strings.Contains(err.Error(), "conn closed")
 }
 
-// beforeFirstStream is the error Run returns for err, a failure before the
-// first session streamed (walrelay exits instead of restarting then). A
-// halted sink's message says walrelay restarts from its last checkpoint, as
-// it does once it has streamed; here it says that this process does not.
+// beforeFirstStream returns err, a failure before the first session of the
+// Run streamed (walrelay exits instead of restarting then), worded so that
+// a halted sink's message says this process exits instead of "walrelay
+// restarts from its last checkpoint", what it does once it has streamed.
+// The sink's *HaltError stays in the chain, unchanged (other goroutines may
+// read it).
 func beforeFirstStream(err error) error {
 	var halt *sink.HaltError
-	if !errors.As(err, &halt) {
+	if !errors.As(err, &halt) || halt.NoRestart {
 		return err
 	}
-	return fmt.Errorf("%w (this was before walrelay first streamed, so this process exits instead of restarting: "+
-		"start it again once Kafka takes the records, or run it under a supervisor that does)", err)
+	exits := *halt
+	exits.NoRestart = true
+	return &rewordedError{err: err, msg: strings.Replace(err.Error(), halt.Error(), exits.Error(), 1)}
 }
+
+// rewordedError is err with another message.
+type rewordedError struct {
+	err error
+	msg string
+}
+
+func (e *rewordedError) Error() string { return e.msg }
+func (e *rewordedError) Unwrap() error { return e.err }

@@ -80,6 +80,7 @@ func run(ctx context.Context, opts Options, exit *runExit) error {
 			rs.events += s.reader.pub.events.Load()
 		}
 		streamedOnce = streamedOnce || s.streamed
+		rs.streamed = streamedOnce
 		if s.streamed {
 			opts.ReplayFrom = 0 // a replay happens once; restarts resume from the checkpoint
 		}

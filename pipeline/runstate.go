@@ -21,6 +21,9 @@ type runState struct {
 	// snapshot.mode always a restarted session resumes from the checkpoint
 	// instead of reading every table again.
 	snapshotTaken bool
+	// streamed says a session of this Run streamed: only then does a
+	// failure restart the pipeline instead of ending the process.
+	streamed bool
 	// rules are the filter rules last in force: a restarted session keeps them
 	// when the rules file no longer loads (an unfinished edit must not turn a
 	// restart into an outage).

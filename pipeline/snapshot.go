@@ -81,6 +81,9 @@ func (s *session) runSnapshot(ctx context.Context, pos position, found bool) err
 		defer func() { s.catchupBuild = nil }()
 	}
 	if err := p.run(ctx); err != nil {
+		if !s.streamed && !s.rs.streamed {
+			err = beforeFirstStream(err) // the process exits: the halt's words say so
+		}
 		done, total, _, _ := p.progress.Totals()
 		s.log.Warn().Err(err).Uint64("rows_done", done).Uint64("rows", total).
 			Msg("snapshot interrupted before it completed: no checkpoint was saved, the next start takes it again")

@@ -48,6 +48,10 @@ type HaltError struct {
 	// DeadLetterTopic is set when writing a rejected record to the
 	// dead-letter topic failed too.
 	DeadLetterTopic string
+	// NoRestart, set by the pipeline before the error is printed, says the
+	// process exits instead of restarting from its checkpoint (a halt
+	// before walrelay's first stream): the message says so instead.
+	NoRestart bool
 }
 
 func (e *HaltError) Error() string {
@@ -69,21 +73,37 @@ func (e *HaltError) Error() string {
 	}
 	fmt.Fprintf(&b, ", failed after %d attempt(s): %v; nothing after them was written to this partition. ", e.Attempts, e.Err)
 	if e.DeadLetterTopic != "" {
-		fmt.Fprintf(&b, "Make dead-letter topic %q writable for this record (ACLs, max.message.bytes); walrelay "+
-			"restarts from its last checkpoint by itself and writes the record once that is done.", e.DeadLetterTopic)
+		fmt.Fprintf(&b, "Make dead-letter topic %q writable for this record (ACLs, max.message.bytes); %s once that is done.",
+			e.DeadLetterTopic, e.again().rewrite)
 	} else {
-		b.WriteString(hint(e.Err))
+		b.WriteString(hint(e.Err, e.again()))
 	}
 	return b.String()
 }
 
 func (e *HaltError) Unwrap() error { return e.Err }
 
-// hint tells the operator what to do about err.
-func hint(err error) string {
-	const restart = "walrelay restarts from its last checkpoint"
-	const retries = "; " + restart + " by itself and writes the record once that is done. Or set " +
-		"kafka.on_failure: dead_letter and restart walrelay."
+// restartWords is what a halt message says happens next.
+type restartWords struct {
+	restart string // walrelay restarts (or must be started again)
+	rewrite string // ... and writes the record (followed by " once ...")
+}
+
+// again returns the words of e's next step: a restart from the checkpoint,
+// or, with NoRestart, that this process exits and must be started again.
+func (e *HaltError) again() restartWords {
+	if e.NoRestart {
+		const exits = "this walrelay exits, as this was before its first stream (it restarts by itself only after that): start it again"
+		return restartWords{restart: exits, rewrite: exits + " to write the record"}
+	}
+	return restartWords{restart: "walrelay restarts from its last checkpoint",
+		rewrite: "walrelay restarts from its last checkpoint by itself and writes the record"}
+}
+
+// hint tells the operator what to do about err, in the words of w.
+func hint(err error, w restartWords) string {
+	restart := w.restart
+	retries := "; " + w.rewrite + " once that is done. Or set kafka.on_failure: dead_letter and restart walrelay."
 	var sec *SecurityError
 	var dlq *DeadLetterRefusedError
 	switch {
