@@ -53,6 +53,7 @@ func checkRules(ctx context.Context, db *pgx.Conn, cfg *config.Config) ([]replic
 			out = append(out, replication.Finding{Warn: true, What: p.Message(), Fix: p.Fix})
 		}
 	}
+	out = append(out, uncapturableNamed(ctx, db, cfg.Rules, rs)...) // cmd_check_rules_kinds.go
 	captured = leaveOutPartitions(captured, roots)
 	if len(captured) == 0 {
 		out = append(out, noTableFinding(rs))

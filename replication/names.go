@@ -1,6 +1,7 @@
 package replication
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -92,4 +93,34 @@ func quoteTables(tables []string) string {
 		q[i] = pgident.SQLName(t)
 	}
 	return strings.Join(q, ", ")
+}
+
+// UncapturableKinds returns, for each of names (qualified, as
+// pgident.Format spells them) that exists but is not a table logical
+// decoding publishes, what it is (relationKind: "an unlogged table", "a
+// view", ...). Names that do not exist, or are publishable tables, are not
+// in the map.
+func UncapturableKinds(ctx context.Context, db *pgx.Conn, names []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	schemas, tables := splitNames(names)
+	rows, err := db.Query(ctx, `SELECT n.nspname::text, c.relname::text, c.relkind::text, c.relpersistence::text
+		FROM unnest($1::text[], $2::text[]) AS w(s, t)
+		JOIN pg_namespace n ON n.nspname = w.s JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.t`, schemas, tables)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s, t, kind, persistence string
+		if err := rows.Scan(&s, &t, &kind, &persistence); err != nil {
+			return nil, err
+		}
+		if k := relationKind(kind, persistence); k != "" {
+			out[pgident.Format(s, t)] = k
+		}
+	}
+	return out, rows.Err()
 }
