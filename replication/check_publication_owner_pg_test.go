@@ -31,12 +31,7 @@ func TestCheckPublicationOwner(t *testing.T) {
 		"GRANT CREATE ON DATABASE " + db.Config().Database + " TO " + me,
 		"ALTER TABLE pt OWNER TO " + me, "ALTER TABLE par OWNER TO " + me, "ALTER TABLE plain OWNER TO " + other,
 		"SET LOCAL ROLE " + me}
-	for _, sql := range setup {
-		if _, err := db.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	defer func() { _, _ = db.Exec(context.Background(), "ROLLBACK") }()
+	runSetup(t, ctx, db, setup)
 	cases := []struct {
 		tables []string
 		want   string // "" for ok
@@ -92,12 +87,7 @@ func TestCheckPublicationAdd(t *testing.T) {
 		"CREATE TABLE mytab (id int PRIMARY KEY)", "CREATE TABLE othertab (id int PRIMARY KEY)",
 		"ALTER TABLE mytab OWNER TO " + me, "ALTER TABLE othertab OWNER TO " + other,
 		"SET LOCAL ROLE " + me}
-	for _, sql := range setup {
-		if _, err := db.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	defer func() { _, _ = db.Exec(context.Background(), "ROLLBACK") }()
+	runSetup(t, ctx, db, setup)
 	cases := []struct {
 		pub     string
 		tables  []string

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/walrelay/walrelay/internal/testenv"
 )
 
@@ -31,12 +33,7 @@ func TestCheckPublicationReplaceAndViaRoot(t *testing.T) {
 		"ALTER PUBLICATION theirs OWNER TO " + other, "ALTER PUBLICATION mine OWNER TO " + me,
 		"ALTER TABLE plain OWNER TO " + me, "ALTER TABLE pt OWNER TO " + me,
 		"SET LOCAL ROLE " + me}
-	for _, sql := range setup {
-		if _, err := db.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	defer func() { _, _ = db.Exec(context.Background(), "ROLLBACK") }()
+	runSetup(t, ctx, db, setup)
 	viaRoot := "ALTER PUBLICATION %s SET (publish_via_partition_root = true)"
 	cases := []struct {
 		pub    string
@@ -80,4 +77,17 @@ func TestCheckPublicationReplaceAndViaRoot(t *testing.T) {
 			t.Errorf("%s %v: %s as the role: %v; check said\n%s", c.pub, c.tables, c.run, runErr, got)
 		}
 	}
+}
+
+// runSetup runs setup, which begins a transaction (and usually ends with
+// SET LOCAL ROLE), on db, failing t at the first statement that fails; the
+// transaction is rolled back when the test ends.
+func runSetup(t *testing.T, ctx context.Context, db *pgx.Conn, setup []string) {
+	t.Helper()
+	for _, sql := range setup {
+		if _, err := db.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	t.Cleanup(func() { _, _ = db.Exec(context.Background(), "ROLLBACK") })
 }
