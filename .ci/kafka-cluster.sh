@@ -54,8 +54,7 @@ configure() {
     voters+="${voters:+,}$n@127.0.0.1:${cports[n]}"
     brokers+="${brokers:+,}127.0.0.1:${ports[n]}"
   done
-  cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-  [[ $cid == -* ]] && cid="A${cid:1}" # StorageTool takes a leading '-' for an option
+  cid=$(kafka_cluster_id)
   for n in "${NODES[@]}"; do
     local nd=$dir/node$n
     mkdir -p "$nd/data"
@@ -85,17 +84,7 @@ broker.session.timeout.ms=9000
 replica.lag.time.max.ms=10000
 log.flush.interval.messages=9223372036854775807
 PROPS
-    cat >"$nd/log4j2.properties" <<'L4J'
-status = warn
-appender.out.type = Console
-appender.out.name = OUT
-appender.out.layout.type = PatternLayout
-appender.out.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.out.ref = OUT
-logger.change.name = state.change.logger
-logger.change.level = WARN
-L4J
+    kafka_log4j2 "$nd/log4j2.properties"
     echo "127.0.0.1:${ports[n]}" >"$nd/broker"
     java -cp "$LIB/*" -Dlog4j2.configurationFile="$nd/log4j2.properties" kafka.tools.StorageTool format \
       -t "$cid" -c "$nd/server.properties" --ignore-formatted >"$nd/format.log" 2>&1 \

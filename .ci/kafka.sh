@@ -139,21 +139,7 @@ group.initial.rebalance.delay.ms=0
 log.flush.interval.messages=9223372036854775807
 PROPS
   secure_props "$dir/tls" >>"$dir/server.properties"
-  cat >"$dir/log4j2.properties" <<'L4J'
-status = warn
-appender.out.type = Console
-appender.out.name = OUT
-appender.out.layout.type = PatternLayout
-appender.out.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.out.ref = OUT
-logger.kafka.name = kafka
-logger.kafka.level = INFO
-logger.apache.name = org.apache.kafka
-logger.apache.level = INFO
-logger.change.name = state.change.logger
-logger.change.level = WARN
-L4J
+  kafka_log4j2 "$dir/log4j2.properties"
   echo "127.0.0.1:$port" >"$dir/brokers"
   echo "127.0.0.1:$sport" >"$dir/tls_brokers"
   echo "127.0.0.1:$aport" >"$dir/sasl_brokers"
@@ -165,11 +151,7 @@ L4J
 exec bash '$here/kafka.sh' "\$1" '$dir'
 CTL
   chmod +x "$dir/ctl"
-  cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-  # A base64url id may start with '-', which StorageTool's argument parser
-  # takes for an option (about 1 start in 64 failed that way): change that
-  # first character, which keeps a valid 16-byte id.
-  [[ $cid == -* ]] && cid="A${cid:1}"
+  cid=$(kafka_cluster_id)
   log "formatting Kafka storage in $dir/data (cluster id $cid)"
   java -cp "$LIB/*" -Dlog4j2.configurationFile="$dir/log4j2.properties" kafka.tools.StorageTool format \
     -t "$cid" -c "$dir/server.properties" --ignore-formatted \

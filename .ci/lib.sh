@@ -74,3 +74,34 @@ stop_pidfile() {
   fi
   rm -f "$dir/pid"
 }
+
+# kafka_log4j2 FILE writes the broker's log4j2 configuration (console,
+# INFO, state changes at WARN), shared by kafka.sh and kafka-cluster.sh.
+kafka_log4j2() {
+  cat >"$1" <<'L4J'
+status = warn
+appender.out.type = Console
+appender.out.name = OUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = OUT
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.apache.name = org.apache.kafka
+logger.apache.level = INFO
+logger.change.name = state.change.logger
+logger.change.level = WARN
+L4J
+}
+
+# kafka_cluster_id prints a random KRaft cluster id (16 bytes, base64url).
+# A base64url id may start with '-', which StorageTool's argument parser
+# takes for an option (about 1 start in 64 failed that way): that first
+# character is changed, which keeps a valid 16-byte id.
+kafka_cluster_id() {
+  local cid
+  cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  [[ $cid == -* ]] && cid="A${cid:1}"
+  printf '%s\n' "$cid"
+}
