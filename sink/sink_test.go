@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 func TestOrderedDelivery(t *testing.T) {
@@ -193,15 +193,10 @@ func TestCloseFlushesWithoutLingerAndRejectsSends(t *testing.T) {
 
 func TestNewUnreachableBrokers(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close() // nothing listens there now
+	addr := testenv.FreeAddr(t) // nothing listens there
 	cfg := fastConfig([]string{addr})
 	cfg.RequestTimeout = 2 * time.Second
-	_, err = New(context.Background(), cfg, testLogger(t))
+	_, err := New(context.Background(), cfg, testLogger(t))
 	if err == nil {
 		t.Fatal("New succeeded without a broker")
 	}

@@ -2,9 +2,10 @@ package registry
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
+
+	"github.com/walrelay/walrelay/internal/testenv"
 )
 
 // TestCheckFixWhenNeeded: the fix `walrelay check` prints for a registry it
@@ -14,12 +15,7 @@ import (
 // start.
 func TestCheckFixWhenNeeded(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close() // nothing listens there now
+	addr := testenv.FreeAddr(t) // nothing listens there
 	b, err := NewHTTPBackend(HTTPConfig{URL: "http://" + addr})
 	if err != nil {
 		t.Fatal(err)
