@@ -159,7 +159,8 @@ func syncPublication(ctx context.Context, db *pgx.Conn, pub string, rules *filte
 	}
 	if err := execInTx(ctx, db, stmts); err != nil {
 		return false, fmt.Errorf("postgres: updating publication %q from the rules: %w "+
-			"(the role must own the publication and the tables, or set publication.manage: false and manage it yourself)", pub, err)
+			"(the role must own the publication, and the tables it adds: run it as the owner, as walrelay check prints it, "+
+			"or set publication.manage: false and manage the publication yourself)", pub, err)
 	}
 	if setRoot {
 		log.Info().Str("publication", pub).Msg(replication.ViaRootSetMessage)

@@ -182,7 +182,7 @@ func checkPublication(ctx context.Context, db *pgx.Conn, o CheckOptions) ([]Find
 			rep, err := checkPublicationReplace(ctx, db, o, pub, with) // check_publication_replace.go
 			return append([]Finding{f}, rep...), err
 		}
-		add, err := checkPublicationAdd(ctx, db, o, pub, version) // check_publication_owner.go
+		add, err := checkPublicationAdd(ctx, db, o, pub, version) // check_publication_owner.go; DROP TABLE too (check_publication_drop.go)
 		if err != nil || len(add) > 0 {
 			return append([]Finding{f}, add...), err // add says what run cannot set, publish_via_partition_root too
 		}

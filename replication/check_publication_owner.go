@@ -102,16 +102,18 @@ FROM pg_publication p JOIN pg_roles o ON o.oid = p.pubowner WHERE p.oid = $1`
 // checkPublicationAdd is the finding for an existing managed publication
 // (not FOR ALL TABLES under rules: see checkPublicationReplace) that
 // walrelay alters on start: ALTER PUBLICATION ... ADD TABLE for the
-// captured tables it lacks, and ALTER PUBLICATION ... SET
+// captured tables it lacks, ALTER PUBLICATION ... SET
 // (publish_via_partition_root = true) when it publishes, or is to publish,
 // a partitioned table without it (PostgreSQL 13+; PublishesPartitioned, as
-// run decides). PostgreSQL refuses them ("must be owner of publication",
-// "must be owner of table") unless the role owns the publication and every
-// table it adds, so check fails here, with the ALTER PUBLICATIONs to run as
-// the owner, instead of run failing at start. As for a missing publication
-// (checkPublicationOwner), letting the role act as the owners is offered
-// too, unless an owner is a superuser. nil when the role may run them, or
-// there is nothing to alter.
+// run decides), and, under rules, ALTER PUBLICATION ... DROP TABLE for the
+// tables it lists that the rules do not capture (droppedMembers). PostgreSQL
+// refuses them ("must be owner of publication", "must be owner of table")
+// unless the role owns the publication and every table it adds (not those
+// it drops), so check fails here, with the ALTER PUBLICATIONs to run as
+// the owner, in run's order, instead of run failing at start. As for a
+// missing publication (checkPublicationOwner), letting the role act as the
+// owners is offered too, unless an owner is a superuser. nil when the role
+// may run them, or there is nothing to alter.
 func checkPublicationAdd(ctx context.Context, db *pgx.Conn, o CheckOptions, pub Publication, version int) ([]Finding, error) {
 	if !o.Managed {
 		return nil, nil
@@ -129,7 +131,11 @@ func checkPublicationAdd(ctx context.Context, db *pgx.Conn, o CheckOptions, pub 
 			return nil, err
 		}
 	}
-	if len(missing) == 0 && !setRoot {
+	drop, err := droppedMembers(ctx, db, o, pub) // check_publication_drop.go
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) == 0 && !setRoot && len(drop) == 0 {
 		return nil, nil
 	}
 	ow, err := readPubOwner(ctx, db, pub)
@@ -158,10 +164,24 @@ func checkPublicationAdd(ctx context.Context, db *pgx.Conn, o CheckOptions, pub 
 		stmts = append(stmts, "ALTER PUBLICATION "+name+" ADD TABLE "+quoteTables(missing)+";")
 		needs = append(needs, "ALTER PUBLICATION ... ADD TABLE needs the owner of the publication and of every table it adds")
 	}
+	var state []string
+	if len(what) > 0 {
+		state = append(state, "lacks "+strings.Join(what, " and "))
+	}
+	alt := ""
+	if len(drop) > 0 {
+		state = append(state, "holds tables the rules do not capture ("+strings.Join(drop, ", ")+")")
+		does = append(does, dropVerb(len(does) > 0))
+		stmts = append(stmts, dropStatement(pub.Name, drop))
+		needs = append(needs, "ALTER PUBLICATION ... DROP TABLE needs the owner of the publication")
+		if len(what) == 0 {
+			alt = " (or set publication.manage: false to use it as it is)"
+		}
+	}
 	return []Finding{{
-		What: fmt.Sprintf("publication %s lacks %s and walrelay cannot %s on start: role %s does not own %s (%s, or a superuser)",
-			pub.Name, strings.Join(what, " and "), strings.Join(does, " and "), ow.user, strings.Join(lacks, ", "), strings.Join(needs, "; ")),
-		Fix: "as the owner: " + strings.Join(stmts, " ") + actAsOwner(owners, ownerSuper, ow.user),
+		What: fmt.Sprintf("publication %s %s and walrelay cannot %s on start: role %s does not own %s (%s, or a superuser)",
+			pub.Name, strings.Join(state, " and "), strings.Join(does, " and "), ow.user, strings.Join(lacks, ", "), strings.Join(needs, "; ")),
+		Fix: "as the owner: " + strings.Join(stmts, " ") + actAsOwner(owners, ownerSuper, ow.user) + alt,
 	}}, nil
 }
 
