@@ -191,6 +191,9 @@ func (h *tableLineage) state(oid uint32) LineageTable {
 		return saved
 	}
 	t := LineageTable{OID: oid, Table: h.name, Formerly: h.formerly, Since: h.since, Older: h.older}
+	if h.cols == nil { // no relation seen yet (TrackTables, or seeded by name): its shape, as a captured table's
+		t.Shape = h.shape
+	}
 	for i, c := range h.cols {
 		t.Columns = append(t.Columns, LineageColumn{Name: c.Name, TypeOID: c.TypeOID, TypeName: c.TypeName, Attnum: h.attnum(i)})
 	}

@@ -22,7 +22,10 @@ import (
 // replication connection exists.
 func (s *session) preparePublication(ctx context.Context) error {
 	if s.cfg.Rules == "" {
-		return s.prepareCaptured(ctx) // capture_follow.go
+		if err := s.prepareCaptured(ctx); err != nil { // capture_follow.go
+			return err
+		}
+		return s.openCapturedLineage(ctx) // lineage_track.go
 	}
 	st, err := s.openFilter(ctx)
 	if err != nil {
@@ -63,6 +66,9 @@ func (s *session) route(ch *event.Change) ([]event.Record, error) {
 	if st == nil {
 		if !s.captures(ch) {
 			return nil, nil
+		}
+		if err := s.observeCaptured(ch); err != nil { // lineage_track.go
+			return nil, err
 		}
 		return s.encodeCaught(ch, covered)
 	}

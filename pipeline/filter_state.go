@@ -91,6 +91,9 @@ func (s *session) openFilter(ctx context.Context) (*filterState, error) {
 		exits: func() bool { return prev == nil && !s.streamed }}
 	st.latest.Store(rules)
 	s.filter = st
+	if err := s.trackLineage(ctx, st, rules.Captures); err != nil { // lineage_track.go
+		return nil, err
+	}
 	s.log.Info().Str("rules", s.cfg.Rules).Int("rules_count", len(rules.Rules)).Int("message_routes", len(rules.Messages)).
 		Stringer("default", rules.Default).Bool("manage_publication", s.cfg.Publication.ManageEnabled()).Msg("rules loaded")
 	if terr == nil {
@@ -130,8 +133,10 @@ func (s *session) keepRules(err, perr error, msg string) {
 
 // closeFilter stops s's poller, saves the column lineage if it changed
 // (lineage_file.go) and hands its newest rules to the next session of the
-// Run. It is safe to call when s has no rules.
+// Run; without a rules file, it saves the lineage kept without one
+// (lineage_track.go). It is safe to call when s has no rules.
 func (s *session) closeFilter() {
+	s.closeCapturedLineage()
 	if st := s.filter; st != nil {
 		st.stopPoller()
 		if err := st.saveLineage(true, s.log); err != nil {

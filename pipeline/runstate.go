@@ -48,6 +48,9 @@ type runState struct {
 	// sessions found, by OID -> listed name: a later session finds a table
 	// renamed or moved since by its OID (capture_follow.go).
 	followed map[uint32]string
+	// lineage is the column lineage kept without a rules file, continued
+	// by each session (lineage_track.go); with one, rules carry it.
+	lineage *filter.Rules
 	// halts are the pipeline's halts in this Run, for the status reports
 	// (status_restart.go).
 	halts halts

@@ -31,6 +31,8 @@ type session struct {
 	filter  *filterState // nil without a rules file
 	capture *captureSet  // postgres.tables without a rules file (capture_set.go); nil: capture all
 	tables  []string     // postgres.tables under their current names (capture_follow.go); nil: as configured
+	// keptLineage is the column lineage without a rules file (lineage_track.go).
+	keptLineage *capturedLineage
 
 	store     checkpoint.Store
 	db        *pgx.Conn
