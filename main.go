@@ -13,7 +13,9 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=...". It is
+// also every event's source.version. `walrelay version` adds the commit the
+// binary was built from, when Go recorded it (version.go).
 var version = "0.1.0-dev"
 
 const usage = `walrelay streams PostgreSQL changes into Kafka.
@@ -25,7 +27,7 @@ Usage:
   walrelay status --config FILE              slot, checkpoint, lag and retained WAL
   walrelay snapshot --config FILE TABLE...   publish these tables' rows again (schema.table), then their changes
   walrelay demo [--dsn DSN --brokers LIST]   show walrelay at work on throwaway services
-  walrelay version                           print the version
+  walrelay version                           print the version and the commit it was built from
 
 Every config key can also be set as WALRELAY_<SECTION>_<KEY>, e.g. WALRELAY_POSTGRES_DSN.
 `
@@ -68,7 +70,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
-		fmt.Fprintf(stdout, "walrelay %s\n", version)
+		fmt.Fprintln(stdout, versionLine())
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)
 	default:

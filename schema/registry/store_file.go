@@ -93,10 +93,14 @@ func OpenStore(dir string, level Level) (*Store, error) {
 	return s, nil
 }
 
-// corrupt is the error of a damaged registry file.
-func corrupt(path string, err error) error {
-	return fmt.Errorf("schema registry: %s is corrupt (%w); restore the registry directory from a backup: "+
-		"the schema IDs in it are referenced by records already in Kafka", path, err)
+// corrupt is the error of a damaged registry file; cause, when not empty,
+// is what most likely damaged it (olderWriterCause).
+func corrupt(path string, err error, cause string) error {
+	if cause != "" {
+		cause += "; "
+	}
+	return fmt.Errorf("schema registry: %s is corrupt (%w); %srestore the registry directory from a backup: "+
+		"the schema IDs in it are referenced by records already in Kafka", path, err, cause)
 }
 
 // readSnapshot loads the snapshot, if any, and returns its size.
@@ -109,7 +113,7 @@ func (s *Store) readSnapshot() (int64, error) {
 		return 0, fmt.Errorf("schema registry: read %s: %w", s.path, err)
 	}
 	if err := s.load(b); err != nil {
-		return 0, corrupt(s.path, err)
+		return 0, corrupt(s.path, err, "")
 	}
 	return int64(len(b)), nil
 }
@@ -177,7 +181,8 @@ func (s *Store) replayLog() (int64, error) {
 	for line, rest := 1, b[:complete]; len(rest) > 0; line++ {
 		i := bytes.IndexByte(rest, '\n')
 		if err := s.apply(rest[:i]); err != nil {
-			return 0, corrupt(s.logPath, fmt.Errorf("line %d: %w", line, err))
+			cause := olderWriterCause(s.path, s.logPath, b[:complete])
+			return 0, corrupt(s.logPath, fmt.Errorf("line %d: %w", line, err), cause)
 		}
 		rest = rest[i+1:]
 	}
