@@ -16,6 +16,8 @@ import (
 // lineage knows is then accepted, as run accepts it, and a column renamed
 // while walrelay was stopped is known by its former name. A saved state
 // that does not read is a finding (walrelay run refuses to start over it).
+// With a checkpoint stored, the tables the saved lineage lacks are checked
+// as run checks them when it resumes (filter.Rules.GuardResume).
 func checkLineage(ctx context.Context, q filter.Querier, cfg *config.Config, rs *filter.Rules) []replication.Finding {
 	if cfg.DataDir == "" && cfg.Checkpoint.Store != "postgres" {
 		return nil
@@ -29,5 +31,24 @@ func checkLineage(ctx context.Context, q filter.Querier, cfg *config.Config, rs 
 	if err := rs.ReconcileLineage(ctx, q); err != nil {
 		return []replication.Finding{{What: "column lineage: " + err.Error(), Fix: "check the role's privileges"}}
 	}
+	if !checkpointFound(ctx, cfg) {
+		return nil
+	}
+	if err := rs.GuardResume(ctx, q); err != nil { // as run resuming: a table the lineage lacks is checked
+		return []replication.Finding{{What: "column lineage: " + err.Error(), Fix: "check the role's privileges"}}
+	}
 	return nil
+}
+
+// checkpointFound reports whether a checkpoint is stored, so that walrelay
+// run resumes from it: only read; false when the store cannot be read
+// (checkCheckpoint reports it).
+func checkpointFound(ctx context.Context, cfg *config.Config) bool {
+	store, err := pipeline.OpenStore(ctx, cfg, false)
+	if err != nil {
+		return false
+	}
+	defer store.Close()
+	_, found, err := store.Load(ctx)
+	return err == nil && found
 }

@@ -67,7 +67,8 @@ func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 		}
 		for _, t := range matched {
 			m.Tables = append(m.Tables, t.QualifiedName())
-			m.Problems = append(m.Problems, rs.tableProblems(r, t, refusedCols)...)
+			skip := withSkip(refusedCols, rs.resumeMissing(r, t, matched, refusedCols)) // refused below: lineage_guard.go
+			m.Problems = append(m.Problems, rs.tableProblems(r, t, skip)...)
 			m.Warnings = append(m.Warnings, rs.identityProblems(r, t)...)
 			if e := rs.whereProblem(r, t, cache); e != nil {
 				m.Refused = append(m.Refused, e)
@@ -77,10 +78,16 @@ func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 			}
 		}
 		m.Refused = append(m.Refused, rs.maskProblems(r, matched)...)
+		m.Refused = append(m.Refused, rs.resumeProblems(r, matched, refusedCols)...)
 		if len(m.Tables) == 0 {
-			m.Problems = append(m.Problems, &Error{File: rs.File, Pos: r.Pos,
+			e := &Error{File: rs.File, Pos: r.Pos,
 				Msg: fmt.Sprintf("rules[%d] names no existing table (%v)", r.Index, r.Tables),
-				Fix: "check the schema and table names; glob rules also pick up tables created later"})
+				Fix: "check the schema and table names; glob rules also pick up tables created later"}
+			if hint := r.oldReadingHint(tables); hint != "" { // describe_hint.go
+				e.Msg += ": " + hint
+				e.Fix = "write the table as the hint says (quote the schema in the rules file: '\"x.y\".z')"
+			}
+			m.Problems = append(m.Problems, e)
 		}
 		out = append(out, m)
 	}
@@ -108,8 +115,9 @@ func (rs *Rules) named(name string) int {
 // tableProblems checks rule r's column references other than its where
 // expression's (whereProblem) against table t. A masked column in
 // refusedMask, which no table of the rule has (maskProblems refuses it), is
-// not listed again for t.
-func (rs *Rules) tableProblems(r *Rule, t Table, refusedMask map[string]bool) []*Error {
+// not listed again for t, nor is an excluded or masked column in it that
+// resumeProblems refuses for t.
+func (rs *Rules) tableProblems(r *Rule, t Table, refused map[string]bool) []*Error {
 	var out []*Error
 	missing := func(p Pos, what, col string) {
 		out = append(out, &Error{File: rs.File, Pos: p,
@@ -117,7 +125,7 @@ func (rs *Rules) tableProblems(r *Rule, t Table, refusedMask map[string]bool) []
 			Fix: "fix the column name, or narrow the rule's tables"})
 	}
 	for _, c := range r.Exclude {
-		if !contains(t.Columns, c) && !rs.lineageAllows(r, t, c) {
+		if !contains(t.Columns, c) && !refused[c] && !rs.lineageAllows(r, t, c) {
 			missing(r.colPos[c], "excluded", c)
 		} else if contains(t.Key, c) {
 			out = append(out, &Error{File: rs.File, Pos: r.colPos[c],
@@ -126,7 +134,7 @@ func (rs *Rules) tableProblems(r *Rule, t Table, refusedMask map[string]bool) []
 		}
 	}
 	for _, c := range r.Mask {
-		if !contains(t.Columns, c) && !refusedMask[c] && !rs.lineageAllows(r, t, c) {
+		if !contains(t.Columns, c) && !refused[c] && !rs.lineageAllows(r, t, c) {
 			missing(r.colPos[c], "masked", c)
 		}
 	}

@@ -43,6 +43,14 @@ type lineage struct {
 type tableLineage struct {
 	name string // schema.table when last seen (a table renamed keeps its OID)
 	seen uint64 // lineage.seq at the last observation; 0: seeded from a saved state
+	// saved says the table came from a saved state (SeedLineage), not from
+	// this process (observe, TrackTables): see GuardResume.
+	saved bool
+	// gone are, for a table saved without its columns (its shape only),
+	// the columns its shape had that the catalog lacked at this start,
+	// when the table gained columns too (a rename is a drop and an add):
+	// see GuardResume. Set by reshape.
+	gone []string
 	cols []event.Column
 	// since is the LSN of the first change seen with cols (0: unknown), and
 	// older says cols came with a change older than the version seen before

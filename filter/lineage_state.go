@@ -166,7 +166,7 @@ func (rs *Rules) SeedLineage(st *LineageState) {
 		if _, ok := l.tables[t.OID]; ok {
 			continue
 		}
-		h := &tableLineage{name: t.Table, since: t.Since, older: t.Older, attnums: make([]int16, len(t.Columns))}
+		h := &tableLineage{name: t.Table, since: t.Since, older: t.Older, attnums: make([]int16, len(t.Columns)), saved: true}
 		for i, c := range t.Columns {
 			h.cols = append(h.cols, event.Column{Name: c.Name, TypeOID: c.TypeOID, TypeName: c.TypeName})
 			h.attnums[i] = c.Attnum

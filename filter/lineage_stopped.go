@@ -116,6 +116,10 @@ func (l *lineage) reshape(oid uint32, h *tableLineage, cat []CatalogColumn) {
 	if len(cols) == 0 || slices.Equal(after, h.shape) {
 		return
 	}
-	l.stopped = append(l.stopped, StoppedChange{OID: oid, Table: h.name, Before: h.shape, After: after})
+	ch := StoppedChange{OID: oid, Table: h.name, Before: h.shape, After: after}
+	if len(ch.Added()) > 0 {
+		h.gone = ch.Dropped()
+	}
+	l.stopped = append(l.stopped, ch)
 	h.shape, l.changed = after, true
 }

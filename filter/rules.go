@@ -34,6 +34,14 @@ type Rules struct {
 	tables   map[*event.Relation]*tableState // per decoder relation version, see Apply
 	versions *versions                       // shared with the rules this replaced, see Succeed
 	lineage  *lineage                        // shared with the rules this replaced, see Succeed and Inherit
+	// fromSaved are the tables (qualified names now) the saved column
+	// lineage knew at a start from a checkpoint (GuardResume); nil: not
+	// such a start, and the guard of resumeProblems is off.
+	fromSaved map[string]bool
+	// goneWhileStopped are, by qualified name now, the columns of a table
+	// saved with its shape only that the shape had and the catalog lacked
+	// at this start, the table having gained others (GuardResume).
+	goneWhileStopped map[string][]string
 }
 
 // Rule is one entry of rules:. A change of a table the rule names is

@@ -159,7 +159,8 @@ func (rs *Rules) CheckWhere(tables []Table) error {
 				c.errs = append(c.errs, e)
 			}
 		}
-		for _, e := range rs.maskProblems(r, matched) {
+		nowhere := withSkip(nil, rs.maskedNowhere(r, matched))
+		for _, e := range append(rs.maskProblems(r, matched), rs.resumeProblems(r, matched, nowhere)...) { // lineage_guard.go
 			if len(c.errs) < maxErrors {
 				c.errs = append(c.errs, e)
 			}

@@ -104,13 +104,26 @@ func (s *session) openFilter(ctx context.Context) (*filterState, error) {
 
 // startLineage gives rules the column lineage: the first session's start
 // from the one the previous process saved (seedLineage), later ones inherit
-// it from the session before (prev), so a masked column renamed halts.
+// it from the session before (prev), so a masked column renamed halts. A
+// first session that resumes from a checkpoint also checks the tables the
+// saved lineage lacks (filter.Rules.GuardResume): a column a rule names
+// exactly for such a table that the table lacks may have been renamed while
+// walrelay was stopped, and CheckWhere then refuses the file.
 func (s *session) startLineage(ctx context.Context, rules, prev *filter.Rules) error {
 	rules.Inherit(prev)
 	if prev != nil {
 		return nil
 	}
-	return s.seedLineage(ctx, rules)
+	if err := s.seedLineage(ctx, rules); err != nil {
+		return err
+	}
+	if !s.found {
+		return nil
+	}
+	if err := rules.GuardResume(ctx, s.db); err != nil {
+		return fmt.Errorf("column lineage: %w (check the role's privileges)", err)
+	}
+	return nil
 }
 
 // keepRules logs why a restarted session keeps the rules in force: err is

@@ -1,0 +1,155 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/walrelay/walrelay/config"
+	"github.com/walrelay/walrelay/event"
+	"github.com/walrelay/walrelay/internal/testenv"
+)
+
+// TestLineageMissingRefusesRename (audit auditupg finding 1): a masked
+// column renamed while walrelay was stopped, in a table the saved column
+// lineage has no entry of (a data_dir of a walrelay that kept none, or a
+// lineage lost: simulated by deleting column-lineage.json and keeping the
+// checkpoint), was published in clear under its new name after the start,
+// with only a warning, when another table of the rule still had the old
+// name. Now a start from the checkpoint refuses the rules file, saying it
+// may be a rename or a drop and the fix, and saves no lineage meanwhile,
+// so a second start refuses again; the rule naming the new name too is
+// taken. A first start (no checkpoint) only warns, as before, and with the
+// lineage kept the start is not refused (the rename halts at the first
+// change, as README says).
+func TestLineageMissingRefusesRename(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PG(t).NewDatabase(t)
+	testenv.ExecDSN(t, dsn, `CREATE TABLE mg_t1 (id int PRIMARY KEY, v text, secret text, notes text);
+		CREATE TABLE mg_t2 (b int, a int, v text, secret text, notes text, PRIMARY KEY (a, b))`)
+	db := testenv.Connect(t, dsn)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
+	writeRules := func(mask string) {
+		src := "default: drop\nrules:\n  - tables: [public.mg_t1, public.mg_t2]\n    columns: {exclude: [notes], mask: [" + mask + "]}\n"
+		if err := os.WriteFile(rulesFile, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := func(dataDir string, found bool) (*session, string, error) {
+		var buf bytes.Buffer
+		s := &session{cfg: &config.Config{DataDir: dataDir, Rules: rulesFile, MaskSalt: "salt"}, db: db,
+			log: zerolog.New(&buf), rs: &runState{}, found: found}
+		_, err := s.openFilter(ctx)
+		return s, buf.String(), err
+	}
+	writeRules("secret")
+
+	// The first process sees a change of each table, and stops.
+	s, _, err := start(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		table string
+		cols  []string
+	}{{"mg_t1", []string{"id int4", "v text", "secret text", "notes text"}},
+		{"mg_t2", []string{"b int4", "a int4", "v text", "secret text", "notes text"}}} {
+		rel := trRelation(ctx, t, db, tc.table, tc.cols...)
+		row := []any{int32(1), "v", "s", "n"}
+		if tc.table == "mg_t2" {
+			row = []any{int32(1), int32(2), "v", "s", "n"}
+		}
+		if _, err := s.filter.apply(&event.Change{Op: event.OpCreate, Tx: &event.Tx{CommitLSN: 10}, Ordinal: 1,
+			Relation: rel, After: row}, zerolog.Nop()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.closeFilter()
+
+	// Stopped: the masked column of mg_t1 is renamed.
+	testenv.ExecDSN(t, dsn, `ALTER TABLE mg_t1 RENAME COLUMN secret TO contact`)
+	if _, _, err := start(dir, true); err != nil { // the lineage kept: taken, the first change halts
+		t.Fatalf("start with the lineage: %v", err)
+	}
+	lost := t.TempDir() // the same data_dir, without its column lineage
+	_, log, err := start(lost, false)
+	if err != nil || !strings.Contains(log, `masked column \"secret\" does not exist in public.mg_t1`) {
+		t.Fatalf("first start without a checkpoint: %v, log %s; want the file taken with the warning, as before", err, log)
+	}
+	lost = t.TempDir()
+	for i := range 2 { // nothing saved by the refused start: refused again
+		_, _, err = start(lost, true)
+		if err == nil || !strings.Contains(err.Error(), `"secret"`) || !strings.Contains(err.Error(), "public.mg_t1") ||
+			!strings.Contains(err.Error(), "renamed") || !strings.Contains(err.Error(), "dropped") ||
+			!strings.Contains(err.Error(), "add its new name") {
+			t.Fatalf("start %d from the checkpoint without a lineage: %v; want the rules file refused: renamed or dropped, and the fix", i+1, err)
+		}
+		if _, serr := os.Stat(filepath.Join(lost, lineageFile)); serr == nil {
+			t.Fatalf("start %d refused but saved %s: the next start would take the renamed column as seen", i+1, lineageFile)
+		}
+	}
+	writeRules("secret, contact") // the fix
+	if _, _, err := start(lost, true); err != nil {
+		t.Fatalf("start with the new name added: %v", err)
+	}
+}
+
+// TestLineageIdleMaskedRenameRefused: a masked table no change of which
+// walrelay saw is saved with its shape only (trackLineage); a rename of its
+// masked column while walrelay was stopped would otherwise be taken as the
+// table's first columns and published in clear. A start from the
+// checkpoint refuses the rules file while the shape shows the column gone
+// and others gained; a column only dropped is taken (nothing to publish
+// under another name).
+func TestLineageIdleMaskedRenameRefused(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PG(t).NewDatabase(t)
+	testenv.ExecDSN(t, dsn, `CREATE TABLE ig_t1 (id int PRIMARY KEY, secret text);
+		CREATE TABLE ig_t2 (id int PRIMARY KEY, secret text); CREATE TABLE ig_t3 (id int PRIMARY KEY, secret text)`)
+	db := testenv.Connect(t, dsn)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
+	src := "default: drop\nrules:\n  - tables: [\"public.ig_*\"]\n    columns: {mask: [secret]}\n"
+	if err := os.WriteFile(rulesFile, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := func(found bool) (*session, error) {
+		s := &session{cfg: &config.Config{DataDir: dir, Rules: rulesFile, MaskSalt: "salt"}, db: db,
+			log: zerolog.Nop(), rs: &runState{}, found: found}
+		_, err := s.openFilter(ctx)
+		return s, err
+	}
+	s, err := start(false) // idle tables: saved with their shape
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.closeFilter()
+
+	testenv.ExecDSN(t, dsn, `ALTER TABLE ig_t1 RENAME COLUMN secret TO contact; ALTER TABLE ig_t3 DROP COLUMN secret`)
+	for i := range 2 {
+		_, err = start(true)
+		if err == nil || !strings.Contains(err.Error(), `"secret"`) || !strings.Contains(err.Error(), "public.ig_t1") ||
+			!strings.Contains(err.Error(), "renamed") || strings.Contains(err.Error(), "public.ig_t2 ") ||
+			strings.Contains(err.Error(), "public.ig_t3 ") {
+			t.Fatalf("start %d: %v; want the rules file refused for public.ig_t1 only (renamed or dropped), not the dropped column of public.ig_t3", i+1, err)
+		}
+	}
+	src = "default: drop\nrules:\n  - tables: [\"public.ig_*\"]\n    columns: {mask: [secret, contact]}\n"
+	if err := os.WriteFile(rulesFile, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := start(true); err != nil {
+		t.Fatalf("start with the new name added: %v", err)
+	}
+}
