@@ -144,13 +144,15 @@ func (s *Sink) produceOnce(ctx context.Context, cl *kafka.Client, topic string, 
 // explainRouting replaces kafka-go's "topic not found" / "no leader" routing
 // errors by the reason its metadata is empty when there is one (typically
 // that the brokers cannot be reached), so that the error says what is wrong.
+// kafka-go's own text is left out then: with no metadata it says "topic not
+// found" of a topic that exists, which reads as a reason to re-create it.
 func (s *Sink) explainRouting(ctx context.Context, cl *kafka.Client, topic string, err error) error {
 	var pErr protocol.Error
 	if !errors.As(err, &pErr) {
 		return err
 	}
 	if _, mErr := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}}); mErr != nil {
-		return fmt.Errorf("%w (no metadata to route the request: %v)", mErr, err)
+		return fmt.Errorf("%w (no metadata to route the request for topic %q to its leader)", mErr, topic)
 	}
 	return err
 }
