@@ -182,7 +182,7 @@ func (c *Committer) save(ctx context.Context, lsn event.LSN) error {
 	}
 	pos := Position{LSN: lsn, Slot: c.slot, UpdatedAt: start.UTC(), Catchup: cu}
 	if err := c.s.Save(ctx, pos); err != nil {
-		return err
+		return &SaveError{LSN: lsn, Err: err}
 	}
 	c.saved, c.lastSaved, c.catchup, c.lastPos = true, lsn, cu, pos
 	c.pending = c.pending[used:]
@@ -192,6 +192,17 @@ func (c *Committer) save(ctx context.Context, lsn event.LSN) error {
 	c.logSave(lsn, time.Since(start))
 	return nil
 }
+
+// SaveError is a save of the Committer that failed: the store's error
+// (Err) for the position at LSN. Persisted stays where it was. Its message
+// is the store's, which names the LSN.
+type SaveError struct {
+	LSN event.LSN
+	Err error
+}
+
+func (e *SaveError) Error() string { return e.Err.Error() }
+func (e *SaveError) Unwrap() error { return e.Err }
 
 // LastSaved returns the position this Committer last saved, with its
 // catch-up; false when it saved none. Safe from any goroutine.

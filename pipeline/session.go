@@ -120,7 +120,7 @@ func (s *session) run(ctx context.Context) error {
 	<-heartbeatsDone
 	stopCommitter()
 	<-committerStopped
-	return s.shutdown(readErr)
+	return s.shutdown(ctx, readErr)
 }
 
 // setup connects, checks prerequisites, positions the slot and builds the stages.

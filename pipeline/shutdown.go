@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/walrelay/walrelay/checkpoint"
 	"github.com/walrelay/walrelay/event"
 	"github.com/walrelay/walrelay/internal/logfield"
 )
@@ -83,9 +85,18 @@ func (r *reader) cutTxn() {
 // and confirms it to Postgres. readErr nil means a graceful stop. It
 // records how the stop went in s.stop; Run writes the "stopped" line when
 // the process stops (runExit), so that a session that restarts does not.
-func (s *session) shutdown(readErr error) error {
+//
+// stop is the Run's context: when it has not ended and readErr is not
+// fatal, the process goes on with a new session. readErr is returned as a
+// postgresGoneError when PostgreSQL went away (postgresGone), so that the
+// "pipeline halted" line says so. A checkpoint save that fails here is the
+// "final checkpoint" only when the process stops (an error); when it goes
+// on, a warning says where the next session resumes (logEndSave).
+func (s *session) shutdown(stop context.Context, readErr error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
+	onward := goesOn(stop, readErr)
+	readErr = postgresGone(readErr, s.repl != nil && s.repl.IsClosed(), s.cfg.Checkpoint.Store == "postgres")
 	drained := readErr == nil && s.reader.cut == nil && !s.reader.abandoned
 	s.sinkClosed = true
 	if err := s.sink.Close(ctx); err != nil {
@@ -95,7 +106,7 @@ func (s *session) shutdown(readErr error) error {
 		}
 	}
 	if err := s.committer.Flush(ctx); err != nil {
-		s.log.Error().Err(err).Msg("final checkpoint failed")
+		s.logEndSave(err, onward)
 		drained = false
 		if readErr == nil {
 			readErr = err
@@ -114,6 +125,37 @@ func (s *session) shutdown(readErr error) error {
 		s.stop.undrained = s.undrainedText(readErr, s.stop.unacked, lsn)
 	}
 	return readErr
+}
+
+// goesOn reports whether the process goes on with a new session after a
+// session that ended with readErr: it halted (readErr not nil, not fatal)
+// and the Run was not stopped (stop not ended).
+func goesOn(stop context.Context, readErr error) bool {
+	return readErr != nil && stop.Err() == nil && !IsFatal(readErr)
+}
+
+// logEndSave logs err, the failed save of the checkpoint as a session
+// ended. When the process stops (not goesOn) it was the final checkpoint:
+// an error. When the process goes on with a new session (the session
+// halted), it is a warning saying from which checkpoint, the last one
+// saved, that session resumes: what was acknowledged after it is sent
+// again, nothing is lost.
+func (s *session) logEndSave(err error, goesOn bool) {
+	if !goesOn {
+		s.log.Error().Err(err).Msg("final checkpoint failed")
+		return
+	}
+	resume, _ := s.checkpointAt()
+	if s.found {
+		resume = max(resume, s.stored.LSN)
+	}
+	ev := s.log.Warn().Err(postgresGone(err, false, s.cfg.Checkpoint.Store == "postgres")).Stringer("resume_lsn", resume)
+	var save *checkpoint.SaveError
+	if errors.As(err, &save) {
+		ev = ev.Stringer("unsaved_lsn", save.LSN)
+	}
+	ev.Msg("checkpoint not saved as the session ended; the next session resumes from the last checkpoint saved " +
+		"(resume_lsn) and sends again what was acknowledged after it")
 }
 
 // undrainedText says, for the "stopped" line, why a stop did not drain and
