@@ -29,6 +29,9 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := checkLogFlags(*logFormat, *logLevel); err != nil {
+		return err
+	}
 	var replay pglogrepl.LSN
 	if *replayFrom != "" {
 		var err error
@@ -82,6 +85,21 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		ReplayFrom: replay, Version: version, Reload: reload})
 	if err != nil {
 		return loggedError{err} // Run's "stopped" line has it
+	}
+	return nil
+}
+
+// checkLogFlags refuses a --log-format or --log-level value that log.format
+// or log.level would refuse in the file or a WALRELAY_LOG_ variable, naming
+// the flag and the values it takes; "" is no flag. Without it an unknown
+// format was taken silently (JSON logs) and an unknown level was reported
+// as zerolog's "defaulting to NoLevel" under the file's key.
+func checkLogFlags(format, level string) error {
+	switch {
+	case format != "" && !config.ValidLogFormat(format):
+		return fmt.Errorf("--log-format: unknown format %q (use json or console)", format)
+	case level != "" && !config.ValidLogLevel(level):
+		return fmt.Errorf("--log-level: unknown level %q (use debug, info, warn or error)", level)
 	}
 	return nil
 }

@@ -99,7 +99,7 @@ func LoadLog(path string, environ []string) (Log, error) {
 	}
 	setStr(&c.Log.Level, "info")
 	setStr(&c.Log.Format, "json")
-	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") || !oneOf(c.Log.Format, "json", "console") {
+	if !ValidLogLevel(c.Log.Level) || !ValidLogFormat(c.Log.Format) {
 		return Log{}, &Error{File: path, Key: "log", Msg: "invalid log settings", Fix: "see log.level and log.format"}
 	}
 	return c.Log, nil

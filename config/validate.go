@@ -241,9 +241,9 @@ func (c *Config) checkRest() *Error {
 	case c.Limits.MaxInflightBytes < 1<<16:
 		return &Error{Key: "limits.max_inflight_bytes", Msg: fmt.Sprintf("%d bytes is too small", c.Limits.MaxInflightBytes),
 			Fix: "use at least 65536 bytes; the default is 67108864, 64 MiB"}
-	case !oneOf(c.Log.Level, "debug", "info", "warn", "error"):
+	case !ValidLogLevel(c.Log.Level):
 		return &Error{Key: "log.level", Msg: fmt.Sprintf("unknown level %q", c.Log.Level), Fix: "use debug, info, warn or error"}
-	case !oneOf(c.Log.Format, "json", "console"):
+	case !ValidLogFormat(c.Log.Format):
 		return &Error{Key: "log.format", Msg: fmt.Sprintf("unknown format %q", c.Log.Format), Fix: "use json or console"}
 	case c.Metrics.Listen != "" && !validListen(c.Metrics.Listen):
 		return &Error{Key: "metrics.listen", Msg: fmt.Sprintf("%q is not host:port", c.Metrics.Listen),
@@ -313,3 +313,11 @@ func validListen(listen string) bool {
 	_, port, err := net.SplitHostPort(listen)
 	return err == nil && port != ""
 }
+
+// ValidLogLevel reports whether level is a log.level walrelay takes: debug,
+// info, warn or error (also for `walrelay run --log-level`).
+func ValidLogLevel(level string) bool { return oneOf(level, "debug", "info", "warn", "error") }
+
+// ValidLogFormat reports whether format is a log.format walrelay takes: json
+// or console (also for `walrelay run --log-format`).
+func ValidLogFormat(format string) bool { return oneOf(format, "json", "console") }

@@ -9,15 +9,22 @@ import (
 
 // RuleMatch is what one rule matches in the database, for walrelay check.
 type RuleMatch struct {
-	Rule     int      // index in rules:, or -1 for the default
-	Pos      Pos      // the rule's position (zero for the default)
-	Tables   []string // tables the rule names ("schema.table"); for the default, the tables it captures
-	Drop     bool     // the rule drops the changes it decides (drop: true): it captures nothing
-	Problems []*Error // mistakes only the catalog reveals, each with its position and fix
-	// Warnings are rules that work as written but lose changes a user
-	// likely expects: a where expression that deletes cannot pass
-	// (identityProblems). walrelay check prints them as warnings, run logs
-	// them at start and on SIGHUP.
+	Rule   int      // index in rules:, or -1 for the default
+	Pos    Pos      // the rule's position (zero for the default)
+	Tables []string // tables the rule names ("schema.table"); for the default, the tables it captures
+	Drop   bool     // the rule drops the changes it decides (drop: true): it captures nothing
+	// Problems are mistakes only the catalog reveals, each with its
+	// position and fix, that walrelay check FAILs and run only warns about
+	// at start (or halts for, at the first change they concern).
+	Problems []*Error
+	// Warnings are rules that work as written but may lose or publish
+	// what a user likely does not expect: a where expression that deletes
+	// cannot pass (identityProblems), a masked or excluded column some
+	// tables the rule names lack (a glob's other tables: it is taken where
+	// it exists), a rule an earlier one decides for (rowShadow, only its
+	// truncates or an outbox rule's non-inserts left to it). walrelay
+	// check prints them as warnings (exit 0), run logs them at start and on
+	// SIGHUP.
 	Warnings []*Error
 	// Refused are the mistakes for which walrelay run refuses the file, at
 	// start and on SIGHUP (CheckWhere): a where expression that does not
@@ -37,19 +44,25 @@ func Describe(ctx context.Context, q Querier, rs *Rules) ([]RuleMatch, error) {
 }
 
 // DescribeTables reports, for each rule, the tables it names among tables
-// and the problems they show: in Refused, where expressions that do not fit
-// a named table (CheckWhere); in Problems, excluded, masked, key or outbox
-// columns that a named table lacks, an excluded primary key column (it
-// would change the record key), a key column outside the replica identity,
-// a rule that never decides a row change of a named table because an earlier
-// rule without a where expression decides them first (an outbox rule placed
-// after a plain rule for its table: rowShadow), and rules that name no
-// existing table; in Warnings, a where expression that reads, on a delete's
-// (or a key change's) old row, a column outside the replica identity
-// (identityProblems: such deletes are dropped). A last entry (Rule -1) lists the
-// tables captured by default: capture. A new table that matches a glob
-// later is picked up by the running relay; this shows the catalog as it
-// is now.
+// and the problems they show, sorted as walrelay run treats them: in
+// Refused, what run refuses the file for (CheckWhere): where expressions
+// that do not fit a named table, a masked column none of them has, and at
+// a start from a checkpoint a masked or excluded column a table named
+// exactly lacks that the lineage cannot account for (resumeProblems); in
+// Problems, what run warns about but that publishes wrong or halts: an
+// excluded primary key column (it would change the record key), key or
+// outbox columns that a named table lacks, a key column outside the
+// replica identity, and rules that name no existing table; in Warnings,
+// what run warns about and streams as written: excluded or masked columns
+// that some named tables lack (columnsMissing), a rule that an earlier
+// rule without a where expression decides for first, leaving it only
+// truncates (an outbox rule placed after a plain rule for its table:
+// rowShadow), and a where expression that reads, on a delete's (or a key
+// change's) old row, a column outside the replica identity
+// (identityProblems: such deletes are dropped). A last entry (Rule -1)
+// lists the tables captured by default: capture. A new table that matches
+// a glob later is picked up by the running relay; this shows the catalog
+// as it is now.
 func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 	out := make([]RuleMatch, 0, len(rs.Rules)+1)
 	cache := map[string]*misfit{}
@@ -68,13 +81,14 @@ func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 		for _, t := range matched {
 			m.Tables = append(m.Tables, t.QualifiedName())
 			skip := withSkip(refusedCols, rs.resumeMissing(r, t, matched, refusedCols)) // refused below: lineage_guard.go
-			m.Problems = append(m.Problems, rs.tableProblems(r, t, skip)...)
+			m.Warnings = append(m.Warnings, rs.columnsMissing(r, t, skip)...)
+			m.Problems = append(m.Problems, rs.tableProblems(r, t)...)
 			m.Warnings = append(m.Warnings, rs.identityProblems(r, t)...)
 			if e := rs.whereProblem(r, t, cache); e != nil {
 				m.Refused = append(m.Refused, e)
 			}
-			if by := rs.rowShadow(r, t.QualifiedName()); by != nil {
-				m.Problems = append(m.Problems, rs.shadowProblem(r, by, t.QualifiedName()))
+			if by := rs.rowShadow(r, t.QualifiedName()); by != nil { // run warns: a warning (audit auditreadme #4)
+				m.Warnings = append(m.Warnings, rs.shadowProblem(r, by, t.QualifiedName()))
 			}
 		}
 		m.Refused = append(m.Refused, rs.maskProblems(r, matched)...)
@@ -112,30 +126,47 @@ func (rs *Rules) named(name string) int {
 	return -1
 }
 
-// tableProblems checks rule r's column references other than its where
-// expression's (whereProblem) against table t. A masked column in
-// refusedMask, which no table of the rule has (maskProblems refuses it), is
-// not listed again for t, nor is an excluded or masked column in it that
-// resumeProblems refuses for t.
-func (rs *Rules) tableProblems(r *Rule, t Table, refused map[string]bool) []*Error {
+// missingColumn is the report of column col of rule r (a "what" column:
+// excluded, masked, key, outbox) that table t lacks, at position p.
+func (rs *Rules) missingColumn(r *Rule, t Table, p Pos, what, col string) *Error {
+	return &Error{File: rs.File, Pos: p,
+		Msg: fmt.Sprintf("rules[%d]: %s column %q does not exist in %s (columns: %v)", r.Index, what, col, t.QualifiedName(), t.Columns),
+		Fix: "fix the column name, or narrow the rule's tables"}
+}
+
+// columnsMissing reports the excluded and masked columns of rule r that
+// table t lacks: a warning, since walrelay run takes the rule (it hides the
+// column where a table has it; a masked column none of the rule's tables
+// has is refused, maskProblems). A column in refused (that maskProblems or
+// resumeProblems refuses) is not listed again, nor one the column lineage
+// knows as a former name (lineageAllows).
+func (rs *Rules) columnsMissing(r *Rule, t Table, refused map[string]bool) []*Error {
 	var out []*Error
-	missing := func(p Pos, what, col string) {
-		out = append(out, &Error{File: rs.File, Pos: p,
-			Msg: fmt.Sprintf("rules[%d]: %s column %q does not exist in %s (columns: %v)", r.Index, what, col, t.QualifiedName(), t.Columns),
-			Fix: "fix the column name, or narrow the rule's tables"})
+	for _, k := range []struct {
+		what string
+		cols []string
+	}{{"excluded", r.Exclude}, {"masked", r.Mask}} {
+		for _, c := range k.cols {
+			if !contains(t.Columns, c) && !refused[c] && !rs.lineageAllows(r, t, c) {
+				out = append(out, rs.missingColumn(r, t, r.colPos[c], k.what, c))
+			}
+		}
 	}
+	return out
+}
+
+// tableProblems checks rule r's column references against table t, other
+// than its where expression's (whereProblem) and its missing excluded or
+// masked columns (columnsMissing): an excluded primary key column, the key
+// columns (keyProblems), the outbox columns.
+func (rs *Rules) tableProblems(r *Rule, t Table) []*Error {
+	var out []*Error
+	missing := func(p Pos, what, col string) { out = append(out, rs.missingColumn(r, t, p, what, col)) }
 	for _, c := range r.Exclude {
-		if !contains(t.Columns, c) && !refused[c] && !rs.lineageAllows(r, t, c) {
-			missing(r.colPos[c], "excluded", c)
-		} else if contains(t.Key, c) {
+		if contains(t.Key, c) {
 			out = append(out, &Error{File: rs.File, Pos: r.colPos[c],
 				Msg: fmt.Sprintf("rules[%d]: excluded column %q is part of %s's primary key; the record key would lose it", r.Index, c, t.QualifiedName()),
 				Fix: "mask it instead, or keep it"})
-		}
-	}
-	for _, c := range r.Mask {
-		if !contains(t.Columns, c) && !refused[c] && !rs.lineageAllows(r, t, c) {
-			missing(r.colPos[c], "masked", c)
 		}
 	}
 	out = append(out, rs.keyProblems(r, t, missing)...)
