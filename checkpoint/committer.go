@@ -181,7 +181,7 @@ func (c *Committer) save(ctx context.Context, lsn event.LSN) error {
 		cu = nil
 	}
 	pos := Position{LSN: lsn, Slot: c.slot, UpdatedAt: start.UTC(), Catchup: cu}
-	if err := c.s.Save(ctx, pos); err != nil {
+	if err := c.store(ctx, pos); err != nil {
 		return &SaveError{LSN: lsn, Err: err}
 	}
 	c.saved, c.lastSaved, c.catchup, c.lastPos = true, lsn, cu, pos

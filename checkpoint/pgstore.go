@@ -97,6 +97,9 @@ type PostgresStore struct {
 	// warned about (SetLogger). Under mu.
 	saved bool
 	log   zerolog.Logger
+	// walAfter is the server's WAL position after the last save
+	// (WALAfterSave); 0 when unknown.
+	walAfter atomic.Uint64
 }
 
 // SetLogger names where the store logs a row it re-created (Save).
@@ -297,7 +300,11 @@ func (s *PostgresStore) Save(ctx context.Context, p Position) error {
 			return err
 		}
 		if !refused {
-			return s.saveIdentity(ctx, conn)
+			if err := s.saveIdentity(ctx, conn); err != nil {
+				return err
+			}
+			s.noteWALAfterSave(ctx, conn)
+			return nil
 		}
 		err = conn.QueryRow(ctx, holderSQL, s.slot).Scan(&held)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -305,7 +312,9 @@ func (s *PostgresStore) Save(ctx context.Context, p Position) error {
 			// slot ends with its session): nothing holds it now, so the
 			// fence lets the save through.
 			if refused, err = save(); err == nil && !refused {
-				err = s.saveIdentity(ctx, conn)
+				if err = s.saveIdentity(ctx, conn); err == nil {
+					s.noteWALAfterSave(ctx, conn)
+				}
 			}
 		}
 		return err

@@ -49,6 +49,17 @@ type Store interface {
 	Close() error
 }
 
+// SelfWriting is implemented by a store whose saves write WAL on the
+// server the slot streams from (PostgresStore): an UPDATE of its row,
+// after the position it stores. WALAfterSave returns the server's WAL
+// position read just after the last successful Save, at or past the end
+// of that save's own WAL; 0 when unknown. The Committer keeps the idle
+// advance off that WAL (Tracker.HoldIdle), which it would otherwise chase
+// with a save per interval on an idle database.
+type SelfWriting interface {
+	WALAfterSave() event.LSN
+}
+
 // SlotFence is implemented by a store that lives on the slot's server
 // (PostgresStore): it refuses a save while a backend other than the given
 // one holds the replication slot, so that a walrelay that lost the slot to

@@ -39,6 +39,11 @@ type Tracker struct {
 	watermark event.LSN
 	received  event.LSN // newest end LSN seen (Commit or AdvanceIdle)
 
+	// idleFloor and idleHeld keep AdvanceIdle from chasing the WAL of the
+	// checkpoint store's own saves (tracker_idle.go).
+	idleFloor event.LSN
+	idleHeld  int
+
 	space   chan struct{} // closed and cleared when room is released; nil while no one waits
 	changed chan struct{} // capacity 1: coalesced "watermark moved" signal
 
@@ -198,13 +203,35 @@ func (x *Txn) Commit(end event.LSN) {
 
 // AdvanceIdle moves the watermark to lsn (a keepalive's ServerWALEnd) when
 // nothing is in flight, no transaction is open and lsn is ahead of the
-// watermark (DESIGN "Idle databases"). It reports whether it moved.
+// watermark (DESIGN "Idle databases"), unless lsn is WAL the checkpoint
+// store wrote itself (HoldIdle, ReleaseIdle). It reports whether it moved.
 func (t *Tracker) AdvanceIdle(lsn event.LSN) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.events != 0 || t.reserved != 0 || t.head != nil || lsn <= t.watermark {
 		return false
 	}
+	if t.idleHeld > 0 || lsn <= t.idleFloor {
+		return false
+	}
+	return t.advanceIdle(lsn)
+}
+
+// AdvanceIdleAny is AdvanceIdle that follows lsn onto the checkpoint
+// store's own WAL too: for a keepalive at which a catch-up cursor was
+// recorded (Committer.CatchupAt) that the session saves before it
+// restarts to take it.
+func (t *Tracker) AdvanceIdleAny(lsn event.LSN) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.events != 0 || t.reserved != 0 || t.head != nil || lsn <= t.watermark {
+		return false
+	}
+	return t.advanceIdle(lsn)
+}
+
+// advanceIdle is the move of AdvanceIdle. Called with mu held.
+func (t *Tracker) advanceIdle(lsn event.LSN) bool {
 	t.received = max(t.received, lsn)
 	t.advance(lsn)
 	return true

@@ -117,20 +117,23 @@ func (s *session) catchupAtCommit(end event.LSN) {
 }
 
 // catchupIdle is catchupAtCommit for a keepalive at walEnd, between
-// transactions: the stream passed the boundary if walEnd did.
-func (s *session) catchupIdle(walEnd event.LSN) {
+// transactions: the stream passed the boundary if walEnd did. It reports
+// whether it recorded a catch-up from walEnd on, which the checkpoint must
+// reach before the session restarts (Tracker.AdvanceIdleAny).
+func (s *session) catchupIdle(walEnd event.LSN) bool {
 	t := &s.catchupTrunc
 	if len(t.tables) == 0 || t.done {
-		return
+		return false
 	}
 	if cu := s.catchup; cu != nil {
 		if walEnd < cu.Boundary {
-			return
+			return false
 		}
 		s.catchup = nil
 		s.passedCatchup(cu)
 	}
 	s.retakeTruncated(walEnd)
+	return true
 }
 
 // retakeTruncated saves, from at on, the catch-up of the truncated tables

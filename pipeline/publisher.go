@@ -18,8 +18,11 @@ type item struct {
 	res       decoder.Result
 	keepalive bool
 	walEnd    event.LSN // a keepalive's ServerWALEnd
-	sent      time.Time // a Begin's send time (pgoutput's); zero for other messages
-	received  time.Time // when the reader received a Begin; zero for other messages
+	// replyRequested: the keepalive asks for a reply, as a shutting-down
+	// PostgreSQL does until walrelay confirms all it sent (see step).
+	replyRequested bool
+	sent           time.Time // a Begin's send time (pgoutput's); zero for other messages
+	received       time.Time // when the reader received a Begin; zero for other messages
 }
 
 // handoffBatch and handoffBytes (of WAL data) bound a batch the reader
@@ -138,8 +141,18 @@ func (p *publisher) step(ctx context.Context, it *item) error {
 	if it.keepalive {
 		// Idle advance: only when nothing is in flight and no transaction is open.
 		if p.txn == nil {
-			p.s.catchupIdle(it.walEnd) // before the tracker can pass walEnd
-			p.s.tracker.AdvanceIdle(it.walEnd)
+			// catchupIdle before the tracker can pass walEnd. AdvanceIdle
+			// leaves out the postgres store's own WAL (checkpoint/tracker_idle.go),
+			// except when the server asks for a reply: a shutting-down
+			// PostgreSQL waits until walrelay confirms everything it sent,
+			// its own save's WAL included (WalSndDone), before it writes
+			// the shutdown checkpoint; not following it there held
+			// "pg_ctl stop -m fast" until pg_ctl gave up.
+			if p.s.catchupIdle(it.walEnd) || it.replyRequested {
+				p.s.tracker.AdvanceIdleAny(it.walEnd)
+			} else {
+				p.s.tracker.AdvanceIdle(it.walEnd)
+			}
 			p.resolveHeartbeat()
 		}
 		return nil

@@ -314,7 +314,7 @@ func (r *reader) handle(ctx context.Context, m replication.Message, committerErr
 		r.walEndSeen.Store(uint64(m.ServerWALEnd))
 	}
 	if m.Keepalive {
-		r.batch = append(r.batch, item{keepalive: true, walEnd: m.ServerWALEnd})
+		r.batch = append(r.batch, item{keepalive: true, walEnd: m.ServerWALEnd, replyRequested: m.ReplyRequested})
 		if err := r.handOff(ctx, committerErr); err != nil {
 			return err
 		}
