@@ -41,11 +41,14 @@ func parseHeartbeat(content []byte) (hb heartbeat, ok bool) {
 }
 
 // runHeartbeats emits a non-transactional logical decoding message carrying
-// this walrelay's slot and the current time (heartbeatContent) every
-// interval, on its own connection, until ctx ends.
+// this walrelay's slot and the current time (heartbeatContent) at once and
+// then every interval, on its own connection, until ctx ends.
 // The reader measures end-to-end lag from them, and they keep the slot moving
 // on a database that is otherwise silent. Failures are logged and retried on
-// the next tick: a missed heartbeat must never stop the pipeline.
+// the next tick: a missed heartbeat must never stop the pipeline. The one
+// emitted at once makes a session's lag measured from its start: a session
+// that never delivers it (it halts, or is stuck) shows the lag growing from
+// then (heartbeatLag.emitted).
 func (s *session) runHeartbeats(ctx context.Context) {
 	every := s.cfg.Heartbeat.Interval
 	if every <= 0 {
@@ -54,26 +57,37 @@ func (s *session) runHeartbeats(ctx context.Context) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		if err := s.emitHeartbeat(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn().Err(err).Msg("heartbeat not emitted")
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if err := s.emitHeartbeat(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn().Err(err).Msg("heartbeat not emitted")
-		}
 	}
 }
 
+// emitHeartbeat writes one heartbeat into the WAL and, once it is there,
+// records it as waiting for its acknowledgement in the Run's lag: if the
+// pipeline never delivers it (a halt before the reader reaches it, a
+// restart loop, a reader stuck behind Kafka), the lag grows from its
+// emission, as README promises, instead of keeping the last measurement.
 func (s *session) emitHeartbeat(ctx context.Context) error {
 	db, err := replication.ConnectSQL(ctx, s.cfg.Postgres.DSN)
 	if err != nil {
 		return err
 	}
 	defer db.Close(context.Background())
-	_, err = db.Exec(ctx, "SELECT pg_logical_emit_message(false, $1, $2)",
-		HeartbeatPrefix, heartbeatContent(s.cfg.Postgres.Slot, time.Now()))
-	return err
+	now := time.Now()
+	if _, err = db.Exec(ctx, "SELECT pg_logical_emit_message(false, $1, $2)",
+		HeartbeatPrefix, heartbeatContent(s.cfg.Postgres.Slot, now)); err != nil {
+		return err
+	}
+	if s.rs != nil {
+		s.rs.heartbeat.emitted(now.UTC())
+	}
+	return nil
 }
 
 // measureHeartbeat handles a heartbeat message on the publisher goroutine.
@@ -171,8 +185,12 @@ type heartbeatLag struct {
 	waiting time.Time // when the oldest heartbeat waiting for its acknowledgement was emitted; zero if none
 }
 
-// emitted records that the heartbeat emitted at was handed on and waits
-// for its acknowledgement.
+// emitted records that the heartbeat emitted at waits for its
+// acknowledgement: once it is in the WAL (emitHeartbeat), again when the
+// reader hands it on, and, as a heartbeat would have been, at a halt
+// (halted): from then nothing is delivered until a session streams again
+// and Kafka acknowledges a heartbeat emitted since. The oldest waiting one
+// counts; an acknowledgement of it or of a newer one ends the wait.
 func (h *heartbeatLag) emitted(at time.Time) {
 	h.mu.Lock()
 	if h.waiting.IsZero() || at.Before(h.waiting) {

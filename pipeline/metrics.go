@@ -220,8 +220,8 @@ func (m *metrics) registerLagGauges() {
 		return 0
 	}
 	gauge("heartbeat_lag_seconds", "Emit-to-acknowledged time of the newest heartbeat Kafka acknowledged, or the time "+
-		"since the oldest one not yet acknowledged was emitted if that is longer: it grows while heartbeats are not "+
-		"delivered, between sessions too (0 without heartbeats).",
+		"since the oldest one not yet acknowledged was emitted (or the pipeline halted) if that is longer: it grows while "+
+		"heartbeats are not delivered, through halts and restarts too (0 without heartbeats).",
 		func(*session) float64 { return heartbeat() }, heartbeat)
 }
 
