@@ -30,8 +30,7 @@ type snapshotPublisher struct {
 	txs      map[event.LSN]*event.Tx
 	txn      *checkpoint.Txn
 	progress *snapshot.Progress
-	last     *event.Change // the row with the highest ordinal, sent after all others as "last"
-	lastPlan *snapshot.TablePlan
+	marks    *snapshotMarks // holds back a few reads until their source.snapshot marker is known
 
 	nextStatus, nextLog time.Time
 	waiter              sinkWait      // bounds waits in Acquire and Drain
@@ -42,7 +41,7 @@ type snapshotPublisher struct {
 // newSnapshotPublisher publishes rd's rows; began is when the snapshot
 // started (before planning), for its rate and source.ts_ms.
 func newSnapshotPublisher(s *session, rd *snapshot.Reader, lsn event.LSN, reason string, began time.Time) *snapshotPublisher {
-	return &snapshotPublisher{
+	p := &snapshotPublisher{
 		s: s, rd: rd, lsn: lsn, reason: reason, started: began,
 		txs:      map[event.LSN]*event.Tx{},
 		progress: snapshot.NewProgress(rd.Plans(), nil),
@@ -50,6 +49,8 @@ func newSnapshotPublisher(s *session, rd *snapshot.Reader, lsn event.LSN, reason
 		waiter:   sinkWait{s: s},
 		counter:  newTableCounter(s.tableCounts(), nil), // snapshot reads are not in walrelay_events_total
 	}
+	p.marks = newSnapshotMarks(rd.Plans(), p.emit)
+	return p
 }
 
 // run reads the snapshot and publishes every row, then waits until Kafka
@@ -74,10 +75,8 @@ func (p *snapshotPublisher) run(ctx context.Context) (err error) {
 		}
 	}
 	err = p.readAll(ctx)
-	if err == nil && p.last != nil {
-		if err = p.publish(ctx, p.last); err == nil && p.progress.Add(p.lastPlan, 1) {
-			p.progress.LogTable(p.s.log, p.lastPlan)
-		}
+	if err == nil {
+		err = p.marks.finish(ctx)
 	}
 	p.txn.Commit(p.s.start)
 	if err != nil {
@@ -108,24 +107,29 @@ func (p *snapshotPublisher) readAll(ctx context.Context) error {
 	return err
 }
 
-// batch publishes one batch, holding back the snapshot's very last row.
+// batch routes one batch's rows and hands those the rules publish to the
+// markers (snapshotMarks), which send them once their marker is known.
 func (p *snapshotPublisher) batch(ctx context.Context, b *snapshot.Batch) error {
-	n := len(b.Rows)
 	for i, row := range b.Rows {
 		ch, err := p.change(b.Table, b.Row+uint64(i), row)
 		if err != nil {
 			return err
 		}
-		if b.Table.Base+b.Row+uint64(i) == p.rd.Total()-1 {
-			p.last, p.lastPlan = ch, b.Table
-			n--
-			continue
+		recs, err := p.route(ch)
+		if err != nil {
+			return err
 		}
-		if err := p.publish(ctx, ch); err != nil {
+		if len(recs) == 0 {
+			continue // the rules drop it
+		}
+		if err := p.marks.passed(ctx, b.Table, b.Row+uint64(i), ch, recs); err != nil {
 			return err
 		}
 	}
-	if p.progress.Add(b.Table, n) {
+	if err := p.marks.read(ctx, b.Table, b.Row, len(b.Rows)); err != nil {
+		return err
+	}
+	if p.progress.Add(b.Table, len(b.Rows)) {
 		p.progress.LogTable(p.s.log, b.Table)
 	}
 	p.report()
@@ -142,45 +146,40 @@ func (p *snapshotPublisher) change(t *snapshot.TablePlan, idx uint64, row []any)
 	}
 	tx := p.txs[commit]
 	if tx == nil {
-		tx = &event.Tx{Xid: p.rd.Xmin(), CommitLSN: commit, CommitTime: p.started}
+		tx = &event.Tx{Xid: p.rd.TxID(), CommitLSN: commit, CommitTime: p.started}
 		p.txs[commit] = tx
 	}
 	return &event.Change{
 		Op: event.OpRead, Tx: tx, Ordinal: ord, CollectionOrder: uint32(min(idx+1, math.MaxUint32)),
-		LSN: p.lsn, Relation: t.Relation, After: row, Snapshot: snapshotMark(t.Base+idx, p.rd.Total(), idx, t.Rows),
+		LSN: p.lsn, Relation: t.Relation, After: row, Snapshot: markTrue,
 	}, nil
 }
 
-// snapshotMark is a read event's source.snapshot, as Debezium 2+ marks a
-// snapshot's records (RelationalSnapshotChangeEventSource.setSnapshotMarker):
-// "last" for the snapshot's last row, "first" for its first,
-// "last_in_data_collection" / "first_in_data_collection" for a table's last
-// and first rows, "true" for the others. pos is the row's position in the
-// whole snapshot (of total rows), idx in its table (of rows), both 0-based
-// in chunk-key order.
-func snapshotMark(pos, total, idx, rows uint64) string {
-	switch {
-	case pos == total-1:
-		return "last"
-	case pos == 0:
-		return "first"
-	case idx == rows-1:
-		return "last_in_data_collection"
-	case idx == 0:
-		return "first_in_data_collection"
-	}
-	return "true"
-}
-
-// publish routes one change and sends its records, each tracked in the
-// snapshot's transaction.
-func (p *snapshotPublisher) publish(ctx context.Context, ch *event.Change) error {
+// route routes one read event (as it is, source.snapshot "true").
+func (p *snapshotPublisher) route(ch *event.Change) ([]event.Record, error) {
 	recs, err := p.s.route(ch)
 	if err != nil {
-		return fmt.Errorf("encoding snapshot row %s of %s: %w", ch.ID(), ch.Relation.QualifiedName(), err)
+		return nil, fmt.Errorf("encoding snapshot row %s of %s: %w", ch.ID(), ch.Relation.QualifiedName(), err)
+	}
+	return recs, nil
+}
+
+// emit sends a held read with source.snapshot mark: as routed when mark is
+// "true"; else routed again with mark (the rules decide the same again),
+// which snapshotMarks asks for a few reads per table only.
+func (p *snapshotPublisher) emit(ctx context.Context, h heldRead, mark string) error {
+	ch, recs := h.ch, h.recs
+	if mark != ch.Snapshot {
+		c := *ch
+		c.Snapshot = mark
+		var err error
+		if recs, err = p.route(&c); err != nil {
+			return err
+		}
+		ch = &c
 	}
 	p.acks = p.counter.acks(ch, recs, p.acks)
-	_, err = p.s.sendCounted(ctx, p.txn, recs, p.acks, p.acquire)
+	_, err := p.s.sendCounted(ctx, p.txn, recs, p.acks, p.acquire)
 	clear(p.acks)
 	return err
 }

@@ -58,7 +58,7 @@ type Reader struct {
 	workers       []*worker
 	plans         []*TablePlan
 	total         uint64
-	xmin          uint32
+	txID          uint32
 	serverVersion int
 }
 
@@ -126,7 +126,9 @@ func (r *Reader) open(ctx context.Context) error {
 		txid_snapshot_xmin(txid_current_snapshot())`).Scan(&r.serverVersion, &xmin); err != nil {
 		return fmt.Errorf("snapshot: reading the server version and snapshot xmin: %w", err)
 	}
-	r.xmin = uint32(xmin)
+	if r.txID == 0 { // a standby assigns none: the snapshot's xmin, as before
+		r.txID = uint32(xmin)
+	}
 	if err := r.planAll(ctx); err != nil {
 		return err
 	}
@@ -147,6 +149,11 @@ func (r *Reader) startWorker(ctx context.Context, id int) (*worker, error) {
 		return nil, fmt.Errorf("snapshot: reader %d: %w", id, err)
 	}
 	w := &worker{r: r, id: id, conn: conn}
+	if id == 0 {
+		if r.txID, err = ownTxID(ctx, conn); err != nil {
+			return w, fmt.Errorf("snapshot: reader %d: assigning the snapshot its transaction ID: %w", id, err)
+		}
+	}
 	stmts := []string{
 		"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 		"SET TRANSACTION SNAPSHOT '" + r.opts.Snapshot + "'",
@@ -234,8 +241,31 @@ func (r *Reader) Plans() []*TablePlan { return r.plans }
 // Total returns the exact number of rows in the snapshot.
 func (r *Reader) Total() uint64 { return r.total }
 
-// Xmin returns the snapshot's xmin (32 bits), for source.txId.
-func (r *Reader) Xmin() uint32 { return r.xmin }
+// TxID returns the snapshot's own transaction ID (32 bits), for the read
+// events' source.txId (ownTxID).
+func (r *Reader) TxID() uint32 { return r.txID }
+
+// ownTxID returns a transaction ID that no change in the stream has: it is
+// assigned (txid_current) in a transaction that is rolled back at once, so
+// nothing of it is decoded and no xid stays assigned while the snapshot is
+// read (one would keep every logical slot creation on the server waiting).
+// Debezium's snapshot reads carry txid_current() of their own snapshot
+// transaction likewise; the snapshot's xmin, used before, is the xid of a
+// transaction that was open at the snapshot, or of the next one to start,
+// which the stream then publishes with the same txId. On a standby, which
+// assigns none, it is 0.
+func ownTxID(ctx context.Context, conn *pgx.Conn) (uint32, error) {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // closing the connection ends it anyway
+	var id int64
+	if err := tx.QueryRow(ctx, "SELECT CASE WHEN pg_is_in_recovery() THEN 0 ELSE txid_current() END").Scan(&id); err != nil {
+		return 0, err
+	}
+	return uint32(id), tx.Rollback(ctx) // the low 32 bits: the xid pgoutput's Begin carries
+}
 
 // Close ends the readers' transactions and closes their connections.
 func (r *Reader) Close() {
