@@ -272,7 +272,8 @@ func (s *session) startSink(ctx context.Context) error {
 	sc.ResumeProducer = s.rs.producer
 	s.sink, err = sink.New(ctx, sc, s.log.With().Str("stage", "sink").Logger())
 	var sec *sink.SecurityError
-	if errors.As(err, &sec) {
+	var old *sink.BrokerVersionError // a broker before Kafka 0.11: a restart cannot fix it
+	if errors.As(err, &sec) || errors.As(err, &old) {
 		return fatal(err)
 	}
 	if err == nil {

@@ -22,7 +22,8 @@ type CheckResult struct {
 	Fix  string
 }
 
-// Check verifies what `walrelay check` needs from Kafka: the brokers answer,
+// Check verifies what `walrelay check` needs from Kafka: the brokers answer
+// (and each one takes record headers: Kafka 0.11 or later, checkVersions),
 // and this client may create topics (a validate-only CreateTopics request for
 // probeTopic with the configured partitions, replication factor and topic
 // configuration, so nothing is created). cfg is validated first.
@@ -52,12 +53,19 @@ func Check(ctx context.Context, cfg Config, probeTopic string) []CheckResult {
 	if err != nil {
 		return []CheckResult{connectFinding(err, &cfg, watch.seen(cfg.RequestTimeout, false))}
 	}
-	out := []CheckResult{{OK: true, What: fmt.Sprintf("kafka: %d broker(s) answer, cluster %s", len(meta.Brokers), meta.Cluster)}}
+	versions, tooOld := checkVersions(ctx, adm, meta)
+	out := []CheckResult{{OK: true, What: fmt.Sprintf("kafka: %d broker(s) answer, cluster %s%s", len(meta.Brokers), meta.Cluster, versions)}}
+	if tooOld != nil {
+		out = append(out, *tooOld)
+	}
 	if cfg.TopicReplicationFactor > len(meta.Brokers) {
 		out = append(out, CheckResult{What: fmt.Sprintf("kafka.topic_replication_factor %d exceeds the %d broker(s)", cfg.TopicReplicationFactor, len(meta.Brokers)),
 			Fix: fmt.Sprintf("set kafka.topic_replication_factor to at most %d", len(meta.Brokers))})
 	}
-	out = append(out, checkCreate(ctx, adm, cfg, probeTopic), checkIdempotence(ctx, &cfg))
+	out = append(out, checkCreate(ctx, adm, cfg, probeTopic))
+	if tooOld == nil { // a broker before 0.11 has no producer ids either: the upgrade is the fix
+		out = append(out, checkIdempotence(ctx, &cfg))
+	}
 	if w, ok := checkMinInsync(&cfg); ok {
 		out = append(out, w)
 	}

@@ -67,6 +67,8 @@ type counters struct {
 
 // New validates cfg (on a copy), checks that the brokers answer a Metadata
 // request within cfg.RequestTimeout and ctx, and returns a running Sink.
+// A broker that cannot store record headers (before Kafka 0.11) fails New
+// with a *BrokerVersionError (requireHeaders).
 // Rejected credentials or a failed TLS handshake fail New at once with a
 // *SecurityError naming the setting to fix; a listener that closes or does
 // not answer the connection gets a hint from what the connection saw
@@ -97,6 +99,9 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger) (*Sink, error) {
 	s.closing, s.stopSending = context.WithCancel(context.Background())
 	s.warnInsecure()
 	err = s.ping(ctx)
+	if err == nil {
+		err = s.requireHeaders(ctx)
+	}
 	if err == nil {
 		err = s.initProducer(ctx)
 	}
