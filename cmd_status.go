@@ -339,7 +339,9 @@ func heartbeatText(st pipeline.Status, current bool, now time.Time, old string) 
 	down := st.State == pipeline.StateRestarting || st.State == pipeline.StateStarting
 	switch {
 	case st.HeartbeatLagMS != nil && st.HeartbeatWaiting && current && down:
-		return fmt.Sprintf("at least %.3f s and growing: the heartbeat of %s is not acknowledged by Kafka (the pipeline is down)",
+		// HeartbeatAt is then a heartbeat's emission or the first halt's
+		// time (pipeline's runState.halted counts a halt as one).
+		return fmt.Sprintf("at least %.3f s and growing: nothing emitted since %s is acknowledged by Kafka (the pipeline is down)",
 			max(now.Sub(st.HeartbeatAt), 0).Seconds(), at)
 	case st.HeartbeatLagMS != nil && st.HeartbeatWaiting && current:
 		return fmt.Sprintf("%.3f s or more: the heartbeat of %s was not acknowledged by Kafka yet at the report %s ago",

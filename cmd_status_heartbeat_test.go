@@ -30,8 +30,8 @@ func TestStatusHeartbeatLagLine(t *testing.T) {
 		{"halted, a heartbeat waits", pipeline.Status{State: pipeline.StateRestarting, RestartAt: now.Add(4 * time.Second),
 			UpdatedAt: now.Add(-1 * time.Second), HeartbeatLagMS: ms(13000), HeartbeatAt: emitted, HeartbeatWaiting: true,
 			HeartbeatIntervalMS: 2000, Halts: 4, LastError: "kafka: cannot reach brokers", LastErrorAt: now.Add(-time.Second)},
-			"end-to-end lag  at least 14.000 s and growing: the heartbeat of " + emitted.Format(time.RFC3339) +
-				" is not acknowledged by Kafka (the pipeline is down)"},
+			"end-to-end lag  at least 14.000 s and growing: nothing emitted since " + emitted.Format(time.RFC3339) +
+				" is acknowledged by Kafka (the pipeline is down)"},
 		{"streaming, a heartbeat waited", pipeline.Status{State: pipeline.StateStreaming, UpdatedAt: now.Add(-4 * time.Second),
 			HeartbeatLagMS: ms(10000), HeartbeatAt: emitted, HeartbeatWaiting: true, HeartbeatIntervalMS: 2000},
 			"end-to-end lag  10.000 s or more: the heartbeat of " + emitted.Format(time.RFC3339) +
