@@ -34,6 +34,10 @@ type lineage struct {
 	reshaped bool
 	savedBy  *Rules
 	seq      uint64
+	// tracked says TrackTables ran in this process (every captured table
+	// is in the lineage: LineageState.Complete); seededComplete that the
+	// state seeded was saved so (SeedLineage).
+	tracked, seededComplete bool
 	// stopped are the tables ReconcileLineage found changed since they
 	// were saved (Rules.StoppedChanges).
 	stopped []StoppedChange
@@ -46,12 +50,12 @@ type tableLineage struct {
 	// saved says the table came from a saved state (SeedLineage), not from
 	// this process (observe, TrackTables): see GuardResume.
 	saved bool
-	// gone are, for a table saved without its columns (its shape only),
-	// the columns its shape had that the catalog lacked at this start,
-	// when the table gained columns too (a rename is a drop and an add):
-	// see GuardResume. Set by reshape.
-	gone []string
-	cols []event.Column
+	// moved is, for a table saved without its columns (its shape only)
+	// whose columns changed while walrelay was stopped other than by drops
+	// alone, which columns may now hold others' values (movedColumns): see
+	// GuardResume. Set by reshape.
+	moved *movedColumns
+	cols  []event.Column
 	// since is the LSN of the first change seen with cols (0: unknown), and
 	// older says cols came with a change older than the version seen before
 	// them: a change from before a rename, replayed from the checkpoint (the

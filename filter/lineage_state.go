@@ -22,6 +22,10 @@ import (
 type LineageState struct {
 	Version int            `json:"version"` // LineageVersion
 	Tables  []LineageTable `json:"tables"`  // sorted by OID
+	// Complete says every table captured at the saving process's starts
+	// is in Tables (TrackTables ran, none omitted): a table it lacks was
+	// not captured then (see GuardResume). False in an older state.
+	Complete bool `json:"complete,omitempty"`
 	// Omitted is how many tables were left out to keep the state within
 	// MaxLineageTables (the least recently seen); not saved.
 	Omitted int `json:"-"`
@@ -118,6 +122,7 @@ func (rs *Rules) lineageState() *LineageState {
 		})
 		st.Omitted, hs = len(hs)-MaxLineageTables, hs[:MaxLineageTables]
 	}
+	st.Complete = rs.lineage.tracked && st.Omitted == 0
 	for _, h := range hs {
 		if hidden[h] {
 			st.Tables = append(st.Tables, h.state(oids[h]))
@@ -178,6 +183,7 @@ func (rs *Rules) SeedLineage(st *LineageState) {
 		l.tables[t.OID] = h
 	}
 	l.savedBy = rs // the state saved is this one
+	l.seededComplete = st.Complete
 }
 
 // state is h as a LineageTable of oid: for a table ReconcileLineage

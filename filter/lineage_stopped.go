@@ -117,9 +117,59 @@ func (l *lineage) reshape(oid uint32, h *tableLineage, cat []CatalogColumn) {
 		return
 	}
 	ch := StoppedChange{OID: oid, Table: h.name, Before: h.shape, After: after}
-	if len(ch.Added()) > 0 {
-		h.gone = ch.Dropped()
+	if h.saved {
+		h.moved = movedOf(ch)
 	}
 	l.stopped = append(l.stopped, ch)
 	h.shape, l.changed = after, true
+}
+
+// movedColumns are, for a table known by its shape only ("name type" in
+// attnum order, no attnums), the columns whose values may have moved to
+// another name while walrelay was stopped: PostgreSQL appends a new column
+// and never reorders, so a column still at its position under its name is
+// taken as itself, and one gone or at another position (renamed, swapped,
+// or shifted by a drop) is Suspect. Its values may now be in any column of
+// Holders: the suspects still there and the columns added.
+type movedColumns struct {
+	Suspect []string
+	Holders []string
+}
+
+// movedOf is ch's movedColumns; nil when nothing may have moved: the
+// shapes have the same names in the same places (a retype), or columns were
+// only dropped (the others shift, but no name was added). A drop of one
+// column and a rename of another to the dropped name cannot be told from a
+// drop by names and places alone (a limit README states).
+func movedOf(ch StoppedChange) *movedColumns {
+	added := ch.Added()
+	if len(added) == 0 && len(ch.After) < len(ch.Before) {
+		return nil
+	}
+	before, after := shapeNames(ch.Before), shapeNames(ch.After)
+	var m movedColumns
+	for i, name := range before {
+		j := slices.Index(after, name)
+		if j == i {
+			continue
+		}
+		m.Suspect = append(m.Suspect, name)
+		if j >= 0 {
+			m.Holders = append(m.Holders, name)
+		}
+	}
+	if len(m.Suspect) == 0 {
+		return nil
+	}
+	m.Holders = append(m.Holders, added...)
+	return &m
+}
+
+// shapeNames is the column names of a shape, in order.
+func shapeNames(shape []string) []string {
+	out := make([]string, len(shape))
+	for i, s := range shape {
+		out[i], _ = splitShape(s)
+	}
+	return out
 }

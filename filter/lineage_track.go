@@ -82,23 +82,28 @@ func LineageCandidates(ctx context.Context, q Querier, keep func(name string) bo
 // reaches them (observe takes that change's relation as the table's
 // first), as before. One catalog query for the tables it does not know,
 // none when it knows them all; the lineage is then saved at the next save.
-// Call it after ReconcileLineage, before the first Apply or ObserveLineage
-// of the session.
+// Once it ran, the lineage is saved as Complete (every captured table in
+// it), so that a start from it knows a table it lacks was not captured
+// (GuardResume). Call it after ReconcileLineage, before the first Apply or
+// ObserveLineage of the session.
 func (rs *Rules) TrackTables(ctx context.Context, q Querier, tables map[uint32]string) error {
 	if rs.lineage == nil {
 		rs.lineage = newLineage()
 	}
 	l := rs.lineage
 	oids := l.unknown(tables)
-	if len(oids) == 0 {
-		return nil
-	}
-	cat, _, err := readLineageCatalog(ctx, q, oids)
-	if err != nil {
-		return err
+	var cat map[uint32][]CatalogColumn
+	if len(oids) > 0 {
+		var err error
+		if cat, _, err = readLineageCatalog(ctx, q, oids); err != nil {
+			return err
+		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if !l.tracked { // every captured table is in it: saved with LineageState.Complete from now on
+		l.tracked, l.changed = true, true
+	}
 	for _, oid := range oids {
 		cols, _ := publishedColumns(cat[oid])
 		if _, ok := l.tables[oid]; ok || len(cols) == 0 { // dropped since it was listed, or no column to follow

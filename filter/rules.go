@@ -38,10 +38,13 @@ type Rules struct {
 	// lineage knew at a start from a checkpoint (GuardResume); nil: not
 	// such a start, and the guard of resumeProblems is off.
 	fromSaved map[string]bool
-	// goneWhileStopped are, by qualified name now, the columns of a table
-	// saved with its shape only that the shape had and the catalog lacked
-	// at this start, the table having gained others (GuardResume).
-	goneWhileStopped map[string][]string
+	// movedWhileStopped are, by qualified name now, the tables saved with
+	// their shape only whose columns may have moved to other names while
+	// walrelay was stopped (GuardResume); savedComplete says the saved
+	// lineage had every table captured when it was saved, so a table it
+	// lacks was not captured then.
+	movedWhileStopped map[string]*movedColumns
+	savedComplete     bool
 }
 
 // Rule is one entry of rules:. A change of a table the rule names is

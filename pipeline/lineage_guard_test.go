@@ -153,3 +153,99 @@ func TestLineageIdleMaskedRenameRefused(t *testing.T) {
 		t.Fatalf("start with the new name added: %v", err)
 	}
 }
+
+// TestLineageIdleMaskedMovedRefused (auditc8 D1, D2): an idle masked
+// table known by its shape only, whose masked column was swapped with
+// another (D1) or renamed and re-added under its name (D2) while walrelay
+// was stopped, kept its name in the catalog, so the start took it and
+// published the old values in clear under the other name. A start from
+// the checkpoint refuses the rules file until every column that may now
+// hold the values is masked too.
+func TestLineageIdleMaskedMovedRefused(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PG(t).NewDatabase(t)
+	testenv.ExecDSN(t, dsn, `CREATE TABLE mv_a (id int PRIMARY KEY, v text, secret text);
+		CREATE TABLE mv_b (id int PRIMARY KEY, v text, secret text)`)
+	db := testenv.Connect(t, dsn)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
+	writeRules := func(mask string) {
+		src := "default: drop\nrules:\n  - tables: [public.mv_a, public.mv_b]\n    columns: {mask: [" + mask + "]}\n"
+		if err := os.WriteFile(rulesFile, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := func(found bool) error {
+		s := &session{cfg: &config.Config{DataDir: dir, Rules: rulesFile, MaskSalt: "salt"}, db: db,
+			log: zerolog.Nop(), rs: &runState{}, found: found}
+		_, err := s.openFilter(ctx)
+		if err == nil {
+			s.closeFilter()
+		}
+		return err
+	}
+	writeRules("secret")
+	if err := start(false); err != nil { // idle tables: saved with their shape
+		t.Fatal(err)
+	}
+	testenv.ExecDSN(t, dsn, `ALTER TABLE mv_a RENAME COLUMN secret TO tmp; ALTER TABLE mv_a RENAME COLUMN v TO secret;
+		ALTER TABLE mv_a RENAME COLUMN tmp TO v;
+		ALTER TABLE mv_b RENAME COLUMN secret TO contact; ALTER TABLE mv_b ADD COLUMN secret text`)
+	err := start(true)
+	if err == nil || !strings.Contains(err.Error(), "public.mv_a") || !strings.Contains(err.Error(), "public.mv_b") ||
+		!strings.Contains(err.Error(), "[v]") || !strings.Contains(err.Error(), "[contact]") {
+		t.Fatalf("start after the swap (mv_a) and the rename and re-add (mv_b): %v; want the file refused for both, naming v and contact", err)
+	}
+	writeRules("secret, v, contact")
+	if err := start(true); err != nil {
+		t.Fatalf("start with every column that may hold the values masked: %v", err)
+	}
+}
+
+// TestLineageNewTableInExactRuleTaken (auditc8 D4): a table added to an
+// exact mask rule while walrelay was stopped, which walrelay never
+// captured, is not in the saved lineage; with a lineage that had every
+// captured table (Complete) it was simply not captured before, so the
+// start only warns about its missing column, as before f54ed78. With the
+// lineage lost the guard still refuses.
+func TestLineageNewTableInExactRuleTaken(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PG(t).NewDatabase(t)
+	testenv.ExecDSN(t, dsn, `CREATE TABLE nt_1 (id int PRIMARY KEY, secret text); CREATE TABLE nt_2 (id int PRIMARY KEY, card text)`)
+	db := testenv.Connect(t, dsn)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
+	writeRules := func(tables string) {
+		src := "default: drop\nrules:\n  - tables: [" + tables + "]\n    columns: {mask: [secret]}\n"
+		if err := os.WriteFile(rulesFile, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := func(found bool) error {
+		s := &session{cfg: &config.Config{DataDir: dir, Rules: rulesFile, MaskSalt: "salt"}, db: db,
+			log: zerolog.Nop(), rs: &runState{}, found: found}
+		_, err := s.openFilter(ctx)
+		if err == nil {
+			s.closeFilter()
+		}
+		return err
+	}
+	writeRules("public.nt_1")
+	if err := start(false); err != nil {
+		t.Fatal(err)
+	}
+	writeRules("public.nt_1, public.nt_2")
+	if err := start(true); err != nil {
+		t.Fatalf("start with a never-captured table added to the rule: %v; want it taken (warned)", err)
+	}
+	if err := os.Remove(filepath.Join(dir, lineageFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := start(true); err == nil || !strings.Contains(err.Error(), "public.nt_2") {
+		t.Fatalf("start with the lineage lost: %v; want the guard's refusal for public.nt_2", err)
+	}
+}
