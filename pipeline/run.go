@@ -119,6 +119,7 @@ func run(ctx context.Context, opts Options, exit *runExit) error {
 		}
 		delay := backoff(failures, time.Second, maxRestartDelay)
 		failures++
+		err = haltError(s, err)
 		opts.Log.Error().Err(err).Float64("retry_in_seconds", logfield.Seconds(delay)).Int("halts", rs.halts.count+1).
 			Msg("pipeline halted; restarting from the checkpoint")
 		rs.metrics.restarting()

@@ -156,14 +156,27 @@ func explainConnect(err error, host string, port uint16, user string, replicatio
 		case pgErr.Code == "3D000":
 			return fmt.Errorf("postgres %s: %s (check the database name in postgres.dsn)", addr, pgErr.Message)
 		}
-		return fmt.Errorf("postgres %s: %s (SQLSTATE %s)", addr, pgErr.Message, pgErr.Code)
+		return &connectError{msg: fmt.Sprintf("postgres %s: %s (SQLSTATE %s)", addr, pgErr.Message, pgErr.Code), err: err}
 	}
 	if isCertError(err) {
 		return fmt.Errorf("postgres: cannot verify the TLS certificate of %s: %s (put the CA that signed the server's certificate in sslrootcert=/path/ca.pem in postgres.dsn, with sslmode=verify-full; the host name in the DSN must be one the certificate names)",
 			addr, oneLine(err))
 	}
-	return fmt.Errorf("postgres: cannot connect to %s (check postgres.dsn and that the server is running): %s", addr, oneLine(err))
+	return &connectError{err: err,
+		msg: fmt.Sprintf("postgres: cannot connect to %s (check postgres.dsn and that the server is running): %s", addr, oneLine(err))}
 }
+
+// connectError is a failed connection attempt as explainConnect words it,
+// on one line, with pgconn's error kept in its chain: a caller can tell a
+// server that refused connections or was shutting down (SQLSTATE 57P03)
+// from other failures (pipeline: "PostgreSQL went away" halts).
+type connectError struct {
+	msg string
+	err error
+}
+
+func (e *connectError) Error() string { return e.msg }
+func (e *connectError) Unwrap() error { return e.err }
 
 // isCertError reports whether err is a failure to verify the server's TLS
 // certificate (sslmode=verify-ca or verify-full).
