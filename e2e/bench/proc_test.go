@@ -48,3 +48,17 @@ func procGroupAndSession(t *testing.T, pid int) (pgrp, sid int) {
 	sid, _ = strconv.Atoi(f[3])
 	return pgrp, sid
 }
+
+// A pass first seen active by the poll that found it done (a short pass on
+// a loaded machine) is timed from the process start, not given a rate of 0
+// (TestBenchSmoke failed so in CI: "0 rows/s").
+func TestFillSlotSeenActiveAtEnd(t *testing.T) {
+	started := time.Now()
+	end := started.Add(480 * time.Millisecond)
+	var r RunResult
+	r.Rows = 3000
+	r.fill(started, end, end, time.Time{})
+	if r.StreamS <= 0 || r.EventsPerS <= 0 || r.StartupS != 0 {
+		t.Errorf("stream %v s, %v rows/s, start-up %v s; want the pass timed from the process start", r.StreamS, r.EventsPerS, r.StartupS)
+	}
+}
