@@ -12,7 +12,9 @@ import (
 // existing table yet is not judged (Describe reports it). A name the
 // column lineage knows for a column of one of them is fine too, if the
 // rule also names the column's name now (see otherName): the halt of a
-// renamed column asks for both. walrelay run refuses such a file, as it
+// renamed column asks for both. So is a column the lineage shows was
+// dropped from one of them (lineageDropped: columnsMissing warns). walrelay
+// run refuses such a file, as it
 // does a where that does not fit (CheckWhere).
 func (rs *Rules) maskProblems(r *Rule, matched []Table) []*Error {
 	var out []*Error
@@ -35,14 +37,18 @@ func (rs *Rules) maskProblems(r *Rule, matched []Table) []*Error {
 }
 
 // maskedNowhere returns the masked columns of rule r that none of matched
-// has, nor may be named by the lineage (otherName), in the rule's order;
+// has, nor may be named by the lineage (otherName), nor was dropped from
+// one of them as the lineage shows (lineageDropped), in the rule's order;
 // nil when matched is empty.
 func (rs *Rules) maskedNowhere(r *Rule, matched []Table) []string {
 	if len(matched) == 0 {
 		return nil
 	}
 	var out []string
-	var known map[string][][]string
+	var (
+		known   map[string][][]string
+		dropped map[string][]string
+	)
 	for _, c := range r.Mask {
 		if slices.ContainsFunc(matched, func(t Table) bool { return contains(t.Columns, c) }) {
 			continue
@@ -50,8 +56,66 @@ func (rs *Rules) maskedNowhere(r *Rule, matched []Table) []string {
 		if known == nil {
 			known = rs.lineageNames(matched)
 		}
-		if !slices.ContainsFunc(matched, func(t Table) bool { ok, _ := otherName(r, t, c, known); return ok }) {
+		if slices.ContainsFunc(matched, func(t Table) bool { ok, _ := otherName(r, t, c, known); return ok }) {
+			continue
+		}
+		if dropped == nil {
+			dropped = rs.lineageDropped(matched)
+		}
+		if !slices.ContainsFunc(matched, func(t Table) bool { return contains(dropped[t.QualifiedName()], c) }) {
 			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// lineageDropped returns, for each of tables that ReconcileLineage found
+// changed at this start (no relation of it seen since), the saved columns
+// the catalog no longer has and that cannot have been renamed (see
+// reconciled.dropped), with their former names: a column dropped while
+// walrelay was stopped, or after the last change of the table it saw, is
+// not a typo (maskedNowhere; columnsMissing warns about it). Safe from any
+// goroutine.
+func (rs *Rules) lineageDropped(tables []Table) map[string][]string {
+	l := rs.lineage
+	if l == nil {
+		return nil
+	}
+	names := make(map[string]bool, len(tables))
+	for _, t := range tables {
+		names[t.QualifiedName()] = true
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	out := map[string][]string{}
+	for _, h := range l.tables {
+		if names[h.name] && h.recon != nil {
+			out[h.name] = append(out[h.name], h.recon.dropped(len(h.cols))...)
+		}
+	}
+	return out
+}
+
+// dropped returns the saved columns of rc that no column of the catalog's
+// (n of them) was paired with (toSaved), and their former names, when each
+// was surely dropped: its saved attnum is known (pairSaved found it
+// dropped there: a rename keeps the attnum), or every catalog column is
+// paired with a saved one (nothing was added, so nothing can be its new
+// name). A column dropped while the table gained others, with no attnum,
+// may have been renamed (a rename reads as a drop and an add): not listed.
+func (rc *reconciled) dropped(n int) []string {
+	paired := make(map[string]bool, len(rc.toSaved))
+	for _, s := range rc.toSaved {
+		paired[s] = true
+	}
+	added := len(rc.toSaved) < n
+	var out []string
+	for i, c := range rc.cols {
+		if paired[c.Name] {
+			continue
+		}
+		if known := i < len(rc.saved.Columns) && rc.saved.Columns[i].Attnum != 0; known || !added {
+			out = append(append(out, c.Name), rc.saved.Formerly[c.Name]...)
 		}
 	}
 	return out
