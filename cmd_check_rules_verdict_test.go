@@ -14,8 +14,9 @@ import (
 // only what walrelay run refuses; what run takes with a warning is a
 // warning in check (exit 0): a masked or excluded column that some of a
 // glob rule's tables lack, and a rule an earlier one leaves only its
-// truncates to. A masked column none of the rule's tables has is refused
-// by run, so it stays a FAIL.
+// truncates to, a rule naming no existing table. A masked column none of
+// the rule's tables has, an excluded primary key column and a key column a
+// table lacks are refused by run, so they stay FAILs.
 func TestCheckRulesVerdictAsRun(t *testing.T) {
 	if os.Getenv(testenv.EnvPGDSN) == "" {
 		t.Skip(testenv.EnvPGDSN + " is not set")
@@ -37,6 +38,14 @@ func TestCheckRulesVerdictAsRun(t *testing.T) {
 			"rules[1] never decides a row change of public.orders", ""},
 		{"mask, no table", `[{tables: ["sales.*"], columns: {mask: [card_number]}}]`,
 			"", `masked column "card_number" exists in none`},
+		// auditc9 #1: run refuses these now (they published empty keys); a rule
+		// naming no existing table run takes, so check only warns.
+		{"excluded primary key", `[{tables: [public.orders], columns: {exclude: [id]}}]`,
+			"", `excluded column "id" is part of public.orders's primary key`},
+		{"key a table lacks", `[{tables: ["sales.*"], key: [v]}, {tables: [public.orders], key: [v]}]`,
+			"", `key column "v" does not exist in public.orders`},
+		{"no existing table", `[{tables: [sales.nosuch]}, {tables: [public.orders]}]`,
+			"rules[0] names no existing table", ""},
 	} {
 		cfg := storeTestConfig(t, dsn, "file")
 		cfg.Rules, cfg.MaskSalt = filepath.Join(t.TempDir(), "rules.yaml"), "pepper"
@@ -44,16 +53,19 @@ func TestCheckRulesVerdictAsRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		findings, _ := checkRules(ctx, db, cfg)
-		var warns, fails []string
+		var warns, fails, fixes []string
 		for _, f := range findings {
 			switch {
 			case f.Warn:
 				warns = append(warns, f.What)
 			case !f.OK:
-				fails = append(fails, f.What)
+				fails, fixes = append(fails, f.What), append(fixes, f.Fix)
 			}
 		}
 		w, f := strings.Join(warns, "\n"), strings.Join(fails, "\n")
+		if c.fail != "" && !strings.Contains(strings.Join(fixes, "\n"), "walrelay run refuses this rules file") {
+			t.Errorf("%s: fixes %q, want them to say run refuses the file", c.name, fixes)
+		}
 		if c.fail == "" && len(fails) > 0 || c.fail != "" && !strings.Contains(f, c.fail) {
 			t.Errorf("%s: FAIL %q, want %q only", c.name, fails, c.fail)
 		}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -36,7 +37,10 @@ func TestCheckWithRules(t *testing.T) {
 			t.Errorf("check exit 0 with rules that capture nothing, want 1")
 		}
 		requireProblem(t, out, "rules capture no existing table", "tables:")
-		requireProblem(t, out, "rules[0] names no existing table", "glob rules also pick up tables created later")
+		// a warning: run takes such a rule (bb26554 made check agree)
+		if !regexp.MustCompile(`(?m)^warn\s+.*rules\[0\] names no existing table.*\n\s+fix:.*glob rules also pick up tables created later`).MatchString(out) {
+			t.Errorf("walrelay check did not warn that rules[0] names no existing table; output:\n%s", out)
+		}
 		for _, m := range failLine.FindAllStringSubmatch(out, -1) {
 			if strings.Contains(m[1], m[2]) {
 				t.Errorf("a FAIL line repeats its fix: %q", m[1])

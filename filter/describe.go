@@ -3,8 +3,6 @@ package filter
 import (
 	"context"
 	"fmt"
-
-	"github.com/walrelay/walrelay/internal/pgident"
 )
 
 // RuleMatch is what one rule matches in the database, for walrelay check.
@@ -21,15 +19,18 @@ type RuleMatch struct {
 	// what a user likely does not expect: a where expression that deletes
 	// cannot pass (identityProblems), a masked or excluded column some
 	// tables the rule names lack (a glob's other tables: it is taken where
-	// it exists), a rule an earlier one decides for (rowShadow, only its
+	// it exists), a rule that names no existing table, a key column outside
+	// a replica identity that harms nothing (keyWarnings), a rule an
+	// earlier one decides for (rowShadow, only its
 	// truncates or an outbox rule's non-inserts left to it). walrelay
 	// check prints them as warnings (exit 0), run logs them at start and on
 	// SIGHUP.
 	Warnings []*Error
 	// Refused are the mistakes for which walrelay run refuses the file, at
 	// start and on SIGHUP (CheckWhere): a where expression that does not
-	// fit a table the rule names, a masked column none of them has. Not
-	// repeated in Problems.
+	// fit a table the rule names, a masked column none of them has, what
+	// would publish records under a wrong key (keyRefusals). Not repeated
+	// in Problems.
 	Refused []*Error
 }
 
@@ -46,15 +47,17 @@ func Describe(ctx context.Context, q Querier, rs *Rules) ([]RuleMatch, error) {
 // DescribeTables reports, for each rule, the tables it names among tables
 // and the problems they show, sorted as walrelay run treats them: in
 // Refused, what run refuses the file for (CheckWhere): where expressions
-// that do not fit a named table, a masked column none of them has, and at
-// a start from a checkpoint a masked or excluded column a table named
-// exactly lacks that the lineage cannot account for (resumeProblems); in
-// Problems, what run warns about but that publishes wrong or halts: an
-// excluded primary key column (it would change the record key), key or
-// outbox columns that a named table lacks, a key column outside the
-// replica identity, and rules that name no existing table; in Warnings,
-// what run warns about and streams as written: excluded or masked columns
-// that some named tables lack (columnsMissing), a rule that an earlier
+// that do not fit a named table, a masked column none of them has, what
+// would publish wrong record keys (keyRefusals: an excluded primary key
+// column, a key column a named table lacks, or its replica identity lacks
+// while the rule publishes updates or deletes), and at a start from a
+// checkpoint a masked or excluded column a table named exactly lacks that
+// the lineage cannot account for (resumeProblems); in Problems, what run
+// warns about but that halts: outbox columns that a named table lacks; in
+// Warnings, what run warns about and streams as written: excluded or
+// masked columns that some named tables lack (columnsMissing), a rule that
+// names no existing table, a key column outside a replica identity that
+// harms nothing (keyWarnings), a rule that an earlier
 // rule without a where expression decides for first, leaving it only
 // truncates (an outbox rule placed after a plain rule for its table:
 // rowShadow), and a where expression that reads, on a delete's (or a key
@@ -82,7 +85,9 @@ func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 			m.Tables = append(m.Tables, t.QualifiedName())
 			skip := withSkip(refusedCols, rs.resumeMissing(r, t, matched, refusedCols)) // refused below: lineage_guard.go
 			m.Warnings = append(m.Warnings, rs.columnsMissing(r, t, skip)...)
+			m.Refused = append(m.Refused, rs.keyRefusals(r, t)...) // keyfit.go
 			m.Problems = append(m.Problems, rs.tableProblems(r, t)...)
+			m.Warnings = append(m.Warnings, rs.keyWarnings(r, t)...)
 			m.Warnings = append(m.Warnings, rs.identityProblems(r, t)...)
 			if e := rs.whereProblem(r, t, cache); e != nil {
 				m.Refused = append(m.Refused, e)
@@ -101,7 +106,7 @@ func (rs *Rules) DescribeTables(tables []Table) []RuleMatch {
 				e.Msg += ": " + hint
 				e.Fix = "write the table as the hint says (quote the schema in the rules file: '\"x.y\".z')"
 			}
-			m.Problems = append(m.Problems, e)
+			m.Warnings = append(m.Warnings, e) // run takes it: a glob's tables may come later
 		}
 		out = append(out, m)
 	}
@@ -155,48 +160,15 @@ func (rs *Rules) columnsMissing(r *Rule, t Table, refused map[string]bool) []*Er
 	return out
 }
 
-// tableProblems checks rule r's column references against table t, other
-// than its where expression's (whereProblem) and its missing excluded or
-// masked columns (columnsMissing): an excluded primary key column, the key
-// columns (keyProblems), the outbox columns.
+// tableProblems checks rule r's outbox columns against table t (the key
+// columns and an excluded key column are keyRefusals, keyfit.go).
 func (rs *Rules) tableProblems(r *Rule, t Table) []*Error {
 	var out []*Error
-	missing := func(p Pos, what, col string) { out = append(out, rs.missingColumn(r, t, p, what, col)) }
-	for _, c := range r.Exclude {
-		if contains(t.Key, c) {
-			out = append(out, &Error{File: rs.File, Pos: r.colPos[c],
-				Msg: fmt.Sprintf("rules[%d]: excluded column %q is part of %s's primary key; the record key would lose it", r.Index, c, t.QualifiedName()),
-				Fix: "mask it instead, or keep it"})
-		}
-	}
-	out = append(out, rs.keyProblems(r, t, missing)...)
 	if o := r.Outbox; o != nil {
 		for _, c := range append([]string{o.ID, o.Key, o.Payload, o.Type}, o.topic.vars()...) {
 			if c != "" && !contains(t.Columns, c) {
-				missing(o.Pos, "outbox", c)
+				out = append(out, rs.missingColumn(r, t, o.Pos, "outbox", c))
 			}
-		}
-	}
-	return out
-}
-
-// keyProblems checks rule r's key columns against table t: each must
-// exist, and be in the replica identity, or a delete's old row lacks it
-// and the delete's record key has it null (another key than its row's
-// other events, so another partition, and a tombstone that compacts
-// nothing), and an update of it comes without the old row, so it is not
-// published as a key change.
-func (rs *Rules) keyProblems(r *Rule, t Table, missing func(Pos, string, string)) []*Error {
-	var out []*Error
-	for _, c := range r.Key {
-		switch {
-		case !contains(t.Columns, c):
-			missing(r.keyPos[c], "key", c)
-		case !contains(t.Identity, c):
-			out = append(out, &Error{File: rs.File, Pos: r.keyPos[c],
-				Msg: fmt.Sprintf("rules[%d]: key column %q of %s is not in its replica identity (%s), so a delete's key would have it null and an update of it would not be a key change: both would leave the row's events under two keys",
-					r.Index, c, t.QualifiedName(), identityText(t)),
-				Fix: fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL; or key by replica identity columns only", pgident.SQL(t.Schema, t.Name))})
 		}
 	}
 	return out

@@ -22,7 +22,7 @@ func TestDescribeKeyFixQuoted(t *testing.T) {
 			if m.Rule == 0 && len(m.Tables) == 0 {
 				t.Errorf("%s: the rule names no table", c.pattern)
 			}
-			for _, e := range m.Problems {
+			for _, e := range m.Refused {
 				fixes = append(fixes, e.Fix)
 			}
 		}

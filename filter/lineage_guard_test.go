@@ -93,7 +93,7 @@ func TestOldReadingHint(t *testing.T) {
 	} {
 		var got string
 		for _, m := range mustParse(t, c.rules, "s").DescribeTables([]Table{z}) {
-			for _, e := range m.Problems {
+			for _, e := range m.Warnings {
 				if strings.Contains(e.Msg, "names no existing table") {
 					got = e.Error()
 				}

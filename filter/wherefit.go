@@ -143,8 +143,11 @@ func fitKey(r *Rule, t Table) string {
 // refuses such a file at start and on SIGHUP; a table that does not exist
 // yet is checked when it appears (a change of it that the rule cannot
 // decide halts the pipeline, see Apply). It also refuses a masked column
-// that none of the tables a rule names has (maskProblems). Safe from any
-// goroutine.
+// that none of the tables a rule names has (maskProblems), and what would
+// publish a table's records under a wrong key (keyRefusals: an excluded
+// primary key column, a key column the table lacks or, when the rule
+// publishes updates or deletes, that its replica identity lacks). Safe from
+// any goroutine.
 func (rs *Rules) CheckWhere(tables []Table) error {
 	c := &collector{file: rs.File}
 	cache := map[string]*misfit{}
@@ -157,6 +160,11 @@ func (rs *Rules) CheckWhere(tables []Table) error {
 			matched = append(matched, t)
 			if e := rs.whereProblem(r, t, cache); e != nil && len(c.errs) < maxErrors {
 				c.errs = append(c.errs, e)
+			}
+			for _, e := range rs.keyRefusals(r, t) { // keyfit.go
+				if len(c.errs) < maxErrors {
+					c.errs = append(c.errs, e)
+				}
 			}
 		}
 		nowhere := withSkip(nil, rs.maskedNowhere(r, matched))
