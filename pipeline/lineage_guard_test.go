@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/walrelay/walrelay/config"
@@ -103,6 +104,47 @@ func TestLineageMissingRefusesRename(t *testing.T) {
 	}
 }
 
+// guardRig starts the rules of walrelay's starts over one database, data
+// directory and rules file, as a start does (openFilter, then closeFilter
+// when the file was taken), for the resume guard's tests.
+type guardRig struct {
+	t     *testing.T
+	ctx   context.Context
+	dsn   string
+	db    *pgx.Conn
+	dir   string
+	rules string
+}
+
+// newGuardRig creates a database with ddl run in it.
+func newGuardRig(t *testing.T, ddl string) *guardRig {
+	dsn := testenv.PG(t).NewDatabase(t)
+	testenv.ExecDSN(t, dsn, ddl)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return &guardRig{t: t, ctx: ctx, dsn: dsn, db: testenv.Connect(t, dsn), dir: t.TempDir(),
+		rules: filepath.Join(t.TempDir(), "rules.yaml")}
+}
+
+// write makes src the rules file.
+func (g *guardRig) write(src string) {
+	if err := os.WriteFile(g.rules, []byte(src), 0o600); err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+// start opens the rules as a start of walrelay does; found: it resumes
+// from a checkpoint.
+func (g *guardRig) start(found bool) error {
+	s := &session{cfg: &config.Config{DataDir: g.dir, Rules: g.rules, MaskSalt: "salt"}, db: g.db,
+		log: zerolog.Nop(), rs: &runState{}, found: found}
+	_, err := s.openFilter(g.ctx)
+	if err == nil {
+		s.closeFilter()
+	}
+	return err
+}
+
 // TestLineageIdleMaskedRenameRefused: a masked table no change of which
 // walrelay saw is saved with its shape only (trackLineage); a rename of its
 // masked column while walrelay was stopped would otherwise be taken as the
@@ -112,44 +154,23 @@ func TestLineageMissingRefusesRename(t *testing.T) {
 // under another name).
 func TestLineageIdleMaskedRenameRefused(t *testing.T) {
 	t.Parallel()
-	dsn := testenv.PG(t).NewDatabase(t)
-	testenv.ExecDSN(t, dsn, `CREATE TABLE ig_t1 (id int PRIMARY KEY, secret text);
+	g := newGuardRig(t, `CREATE TABLE ig_t1 (id int PRIMARY KEY, secret text);
 		CREATE TABLE ig_t2 (id int PRIMARY KEY, secret text); CREATE TABLE ig_t3 (id int PRIMARY KEY, secret text)`)
-	db := testenv.Connect(t, dsn)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	dir := t.TempDir()
-	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
-	src := "default: drop\nrules:\n  - tables: [\"public.ig_*\"]\n    columns: {mask: [secret]}\n"
-	if err := os.WriteFile(rulesFile, []byte(src), 0o600); err != nil {
+	g.write("default: drop\nrules:\n  - tables: [\"public.ig_*\"]\n    columns: {mask: [secret]}\n")
+	if err := g.start(false); err != nil { // idle tables: saved with their shape
 		t.Fatal(err)
 	}
-	start := func(found bool) (*session, error) {
-		s := &session{cfg: &config.Config{DataDir: dir, Rules: rulesFile, MaskSalt: "salt"}, db: db,
-			log: zerolog.Nop(), rs: &runState{}, found: found}
-		_, err := s.openFilter(ctx)
-		return s, err
-	}
-	s, err := start(false) // idle tables: saved with their shape
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.closeFilter()
-
-	testenv.ExecDSN(t, dsn, `ALTER TABLE ig_t1 RENAME COLUMN secret TO contact; ALTER TABLE ig_t3 DROP COLUMN secret`)
+	testenv.ExecDSN(t, g.dsn, `ALTER TABLE ig_t1 RENAME COLUMN secret TO contact; ALTER TABLE ig_t3 DROP COLUMN secret`)
 	for i := range 2 {
-		_, err = start(true)
+		err := g.start(true)
 		if err == nil || !strings.Contains(err.Error(), `"secret"`) || !strings.Contains(err.Error(), "public.ig_t1") ||
 			!strings.Contains(err.Error(), "renamed") || strings.Contains(err.Error(), "public.ig_t2 ") ||
 			strings.Contains(err.Error(), "public.ig_t3 ") {
 			t.Fatalf("start %d: %v; want the rules file refused for public.ig_t1 only (renamed or dropped), not the dropped column of public.ig_t3", i+1, err)
 		}
 	}
-	src = "default: drop\nrules:\n  - tables: [\"public.ig_*\"]\n    columns: {mask: [secret, contact]}\n"
-	if err := os.WriteFile(rulesFile, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := start(true); err != nil {
+	g.write("default: drop\nrules:\n  - tables: [\"public.ig_*\"]\n    columns: {mask: [secret, contact]}\n")
+	if err := g.start(true); err != nil {
 		t.Fatalf("start with the new name added: %v", err)
 	}
 }
@@ -163,43 +184,25 @@ func TestLineageIdleMaskedRenameRefused(t *testing.T) {
 // hold the values is masked too.
 func TestLineageIdleMaskedMovedRefused(t *testing.T) {
 	t.Parallel()
-	dsn := testenv.PG(t).NewDatabase(t)
-	testenv.ExecDSN(t, dsn, `CREATE TABLE mv_a (id int PRIMARY KEY, v text, secret text);
+	g := newGuardRig(t, `CREATE TABLE mv_a (id int PRIMARY KEY, v text, secret text);
 		CREATE TABLE mv_b (id int PRIMARY KEY, v text, secret text)`)
-	db := testenv.Connect(t, dsn)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	dir := t.TempDir()
-	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
-	writeRules := func(mask string) {
-		src := "default: drop\nrules:\n  - tables: [public.mv_a, public.mv_b]\n    columns: {mask: [" + mask + "]}\n"
-		if err := os.WriteFile(rulesFile, []byte(src), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	rules := func(mask string) string {
+		return "default: drop\nrules:\n  - tables: [public.mv_a, public.mv_b]\n    columns: {mask: [" + mask + "]}\n"
 	}
-	start := func(found bool) error {
-		s := &session{cfg: &config.Config{DataDir: dir, Rules: rulesFile, MaskSalt: "salt"}, db: db,
-			log: zerolog.Nop(), rs: &runState{}, found: found}
-		_, err := s.openFilter(ctx)
-		if err == nil {
-			s.closeFilter()
-		}
-		return err
-	}
-	writeRules("secret")
-	if err := start(false); err != nil { // idle tables: saved with their shape
+	g.write(rules("secret"))
+	if err := g.start(false); err != nil { // idle tables: saved with their shape
 		t.Fatal(err)
 	}
-	testenv.ExecDSN(t, dsn, `ALTER TABLE mv_a RENAME COLUMN secret TO tmp; ALTER TABLE mv_a RENAME COLUMN v TO secret;
+	testenv.ExecDSN(t, g.dsn, `ALTER TABLE mv_a RENAME COLUMN secret TO tmp; ALTER TABLE mv_a RENAME COLUMN v TO secret;
 		ALTER TABLE mv_a RENAME COLUMN tmp TO v;
 		ALTER TABLE mv_b RENAME COLUMN secret TO contact; ALTER TABLE mv_b ADD COLUMN secret text`)
-	err := start(true)
+	err := g.start(true)
 	if err == nil || !strings.Contains(err.Error(), "public.mv_a") || !strings.Contains(err.Error(), "public.mv_b") ||
 		!strings.Contains(err.Error(), "[v]") || !strings.Contains(err.Error(), "[contact]") {
 		t.Fatalf("start after the swap (mv_a) and the rename and re-add (mv_b): %v; want the file refused for both, naming v and contact", err)
 	}
-	writeRules("secret, v, contact")
-	if err := start(true); err != nil {
+	g.write(rules("secret, v, contact"))
+	if err := g.start(true); err != nil {
 		t.Fatalf("start with every column that may hold the values masked: %v", err)
 	}
 }
@@ -212,40 +215,22 @@ func TestLineageIdleMaskedMovedRefused(t *testing.T) {
 // lineage lost the guard still refuses.
 func TestLineageNewTableInExactRuleTaken(t *testing.T) {
 	t.Parallel()
-	dsn := testenv.PG(t).NewDatabase(t)
-	testenv.ExecDSN(t, dsn, `CREATE TABLE nt_1 (id int PRIMARY KEY, secret text); CREATE TABLE nt_2 (id int PRIMARY KEY, card text)`)
-	db := testenv.Connect(t, dsn)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	dir := t.TempDir()
-	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
-	writeRules := func(tables string) {
-		src := "default: drop\nrules:\n  - tables: [" + tables + "]\n    columns: {mask: [secret]}\n"
-		if err := os.WriteFile(rulesFile, []byte(src), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	g := newGuardRig(t, `CREATE TABLE nt_1 (id int PRIMARY KEY, secret text); CREATE TABLE nt_2 (id int PRIMARY KEY, card text)`)
+	rules := func(tables string) string {
+		return "default: drop\nrules:\n  - tables: [" + tables + "]\n    columns: {mask: [secret]}\n"
 	}
-	start := func(found bool) error {
-		s := &session{cfg: &config.Config{DataDir: dir, Rules: rulesFile, MaskSalt: "salt"}, db: db,
-			log: zerolog.Nop(), rs: &runState{}, found: found}
-		_, err := s.openFilter(ctx)
-		if err == nil {
-			s.closeFilter()
-		}
-		return err
-	}
-	writeRules("public.nt_1")
-	if err := start(false); err != nil {
+	g.write(rules("public.nt_1"))
+	if err := g.start(false); err != nil {
 		t.Fatal(err)
 	}
-	writeRules("public.nt_1, public.nt_2")
-	if err := start(true); err != nil {
+	g.write(rules("public.nt_1, public.nt_2"))
+	if err := g.start(true); err != nil {
 		t.Fatalf("start with a never-captured table added to the rule: %v; want it taken (warned)", err)
 	}
-	if err := os.Remove(filepath.Join(dir, lineageFile)); err != nil {
+	if err := os.Remove(filepath.Join(g.dir, lineageFile)); err != nil {
 		t.Fatal(err)
 	}
-	if err := start(true); err == nil || !strings.Contains(err.Error(), "public.nt_2") {
+	if err := g.start(true); err == nil || !strings.Contains(err.Error(), "public.nt_2") {
 		t.Fatalf("start with the lineage lost: %v; want the guard's refusal for public.nt_2", err)
 	}
 }
