@@ -45,17 +45,11 @@ func TestMaskedColumnDroppedWhileStoppedStarts(t *testing.T) {
 		table string
 		cols  []string
 	}{{"md_exact", []string{"id int4", "secret text", "v int4"}}, {"md_glob", []string{"id int4", "secret text"}}} {
-		rel := &event.Relation{Schema: "public", Table: tc.table, Version: 1}
-		if err := db.QueryRow(ctx, "SELECT $1::regclass::oid", tc.table).Scan(&rel.OID); err != nil {
-			t.Fatal(err)
+		rel := trRelation(ctx, t, db, tc.table, tc.cols...) // lineage_track_test.go
+		row := make([]any, len(rel.Columns))
+		for i, c := range rel.Columns {
+			row[i] = map[string]any{"int4": int32(1), "text": "x"}[c.TypeName]
 		}
-		row := make([]any, len(tc.cols))
-		for i, c := range tc.cols {
-			name, typ, _ := strings.Cut(c, " ")
-			rel.Columns = append(rel.Columns, event.Column{Name: name, TypeName: typ, TypeOID: map[string]uint32{"int4": 23, "text": 25}[typ]})
-			row[i] = map[string]any{"int4": int32(1), "text": "x"}[typ]
-		}
-		rel.Columns[0].Key = true
 		if _, err := first.apply(&event.Change{Op: event.OpCreate, Tx: &event.Tx{CommitLSN: 10}, Ordinal: 1, Relation: rel, After: row}, zerolog.Nop()); err != nil {
 			t.Fatal(err)
 		}
